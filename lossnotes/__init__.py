@@ -1,0 +1,74 @@
+"""lossnotes: the loss functions of deep learning, derived by hand and computed stably.
+
+A flat public namespace over small private modules: ``import lossnotes as ln`` and call
+``ln.hinge``, ``ln.binary_cross_entropy``, ``ln.huber_grad``. The core depends on NumPy only;
+TensorFlow and PyTorch are imported only by the comparison tools, when they are called.
+"""
+
+from ._combine import combine
+from ._cross_entropy import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    categorical_cross_entropy,
+    categorical_cross_entropy_grad,
+    sparse_categorical_cross_entropy,
+    sparse_categorical_cross_entropy_grad,
+)
+from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from ._margin import (
+    exponential,
+    exponential_grad,
+    hinge,
+    hinge_grad,
+    logistic,
+    logistic_grad,
+    margin,
+    perceptron,
+    perceptron_grad,
+    squared_hinge,
+    squared_hinge_grad,
+    zero_one,
+    zero_one_grad,
+)
+from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # margin view
+    "margin",
+    "zero_one",
+    "zero_one_grad",
+    "perceptron",
+    "perceptron_grad",
+    "hinge",
+    "hinge_grad",
+    "squared_hinge",
+    "squared_hinge_grad",
+    "logistic",
+    "logistic_grad",
+    "exponential",
+    "exponential_grad",
+    # links
+    "sigmoid",
+    "log_sigmoid",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    # cross-entropy
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "categorical_cross_entropy",
+    "categorical_cross_entropy_grad",
+    "sparse_categorical_cross_entropy",
+    "sparse_categorical_cross_entropy_grad",
+    # regression
+    "mse",
+    "mse_grad",
+    "mae",
+    "mae_grad",
+    "huber",
+    "huber_grad",
+    # several outputs
+    "combine",
+]

@@ -1,0 +1,408 @@
+r"""Cross-entropy: binary, categorical and sparse categorical.
+
+Every function takes ``(y_true, y_pred)`` in the order of the notes and tf.keras. ``y_pred``
+holds probabilities by default and raw scores (logits) with ``from_logits=True``; the logit
+forms never build a probability and then take its logarithm, so they stay exact where the
+probability would round to 0 or 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._links import _log_softmax, _sigmoid_pair, _softmax
+from ._validation import (
+    as_float_array,
+    check_axis,
+    check_rows_sum_to_one,
+    check_unit_interval,
+    pair,
+    reduce,
+)
+
+
+def _xmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a * b`` with ``0 * inf`` taken as 0: a target weight of 0 ignores its term entirely."""
+    with np.errstate(invalid="ignore"):
+        return np.where(a == 0, 0, a * b)
+
+
+def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``a * log(p)`` with the convention ``0 log 0 = 0`` and no divide-by-zero warning."""
+    with np.errstate(divide="ignore"):
+        return _xmul(a, np.log(p))
+
+
+def _binary_inputs(y_true, y_pred, from_logits: bool):
+    y_true, y_pred = pair(y_true, y_pred)
+    check_unit_interval(y_true, "y_true", "binary labels (or soft labels)")
+    if not from_logits:
+        check_unit_interval(y_pred, "y_pred", "probabilities (pass from_logits=True for scores)")
+    return y_true, y_pred
+
+
+def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean"):
+    r"""Binary cross-entropy between targets in [0, 1] and predicted probabilities or logits.
+
+    .. math::
+
+        \ell_i = -\bigl(y_i \log p_i + (1 - y_i) \log(1 - p_i)\bigr),
+        \qquad p_i = \sigma(z_i) \text{ when } \texttt{from\_logits=True}.
+
+    With logits this is evaluated as
+
+    .. math::
+
+        \ell_i = y_i \operatorname{softplus}(-z_i) + (1 - y_i) \operatorname{softplus}(z_i),
+        \qquad \operatorname{softplus}(x) = \log(1 + e^{x}).
+
+    The reduction is the mean (default) or sum over **all** elements, or ``"none"``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1]: hard labels 0/1 or soft labels.
+    y_pred : array_like
+        Probabilities in [0, 1], or real logits if ``from_logits``; the same shape as
+        ``y_true``.
+    from_logits : bool, default False
+        Whether ``y_pred`` holds logits :math:`z` rather than probabilities.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s floating dtype.
+
+    Raises
+    ------
+    ValueError
+        On differing shapes, targets or probabilities outside [0, 1], NaN, or an unknown
+        reduction.
+
+    Notes
+    -----
+    Exact mathematics: a certain and wrong probability (:math:`p = 0`, :math:`y = 1`) costs
+    ``+inf``, a certain and right one costs exactly 0, and :math:`0 \log 0` is taken as 0. No
+    clipping is applied: that is a framework convention (Keras clips to
+    :math:`[10^{-7}, 1 - 10^{-7}]`, torch clamps each log at -100). ``log1p(-p)`` is used for
+    :math:`\log(1 - p)`, so a small :math:`p` keeps its precision. With logits, each softplus
+    is computed as :math:`\max(x, 0) + \log(1 + e^{-|x|})`, so logits of :math:`\pm 1000`
+    give finite, exact values, and logits of :math:`\pm\infty` give their limits (0 for a
+    right infinite logit, ``+inf`` for a wrong one).
+
+    Unlike ``tf.keras.losses.binary_crossentropy``, which averages over the last axis and
+    returns one value per sample, ``"none"`` keeps every element; the ``"mean"`` of all
+    elements equals torch's default and the mean of Keras's per-sample values.
+
+    References
+    ----------
+    Goodfellow, Bengio and Courville, *Deep Learning*, MIT Press, 2016, section 6.2.2.2.
+
+    Examples
+    --------
+    The notes' PyTorch example: nine confident right answers and one sure-ish right one.
+
+    >>> import lossnotes as ln
+    >>> y = [0.0] + [1.0] * 9
+    >>> p = [0.2] + [0.8] * 9
+    >>> float(ln.binary_cross_entropy(y, p))  # = -log(0.8)
+    0.2231435513142097
+    >>> ln.binary_cross_entropy([1.0, 0.0], [1000.0, 1000.0], from_logits=True, reduction="none")
+    array([   0., 1000.])
+    """
+    y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    if from_logits:
+        # softplus(-z) = max(-z, 0) + t and softplus(z) = max(z, 0) + t share the same
+        # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t.
+        # Adding t last keeps a tiny loss (z = 40, y = 1 gives 4.2e-18) instead of cancelling
+        # it as softplus(z) - y z would.
+        t = np.log1p(np.exp(-np.abs(y_pred)))
+        loss = _xmul(y_true, np.maximum(-y_pred, 0)) + _xmul(1 - y_true, np.maximum(y_pred, 0)) + t
+    else:
+        # log1p(-p) rather than log(1 - p): exact for small p.
+        with np.errstate(divide="ignore"):
+            loss = -(_xlog(y_true, y_pred) + _xmul(1 - y_true, np.log1p(-y_pred)))
+    return reduce(loss, reduction)
+
+
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
+    r"""Derivative of the unreduced :func:`binary_cross_entropy` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell}{\partial p} = -\frac{y}{p} + \frac{1 - y}{1 - p}
+        = \frac{p - y}{p (1 - p)},
+        \qquad
+        \frac{\partial \ell}{\partial z} = \sigma(z) - y.
+
+    Parameters
+    ----------
+    y_true, y_pred, from_logits
+        As for :func:`binary_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``: the derivative with respect to the probability,
+        or to the logit when ``from_logits=True``.
+
+    Notes
+    -----
+    With respect to the probability the derivative diverges at a certain and wrong prediction
+    (``-inf`` at :math:`p = 0, y = 1`); a term whose target weight is 0 is dropped, so
+    :math:`p = 0, y = 0` gives the finite one-sided value 1. With respect to the logit the
+    derivative is bounded by 1 in size: :math:`\sigma(z) - y` is computed as
+    :math:`(1 - y)\sigma(z) - y\,\sigma(-z)` so that a confident right answer gets its tiny
+    derivative to full precision instead of :math:`1 - 1 = 0`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.binary_cross_entropy_grad([1.0, 0.0], [0.5, 0.5])
+    array([-2.,  2.])
+    >>> ln.binary_cross_entropy_grad([1.0, 1.0], [-50.0, 50.0], from_logits=True)
+    array([-1.00000000e+00, -1.92874985e-22])
+    """
+    y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    if from_logits:
+        s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
+        return (1 - y_true) * s_pos - y_true * s_neg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _xmul(1 - y_true, 1 / (1 - y_pred)) - _xmul(y_true, 1 / y_pred)
+
+
+def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int):
+    y_true, y_pred = pair(y_true, y_pred)
+    axis = check_axis(axis, y_pred.ndim)
+    check_unit_interval(y_true, "y_true", "class probabilities (one-hot or soft labels)")
+    if not from_logits:
+        _check_distribution(y_pred, axis)
+    return y_true, y_pred, axis
+
+
+def _check_distribution(y_pred: np.ndarray, axis: int) -> None:
+    check_unit_interval(y_pred, "y_pred", "probabilities (pass from_logits=True for scores)")
+    check_rows_sum_to_one(y_pred, axis, "y_pred")
+
+
+def categorical_cross_entropy(
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean"
+):
+    r"""Categorical cross-entropy between target distributions and predicted ones.
+
+    .. math::
+
+        \ell_i = -\sum_{k=1}^{C} y_{ik} \log p_{ik},
+        \qquad p_{i\cdot} = \operatorname{softmax}(z_{i\cdot}) \text{ when }
+        \texttt{from\_logits=True},
+
+    and with logits, :math:`\log p_{ik} = z_{ik} - \operatorname{logsumexp}(z_{i\cdot})`.
+    The reduction is the mean (default) or sum over samples, or ``"none"``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target distributions (one-hot or soft labels) in [0, 1], the same shape as ``y_pred``.
+    y_pred : array_like
+        Probabilities that sum to 1 along ``axis``, or real logits if ``from_logits``.
+    from_logits : bool, default False
+        Whether ``y_pred`` holds logits.
+    axis : int, default -1
+        The class axis (Keras's convention; torch puts classes on axis 1).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape without ``axis`` for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On differing shapes, values outside [0, 1], probabilities that do not sum to 1 along
+        ``axis`` (to within the dtype's rounding), NaN, a bad axis or an unknown reduction.
+
+    Notes
+    -----
+    Probabilities are not renormalised or clipped (Keras does both; see the comparison
+    chapter): a true class with probability 0 costs ``+inf``. With logits the log-softmax is
+    computed with the max-shift of :func:`logsumexp`, so logits of 1000 are fine, and the
+    softmax is never formed.
+
+    Examples
+    --------
+    The notes' example: true class 1, predicted [0.4, 0.6].
+
+    >>> import lossnotes as ln
+    >>> float(ln.categorical_cross_entropy([[0.0, 1.0]], [[0.4, 0.6]]))  # = -log 0.6
+    0.5108256237659907
+    >>> float(ln.categorical_cross_entropy([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]],
+    ...                                    from_logits=True))
+    200.0
+    """
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
+    log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
+    loss = -np.sum(_xmul(y_true, log_p), axis=axis)
+    return reduce(loss, reduction)
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False, axis: int = -1):
+    r"""Derivative of the unreduced :func:`categorical_cross_entropy` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial p_{ik}} = -\frac{y_{ik}}{p_{ik}},
+        \qquad
+        \frac{\partial \ell_i}{\partial z_{ik}} = \Bigl(\sum_j y_{ij}\Bigr)
+        \operatorname{softmax}(z_{i\cdot})_k - y_{ik}.
+
+    Parameters
+    ----------
+    y_true, y_pred, from_logits, axis
+        As for :func:`categorical_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``.
+
+    Notes
+    -----
+    The derivative with respect to the probabilities treats each :math:`p_{ik}` as a free
+    variable (the constraint :math:`\sum_k p_{ik} = 1` is not projected out); entries whose
+    target is 0 get exactly 0. With respect to logits, the familiar
+    :math:`\operatorname{softmax}(z) - y` holds when each target row sums to 1: it is bounded,
+    which is why frameworks want logits.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
+    array([[-0.      , -1.666667]])
+    >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]], from_logits=True)
+    array([[ 0.5, -0.5]])
+    """
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
+    if from_logits:
+        return y_true.sum(axis=axis, keepdims=True) * _softmax(y_pred, axis) - y_true
+    with np.errstate(divide="ignore"):
+        return -_xmul(y_true, 1 / y_pred)
+
+
+def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int):
+    y_pred = as_float_array(y_pred, "y_pred")
+    axis = check_axis(axis, y_pred.ndim)
+    labels = np.asarray(labels)
+    expected = y_pred.shape[:axis] + y_pred.shape[axis + 1 :]
+    if labels.shape != expected:
+        raise ValueError(
+            f"labels has shape {labels.shape} but y_pred has shape {y_pred.shape} with classes "
+            f"on axis {axis}; expected labels of shape {expected} (one class index per sample)"
+        )
+    n_classes = y_pred.shape[axis]
+    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+        raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
+    if np.issubdtype(labels.dtype, np.floating):
+        bad = ~np.isfinite(labels) | (labels != np.round(labels))
+        if bad.any():
+            raise ValueError(
+                f"labels must be integer class indices; found {labels[bad].flat[0]!r}"
+            )
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise ValueError(
+            f"labels must be class indices in [0, {n_classes - 1}] for {n_classes} classes on "
+            f"axis {axis}; found {labels[bad].flat[0]!r}"
+        )
+    if not from_logits:
+        _check_distribution(y_pred, axis)
+    index = np.expand_dims(labels.astype(np.intp), axis)
+    return index, y_pred, axis
+
+
+def sparse_categorical_cross_entropy(
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean"
+):
+    r"""Categorical cross-entropy with the true class given as an integer index.
+
+    .. math::
+
+        \ell_i = -\log p_{i, c_i},
+        \qquad \log p_{i, c_i} = z_{i, c_i} - \operatorname{logsumexp}(z_{i\cdot})
+        \text{ when } \texttt{from\_logits=True}.
+
+    Equal to :func:`categorical_cross_entropy` with one-hot targets, without building them.
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Class indices :math:`c_i \in \{0, \dots, C-1\}`, of ``y_pred``'s shape without
+        ``axis``.
+    y_pred : array_like
+        Probabilities summing to 1 along ``axis``, or logits if ``from_logits``.
+    from_logits : bool, default False
+    axis : int, default -1
+        The class axis.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``labels``' shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On labels of the wrong shape, labels that are not integers in [0, C), and the checks
+        of :func:`categorical_cross_entropy`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.sparse_categorical_cross_entropy([1], [[0.4, 0.6]]))  # = -log 0.6
+    0.5108256237659907
+    >>> ln.sparse_categorical_cross_entropy([0, 3], [[44.0, 10.0, 22.0, 5.0]] * 2,
+    ...                                     from_logits=True, reduction="none").round(6)
+    array([ 0., 39.])
+    """
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
+    loss = -np.take_along_axis(log_p, index, axis=axis).squeeze(axis)
+    return reduce(loss, reduction)
+
+
+def sparse_categorical_cross_entropy_grad(
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1
+):
+    r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial p_{ik}} = -\frac{[k = c_i]}{p_{ik}},
+        \qquad
+        \frac{\partial \ell_i}{\partial z_{ik}} = \operatorname{softmax}(z_{i\cdot})_k - [k = c_i].
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.0, 0.0]], from_logits=True)
+    array([[ 0.5, -0.5]])
+    """
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    one_hot = np.zeros_like(y_pred)
+    np.put_along_axis(one_hot, index, 1, axis=axis)
+    if from_logits:
+        return _softmax(y_pred, axis) - one_hot
+    with np.errstate(divide="ignore"):
+        return -_xmul(one_hot, 1 / y_pred)

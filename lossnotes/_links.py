@@ -1,0 +1,256 @@
+"""Links: the functions that turn scores (logits) into probabilities.
+
+Following scikit-learn's ``_loss``, every classification loss in lossnotes is a function of the
+raw score; these links are kept separate and computed so that no input overflows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array, check_axis
+
+
+def sigmoid(z):
+    r"""Logistic sigmoid, computed without overflow.
+
+    .. math::
+
+        \sigma(z) = \frac{1}{1 + e^{-z}}, \qquad \sigma'(z) = \sigma(z)\,(1 - \sigma(z)).
+
+    Parameters
+    ----------
+    z : array_like
+        Scores (logits) of any shape; NaN is refused, ``+-inf`` are allowed.
+
+    Returns
+    -------
+    ndarray
+        Same shape and floating dtype as ``z``, values in [0, 1].
+
+    Notes
+    -----
+    With :math:`e = e^{-|z|} \le 1`, :math:`\sigma(z) = 1 / (1 + e)` for :math:`z \ge 0` and
+    :math:`e / (1 + e)` for :math:`z < 0`. Neither branch evaluates :math:`e^{|z|}`, so
+    :math:`z = \pm 1000` gives 1 and 0 with no overflow warning, and small probabilities such as
+    :math:`\sigma(-50) \approx 1.9 \times 10^{-22}` keep full relative precision instead of
+    being rounded against 1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.sigmoid([-1000.0, 0.0, 1000.0])
+    array([0. , 0.5, 1. ])
+    >>> float(ln.sigmoid(-50.0))
+    1.9287498479639178e-22
+    """
+    return _sigmoid_pair(as_float_array(z, "z"))[0]
+
+
+def _sigmoid_pair(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (sigma(z), sigma(-z)), each to full relative precision.
+
+    With e = exp(-|z|) in (0, 1], the larger of the two is 1 / (1 + e) and the smaller
+    e / (1 + e); computing 1 - sigma(z) by subtraction would round small values to 0.
+    """
+    e = np.exp(-np.abs(z))
+    big, small = 1 / (1 + e), e / (1 + e)
+    nonneg = z >= 0
+    return np.where(nonneg, big, small), np.where(nonneg, small, big)
+
+
+def log_sigmoid(z):
+    r"""Logarithm of the sigmoid, :math:`\log \sigma(z) = -\log(1 + e^{-z})`, computed stably.
+
+    .. math::
+
+        \log \sigma(z) = \min(z, 0) - \log\!\left(1 + e^{-|z|}\right).
+
+    Parameters
+    ----------
+    z : array_like
+        Scores of any shape; ``+-inf`` allowed.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``z``, values in :math:`(-\infty, 0]`.
+
+    Notes
+    -----
+    ``log(sigmoid(z))`` would round :math:`\sigma(z)` to 0 for :math:`z < -745` and return
+    ``-inf``; the form above uses ``log1p`` of a number in (0, 1] and never overflows, so
+    :math:`\log\sigma(-1000) = -1000` exactly.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.log_sigmoid([-1000.0, 0.0, 1000.0])
+    array([-1.00000000e+03, -6.93147181e-01,  0.00000000e+00])
+    """
+    z = as_float_array(z, "z")
+    return _log_sigmoid(z)
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    # min(z, 0) - log1p(exp(-|z|)): exp(-|z|) is in (0, 1], so nothing overflows, and log1p
+    # keeps the tiny correction exact where log(1 + tiny) would round it away.
+    return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for every x including +-inf."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def logsumexp(z, axis: int = -1):
+    r"""Log of the sum of exponentials along ``axis``, computed without overflow.
+
+    .. math::
+
+        \operatorname{logsumexp}(z) = \log \sum_k e^{z_k}
+        = m + \log \sum_k e^{z_k - m}, \qquad m = \max_k z_k.
+
+    Parameters
+    ----------
+    z : array_like
+        Scores with a class axis.
+    axis : int, default -1
+        The axis to reduce.
+
+    Returns
+    -------
+    ndarray
+        ``z``'s shape without ``axis``, same dtype.
+
+    Notes
+    -----
+    Shifting by the maximum makes the largest exponent :math:`e^0 = 1`, so nothing overflows
+    and the sum is at least 1. The naive :math:`\log\sum e^{z_k}` overflows to ``inf`` as soon
+    as one score exceeds about 709 (float64) or 88 (float32). A row of all ``-inf`` gives
+    ``-inf``; a row containing ``+inf`` gives ``+inf``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.logsumexp([44.0, 10.0, 22.0, 5.0]))
+    44.00000000027895
+    >>> float(ln.logsumexp([1000.0, 1000.0]))  # 1000 + log 2
+    1000.6931471805599
+    """
+    z = as_float_array(z, "z")
+    axis = check_axis(axis, z.ndim, "z")
+    return _logsumexp(z, axis, keepdims=False)
+
+
+def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+    m = np.max(z, axis=axis, keepdims=True)
+    # An infinite maximum cannot be subtracted (inf - inf = nan); shift by 0 there instead.
+    shift = np.where(np.isfinite(m), m, 0)
+    with np.errstate(over="ignore", divide="ignore"):
+        out = shift + np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(z, axis: int = -1):
+    r"""Log of the softmax along ``axis``, computed without overflow.
+
+    .. math::
+
+        \log \operatorname{softmax}(z)_k = z_k - \operatorname{logsumexp}(z).
+
+    Parameters
+    ----------
+    z : array_like
+        Scores with a class axis.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``z``; each slice along ``axis`` exponentiates to a
+        distribution.
+
+    Notes
+    -----
+    ``log(softmax(z))`` turns a probability that underflows to 0 into ``-inf``; the difference
+    above stays finite: for scores [1000, 0] it gives [0, -1000].
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.log_softmax([1000.0, 0.0])
+    array([    0., -1000.])
+    """
+    z = as_float_array(z, "z")
+    return _log_softmax(z, check_axis(axis, z.ndim, "z"))
+
+
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    lse = _logsumexp(z, axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        out = z - lse
+    infinite = np.isposinf(lse)
+    if infinite.any():
+        # A row with +inf scores: in the limit its n infinite entries share the mass equally,
+        # log(1/n) each, and every other entry has log-probability -inf (inf - inf is nan).
+        top = np.isposinf(z)
+        n = np.sum(top, axis=axis, keepdims=True)
+        with np.errstate(divide="ignore"):
+            limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
+        out = np.where(infinite, limit, out)
+    return out
+
+
+def softmax(z, axis: int = -1):
+    r"""Softmax along ``axis``: scores to a probability distribution.
+
+    .. math::
+
+        \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}
+        = \frac{e^{z_k - m}}{\sum_j e^{z_j - m}}, \qquad m = \max_j z_j.
+
+    Parameters
+    ----------
+    z : array_like
+        Scores with a class axis.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``z``, non-negative, summing to 1 along ``axis``.
+
+    Notes
+    -----
+    The result is unchanged by adding a constant to every score, so subtracting the maximum
+    changes nothing mathematically and keeps every exponent at most 0: the naive formula
+    returns ``nan`` (``inf / inf``) for a score of 1000.
+
+    Examples
+    --------
+    The notes' scores for [cat, dog, car, pedestrian]:
+
+    >>> import lossnotes as ln
+    >>> ln.softmax([44.0, 10.0, 22.0, 5.0])
+    array([1.00000000e+00, 1.71390843e-15, 2.78946809e-10, 1.15482242e-17])
+    >>> ln.softmax([1000.0, 1000.0])
+    array([0.5, 0.5])
+    """
+    z = as_float_array(z, "z")
+    return _softmax(z, check_axis(axis, z.ndim, "z"))
+
+
+def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    m = np.max(z, axis=axis, keepdims=True)
+    # Subtract the maximum: every exponent is then <= 0 and the largest term is exactly 1.
+    # (Dividing e^(z - m) by its sum is more accurate than exponentiating log_softmax, whose
+    # rounding error grows with the size of the scores.)
+    e = np.exp(z - np.where(np.isfinite(m), m, 0))
+    infinite = np.isposinf(m)
+    if infinite.any():
+        # The limit for a row with +inf scores: equal mass on those entries, 0 elsewhere.
+        e = np.where(infinite, np.isposinf(z).astype(z.dtype), e)
+    return e / e.sum(axis=axis, keepdims=True)

@@ -1,0 +1,215 @@
+r"""Regression losses, as functions of the residual.
+
+Each loss depends on the prediction only through the residual :math:`r = y - f(x)`; the
+``*_grad`` functions return the derivative with respect to the prediction :math:`f(x)`, which
+is minus the derivative with respect to the residual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array, pair, reduce
+
+
+def mse(y_true, y_pred, *, reduction: str = "mean"):
+    r"""Mean squared error (L2 loss).
+
+    .. math::
+
+        \ell_i = (y_i - \hat y_i)^2, \qquad
+        L = \frac{1}{n}\sum_i \ell_i \ (\texttt{"mean"}), \quad
+        \sum_i \ell_i \ (\texttt{"sum"}).
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets.
+    y_pred : array_like
+        Predictions, the same shape as ``y_true``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` averages over all elements (torch's default; Keras averages over the last
+        axis per sample, and the mean of those is the same number).
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s floating dtype.
+
+    Raises
+    ------
+    ValueError
+        On differing shapes (an (N, 1) prediction against an (N,) target is refused, where
+        torch would warn and broadcast to (N, N)), NaN, or an unknown reduction.
+
+    Notes
+    -----
+    Convex and smooth; a residual twice as large costs four times as much, so a few outliers
+    can dominate the fit.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.25 + 0 + 4) / 3
+    1.4166666666666667
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return reduce(np.square(y_true - y_pred), reduction)
+
+
+def mse_grad(y_true, y_pred):
+    r"""Derivative of the unreduced :func:`mse` with respect to the prediction.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_i} = 2 (\hat y_i - y_i)
+
+    It shrinks in proportion to the residual, so gradient descent slows down as it nears the
+    optimum.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.mse_grad([1.0, 2.0], [1.5, 0.0])
+    array([ 1., -4.])
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return 2 * (y_pred - y_true)
+
+
+def mae(y_true, y_pred, *, reduction: str = "mean"):
+    r"""Mean absolute error (L1 loss).
+
+    .. math::
+
+        \ell_i = |y_i - \hat y_i|
+
+    Parameters
+    ----------
+    y_true, y_pred, reduction
+        As for :func:`mse`.
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Notes
+    -----
+    Convex and **continuous** everywhere, but not differentiable at a zero residual (a kink,
+    not a discontinuity). Outliers cost in proportion to their size, not its square.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.mae([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.5 + 0 + 2) / 3
+    0.8333333333333334
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return reduce(np.abs(y_true - y_pred), reduction)
+
+
+def mae_grad(y_true, y_pred):
+    r"""(Sub)derivative of the unreduced :func:`mae` with respect to the prediction.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_i} = \operatorname{sign}(\hat y_i - y_i)
+
+    At a zero residual any value in [-1, 1] is a subgradient; 0 is chosen (as torch's and
+    TensorFlow's ``abs`` gradients do), so an exact fit stays put. Elsewhere the size is always
+    1, however close the prediction is: a fixed step size keeps overshooting the optimum.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.mae_grad([1.0, 2.0, 3.0], [1.5, 2.0, 1.0])
+    array([ 1.,  0., -1.])
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return np.sign(y_pred - y_true)
+
+
+def _check_delta(delta) -> float:
+    d = as_float_array(delta, "delta")
+    if d.ndim != 0 or not np.isfinite(d) or d <= 0:
+        raise ValueError(f"delta must be a positive finite number; found {delta!r}")
+    return float(d)
+
+
+def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
+    r"""Huber loss: quadratic for small residuals, linear for large ones.
+
+    .. math::
+
+        \ell_i = \begin{cases}
+            \tfrac12 r_i^2 & |r_i| \le \delta \\
+            \delta\,|r_i| - \tfrac12 \delta^2 & |r_i| > \delta
+        \end{cases}
+        \qquad r_i = y_i - \hat y_i.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        As for :func:`mse`.
+    delta : float, default 1.0
+        Where the quadratic part hands over to the linear one; must be positive.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`mse`, and for a ``delta`` that is not positive and finite.
+
+    Notes
+    -----
+    The constant :math:`-\tfrac12\delta^2` makes the two pieces meet at :math:`|r| = \delta`
+    with equal value and equal slope :math:`\pm\delta`, so the loss is convex and continuously
+    differentiable. It equals Keras's ``huber`` and torch's ``huber_loss``; torch's
+    ``smooth_l1_loss`` with ``beta = delta`` is this loss divided by ``delta``.
+
+    References
+    ----------
+    P. J. Huber, "Robust Estimation of a Location Parameter", *Annals of Mathematical
+    Statistics* 35(1), 1964.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.huber([0.0, 0.0, 0.0], [0.5, 1.0, 3.0], reduction="none")
+    array([0.125, 0.5  , 2.5  ])
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    delta = _check_delta(delta)
+    a = np.abs(y_true - y_pred)
+    # Clipping at delta gives both branches at once: q = min(|r|, delta), and
+    # 0.5 q^2 + delta (|r| - q) is 0.5 r^2 inside and delta |r| - 0.5 delta^2 outside.
+    q = np.minimum(a, delta)
+    return reduce(0.5 * q * q + delta * (a - q), reduction)
+
+
+def huber_grad(y_true, y_pred, *, delta: float = 1.0):
+    r"""Derivative of the unreduced :func:`huber` with respect to the prediction.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_i} = \operatorname{clip}(\hat y_i - y_i,
+        -\delta, \delta)
+
+    Continuous everywhere (no subgradient choice is needed): the residual itself inside
+    :math:`[-\delta, \delta]`, and :math:`\pm\delta` outside, like a scaled MAE.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.huber_grad([0.0, 0.0, 0.0], [0.5, 1.0, -3.0])
+    array([ 0.5,  1. , -1. ])
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    delta = _check_delta(delta)
+    return np.clip(y_pred - y_true, -delta, delta)
