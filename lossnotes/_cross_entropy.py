@@ -16,6 +16,7 @@ from ._validation import (
     check_axis,
     check_rows_sum_to_one,
     check_unit_interval,
+    first,
     pair,
     reduce,
 )
@@ -37,7 +38,7 @@ def _binary_inputs(y_true, y_pred, from_logits: bool):
     y_true, y_pred = pair(y_true, y_pred)
     check_unit_interval(y_true, "y_true", "binary labels (or soft labels)")
     if not from_logits:
-        check_unit_interval(y_pred, "y_pred", "probabilities (pass from_logits=True for scores)")
+        check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
     return y_true, y_pred
 
 
@@ -182,7 +183,7 @@ def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int):
 
 
 def _check_distribution(y_pred: np.ndarray, axis: int) -> None:
-    check_unit_interval(y_pred, "y_pred", "probabilities (pass from_logits=True for scores)")
+    check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
     check_rows_sum_to_one(y_pred, axis, "y_pred")
 
 
@@ -284,7 +285,7 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False,
     --------
     >>> import lossnotes as ln
     >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
-    array([[-0.      , -1.666667]])
+    array([[ 0.      , -1.666667]])
     >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
     """
@@ -292,7 +293,7 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False,
     if from_logits:
         return y_true.sum(axis=axis, keepdims=True) * _softmax(y_pred, axis) - y_true
     with np.errstate(divide="ignore"):
-        return -_xmul(y_true, 1 / y_pred)
+        return _xmul(y_true, -1 / y_pred)
 
 
 def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int):
@@ -312,13 +313,13 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int):
         bad = ~np.isfinite(labels) | (labels != np.round(labels))
         if bad.any():
             raise ValueError(
-                f"labels must be integer class indices; found {labels[bad].flat[0]!r}"
+                f"labels must be integer class indices; found {first(labels, bad)!r}"
             )
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         raise ValueError(
             f"labels must be class indices in [0, {n_classes - 1}] for {n_classes} classes on "
-            f"axis {axis}; found {labels[bad].flat[0]!r}"
+            f"axis {axis}; found {first(labels, bad)!r}"
         )
     if not from_logits:
         _check_distribution(y_pred, axis)
@@ -405,4 +406,4 @@ def sparse_categorical_cross_entropy_grad(
     if from_logits:
         return _softmax(y_pred, axis) - one_hot
     with np.errstate(divide="ignore"):
-        return -_xmul(one_hot, 1 / y_pred)
+        return _xmul(one_hot, -1 / y_pred)

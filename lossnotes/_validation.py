@@ -65,22 +65,27 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> 
         )
 
 
-def check_unit_interval(x: np.ndarray, name: str, what: str = "probabilities") -> None:
+def first(x: np.ndarray, mask: np.ndarray):
+    """The first offending value, as a plain Python number for messages."""
+    return x[mask].flat[0].item()
+
+
+def check_unit_interval(
+    x: np.ndarray, name: str, what: str = "probabilities", hint: str = ""
+) -> None:
     bad = (x < 0) | (x > 1)
     if bad.any():
-        value = x[bad].flat[0]
         raise ValueError(
-            f"{name} must be {what} in [0, 1]; found {value!r} {_where(bad)}"
+            f"{name} must be {what} in [0, 1]; found {first(x, bad)!r} {_where(bad)}{hint}"
         )
 
 
 def check_plus_minus_one(y: np.ndarray, name: str) -> None:
     bad = (y != 1) & (y != -1)
     if bad.any():
-        value = y[bad].flat[0]
-        hint = " (labels in {0, 1}? map them with 2*y - 1)" if np.all((y == 0) | (y == 1)) else ""
+        hint = "; labels in {0, 1}? map them with 2*y - 1" if np.all((y == 0) | (y == 1)) else ""
         raise ValueError(
-            f"{name} must hold labels in {{-1, +1}}; found {value!r} {_where(bad)}{hint}"
+            f"{name} must hold labels in {{-1, +1}}; found {first(y, bad)!r} {_where(bad)}{hint}"
         )
 
 
@@ -108,7 +113,7 @@ def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str) -> None:
     if bad.any():
         raise ValueError(
             f"{name} must sum to 1 along axis {axis} (a probability distribution per sample); "
-            f"found a sum of {totals[bad].flat[0]!r} {_where(bad)}. "
+            f"found a sum of {first(totals, bad)!r} {_where(bad)}. "
             "Pass from_logits=True for raw scores"
         )
 
