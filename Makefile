@@ -13,8 +13,6 @@ PIP_FLAGS ?= --retries 1
 # Keep TensorFlow's stderr banner out of notebook outputs (kernels inherit this environment).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
-# Figures render without a display.
-export MPLBACKEND ?= Agg
 
 .PHONY: all book test lint pytest venv clean distclean
 
