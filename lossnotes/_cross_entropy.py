@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _conventions
+from ._conventions import check_convention
 from ._links import _log_softmax, _sigmoid_pair, _softmax
 from ._validation import (
     as_float_array,
@@ -42,7 +44,10 @@ def _binary_inputs(y_true, y_pred, from_logits: bool):
     return y_true, y_pred
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean"):
+def binary_cross_entropy(
+    y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean",
+    convention: str = "exact",
+):
     r"""Binary cross-entropy between targets in [0, 1] and predicted probabilities or logits.
 
     .. math::
@@ -69,6 +74,11 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction
     from_logits : bool, default False
         Whether ``y_pred`` holds logits :math:`z` rather than probabilities.
     reduction : {"mean", "sum", "none"}, default "mean"
+    convention : {"exact", "keras", "torch"}, default "exact"
+        ``"exact"`` is the mathematics above. ``"keras"`` and ``"torch"`` evaluate the loss the
+        way ``tf.keras.losses.binary_crossentropy`` and ``torch.nn.functional``'s
+        ``binary_cross_entropy`` / ``binary_cross_entropy_with_logits`` do, edge cases included
+        (see Notes); the inputs are validated the same way.
 
     Returns
     -------
@@ -96,6 +106,24 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction
     returns one value per sample, ``"none"`` keeps every element; the ``"mean"`` of all
     elements equals torch's default and the mean of Keras's per-sample values.
 
+    The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
+    :math:`1 - \varepsilon` rounded to ``y_pred``'s dtype (0.99999988 in float32):
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\bigl(y_i \log \tilde p_i + (1 - y_i) \log(1 - \tilde p_i)\bigr),
+        \quad \tilde p_i = \operatorname{clip}(p_i, \varepsilon, 1 - \varepsilon),
+        \qquad
+        \ell^{\text{torch}}_i = -\bigl(y_i \max(\log p_i, -100)
+        + (1 - y_i) \max(\log(1 - p_i), -100)\bigr).
+
+    Keras evaluates :math:`\log(1 - \tilde p)` with ``log``, not ``log1p``, which costs relative
+    precision for small :math:`p` in float32. For logits, Keras evaluates
+    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and torch
+    :math:`(1 - y) z - \log \sigma(z)`, literally: an infinite logit gives ``nan`` where
+    :math:`0 \cdot \infty` or :math:`\infty - \infty` appears (Keras returns ``inf`` for
+    :math:`z = -\infty, y = 1`).
+
     References
     ----------
     Goodfellow, Bengio and Courville, *Deep Learning*, MIT Press, 2016, section 6.2.2.2.
@@ -111,8 +139,23 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction
     0.2231435513142097
     >>> ln.binary_cross_entropy([1.0, 0.0], [1000.0, 1000.0], from_logits=True, reduction="none")
     array([   0., 1000.])
+
+    A certain and wrong prediction, exactly and as the frameworks compute it:
+
+    >>> import numpy as np
+    >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
+    >>> ln.binary_cross_entropy(y, p, reduction="none")
+    array([inf, inf], dtype=float32)
+    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="keras")
+    array([16.118095, 15.942385], dtype=float32)
+    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="torch")
+    array([100., 100.], dtype=float32)
     """
+    check_convention(convention)
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    if convention != "exact":
+        loss = _conventions.binary_cross_entropy(y_true, y_pred, from_logits, convention)
+        return reduce(loss, reduction)
     if from_logits:
         # softplus(-z) = max(-z, 0) + t and softplus(z) = max(z, 0) + t share the same
         # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t.
@@ -127,7 +170,9 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction
     return reduce(loss, reduction)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
+def binary_cross_entropy_grad(
+    y_true, y_pred, *, from_logits: bool = False, convention: str = "exact"
+):
     r"""Derivative of the unreduced :func:`binary_cross_entropy` with respect to ``y_pred``.
 
     .. math::
@@ -141,6 +186,9 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
     ----------
     y_true, y_pred, from_logits
         As for :func:`binary_cross_entropy`.
+    convention : {"exact", "keras", "torch"}, default "exact"
+        The derivative that ``tf.GradientTape`` or ``torch.autograd`` returns for that
+        framework's loss (see Notes). With logits all three are the same.
 
     Returns
     -------
@@ -157,6 +205,20 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
     :math:`(1 - y)\sigma(z) - y\,\sigma(-z)` so that a confident right answer gets its tiny
     derivative to full precision instead of :math:`1 - 1 = 0`.
 
+    Under the framework conventions, for probabilities,
+
+    .. math::
+
+        \frac{\partial \ell^{\text{keras}}}{\partial p} =
+        \Bigl(-\frac{y}{\tilde p} + \frac{1 - y}{1 - \tilde p}\Bigr)
+        \mathbb{1}[\varepsilon \le p \le 1 - \varepsilon],
+        \qquad
+        \frac{\partial \ell^{\text{torch}}}{\partial p} =
+        \frac{p - y}{\max(p (1 - p), 10^{-12})}:
+
+    Keras's clip stops the gradient outside its range, while torch's backward ignores its own
+    -100 clamp and returns :math:`\mp 10^{12}` at a certain and wrong prediction.
+
     Examples
     --------
     >>> import lossnotes as ln
@@ -164,8 +226,15 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
     array([-2.,  2.])
     >>> ln.binary_cross_entropy_grad([1.0, 1.0], [-50.0, 50.0], from_logits=True)
     array([-1.00000000e+00, -1.92874985e-22])
+    >>> ln.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5], convention="torch")
+    array([-1.e+12, -2.e+00])
+    >>> ln.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5], convention="keras")
+    array([ 0., -2.])
     """
+    check_convention(convention)
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    if convention != "exact" and not from_logits:
+        return _conventions.binary_cross_entropy_grad(y_true, y_pred, convention)
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
         return (1 - y_true) * s_pos - y_true * s_neg
@@ -173,22 +242,27 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False):
         return _xmul(1 - y_true, 1 / (1 - y_pred)) - _xmul(y_true, 1 / y_pred)
 
 
-def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int):
+def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str):
+    check_convention(convention)
     y_true, y_pred = pair(y_true, y_pred)
     axis = check_axis(axis, y_pred.ndim)
     check_unit_interval(y_true, "y_true", "class probabilities (one-hot or soft labels)")
     if not from_logits:
-        _check_distribution(y_pred, axis)
+        _check_distribution(y_pred, axis, convention)
     return y_true, y_pred, axis
 
 
-def _check_distribution(y_pred: np.ndarray, axis: int) -> None:
+def _check_distribution(y_pred: np.ndarray, axis: int, convention: str = "exact") -> None:
     check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
-    check_rows_sum_to_one(y_pred, axis, "y_pred")
+    if convention == "exact":
+        # Keras renormalises rows and torch's log-probability losses take them as they are:
+        # only the exact formula insists on a distribution.
+        check_rows_sum_to_one(y_pred, axis, "y_pred")
 
 
 def categorical_cross_entropy(
-    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean"
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
+    convention: str = "exact",
 ):
     r"""Categorical cross-entropy between target distributions and predicted ones.
 
@@ -212,6 +286,10 @@ def categorical_cross_entropy(
     axis : int, default -1
         The class axis (Keras's convention; torch puts classes on axis 1).
     reduction : {"mean", "sum", "none"}, default "mean"
+    convention : {"exact", "keras", "torch"}, default "exact"
+        ``"keras"`` evaluates ``tf.keras.losses.categorical_crossentropy``'s arithmetic,
+        ``"torch"`` that of ``F.cross_entropy`` given ``log p`` (probabilities) or the logits
+        (see Notes). Under either, probability rows need not sum to 1.
 
     Returns
     -------
@@ -231,6 +309,19 @@ def categorical_cross_entropy(
     computed with the max-shift of :func:`logsumexp`, so logits of 1000 are fine, and the
     softmax is never formed.
 
+    The framework conventions for probabilities renormalise each row, Keras before clipping:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\sum_k y_{ik} \log \operatorname{clip}\Bigl(
+        \frac{p_{ik}}{\sum_j p_{ij}}, \varepsilon, 1 - \varepsilon\Bigr),
+        \qquad
+        \ell^{\text{torch}}_i = -\sum_k y_{ik} \log \frac{p_{ik}}{\sum_j p_{ij}},
+
+    the latter because ``log_softmax(log p)`` is :math:`\log(p / \sum p)`. Both multiply
+    plainly, so :math:`0 \cdot \log 0` is ``nan`` under ``"torch"`` (and, with logits, a
+    ``+inf`` logit or a 0 target against a ``-inf`` one gives ``nan`` under both).
+
     Examples
     --------
     The notes' example: true class 1, predicted [0.4, 0.6].
@@ -241,8 +332,19 @@ def categorical_cross_entropy(
     >>> float(ln.categorical_cross_entropy([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]],
     ...                                    from_logits=True))
     200.0
+
+    Keras renormalises a row that does not sum to 1 (the exact formula refuses it):
+
+    >>> round(float(ln.categorical_cross_entropy([[0.0, 1.0, 0.0]], [[0.2, 0.2, 0.2]],
+    ...                                          convention="keras")), 6)  # log 3
+    1.098612
     """
-    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
+    if convention != "exact":
+        loss = _conventions.categorical_cross_entropy(
+            y_true, y_pred, from_logits, axis, convention
+        )
+        return reduce(loss, reduction)
     log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
     loss = -np.sum(_xmul(y_true, log_p), axis=axis)
     return reduce(loss, reduction)
@@ -253,7 +355,9 @@ def _log(p: np.ndarray) -> np.ndarray:
         return np.log(p)
 
 
-def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False, axis: int = -1):
+def categorical_cross_entropy_grad(
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, convention: str = "exact"
+):
     r"""Derivative of the unreduced :func:`categorical_cross_entropy` with respect to ``y_pred``.
 
     .. math::
@@ -265,8 +369,9 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False,
 
     Parameters
     ----------
-    y_true, y_pred, from_logits, axis
-        As for :func:`categorical_cross_entropy`.
+    y_true, y_pred, from_logits, axis, convention
+        As for :func:`categorical_cross_entropy`; a framework convention gives the derivative
+        that its autograd returns for its loss.
 
     Returns
     -------
@@ -281,6 +386,21 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False,
     :math:`\operatorname{softmax}(z) - y` holds when each target row sums to 1: it is bounded,
     which is why frameworks want logits.
 
+    Both frameworks differentiate through their renormalisation of the probabilities: inside
+    Keras's clip range, and always for torch,
+
+    .. math::
+
+        \frac{\partial \ell^{\text{keras}}_i}{\partial p_{ik}} =
+        \frac{\partial \ell^{\text{torch}}_i}{\partial p_{ik}} =
+        -\frac{y_{ik}}{p_{ik}} + \frac{\sum_j y_{ij}}{\sum_j p_{ij}},
+
+    the exact derivative plus the same constant for every class of a row: a vector along
+    :math:`(1, \dots, 1)`, a direction in which no change of :math:`p` within the simplex
+    moves. Keras zeroes the gradient of entries it clipped; torch gives ``nan`` (:math:`0/0`)
+    where :math:`p_{ik} = y_{ik} = 0`. With logits the conventions differ from the exact
+    derivative only at a ``+inf`` logit (``nan``).
+
     Examples
     --------
     >>> import lossnotes as ln
@@ -288,15 +408,22 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits: bool = False,
     array([[ 0.      , -1.666667]])
     >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
+    >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]], convention="keras").round(6)
+    array([[ 1.      , -0.666667]])
     """
-    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
+    if convention != "exact":
+        return _conventions.categorical_cross_entropy_grad(
+            y_true, y_pred, from_logits, axis, convention
+        )
     if from_logits:
         return y_true.sum(axis=axis, keepdims=True) * _softmax(y_pred, axis) - y_true
     with np.errstate(divide="ignore"):
         return _xmul(y_true, -1 / y_pred)
 
 
-def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int):
+def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+    check_convention(convention)
     y_pred = as_float_array(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = np.asarray(labels)
@@ -322,13 +449,14 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int):
             f"axis {axis}; found {first(labels, bad)!r}"
         )
     if not from_logits:
-        _check_distribution(y_pred, axis)
+        _check_distribution(y_pred, axis, convention)
     index = np.expand_dims(labels.astype(np.intp), axis)
     return index, y_pred, axis
 
 
 def sparse_categorical_cross_entropy(
-    labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean"
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
+    convention: str = "exact",
 ):
     r"""Categorical cross-entropy with the true class given as an integer index.
 
@@ -351,6 +479,10 @@ def sparse_categorical_cross_entropy(
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
+    convention : {"exact", "keras", "torch"}, default "exact"
+        ``"keras"``: ``tf.keras.losses.sparse_categorical_crossentropy``'s arithmetic;
+        ``"torch"``: ``F.nll_loss(log p, labels)`` for probabilities, ``F.cross_entropy`` for
+        logits. Under either, probability rows need not sum to 1.
 
     Returns
     -------
@@ -363,6 +495,21 @@ def sparse_categorical_cross_entropy(
         On labels of the wrong shape, labels that are not integers in [0, C), and the checks
         of :func:`categorical_cross_entropy`.
 
+    Notes
+    -----
+    Keras clips first and renormalises the clipped row afterwards (through the log-softmax
+    of :math:`\log \tilde p`), the reverse of its categorical order; torch's ``nll_loss``
+    takes :math:`\log p_{i, c_i}` as it is:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\log \frac{\tilde p_{i, c_i}}{\sum_j \tilde p_{ij}},
+        \quad \tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon),
+        \qquad
+        \ell^{\text{torch}}_i = -\log p_{i, c_i}.
+
+    With logits both conventions return ``nan`` for a row holding a ``+inf`` logit.
+
     Examples
     --------
     >>> import lossnotes as ln
@@ -371,15 +518,29 @@ def sparse_categorical_cross_entropy(
     >>> ln.sparse_categorical_cross_entropy([0, 3], [[44.0, 10.0, 22.0, 5.0]] * 2,
     ...                                     from_logits=True, reduction="none").round(6)
     array([ 0., 39.])
+
+    A row that does not sum to 1: Keras renormalises it, torch's ``nll_loss`` does not.
+
+    >>> round(float(ln.sparse_categorical_cross_entropy([1], [[0.2, 0.2, 0.2]],
+    ...                                                 convention="keras")), 6)  # log 3
+    1.098612
+    >>> round(float(ln.sparse_categorical_cross_entropy([1], [[0.2, 0.2, 0.2]],
+    ...                                                 convention="torch")), 6)  # -log 0.2
+    1.609438
     """
-    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
+    if convention != "exact":
+        loss = _conventions.sparse_categorical_cross_entropy(
+            index, y_pred, from_logits, axis, convention
+        )
+        return reduce(loss, reduction)
     log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
     loss = -np.take_along_axis(log_p, index, axis=axis).squeeze(axis)
     return reduce(loss, reduction)
 
 
 def sparse_categorical_cross_entropy_grad(
-    labels, y_pred, *, from_logits: bool = False, axis: int = -1
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1, convention: str = "exact"
 ):
     r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
 
@@ -389,18 +550,36 @@ def sparse_categorical_cross_entropy_grad(
         \qquad
         \frac{\partial \ell_i}{\partial z_{ik}} = \operatorname{softmax}(z_{i\cdot})_k - [k = c_i].
 
+    Parameters
+    ----------
+    labels, y_pred, from_logits, axis, convention
+        As for :func:`sparse_categorical_cross_entropy`.
+
     Returns
     -------
     ndarray
         Same shape and dtype as ``y_pred``.
+
+    Notes
+    -----
+    Under ``"keras"`` the derivative with respect to the probabilities is
+    :math:`(\tilde p_{ik} / \sum_j \tilde p_{ij} - [k = c_i]) / \tilde p_{ik}` inside the
+    clip range and 0 outside; under ``"torch"`` it is the exact one, except that :math:`0/0`
+    gives ``nan`` at a zero probability of another class.
 
     Examples
     --------
     >>> import lossnotes as ln
     >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
+    >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]], convention="keras").round(6)
+    array([[ 1.      , -0.666667]])
     """
-    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
+    if convention != "exact":
+        return _conventions.sparse_categorical_cross_entropy_grad(
+            index, y_pred, from_logits, axis, convention
+        )
     one_hot = np.zeros_like(y_pred)
     np.put_along_axis(one_hot, index, 1, axis=axis)
     if from_logits:

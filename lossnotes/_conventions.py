@@ -1,0 +1,224 @@
+r"""Framework conventions: the hand formulas as tf.keras and torch.nn.functional evaluate them.
+
+The public loss functions compute exact mathematics by default. Their keyword-only
+``convention="keras"`` or ``convention="torch"`` switches to the arithmetic below, which repeats
+each framework's documented edge behaviour (clipping, log clamps, renormalisation, label
+conversion, the subgradient chosen at a kink, literal formulas that return ``nan`` at infinite
+inputs) operation by operation, so that the result matches the framework to the rounding of the
+dtype. Each function here receives inputs that the caller has already validated.
+
+Every number below was measured against TensorFlow 2.21.0 / Keras 3.15.1 and PyTorch 2.13.0, and
+is checked again by ``tests/test_compare.py`` and ``python -m lossnotes``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CONVENTIONS = ("exact", "keras", "torch")
+
+#: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
+KERAS_EPSILON = 1e-7
+#: torch's ``binary_cross_entropy`` clamps each log at -100.
+TORCH_LOG_CLAMP = -100.0
+#: torch's ``binary_cross_entropy`` backward divides by ``max(p (1 - p), 1e-12)``.
+TORCH_BCE_GRAD_EPS = 1e-12
+
+
+def check_convention(convention, allowed=CONVENTIONS) -> str:
+    if not isinstance(convention, str) or convention not in allowed:
+        raise ValueError(
+            f"convention must be one of {', '.join(map(repr, allowed))}; found {convention!r}"
+        )
+    return convention
+
+
+def keras_clip_bounds(dtype) -> tuple:
+    """``(eps, 1 - eps)`` as Keras applies them: computed in Python floats, then cast.
+
+    In float32, ``1 - 1e-7`` rounds to 0.99999988 (the float32 spacing below 1 is 6e-8), so a
+    certain wrong prediction at p = 1 costs less than one at p = 0.
+    """
+    t = np.dtype(dtype).type
+    return t(KERAS_EPSILON), t(1.0 - KERAS_EPSILON)
+
+
+def keras_clip_mask(p: np.ndarray) -> np.ndarray:
+    """Where ``tf.clip_by_value`` passes the gradient: inside the clip range, bounds included."""
+    lo, hi = keras_clip_bounds(p.dtype)
+    return (p >= lo) & (p <= hi)
+
+
+# --------------------------------------------------------------------------------------------
+# binary cross-entropy
+# --------------------------------------------------------------------------------------------
+
+
+def binary_cross_entropy(y: np.ndarray, p: np.ndarray, from_logits: bool, convention: str):
+    """Unreduced binary cross-entropy under a framework convention."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if from_logits:
+            if convention == "keras":
+                # tf.nn.sigmoid_cross_entropy_with_logits, literally: relu(z) - z y + log1p(e^-|z|).
+                # 0 * inf = nan and inf - inf = nan make every infinite logit nan except
+                # z = -inf with y = 1 (inf).
+                nonneg = p >= 0
+                relu = np.where(nonneg, p, 0)
+                neg_abs = np.where(nonneg, -p, p)
+                return (relu - p * y) + np.log1p(np.exp(neg_abs))
+            # torch: (1 - y) z - log_sigmoid(z); 0 * inf = nan at infinite logits.
+            return (1 - y) * p - (np.minimum(p, 0) - np.log1p(np.exp(-np.abs(p))))
+        if convention == "keras":
+            # Clip to [eps, 1 - eps], then log (not log1p) of 1 - p, as Keras does.
+            pc = np.clip(p, *keras_clip_bounds(p.dtype))
+            bce = y * np.log(pc)
+            bce += (1 - y) * np.log(1 - pc)
+            return -bce
+        # torch: each log clamped at -100; the clamp makes 0 * log 0 = 0 * (-100) = 0.
+        clamp = p.dtype.type(TORCH_LOG_CLAMP)
+        log_p = np.maximum(np.log(p), clamp)
+        log_q = np.maximum(np.log1p(-p), clamp)
+        return (y - 1) * log_q - y * log_p
+
+
+def binary_cross_entropy_grad(y: np.ndarray, p: np.ndarray, convention: str):
+    """Derivative of the unreduced binary cross-entropy in probabilities under a convention.
+
+    (With logits both autograds return sigma(z) - y, the exact derivative, bounded and right
+    at +-inf, so there is no logit convention.)
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if convention == "keras":
+            # The derivative of -(y log p + (1 - y) log(1 - p)) at the clipped p, and 0 where
+            # tf.clip_by_value clipped (its gradient is 0 outside the range).
+            pc = np.clip(p, *keras_clip_bounds(p.dtype))
+            g = -(y * np.reciprocal(pc) - (1 - y) * np.reciprocal(1 - pc))
+            return np.where(keras_clip_mask(p), g, 0).astype(p.dtype, copy=False)
+        # torch's backward ignores its own -100 clamp: (p - y) / max(p (1 - p), 1e-12).
+        denom = np.maximum((1 - p) * p, p.dtype.type(TORCH_BCE_GRAD_EPS))
+        return (p - y) / denom
+
+
+# --------------------------------------------------------------------------------------------
+# categorical and sparse categorical cross-entropy
+# --------------------------------------------------------------------------------------------
+
+
+def literal_log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    """``z - logsumexp(z)`` with the max shift and no limits: a +inf score gives nan.
+
+    This is how ``tf.nn.softmax_cross_entropy_with_logits`` and torch's ``log_softmax``
+    evaluate it; lossnotes' exact ``log_softmax`` returns the limit instead.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = np.max(z, axis=axis, keepdims=True)
+        shifted = z - m
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def literal_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _keras_renormalised(p: np.ndarray, axis: int):
+    """Keras's categorical step one: divide each row by its sum (0/0 = nan for a zero row)."""
+    s = np.sum(p, axis=axis, keepdims=True)
+    return p / s, s
+
+
+def categorical_cross_entropy(y, p, from_logits: bool, axis: int, convention: str):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if from_logits:
+            # Keras and torch alike: y times the literal log-softmax, plain products, so a
+            # +inf score, or a target of 0 against a log-probability of -inf, gives nan.
+            return -np.sum(y * literal_log_softmax(p, axis), axis=axis)
+        if convention == "keras":
+            q, _ = _keras_renormalised(p, axis)
+            q = np.clip(q, *keras_clip_bounds(p.dtype))
+            return -np.sum(y * np.log(q), axis=axis)
+        # torch: F.cross_entropy(log p, y) with probability targets. log_softmax(log p) is
+        # log(p / sum p): the row is renormalised too, and 0 * log 0 = 0 * (-inf) = nan.
+        return -np.sum(y * literal_log_softmax(np.log(p), axis), axis=axis)
+
+
+def categorical_cross_entropy_grad(y, p, from_logits: bool, axis: int, convention: str):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if from_logits:
+            return np.sum(y, axis=axis, keepdims=True) * literal_softmax(p, axis) - y
+        if convention == "keras":
+            # Through q = p / S and the clip: g_q = -y / q inside the clip range, 0 outside;
+            # d/dp_j = g_q_j / S - sum_k g_q_k p_k / S^2. For a row that sums to 1 this is
+            # -y/p + sum(y): the exact gradient plus a constant per row.
+            q, s = _keras_renormalised(p, axis)
+            inside = keras_clip_mask(q)
+            qc = np.clip(q, *keras_clip_bounds(p.dtype))
+            g_q = np.where(inside, -y / qc, 0)
+            return g_q / s - np.sum(g_q * p, axis=axis, keepdims=True) / (s * s)
+        # torch: autograd of -sum(y log_softmax(log p)): (softmax(log p) sum(y) - y) / p, with
+        # 0/0 = nan where p = 0 and y = 0.
+        sm = literal_softmax(np.log(p), axis)
+        return (sm * np.sum(y, axis=axis, keepdims=True) - y) / p
+
+
+def sparse_categorical_cross_entropy(index, p, from_logits: bool, axis: int, convention: str):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if from_logits:
+            logp = literal_log_softmax(p, axis)
+        elif convention == "keras":
+            # Keras clips first, takes the log, then the log-softmax of that: log(p_c / sum p)
+            # over the clipped row, so rows are renormalised after clipping (the reverse of
+            # categorical cross-entropy's order).
+            logp = literal_log_softmax(np.log(np.clip(p, *keras_clip_bounds(p.dtype))), axis)
+        else:
+            # torch: F.nll_loss(log p, c) = -log p_c, no renormalisation and no clamp.
+            logp = np.log(p)
+        return -np.take_along_axis(logp, index, axis=axis).squeeze(axis)
+
+
+def sparse_categorical_cross_entropy_grad(index, p, from_logits: bool, axis: int,
+                                          convention: str):
+    one_hot = np.zeros_like(p)
+    np.put_along_axis(one_hot, index, 1, axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if from_logits:
+            return literal_softmax(p, axis) - one_hot
+        if convention == "keras":
+            pc = np.clip(p, *keras_clip_bounds(p.dtype))
+            sm = literal_softmax(np.log(pc), axis)  # pc / sum(pc)
+            return np.where(keras_clip_mask(p), (sm - one_hot) / pc, 0).astype(p.dtype)
+        # torch: nll_loss backward gives -1 at the class, then torch.log's backward divides by p:
+        # 0 / 0 = nan at a zero probability of another class.
+        return -one_hot / p
+
+
+# --------------------------------------------------------------------------------------------
+# margin losses
+# --------------------------------------------------------------------------------------------
+
+
+def margin_labels(y: np.ndarray, convention: str) -> np.ndarray:
+    """Labels as the framework reads them (already checked to be in {-1, 0, +1})."""
+    if convention == "keras" and np.all((y == 0) | (y == 1)):
+        # keras.losses.hinge / squared_hinge: convert only if *every* label is 0 or 1.
+        return 2 * y - 1
+    return y
+
+
+def hinge_grad(m: np.ndarray) -> np.ndarray:
+    """Autograd of max(1 - m, 0) (TensorFlow) and clamp(1 - m, min=0) (torch): -1 for m <= 1."""
+    return np.where(m <= 1, -1, 0).astype(m.dtype)
+
+
+def logistic(m: np.ndarray) -> np.ndarray:
+    """torch's soft_margin_loss: log(1 + exp(-m)) directly; exp overflows for very wrong m."""
+    with np.errstate(over="ignore"):
+        return np.log1p(np.exp(-m))
+
+
+def logistic_grad(m: np.ndarray) -> np.ndarray:
+    """torch's soft_margin_loss backward: -e / (1 + e), e = exp(-m); inf / inf = nan."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(-m)
+        return -e / (1 + e)
