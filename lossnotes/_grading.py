@@ -8,6 +8,7 @@ cases and the known-wrong variants that hints are recognised from) live in
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,7 +197,16 @@ def _fmt_pair(expected: Any, got: Any) -> tuple[str, str]:
     e, g = fmt(expected, EXPECTED), fmt(got, GOT)
     if e == g:
         e, g = fmt(expected, EXPECTED, 17), fmt(got, GOT, 17)
+    if isinstance(got, BaseException):
+        return EXPECTED + e, wrap(GOT + g, " " * len(GOT))
     return EXPECTED + e, GOT + g
+
+
+def wrap(text: str, indent: str, width: int = 96) -> str:
+    """Wrap a line of prose (not an array) at ``width``, continuing at ``indent``."""
+    return textwrap.fill(
+        text, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
+    )
 
 
 def _exc_text(exc: BaseException) -> str:
@@ -222,6 +232,10 @@ BROADCAST_HINT = (
     "prediction, and the result is silently wrong. Compare the shapes first and raise "
     "ValueError when they differ (as lossnotes does), or reshape the predictions to "
     "y_true's shape"
+)
+NONFINITE_HINT = (
+    "your function returned nan or inf where the answer is finite: look for an exponential that "
+    "overflows (e^x for x above about 709), a log of 0, or 0 * inf (see the warnings)"
 )
 LOW_PRECISION_HINT = (
     "your result is {dtype}, which keeps about {digits} significant digits; compute in float64, "
@@ -310,7 +324,12 @@ def _diagnose(
     expected: np.ndarray,
 ) -> str:
     """Recognise the mistake behind a wrong result: most specific explanation first."""
-    for variant in ex.variants:
+    # A nan or inf where the answer is finite says little about which formula was meant (nan
+    # matches nan), so the variants are compared only with finite results.
+    nonfinite = got.shape == expected.shape and bool(
+        np.any(~np.isfinite(got.astype(np.float64)) & np.isfinite(expected.astype(np.float64)))
+    )
+    for variant in () if nonfinite else ex.variants:
         wrong = _quiet(variant.fn, *case.args)
         if (
             wrong is not None
@@ -329,6 +348,8 @@ def _diagnose(
         return _shape_hint(ex, got, expected)
     if case.hint:
         return case.hint
+    if nonfinite:
+        return NONFINITE_HINT
     return _generic_hint(ex)
 
 

@@ -154,7 +154,7 @@ class Report:
         lines.append(self._expected_text)
         lines.append(self._got_text)
         if self.warnings:
-            lines.append("  warnings: " + "; ".join(self.warnings))
+            lines.append(_grading.wrap("  warnings: " + "; ".join(self.warnings), " " * 12))
         return lines
 
     def __str__(self) -> str:
