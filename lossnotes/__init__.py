@@ -6,6 +6,7 @@ TensorFlow and PyTorch are imported only by the comparison tools, when they are 
 """
 
 from ._combine import combine
+from ._compare import Comparison, compare, compare_grad
 from ._cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -71,4 +72,8 @@ __all__ = [
     "huber_grad",
     # several outputs
     "combine",
+    # side by side with tf.keras and torch.nn.functional
+    "compare",
+    "compare_grad",
+    "Comparison",
 ]
