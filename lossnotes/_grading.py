@@ -192,10 +192,11 @@ def fmt(x: Any, prefix: str = "", precision: int = 6) -> str:
 EXPECTED, GOT = "  expected: ", "  got:      "
 
 
-def _fmt_pair(expected: Any, got: Any) -> tuple[str, str]:
-    """Labelled lines; if both print the same at 6 digits, show 17 so the difference shows."""
+def _fmt_pair(expected: Any, got: Any, same: bool = False) -> tuple[str, str]:
+    """Labelled lines; if both print the same at 6 digits, show 17 so the difference shows
+    (unless they are the same, as when only an in-place change failed)."""
     e, g = fmt(expected, EXPECTED), fmt(got, GOT)
-    if e == g:
+    if e == g and not same:
         e, g = fmt(expected, EXPECTED, 17), fmt(got, GOT, 17)
     if isinstance(got, BaseException):
         return EXPECTED + e, wrap(GOT + g, " " * len(GOT))
@@ -218,8 +219,8 @@ def _exc_text(exc: BaseException) -> str:
 # --- hints -------------------------------------------------------------------------------------
 
 SWAP_HINT = (
-    "the arguments are (y_true, y_pred), in that order: your function gives the right answer "
-    "when they are swapped, so it uses the labels where the predictions belong"
+    "the arguments are ({0}, {1}), in that order: your function gives the right answer when "
+    "they are swapped, so it uses the labels where the predictions belong"
 )
 MUTATE_HINT = (
     "your function changed its input array in place (for example `z -= z.max()` or "
@@ -340,7 +341,7 @@ def _diagnose(
     if len(case.args) == 2 and not ex.symmetric:
         swapped = _quiet(fn, *case.args[::-1])
         if swapped is not None and _close(swapped, expected, RTOL, ex.atol):
-            return SWAP_HINT
+            return SWAP_HINT.format(*ex.params)
     if got.dtype.kind == "f" and got.dtype.itemsize < 8:
         digits = {2: 3, 4: 7}.get(got.dtype.itemsize, 7)
         return LOW_PRECISION_HINT.format(dtype=got.dtype, digits=digits)
@@ -370,8 +371,10 @@ def grade(ex: Exercise, fn: Callable[..., Any]) -> tuple[int, Failure | None]:
     return len(cases), None
 
 
-def _fail(case, number, reason, hint, expected, got, outcome, expected_text=None) -> Failure:
-    e_text, g_text = _fmt_pair(expected, got)
+def _fail(
+    case, number, reason, hint, expected, got, outcome, expected_text=None, same=False
+) -> Failure:
+    e_text, g_text = _fmt_pair(expected, got, same)
     return Failure(
         number=number,
         case=case,
@@ -426,7 +429,7 @@ def _grade_values(ex, case, number, outcome, fn) -> Failure | None:
         )
     if outcome.mutated:
         reason = f"right values, but it changed {', '.join(outcome.mutated)} in place"
-        return _fail(case, number, reason, MUTATE_HINT, expected, got, outcome)
+        return _fail(case, number, reason, MUTATE_HINT, expected, got, outcome, same=True)
     return None
 
 
@@ -435,10 +438,12 @@ def _grade_refusal(ex, case, number, outcome) -> Failure | None:
     matched = np.asarray(ex.reference(y_true, y_pred.reshape(y_true.shape)))
     shapes = {matched.shape, y_pred.shape} if ex.elementwise else {matched.shape}
     n = y_true.size
-    expected_text = (
-        f"{EXPECTED}ValueError (the shapes differ), or {fmt(matched, EXPECTED)} computed from "
-        f"the {n} pairs"
-    )
+    expected_text = f"{EXPECTED}ValueError (the shapes differ), or the result for the {n} pairs:"
+    one_line = f"{expected_text} {fmt(matched)}"
+    if "\n" not in one_line and len(one_line) <= 96:
+        expected_text = one_line
+    else:
+        expected_text += "\n" + " " * len(EXPECTED) + fmt(matched, EXPECTED)
     error = outcome.error
     if error is not None:
         if isinstance(error, ValueError):

@@ -49,7 +49,7 @@ def _rng(seed: int) -> np.random.Generator:
 def _refusal(y_true: np.ndarray, y_pred: np.ndarray) -> Case:
     """(N,) targets against (N, 1) predictions, as a regression or sigmoid head outputs them."""
     return Case(
-        "y_true of shape (N,) against y_pred of shape (N, 1)",
+        "targets of shape (N,) against predictions of shape (N, 1)",
         (y_true, y_pred.reshape(-1, 1)),
         refuse_shapes=True,
     )
@@ -322,7 +322,14 @@ SOFTMAX = Exercise(
             lambda z: _links.sigmoid(z),
         ),
     ),
-    exception_hints=(("could not be broadcast", KEEPDIMS_HINT),),
+    exception_hints=(
+        ("could not be broadcast", KEEPDIMS_HINT),
+        (
+            "too many indices",
+            "softmax must work on one vector too: instead of indexing with [:, None], reduce "
+            "with axis=-1 and keepdims=True, which works for any number of dimensions",
+        ),
+    ),
 )
 
 # --- binary cross-entropy --------------------------------------------------------------------

@@ -246,6 +246,11 @@ def softmax_axis1(z):  # right for 2-D batches, wrong for one vector
     return e / e.sum(axis=1, keepdims=True)
 
 
+def softmax_2d_only(z):
+    e = np.exp(z - z.max(axis=1)[:, None])
+    return e / e.sum(axis=1)[:, None]
+
+
 def softmax_global_sum(z):
     e = np.exp(z - z.max())
     return e / e.sum()
@@ -538,6 +543,7 @@ WRONG = [
     ("softmax", softmax_naive, "subtract each row's maximum", "large scores (1000)"),
     ("softmax", softmax_axis0, "normalised over the wrong axis", None),
     ("softmax", softmax_axis1, "normalised over the wrong axis", "a 3-D batch"),
+    ("softmax", softmax_2d_only, "one vector too", "a single score vector"),
     ("softmax", softmax_global_sum, "sum over the whole array", None),
     ("softmax", softmax_no_keepdims, "keepdims", None),
     ("softmax", softmax_global_max, "each row's own maximum", "rows of very different sizes"),
@@ -549,8 +555,8 @@ WRONG = [
     ("binary_cross_entropy", bce_keras_clip, "don't clip", None),
     ("binary_cross_entropy", bce_nan_at_certainty, "0·log 0 = 0", "certain predictions"),
     ("binary_cross_entropy", bce_hard_labels_only, "soft label", "soft labels in [0, 1]"),
-    ("binary_cross_entropy", bce_broadcasting, "(N, N)", "y_true of shape (N,) against"),
-    ("binary_cross_entropy", bce_assert, "disappears under `python -O`", "y_true of shape (N,)"),
+    ("binary_cross_entropy", bce_broadcasting, "(N, N)", "targets of shape (N,)"),
+    ("binary_cross_entropy", bce_assert, "disappears under `python -O`", "targets of shape (N,)"),
     ("binary_cross_entropy", bce_from_logits, "don't apply the sigmoid", None),
     ("categorical_cross_entropy", cce_swapped, "(y_true, y_pred), in that order", None),
     ("categorical_cross_entropy", cce_all_elements, "samples and classes together", None),
@@ -560,7 +566,7 @@ WRONG = [
     ("categorical_cross_entropy", cce_nan_at_zero, "0·log 0 = 0", "zero probabilities"),
     ("categorical_cross_entropy", ln.sparse_categorical_cross_entropy, "raised", None),
     ("mse", mse_sum, "you returned the sum", None),
-    ("mse", mse_broadcasting, "(N, N)", "y_true of shape (N,) against y_pred of shape (N, 1)"),
+    ("mse", mse_broadcasting, "(N, N)", "targets of shape (N,)"),
     ("mse", mse_len, "len(y_true) counts only the first axis", "2-D targets"),
     ("mse", mse_rmse, "root mean squared error", None),
     ("mse", mse_half, "no factor ½", None),
@@ -576,15 +582,15 @@ WRONG = [
     ("huber", huber_no_half, "½r², not r²", None),
     ("huber", huber_sum, "you returned the sum", None),
     ("huber", huber_delta_required, "give any other parameter a default", None),
-    ("huber", huber_broadcasting, "(N, N)", "y_true of shape (N,)"),
+    ("huber", huber_broadcasting, "(N, N)", "targets of shape (N,)"),
     ("huber", ln.mse, "that is the mean squared error", None),
     ("binary_cross_entropy_grad", bce_grad_negated, "its negative", None),
-    ("binary_cross_entropy_grad", bce_grad_swapped, "(y_true, y_pred), in that order", None),
+    ("binary_cross_entropy_grad", bce_grad_swapped, "(y_true, logits), in that order", None),
     ("binary_cross_entropy_grad", bce_grad_exp_over_one_plus_exp, "inf / inf is nan", "large"),
     ("binary_cross_entropy_grad", bce_grad_wrt_probability, "1 / (p(1 - p)) cancels", None),
     ("binary_cross_entropy_grad", bce_grad_mean, "without dividing", None),
     ("binary_cross_entropy_grad", bce_grad_sigmoid_sign, "which is sigmoid(-z)", None),
-    ("binary_cross_entropy_grad", bce_grad_broadcasting, "(N, N)", "y_true of shape (N,)"),
+    ("binary_cross_entropy_grad", bce_grad_broadcasting, "(N, N)", "targets of shape (N,)"),
     ("binary_cross_entropy_grad", bce_grad_probability_formula, "logits z, not probabilities",
      None),
     ("binary_cross_entropy_grad", ln.binary_cross_entropy_grad, "logits z (any real number)",
@@ -592,7 +598,7 @@ WRONG = [
     ("huber_grad", huber_grad_negated, "its negative", None),
     ("huber_grad", huber_grad_unclipped, "clip ŷ - y to [-δ, δ]", None),
     ("huber_grad", huber_grad_mae, "MAE's gradient", None),
-    ("huber_grad", huber_grad_broadcasting, "(N, N)", "y_true of shape (N,)"),
+    ("huber_grad", huber_grad_broadcasting, "(N, N)", "targets of shape (N,)"),
 ]
 
 
@@ -691,7 +697,7 @@ def test_precision_failure_shows_enough_digits_to_see_the_difference():
 def test_refusal_check_explains_what_is_accepted():
     text = str(exercises.check("mse", mse_broadcasting))
     assert "expected: ValueError (the shapes differ), or " in text
-    assert "computed from the 5 pairs" in text
+    assert "or the result for the 5 pairs: " in text
 
 
 def test_text_and_html_are_deterministic_and_escaped():
