@@ -245,6 +245,12 @@ SOFTMAX_OVERFLOW_HINT = (
 )
 
 
+SOFTMAX_ONE_VECTOR_HINT = (
+    "softmax must work on one vector too: instead of adding an axis with [:, None], reduce with "
+    "axis=-1 and keepdims=True, which works for any number of dimensions"
+)
+
+
 def _softmax_axis(axis: int):
     def wrong(z):
         e = np.exp(z - z.max(axis=axis, keepdims=True))
@@ -324,11 +330,8 @@ SOFTMAX = Exercise(
     ),
     exception_hints=(
         ("could not be broadcast", KEEPDIMS_HINT),
-        (
-            "too many indices",
-            "softmax must work on one vector too: instead of indexing with [:, None], reduce "
-            "with axis=-1 and keepdims=True, which works for any number of dimensions",
-        ),
+        ("too many indices", SOFTMAX_ONE_VECTOR_HINT),
+        ("invalid index to scalar", SOFTMAX_ONE_VECTOR_HINT),
     ),
 )
 

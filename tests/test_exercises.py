@@ -246,9 +246,14 @@ def softmax_axis1(z):  # right for 2-D batches, wrong for one vector
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_2d_only(z):
+def softmax_2d_only(z):  # wrong for 3-D batches
     e = np.exp(z - z.max(axis=1)[:, None])
     return e / e.sum(axis=1)[:, None]
+
+
+def softmax_index_none(z):  # right for 2-D and 3-D batches, fails on one vector
+    e = np.exp(z - z.max(axis=-1)[..., :, None])
+    return e / e.sum(axis=-1)[..., :, None]
 
 
 def softmax_global_sum(z):
@@ -543,7 +548,8 @@ WRONG = [
     ("softmax", softmax_naive, "subtract each row's maximum", "large scores (1000)"),
     ("softmax", softmax_axis0, "normalised over the wrong axis", None),
     ("softmax", softmax_axis1, "normalised over the wrong axis", "a 3-D batch"),
-    ("softmax", softmax_2d_only, "one vector too", "a single score vector"),
+    ("softmax", softmax_2d_only, "normalised over the wrong axis", "a 3-D batch"),
+    ("softmax", softmax_index_none, "one vector too", "a single score vector"),
     ("softmax", softmax_global_sum, "sum over the whole array", None),
     ("softmax", softmax_no_keepdims, "keepdims", None),
     ("softmax", softmax_global_max, "each row's own maximum", "rows of very different sizes"),
