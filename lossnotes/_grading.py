@@ -183,12 +183,25 @@ def fmt(x: Any, prefix: str = "", precision: int = 6) -> str:
     arr = _numeric(x)
     if arr is None:
         return repr(x) if x is None else f"a {type(x).__name__}: {x!r}"
-    # ``prefix`` only sets the indentation of continuation lines; the caller prints it.
-    return np.array2string(
-        arr, precision=precision, separator=", ", max_line_width=96, prefix=prefix, threshold=60
-    )
+    # Every print option is fixed here, so that a notebook's np.set_printoptions does not change
+    # the report (nbval compares it). ``prefix`` only sets the indentation of continuation
+    # lines; the caller prints it.
+    with np.printoptions(**_PRINT_OPTIONS, precision=precision):
+        return np.array2string(arr, separator=", ", prefix=prefix)
 
 
+_PRINT_OPTIONS = dict(
+    threshold=60,
+    edgeitems=3,
+    linewidth=96,
+    suppress=False,
+    nanstr="nan",
+    infstr="inf",
+    sign="-",
+    floatmode="maxprec",
+    formatter=None,
+    legacy=False,
+)
 EXPECTED, GOT = "  expected: ", "  got:      "
 
 

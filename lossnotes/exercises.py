@@ -13,17 +13,14 @@ How your function is called
 ---------------------------
 Positionally, exactly like the package function with its defaults:
 
-==============================  =======================  ===================================
-exercise                        called as                like
-==============================  =======================  ===================================
-zero_one, hinge, logistic       ``fn(m)``                ``ln.hinge(m)``
-softmax                         ``fn(z)``                ``ln.softmax(z)`` (axis -1)
-binary_cross_entropy,           ``fn(y_true, y_pred)``   ``ln.mse(y_true, y_pred)``
-categorical_cross_entropy,                               (mean reduction, probabilities,
-mse, mae, huber                                          ``delta=1.0``)
-binary_cross_entropy_grad       ``fn(y_true, logits)``   ``...(y_true, z, from_logits=True)``
-huber_grad                      ``fn(y_true, y_pred)``   ``ln.huber_grad(y_true, y_pred)``
-==============================  =======================  ===================================
+- ``fn(m)`` for the margin losses ``zero_one``, ``hinge`` and ``logistic``, like
+  ``ln.hinge(m)``;
+- ``fn(z)`` for ``softmax``, over the last axis like ``ln.softmax(z)``;
+- ``fn(y_true, y_pred)`` for ``binary_cross_entropy`` and ``categorical_cross_entropy``
+  (probabilities, mean reduction), ``mse``, ``mae``, ``huber`` (``delta=1.0``) and
+  ``huber_grad``, like ``ln.mse(y_true, y_pred)``;
+- ``fn(y_true, logits)`` for ``binary_cross_entropy_grad``: the derivative with respect to the
+  **logit**, like ``ln.binary_cross_entropy_grad(y_true, z, from_logits=True)``.
 
 :func:`describe` prints what each exercise asks for; ``EXERCISES`` maps each name to its one-line
 summary.
@@ -176,7 +173,8 @@ class Report:
         ]
         details = self._details()
         if details:
-            body = "\n".join(line[2:] for line in details)
+            # Every physical line is indented by at least 2 spaces; the box replaces them.
+            body = "\n".join(line[2:] for line in "\n".join(details).splitlines())
             parts.append(
                 '<pre style="margin: 0.4em 0; padding: 0; background: transparent; '
                 f'font-size: 0.9em;">{esc(body)}</pre>'

@@ -797,3 +797,22 @@ def test_importing_lossnotes_does_not_import_the_exercises():
         "from lossnotes import exercises; exercises.check"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [object(), "0.5", 1 + 2j, [[1.0], [1.0, 2.0]], np.array(["a", "b"]), (x for x in [1.0])],
+    ids=["object", "str", "complex", "ragged", "strings", "generator"],
+)
+def test_any_return_value_is_reported_never_raised(result):
+    report = exercises.check("mse", lambda y_true, y_pred: result)
+    assert not report.passed
+    assert "not numbers" in report.message
+    assert str(report) and report._repr_html_()
+
+
+def test_report_ignores_the_notebooks_print_options():
+    before = str(exercises.check("softmax", softmax_axis0))
+    with np.printoptions(precision=2, suppress=True, linewidth=40, sign="+"):
+        during = str(exercises.check("softmax", softmax_axis0))
+    assert during == before
