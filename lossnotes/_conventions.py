@@ -21,8 +21,10 @@ CONVENTIONS = ("exact", "keras", "torch")
 KERAS_EPSILON = 1e-7
 #: torch's ``binary_cross_entropy`` clamps each log at -100.
 TORCH_LOG_CLAMP = -100.0
-#: torch's ``binary_cross_entropy`` backward divides by ``max(p (1 - p), 1e-12)``.
-TORCH_BCE_GRAD_EPS = 1e-12
+#: torch's ``binary_cross_entropy`` backward divides by ``max(p (1 - p), 1e-12)``, its 1e-12 a
+#: C ``float``: 9.99999996e-13 even in float64, so the float64 derivative at p = 0, y = 1 is
+#: -1.0000000039958029e12 (measured), not -1e12.
+TORCH_BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
 def check_convention(convention, allowed=CONVENTIONS) -> str:

@@ -1,0 +1,112 @@
+"""``python -m lossnotes``: the agreement matrix of lossnotes, tf.keras and torch.nn.functional.
+
+Every covered loss and its gradient, on the notes' examples, a seeded random batch and the edge
+cases, against Keras and torch, with the versions in use. The exit status is 1 if any framework
+differs in a way no documented convention explains (or fails), 0 otherwise: run it to check that
+the book's comparisons hold on your install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+SYMBOL = {"agree": "agree", "explained": "explained", "differs": "DIFFERS", "error": "ERROR"}
+
+
+def _worst(statuses):
+    order = ("error", "differs", "explained", "agree")
+    return min(statuses, key=order.index) if statuses else "-"
+
+
+def _cell(comparison, framework):
+    rows = [r for r in comparison.rows if r.framework == framework]
+    return SYMBOL.get(_worst([r.status for r in rows]), "-")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lossnotes",
+        description="Compare every lossnotes loss and gradient with tf.keras and "
+        "torch.nn.functional; exit status 1 on an unexplained difference.",
+    )
+    parser.add_argument("--loss", action="append", metavar="NAME",
+                        help="only this loss (repeatable)")
+    parser.add_argument("--kind", action="append", choices=("notes", "random", "edge"),
+                        help="only these cases (repeatable)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every comparison in full, with its notes")
+    args = parser.parse_args(argv)
+
+    import lossnotes as ln
+    from lossnotes._cases import all_cases
+    from lossnotes._compare import COVERED
+    from lossnotes._frameworks import versions
+
+    for name in args.loss or ():
+        if name not in COVERED:
+            parser.error(f"unknown loss {name!r}; covered: {', '.join(COVERED)}")
+    cases = [
+        c for c in all_cases()
+        if (not args.loss or c.loss in args.loss) and (not args.kind or c.kind in args.kind)
+    ]
+
+    start = time.perf_counter()
+    v = versions()
+    print(f"lossnotes {ln.__version__} against TensorFlow {v['tensorflow']} (Keras "
+          f"{v['keras']}) and torch {v['torch']}, NumPy {v['numpy']}")
+    print("Each cell: the loss / its gradient. agree = within the dtype's tolerance; explained = "
+          "differs as a\ndocumented convention says, and lossnotes under that convention "
+          "matches; DIFFERS = unexplained.\nrefused = the exact formula refuses the input (the "
+          "frameworks' conventions accept it).\n")
+
+    header = ("", "case", "dtype", "lossnotes", "keras loss / grad", "torch loss / grad")
+    order = {"notes": 0, "random": 1, "edge": 2}
+    cases.sort(key=lambda c: (COVERED.index(c.loss), order[c.kind]))
+    table, details, counts, bad = [], [], {}, 0
+    for case in cases:
+        loss = ln.compare(case.loss, case.y_true, case.y_pred, **case.options)
+        grad = ln.compare_grad(case.loss, case.y_true, case.y_pred, **case.options)
+        opts = ", ".join(f"{k}={val}" for k, val in case.options.items())
+        label = case.label + (f" [{opts}]" if opts else "")
+        refused = "refused" if loss.rows[0].status == "refused" else "exact"
+        table.append((case.loss, case.kind, label, case.dtype, refused,
+                      f"{_cell(loss, 'keras')} / {_cell(grad, 'keras')}",
+                      f"{_cell(loss, 'torch')} / {_cell(grad, 'torch')}"))
+        for result in (loss, grad):
+            for row in result.rows[1:]:
+                counts[row.status] = counts.get(row.status, 0) + 1
+            if not result.ok:
+                bad += 1
+            if args.verbose or not result.ok:
+                details.append(result)
+
+    cells = [row[1:] for row in table]
+    widths = [max(len(str(r[i])) for r in [header, *cells]) for i in range(len(header))]
+
+    def line(cols):
+        return "  ".join(str(c).ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()
+
+    print(line(header))
+    current = None
+    for row in table:
+        if row[0] != current:
+            current = row[0]
+            print(current)
+        print(line(row[1:]))
+    total = sum(counts.values())
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("agree", "explained", "differs",
+                                                           "error"))
+    print(f"\n{len(cases)} cases, {total} framework comparisons: {summary} "
+          f"({time.perf_counter() - start:.1f} s)")
+    for result in details:
+        print("\n" + str(result))
+    if bad:
+        print(f"\n{bad} comparison(s) differ without a documented explanation.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
