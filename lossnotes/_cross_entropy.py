@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _conventions
 from ._conventions import check_convention
-from ._links import _log_softmax, _sigmoid_pair, _softmax
+from ._links import _log_softmax, _sigmoid_pair, _softmax_grad
 from ._validation import (
     as_float_array,
     check_axis,
@@ -417,7 +417,8 @@ def categorical_cross_entropy_grad(
             y_true, y_pred, from_logits, axis, convention
         )
     if from_logits:
-        return y_true.sum(axis=axis, keepdims=True) * _softmax(y_pred, axis) - y_true
+        # sum(y) softmax(z) - y, without cancelling softmax against 1 at the largest score.
+        return _softmax_grad(y_pred, y_true, axis)
     with np.errstate(divide="ignore"):
         return _xmul(y_true, -1 / y_pred)
 
@@ -583,6 +584,6 @@ def sparse_categorical_cross_entropy_grad(
     one_hot = np.zeros_like(y_pred)
     np.put_along_axis(one_hot, index, 1, axis=axis)
     if from_logits:
-        return _softmax(y_pred, axis) - one_hot
+        return _softmax_grad(y_pred, one_hot, axis)  # softmax(z) - one_hot, accurately
     with np.errstate(divide="ignore"):
         return _xmul(one_hot, -1 / y_pred)

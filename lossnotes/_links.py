@@ -143,12 +143,30 @@ def logsumexp(z, axis: int = -1):
     return _logsumexp(z, axis, keepdims=False)
 
 
-def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+def _shifted(z: np.ndarray, axis: int):
+    """The pieces of a max-shifted softmax row: ``(m, e, first, s)``.
+
+    ``m`` is the row maximum, ``e = exp(z - m)`` (shifted by 0 where ``m`` is infinite, since
+    inf - inf = nan), ``first`` marks one maximal entry per row (its ``e`` is exactly 1 when
+    ``m`` is finite), and ``s`` is the sum of ``e`` over the other entries, so that the row sum
+    is ``1 + s``. Keeping ``s`` apart lets ``log1p(s)`` keep a tiny ``s`` that the rounded sum
+    ``1 + s`` would lose.
+    """
     m = np.max(z, axis=axis, keepdims=True)
-    # An infinite maximum cannot be subtracted (inf - inf = nan); shift by 0 there instead.
-    shift = np.where(np.isfinite(m), m, 0)
-    with np.errstate(over="ignore", divide="ignore"):
-        out = shift + np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True))
+    with np.errstate(over="ignore"):
+        e = np.exp(z - np.where(np.isfinite(m), m, 0))
+    first = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(first, np.argmax(z, axis=axis, keepdims=True), True, axis=axis)
+    s = np.sum(np.where(first, 0, e), axis=axis, keepdims=True)
+    return m, e, first, s
+
+
+def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+    m, _, _, s = _shifted(z, axis)
+    # m + log1p(s), not m + log(1 + s): for z = [0, -40] the sum 1 + 4e-18 rounds to 1 and log
+    # would return 0. An infinite maximum is the answer itself (+inf; -inf for a row of -inf).
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isfinite(m), m + np.log1p(s), m)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -175,7 +193,11 @@ def log_softmax(z, axis: int = -1):
     Notes
     -----
     ``log(softmax(z))`` turns a probability that underflows to 0 into ``-inf``; the difference
-    above stays finite: for scores [1000, 0] it gives [0, -1000].
+    above stays finite: for scores [1000, 0] it gives [0, -1000]. It is evaluated as
+    :math:`(z_k - m) - \log(1 + s)` with :math:`m = \max_j z_j` and :math:`s` the sum of
+    :math:`e^{z_j - m}` over all entries but one maximal one (``log1p``), so the largest score
+    keeps full relative precision: ``z - logsumexp(z)`` would cancel :math:`m` against
+    :math:`m + \log(1 + s)` (for [10, 0], an error of about an ulp of 10 on -4.54e-5).
 
     Examples
     --------
@@ -188,10 +210,13 @@ def log_softmax(z, axis: int = -1):
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    lse = _logsumexp(z, axis, keepdims=True)
+    m, _, _, s = _shifted(z, axis)
     with np.errstate(invalid="ignore"):
-        out = z - lse
-    infinite = np.isposinf(lse)
+        # (z - m) - log1p(s), not z - logsumexp(z): for the largest score z - m is exactly 0 and
+        # the result is -log1p(s) to full precision, where z - (m + log1p(s)) would round the
+        # small log1p(s) against m first (z = [10, 0]: -4.54e-5 with an error of ulp(10)).
+        out = (z - m) - np.log1p(s)
+    infinite = np.isposinf(m)
     if infinite.any():
         # A row with +inf scores: in the limit its n infinite entries share the mass equally,
         # log(1/n) each, and every other entry has log-probability -inf (inf - inf is nan).
@@ -254,3 +279,21 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
         # The limit for a row with +inf scores: equal mass on those entries, 0 elsewhere.
         e = np.where(infinite, np.isposinf(z).astype(z.dtype), e)
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_grad(z: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """``sum(y) softmax(z) - y``, the derivative of ``-sum(y log softmax(z))`` w.r.t. ``z``.
+
+    For the largest score softmax is ``1 / (1 + s)``, and ``sum(y) softmax - y`` equals
+    ``(sum of the other targets - y s) / (1 + s)``: for a one-hot target on that class it is
+    ``-s / (1 + s)`` to full precision, where ``softmax - 1`` keeps only the rounding error of
+    the softmax (z = [40, 0]: 0 instead of -4.2e-18). Rows with a ``+inf`` score (and rows of
+    only ``-inf``) keep the plain formula with the limiting softmax.
+    """
+    out = np.sum(y, axis=axis, keepdims=True) * _softmax(z, axis) - y
+    m, _, first, s = _shifted(z, axis)
+    y_top = np.sum(np.where(first, y, 0), axis=axis, keepdims=True)
+    y_rest = np.sum(np.where(first, 0, y), axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        top = (y_rest - y_top * s) / (1 + s)
+    return np.where(first & np.isfinite(m), top, out)

@@ -55,9 +55,14 @@ def test_links_at_hand_picked_points():
     np.testing.assert_allclose(ln.sigmoid(-50.0), math.exp(-50) / (1 + math.exp(-50)), rtol=RTOL)
     np.testing.assert_allclose(ln.log_sigmoid(-1000.0), -1000.0, rtol=RTOL)
     scores = [44.0, 10.0, 22.0, 5.0]  # the notes' [cat, dog, car, pedestrian]
-    lse = 44 + math.log1p(math.exp(-34) + math.exp(-22) + math.exp(-39))
+    log_total = math.log1p(math.exp(-34) + math.exp(-22) + math.exp(-39))
+    lse = 44 + log_total
     np.testing.assert_allclose(ln.logsumexp(scores), lse, rtol=RTOL)
-    np.testing.assert_allclose(ln.log_softmax(scores), np.array(scores) - lse, rtol=RTOL)
+    # (z - 44) - log1p(...), not z - lse: for the top score, z - lse would cancel 44 against
+    # 44.00000000027895 and leave -2.78952e-10 instead of the true -2.7894853e-10 (mpmath).
+    np.testing.assert_allclose(
+        ln.log_softmax(scores), (np.array(scores) - 44) - log_total, rtol=RTOL
+    )
     np.testing.assert_allclose(
         ln.softmax(scores), [math.exp(s - lse) for s in scores], rtol=RTOL
     )
