@@ -1,0 +1,777 @@
+r"""How accurate is a loss? Errors in units in the last place against a 50-digit reference.
+
+``import lossnotes.accuracy as acc`` (this submodule needs mpmath; ``import lossnotes`` alone
+does not import it). For every function of lossnotes there is a reference computed with mpmath
+to :data:`DIGITS` significant digits, and :func:`measure` reports how far *any* implementation
+of that function (lossnotes itself, a naive hand formula, a Keras or torch call wrapped in a
+lambda) is from it, point by point, in float16, float32 or float64.
+
+The unit: ulps of the true value
+--------------------------------
+For a real number :math:`x` and a binary floating-point format with :math:`p` significand
+bits and smallest normal exponent :math:`e_{\min}`,
+
+.. math::
+
+    \operatorname{ulp}(x) = 2^{\max(\lfloor \log_2 |x| \rfloor,\, e_{\min}) - p + 1},
+    \qquad \operatorname{ulp}(0) = 2^{e_{\min} - p + 1},
+
+the spacing of the floats around :math:`x` (the smallest subnormal for :math:`x = 0` and for
+subnormal :math:`x`). The error of a computed float :math:`c` is
+
+.. math::
+
+    \operatorname{err}(c) = \frac{|c - x|}{\operatorname{ulp}(x)},
+
+measured against the *unrounded* true value :math:`x`, so the correctly rounded result
+scores at most 0.5, and 1 means "one float away". :func:`ulp_error` completes the definition
+where it would break down:
+
+- :math:`x = \pm\infty` (an exact limit, such as the cost of a certain and wrong prediction):
+  0 if :math:`c` is that infinity, else ``inf``;
+- :math:`x` finite but beyond the largest float: the correctly rounded result is
+  :math:`\pm\infty`, which scores 0; anything else scores ``inf``;
+- :math:`c` is ``nan`` (or infinite while :math:`x` is finite): ``inf``;
+- the sign of a zero is ignored, and a true value that underflows is compared in units of the
+  smallest subnormal, so returning 0 for :math:`e^{-10^4}` costs less than half an ulp.
+
+Inputs are read exactly as the floats they are: a grid is first cast to the dtype under test
+and the reference is computed from the cast values, so an error measured in float32 is the
+error of the float32 *computation*, not of rounding the input.
+
+The grid
+--------
+:func:`grid` returns, for each function, the inputs in that function's argument order:
+
+- logits and margins: 0 and :math:`\pm 10^k` for :math:`k` from -8 to 4 in steps of 1/16
+  (387 values), plus :math:`\pm\infty` (``limits=True``);
+- rows of three scores for the softmax family and the categorical losses:
+  :math:`(z, 0, -z)` and :math:`(z, z, 0)` (a tie for the maximum), :math:`z` = 0 and
+  :math:`\pm 10^k`, :math:`k` from -8 to 4 in steps of 1/8, plus :math:`z = \pm\infty`. Every
+  row's maximum is :math:`\ge 0`: ``logsumexp`` itself is ill-conditioned where it is close to
+  0 (:math:`\log(e^{a} + e^{b}) \approx 0` with :math:`a, b < 0`) and no float formula is
+  accurate there in ulps;
+- probabilities: :math:`10^k` for :math:`k` from -12 in steps of 1/16 up to 0.5, and
+  :math:`1 - 10^k` (computed in float64, then cast), so from :math:`10^{-12}` to
+  :math:`1 - 10^{-12}`, plus 0 and 1; probability rows are :math:`(p, (1-p)/2, (1-p)/2)`;
+- targets: binary labels 0, 1 and soft labels 0.25, 0.7; class targets one-hot for each class
+  and the soft row (0.2, 0.3, 0.5); class indices 0, 1, 2. The derivatives use hard targets only:
+  with a soft target the derivative :math:`\sigma(z) - y` crosses 0 where
+  :math:`\sigma(z) = y`, and there it is ill-conditioned (a relative error of the size of the
+  rounding of :math:`y` is unavoidable);
+- residuals :math:`r = y - \hat y`: 0 and :math:`\pm 10^k`, :math:`k` from -8 to 4 in steps of
+  1/16, plus, for Huber, :math:`\delta` itself and :math:`\delta (1 \pm 2^{-j})` for
+  :math:`j` in 1, 2, 4, 8, 16, 24, 32, 52 on both signs (both sides of :math:`\delta`), with
+  targets :math:`y` = 0 and 3 and :math:`\hat y = y - r` cast to the dtype.
+
+Only unreduced values (per element or per sample) are measured: a mean of many terms has a
+rounding error that grows with their number and is not a property of the loss.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import lossnotes
+
+from . import _reference
+from ._reference import DIGITS, mp
+
+__all__ = [
+    "DIGITS",
+    "FUNCTIONS",
+    "CASES",
+    "Measurement",
+    "Survey",
+    "grid",
+    "measure",
+    "reference",
+    "rounded",
+    "survey",
+    "ulp",
+    "ulp_error",
+]
+
+#: Every lossnotes function that has a reference, by name.
+FUNCTIONS = tuple(sorted(_reference.REFERENCES))
+
+#: What :func:`survey` measures: each function with each option that changes its formula.
+CASES = tuple(
+    (name, options)
+    for name in FUNCTIONS
+    for options in (
+        ({"from_logits": False}, {"from_logits": True})
+        if "cross_entropy" in name
+        else ({"delta": 1.0}, {"delta": 1.5})
+        if name.startswith("huber")
+        else ({},)
+    )
+)
+
+_FLOATS = (np.float16, np.float32, np.float64)
+
+
+def _format(dtype) -> tuple[np.dtype, int, int, int]:
+    """``(dtype, p, emin, emax)``: significand bits, smallest and largest normal exponents."""
+    dt = np.dtype(dtype)
+    if dt.type not in _FLOATS:
+        raise ValueError(f"dtype must be float16, float32 or float64; found {dt}")
+    info = np.finfo(dt)
+    return dt, info.nmant + 1, info.minexp, info.maxexp - 1
+
+
+def _ulp_exponent(x, p: int, emin: int) -> int:
+    """q such that ulp(x) = 2**q, for a finite mpmath number x."""
+    _, man, exp, bc = x._mpf_
+    if man == 0:
+        return emin - p + 1
+    return max(exp + bc - 1, emin) - p + 1
+
+
+def _round(x, p: int, emin: int, emax: int) -> float:
+    """x correctly rounded (to nearest, ties to even) to the format, as a Python float."""
+    if mp.isinf(x) or mp.isnan(x):
+        return float(x)
+    sign, man, exp, _ = x._mpf_
+    if man == 0:
+        return 0.0
+    q = _ulp_exponent(x, p, emin)
+    if exp >= q:
+        n = man << (exp - q)
+    else:
+        shift = q - exp
+        n = man >> shift
+        rest = man - (n << shift)
+        half = 1 << (shift - 1)
+        if rest > half or (rest == half and n & 1):
+            n += 1
+    largest = ((1 << p) - 1) << (emax - p + 1)
+    if n << max(q, 0) > largest << max(-q, 0):  # n * 2**q > largest, in integers
+        value = math.inf
+    else:
+        value = math.ldexp(n, q)  # exact: n has at most p + 1 bits and 2**q is in range
+    return -value if sign else value
+
+
+def _as_mp(x):
+    """An mpmath number from an mpmath number or any real number (read exactly)."""
+    return x if isinstance(x, mp.mpf) else mp.mpf(float(x))
+
+
+def ulp(x, dtype="float64"):
+    r"""The unit in the last place of each value of ``x`` in a floating-point format.
+
+    .. math::
+
+        \operatorname{ulp}(x) = 2^{\max(\lfloor \log_2 |x| \rfloor,\, e_{\min}) - p + 1}
+
+    Parameters
+    ----------
+    x : array_like
+        Real numbers: floats, or mpmath numbers such as the values of :func:`reference`.
+    dtype : {"float64", "float32", "float16"}, default "float64"
+        The format.
+
+    Returns
+    -------
+    ndarray of float64
+        The spacing of the format's floats at each value (at 0 and below the normal range,
+        the smallest subnormal); ``inf`` for infinite values.
+
+    Examples
+    --------
+    >>> import lossnotes.accuracy as acc
+    >>> acc.ulp([1.0, 1.5, 0.1, 0.0]).tolist()
+    [2.220446049250313e-16, 2.220446049250313e-16, 1.3877787807814457e-17, 5e-324]
+    >>> acc.ulp([1.0, 1e4], "float32").tolist()
+    [1.1920928955078125e-07, 0.0009765625]
+    """
+    _, p, emin, _ = _format(dtype)
+    x = np.asarray(x, dtype=object) if np.ndim(x) else np.asarray([x], dtype=object)
+    out = np.empty(x.shape)
+    for index in np.ndindex(x.shape):
+        v = _as_mp(x[index])
+        out[index] = math.inf if mp.isinf(v) else math.ldexp(1.0, _ulp_exponent(v, p, emin))
+    return out if np.ndim(x) else out[0]
+
+
+def rounded(exact, dtype="float64"):
+    """The correctly rounded value of each exact number, as an array of ``dtype``.
+
+    Round to nearest, ties to even, with subnormals and overflow to ``inf`` as IEEE 754
+    specifies: the best result any implementation could return.
+
+    Parameters
+    ----------
+    exact : array_like
+        mpmath numbers (the values of :func:`reference`) or floats.
+    dtype : {"float64", "float32", "float16"}, default "float64"
+
+    Returns
+    -------
+    ndarray of ``dtype``
+
+    Examples
+    --------
+    >>> import lossnotes.accuracy as acc
+    >>> x = acc.reference("log_sigmoid", [-50.0, 50.0])
+    >>> acc.rounded(x)
+    array([-5.00000000e+01, -1.92874985e-22])
+    >>> acc.rounded(acc.reference("exponential", [-100.0]), "float32")  # e^100 overflows
+    array([inf], dtype=float32)
+    """
+    dt, p, emin, emax = _format(dtype)
+    exact = np.asarray(exact, dtype=object)
+    out = np.empty(exact.shape, dtype=dt)
+    for index in np.ndindex(exact.shape):
+        out[index] = _round(_as_mp(exact[index]), p, emin, emax)
+    return out
+
+
+def _ldexp(n: int, k: int) -> float:
+    """n * 2**k as a float for a non-negative integer n of any size (inf if too large)."""
+    extra = max(n.bit_length() - 64, 0)
+    try:
+        return math.ldexp(float(n >> extra), k + extra)
+    except OverflowError:
+        return math.inf
+
+
+def _error(c: float, x, p: int, emin: int, emax: int) -> float:
+    if mp.isnan(x):
+        return math.nan
+    if mp.isinf(x):
+        return 0.0 if c == float(x) else math.inf
+    best = _round(x, p, emin, emax)
+    if math.isinf(best):  # the true value overflows: the correctly rounded result is +-inf
+        return 0.0 if c == best else math.inf
+    if not math.isfinite(c):
+        return math.inf
+    # |c - x| / 2**q in exact integer arithmetic: c = cm 2**ce and x = xm 2**xe exactly.
+    sign, man, xe, _ = x._mpf_
+    xm = -man if sign else man
+    num, den = c.as_integer_ratio()
+    ce = 1 - den.bit_length()  # den is a power of 2
+    low = min(ce, xe)
+    diff = abs((num << (ce - low)) - (xm << (xe - low)))
+    return _ldexp(diff, low - _ulp_exponent(x, p, emin))
+
+
+def ulp_error(computed, exact, dtype=None):
+    r"""The error of computed values in units in the last place of the exact ones.
+
+    .. math::
+
+        \operatorname{err}(c) = \frac{|c - x|}{\operatorname{ulp}(x)}
+
+    with the conventions of the module docstring for infinite, overflowing and ``nan`` values.
+    The correctly rounded result scores at most 0.5.
+
+    Parameters
+    ----------
+    computed : array_like
+        The values under test (any floats; a float64 value can be scored in float32 ulps).
+    exact : array_like
+        The true values, of the same shape: mpmath numbers from :func:`reference`, or floats.
+    dtype : {"float64", "float32", "float16"}, optional
+        The format whose ulps are the unit; by default ``computed``'s dtype (float64 for
+        non-floating input).
+
+    Returns
+    -------
+    ndarray of float64
+        One error per value; ``inf`` where a finite true value got ``nan`` or ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lossnotes.accuracy as acc
+    >>> x = acc.reference("log_sigmoid", [-1e-8, 40.0])  # -log 2 - 5e-9, -4.2e-18
+    >>> np.log(1 / (1 + np.exp(-np.array([-1e-8, 40.0]))))  # the naive formula
+    array([-0.69314719,  0.        ])
+    >>> acc.ulp_error(np.log(1 / (1 + np.exp(-np.array([-1e-8, 40.0])))), x).round(2)
+    array([6.00000000e-01, 5.51467911e+15])
+    """
+    computed = np.asarray(computed)
+    if dtype is None:
+        dtype = computed.dtype if np.issubdtype(computed.dtype, np.floating) else np.float64
+    _, p, emin, emax = _format(dtype)
+    exact = np.asarray(exact, dtype=object)
+    if computed.shape != exact.shape:
+        raise ValueError(
+            f"computed has shape {computed.shape} but exact has shape {exact.shape}; "
+            "expected equal shapes (measure unreduced, per-element values)"
+        )
+    out = np.empty(computed.shape)
+    for index in np.ndindex(computed.shape):
+        out[index] = _error(float(computed[index]), _as_mp(exact[index]), p, emin, emax)
+    return out
+
+
+def _check_name(name: str):
+    if name not in _reference.REFERENCES:
+        raise ValueError(
+            f"no reference for {name!r}; expected one of the lossnotes functions "
+            f"{', '.join(FUNCTIONS)}"
+        )
+    return _reference.REFERENCES[name]
+
+
+def reference(name: str, *inputs, **options):
+    r"""The true value of a lossnotes function, to :data:`DIGITS` significant digits.
+
+    Parameters
+    ----------
+    name : str
+        A lossnotes function, e.g. ``"binary_cross_entropy"`` or ``"logistic_grad"`` (see
+        :data:`FUNCTIONS`).
+    *inputs : array_like
+        Its positional inputs, as for the lossnotes function; floats are read exactly.
+    **options
+        Its keyword options that change the mathematics: ``from_logits``, ``axis``,
+        ``delta``. The result is always unreduced (``reduction="none"``).
+
+    Returns
+    -------
+    ndarray of object
+        mpmath numbers, in the shape of the unreduced lossnotes result.
+
+    Raises
+    ------
+    ValueError
+        For an unknown function name or option.
+
+    Notes
+    -----
+    Each formula is written so that mpmath never subtracts two rounded numbers of the same
+    size (see ``lossnotes/_reference.py``), so the digits are all correct, including for
+    values far below the float range such as :math:`\log(1 + e^{-10^4})`.
+
+    Examples
+    --------
+    >>> import lossnotes.accuracy as acc
+    >>> x = acc.reference("log_softmax", [[10.0, 0.0]])
+    >>> print(acc.mp.nstr(x[0, 0], 30))  # -log(1 + e^-10)
+    -0.0000453988992168646467694878293071
+    >>> x = acc.reference("binary_cross_entropy", [1.0], [1e4], from_logits=True)
+    >>> print(acc.mp.nstr(x[0], 8))  # log(1 + e^-10000), which no float can hold
+    1.1354839e-4343
+    """
+    func = _check_name(name)
+    allowed = set(inspect.signature(func).parameters) - {"y_true", "y_pred", "z", "m", "labels"}
+    unknown = set(options) - allowed
+    if unknown:
+        raise ValueError(
+            f"{name} has no option {', '.join(sorted(unknown))}; "
+            f"its options are {', '.join(sorted(allowed)) or 'none'}"
+        )
+    if "delta" in options:
+        # lossnotes computes with delta in the inputs' dtype (NumPy casts the Python float).
+        options = {**options, "delta": _dtype_of(inputs).type(options["delta"])}
+    return func(*inputs, **options)
+
+
+def _dtype_of(inputs) -> np.dtype:
+    for x in reversed(inputs):
+        x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.floating):
+            return x.dtype
+    return np.dtype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# the grid
+# ---------------------------------------------------------------------------------------------
+
+
+def _powers(lo: float, hi: float, per_decade: int) -> np.ndarray:
+    """10**k for k from lo to hi in steps of 1/per_decade."""
+    return 10.0 ** np.linspace(lo, hi, round((hi - lo) * per_decade) + 1)
+
+
+def _symmetric(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([-values[::-1], [0.0], values])
+
+
+_LOGITS = _symmetric(_powers(-8, 4, 16))
+_ROW_LOGITS = _symmetric(_powers(-8, 4, 8))
+_SMALL_P = _powers(-12, 0, 16)
+_SMALL_P = np.concatenate([_SMALL_P[_SMALL_P < 0.5], [0.5]])
+_PROBABILITIES = np.concatenate([_SMALL_P, 1 - _SMALL_P[::-1][1:]])
+_RESIDUALS = _symmetric(_powers(-8, 4, 16))
+_BINARY_LABELS = (0.0, 1.0, 0.25, 0.7)
+_SOFT_ROW = (0.2, 0.3, 0.5)
+_REGRESSION_TARGETS = (0.0, 3.0)
+_HUBER_STEPS = (1, 2, 4, 8, 16, 24, 32, 52)
+_ROW_FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
+
+
+def _score_rows(limits: bool) -> np.ndarray:
+    z = _ROW_LOGITS
+    if limits:
+        z = np.concatenate([[-np.inf], z, [np.inf]])
+    zero = np.zeros_like(z)
+    with np.errstate(invalid="ignore"):
+        return np.concatenate([np.stack([z, zero, -z], 1), np.stack([z, z, zero], 1)])
+
+
+def _probability_rows(limits: bool) -> np.ndarray:
+    p = _PROBABILITIES
+    if limits:
+        p = np.concatenate([[0.0], p, [1.0]])
+    return np.stack([p, (1 - p) / 2, (1 - p) / 2], 1)
+
+
+def _class_targets(n_rows: int, soft: bool) -> list[np.ndarray]:
+    targets = [np.eye(3)[k] for k in range(3)] + ([np.array(_SOFT_ROW)] if soft else [])
+    return [np.tile(t, (n_rows, 1)) for t in targets]
+
+
+def grid(name: str, dtype="float64", *, limits: bool = True, **options):
+    """The inputs on which :func:`measure` evaluates a function by default.
+
+    Parameters
+    ----------
+    name : str
+        A lossnotes function (see :data:`FUNCTIONS`).
+    dtype : {"float64", "float32", "float16"}, default "float64"
+        The floating inputs are cast to it (class indices stay integers).
+    limits : bool, default True
+        Whether to add the infinite logits and the probabilities 0 and 1, where the loss takes
+        its limiting value (0 or ``+inf``).
+    **options
+        The function's options (``from_logits``, ``delta``); they choose the grid.
+
+    Returns
+    -------
+    tuple of ndarray
+        The inputs in the function's argument order, ready for ``func(*inputs)``. The points
+        are described in the module docstring.
+
+    Examples
+    --------
+    >>> import lossnotes.accuracy as acc
+    >>> (z,) = acc.grid("sigmoid")
+    >>> z.shape, z.min(), z.max(), float(z[z > 0].min())
+    ((389,), np.float64(-inf), np.float64(inf), 1e-08)
+    >>> y, p = acc.grid("binary_cross_entropy", "float32", limits=False)
+    >>> y.dtype, y.shape, sorted(set(y.tolist()))
+    (dtype('float32'), (1508,), [0.0, 0.25, 0.699999988079071, 1.0])
+    """
+    _check_name(name)
+    dt, *_ = _format(dtype)
+    grad = name.endswith("_grad")
+    base = name.removesuffix("_grad")
+    from_logits = options.get("from_logits", False)
+    if base in _ROW_FUNCTIONS:
+        inputs = (_score_rows(limits),)
+    elif base in ("categorical_cross_entropy", "sparse_categorical_cross_entropy"):
+        rows = _score_rows(limits) if from_logits else _probability_rows(limits)
+        if base.startswith("sparse"):
+            labels = np.repeat(np.arange(3), len(rows))
+            inputs = (labels, np.tile(rows, (3, 1)))
+        else:
+            targets = _class_targets(len(rows), soft=not grad)
+            inputs = (np.concatenate(targets), np.tile(rows, (len(targets), 1)))
+    elif base == "binary_cross_entropy":
+        x = _LOGITS if from_logits else _PROBABILITIES
+        if limits:
+            x = np.concatenate([[-np.inf if from_logits else 0.0], x,
+                                [np.inf if from_logits else 1.0]])
+        labels = _BINARY_LABELS[:2] if grad else _BINARY_LABELS
+        inputs = (np.repeat(labels, len(x)), np.tile(x, len(labels)))
+    elif base in ("mse", "mae", "huber"):
+        r = _RESIDUALS
+        if base == "huber":
+            d = float(options.get("delta", 1.0))
+            near = np.array([d] + [d * (1 + s * 2.0**-j) for j in _HUBER_STEPS for s in (1, -1)])
+            r = np.concatenate([r, near, -near])
+        y = np.repeat(_REGRESSION_TARGETS, len(r))
+        inputs = (y, y - np.tile(r, len(_REGRESSION_TARGETS)))
+    else:  # a function of one logit or margin
+        inputs = (np.concatenate([[-np.inf], _LOGITS, [np.inf]]) if limits else _LOGITS,)
+    return tuple(x if np.issubdtype(np.asarray(x).dtype, np.integer) else x.astype(dt)
+                 for x in inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# measuring
+# ---------------------------------------------------------------------------------------------
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 256
+
+
+def _cached_reference(name: str, inputs: tuple, options: dict):
+    key = (name, tuple(sorted(options.items())),
+           tuple((x.dtype.str, x.shape, x.tobytes()) for x in inputs))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    value = reference(name, *inputs, **options)
+    _CACHE[key] = value
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def _lossnotes_function(name: str, options: dict):
+    func = getattr(lossnotes, name)
+    if "reduction" in inspect.signature(func).parameters:
+        options = {**options, "reduction": "none"}
+    return lambda *inputs: func(*inputs, **options)
+
+
+def _label(name: str, options: dict) -> str:
+    if not options:
+        return name
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in options.items())})"
+
+
+def _show(x) -> str:
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return f"{x.item():.6g}"
+    return "[" + ", ".join(f"{v:.6g}" for v in x.tolist()) + "]"
+
+
+@dataclass(frozen=True, eq=False)
+class Measurement:
+    """The errors of one implementation of one function, point by point.
+
+    Attributes
+    ----------
+    name : str
+        The lossnotes function whose reference was used; ``label`` adds the options.
+    options : dict
+        Its options (``from_logits``, ``delta``, ...).
+    dtype : numpy.dtype
+        The format of the inputs and of the ulps.
+    inputs : tuple of ndarray
+        The inputs, in the function's argument order.
+    computed : ndarray
+        What the implementation returned.
+    exact : ndarray of object
+        The true values (mpmath numbers).
+    ulps : ndarray of float64
+        :func:`ulp_error` of ``computed`` against ``exact``, in ``dtype``'s ulps.
+    """
+
+    name: str
+    options: dict
+    dtype: np.dtype
+    inputs: tuple
+    computed: np.ndarray
+    exact: np.ndarray = field(repr=False)
+    ulps: np.ndarray = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """The function and its options, e.g. ``binary_cross_entropy(from_logits=True)``."""
+        return _label(self.name, self.options)
+
+    @property
+    def worst(self) -> float:
+        """The largest error in ulps over all the points (``inf`` for any ``nan``)."""
+        return float(np.max(self.ulps)) if self.ulps.size else 0.0
+
+    @property
+    def argworst(self) -> tuple:
+        """The index of the (first) point with the largest error."""
+        return np.unravel_index(int(np.argmax(self.ulps)), self.ulps.shape)
+
+    def where(self, index=None) -> str:
+        """The inputs at ``index`` (default: the worst point), as text."""
+        index = self.argworst if index is None else tuple(np.atleast_1d(index))
+        names = _input_names(self.name)
+        row = self.name.removesuffix("_grad") in _ROW_FUNCTIONS or "categorical" in self.name
+        parts = []
+        for arg, x in zip(names, self.inputs, strict=False):
+            if row and x.ndim == 2:
+                parts.append(f"{arg}={_show(x[index[0]])}")
+            else:
+                parts.append(f"{arg}={_show(x[index[: x.ndim]])}")
+        if row and self.ulps.ndim == 2:
+            parts.append(f"entry {index[1]}")
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Measurement {self.label}, {self.dtype}: worst {self.worst:.3g} ulp at "
+            f"{self.where()} ({self.ulps.size} values)>"
+        )
+
+
+def _input_names(name: str) -> list[str]:
+    return [p for p in inspect.signature(_reference.REFERENCES[name]).parameters
+            if p in ("y_true", "y_pred", "z", "m", "labels")]
+
+
+def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool = True,
+            **options) -> Measurement:
+    r"""Measure an implementation of a loss in ulps against the high-precision reference.
+
+    Parameters
+    ----------
+    name : str
+        The lossnotes function that ``func`` implements (its reference is the truth).
+    func : callable, optional
+        Called as ``func(*inputs)`` with the inputs in the lossnotes argument order, cast to
+        ``dtype``; it must return the unreduced values in the shape of the lossnotes result
+        (anything ``numpy.asarray`` accepts: a torch tensor, a TensorFlow tensor). Default:
+        the lossnotes function itself, with ``options`` and ``reduction="none"``.
+    dtype : {"float64", "float32", "float16"}, default "float64"
+        The inputs are cast to it and the errors are counted in its ulps.
+    inputs : tuple of array_like, optional
+        The points; default :func:`grid` ``(name, dtype, limits=limits, **options)``.
+    limits : bool, default True
+        Passed to :func:`grid` when ``inputs`` is not given.
+    **options
+        The function's options (``from_logits``, ``axis``, ``delta``): they select the
+        reference and are passed to the default ``func``.
+
+    Returns
+    -------
+    Measurement
+        ``.ulps`` per point, ``.worst`` and ``.where()`` for the worst one.
+
+    Notes
+    -----
+    References are cached (by function, options and input bytes), so measuring several
+    implementations on the same points computes the mpmath values once.
+
+    Examples
+    --------
+    lossnotes against the naive :math:`\log(1 + e^{-m})`, over the default grid of margins:
+
+    >>> import numpy as np
+    >>> import lossnotes.accuracy as acc
+    >>> acc.measure("logistic").worst < 2
+    True
+    >>> naive = acc.measure("logistic", lambda m: np.log(1 + np.exp(-m)), limits=False)
+    >>> naive.worst, naive.where()  # e^10000 overflows: log(inf) = inf instead of 10000
+    (inf, 'm=-10000')
+    >>> m = naive.inputs[0]
+    >>> large = (m > 40) & (m < 700)  # 1 + e^-m rounds to 1: log(1) = 0 instead of e^-m
+    >>> bool(naive.computed[large].max() == 0), float(naive.ulps[large].min()) > 1e15
+    (True, True)
+
+    Any callable that returns per-element values will do; here float32:
+
+    >>> m = acc.measure("sigmoid", lambda z: 1 / (1 + np.exp(-z)), dtype="float32",
+    ...                 inputs=([-20.0, 0.0, 20.0],))
+    >>> m.computed, m.ulps.round(2)
+    (array([2.0611535e-09, 5.0000000e-01, 1.0000000e+00], dtype=float32), array([0.67, 0.  , 0.03]))
+    """
+    dt, *_ = _format(dtype)
+    if inputs is None:
+        inputs = grid(name, dt, limits=limits, **options)
+    else:
+        _check_name(name)
+        inputs = tuple(
+            np.asarray(x) if np.issubdtype(np.asarray(x).dtype, np.integer)
+            else np.asarray(x, dtype=dt) for x in inputs
+        )
+    if func is None:
+        func = _lossnotes_function(name, options)
+    exact = _cached_reference(name, inputs, options)
+    with np.errstate(all="ignore"):
+        computed = np.asarray(func(*inputs))
+    return Measurement(name, dict(options), dt, inputs, computed, exact,
+                       ulp_error(computed, exact, dt))
+
+
+def _format_ulps(value: float) -> str:
+    return f"{value:.2f}" if value < 1000 else f"{value:.2e}"
+
+
+class Survey:
+    """The worst error of every lossnotes function, per dtype: the result of :func:`survey`.
+
+    ``survey[label][dtype_name]`` is a :class:`Measurement` (``label`` as in
+    :attr:`Measurement.label`, ``dtype_name`` such as ``"float32"``); ``repr`` prints a table.
+    """
+
+    def __init__(self, measurements: dict):
+        self.measurements = measurements
+
+    def __getitem__(self, label: str) -> dict:
+        return self.measurements[label]
+
+    def __iter__(self):
+        return iter(self.measurements)
+
+    def __len__(self) -> int:
+        return len(self.measurements)
+
+    def worst(self, dtype) -> float:
+        """The largest error of any function in ``dtype``."""
+        name = np.dtype(dtype).name
+        return max(by_dtype[name].worst for by_dtype in self.measurements.values())
+
+    def __repr__(self) -> str:
+        dtypes = list(next(iter(self.measurements.values())))
+        width = max(len(label) for label in self.measurements)
+        head = f"{'function':{width}s}" + "".join(f" {dt + ' (ulp)':>14s}" for dt in dtypes)
+        lines = [head, "-" * len(head)]
+        for label, by_dtype in self.measurements.items():
+            cells = "".join(f" {_format_ulps(by_dtype[dt].worst):>14s}" for dt in dtypes)
+            lines.append(f"{label:{width}s}{cells}")
+        return "\n".join(lines)
+
+
+def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) -> Survey:
+    """Measure every lossnotes function on its grid, in each dtype.
+
+    Parameters
+    ----------
+    dtypes : sequence of {"float64", "float32", "float16"}, default ("float64", "float32")
+    names : sequence of str, optional
+        Only these functions (default: all of :data:`CASES`).
+    limits : bool, default True
+        Include the infinite logits and the probabilities 0 and 1.
+
+    Returns
+    -------
+    Survey
+        ``survey[label][dtype]`` is the :class:`Measurement`; printing it gives a table of
+        worst-case errors.
+
+    Examples
+    --------
+    >>> import lossnotes.accuracy as acc
+    >>> s = acc.survey(names=["hinge", "perceptron", "sigmoid"])
+    >>> s["hinge"]["float64"]
+    <Measurement hinge, float64: worst 0.5 ulp at m=-31.6228 (389 values)>
+    >>> s.worst("float64") <= 2
+    True
+
+    Printed, it is a table of worst cases (the sigmoid's last digits depend on the platform's
+    ``exp``):
+
+    >>> s  # doctest: +SKIP
+    function   float64 (ulp)  float32 (ulp)
+    --------------------------------------
+    hinge               0.50           0.50
+    perceptron          0.00           0.00
+    sigmoid             1.30           2.13
+    """
+    dts = [_format(d)[0] for d in dtypes]
+    out = {}
+    for name, options in CASES:
+        if names is not None and name not in names:
+            continue
+        out[_label(name, options)] = {
+            dt.name: measure(name, dtype=dt, limits=limits, **options) for dt in dts
+        }
+    return Survey(out)
