@@ -17,7 +17,7 @@ def _where(mask: np.ndarray) -> str:
     index = tuple(int(i) for i in np.argwhere(mask)[0])
     count = int(np.count_nonzero(mask))
     where = f"at index {index}" if index else "in the scalar"
-    return f"{where} ({count} element{'s' if count != 1 else ''} in all)"
+    return f"{where} ({count} such element{'s' if count != 1 else ''})"
 
 
 def as_float_array(x, name: str, dtype=None) -> np.ndarray:
