@@ -608,9 +608,14 @@ class _Categorical(_Loss):
         return np.where(np.isfinite(s), np.maximum(s, 1), 1)
 
     def rows_off(self, p, axis) -> bool:
+        """Whether renormalising a row can move the loss by more than the tolerance's floor.
+
+        Dividing by a sum s shifts each log-probability by log s, about s - 1: visible once
+        |s - 1| exceeds a few epsilons, even where the exact formula still accepts the row
+        as a distribution up to rounding (it allows sqrt(eps)).
+        """
         totals = p.sum(axis=axis, dtype=np.float64)
-        tol = np.sqrt(np.finfo(p.dtype).eps) * max(1, p.shape[axis] ** 0.5)
-        return bool((np.abs(totals - 1) > tol).any())
+        return bool((np.abs(totals - 1) > ATOL_ULPS * np.finfo(p.dtype).eps).any())
 
     def logit_inf_notes(self, p, categorical: bool):
         if not np.isposinf(p).any() and not (categorical and np.isneginf(p).any()):
@@ -675,13 +680,21 @@ class _CategoricalCrossEntropy(_Categorical):
     def specific_notes(self, y, p, opts, grad):
         axis = self.prepare_axis(p, opts)
         if opts["from_logits"]:
-            return self.logit_inf_notes(p, categorical=True)
+            out = self.logit_inf_notes(p, categorical=True)
+            if grad and (np.sum(y, axis=axis) != 1).any():
+                out.append(Note(("keras",), (
+                    "TensorFlow's softmax_cross_entropy_with_logits backpropagates "
+                    "softmax(z) - y, which is the derivative of its loss only when each target "
+                    "row sums to 1: for a row summing to s the derivative is s softmax(z) - y "
+                    "(lossnotes and torch).")))
+            return out
         out = []
         off = self.rows_off(p, axis)
         if off:
             out.append(Note(("keras",), (
                 "Keras divides each row of probabilities by its sum before clipping, so a row "
-                "that does not sum to 1 is renormalised; lossnotes' exact formula refuses it.")))
+                "that does not sum to 1 is renormalised; lossnotes' exact formula takes a row "
+                "whose sum is 1 up to rounding (sqrt(eps)) as it is and refuses the others.")))
         if grad:
             out.append(Note(("keras", "torch"), (
                 "Both frameworks differentiate through their renormalisation: the gradient is "
@@ -797,8 +810,8 @@ class _SparseCategoricalCrossEntropy(_Categorical):
         out.append(Note(("torch",), (
             "torch has no cross-entropy on probabilities: compare passes log p to F.nll_loss, "
             "which takes log-probabilities as they are: no renormalisation, no clipping."
-            + (" lossnotes' exact formula refuses rows that do not sum to 1; torch's value is "
-               "-log p_c." if off else "")), explains=off))
+            + (" A row that does not sum to 1 is refused by lossnotes' exact formula (beyond "
+               "rounding); torch's value is -log p_c." if off else "")), explains=off))
         if grad:
             others = (p == 0) & (self.one_hot(y, p, axis) == 0)
             if others.any():
@@ -920,12 +933,25 @@ class _Margin(_Loss):
     def labels_for(self, y, convention):
         return margin(y, np.ones_like(y), convention=convention)
 
+    @staticmethod
+    def _through_nan(fn, m, fill):
+        """fn(m), with ``fill`` where the margin is nan: a 0 label times an infinite score,
+        which the framework conventions allow (the margin losses themselves refuse nan). The
+        loss is then nan; the derivative 0, because the masks of clamp and maximum are false
+        at nan and the label 0 multiplies it anyway."""
+        nan = np.isnan(m)
+        if not nan.any():
+            return fn(m)
+        return np.where(nan, fill, fn(np.where(nan, 0, m))).astype(m.dtype)
+
     def hand(self, y, p, opts, convention):
-        return type(self).loss_fn(margin(y, p, convention=convention))
+        m = margin(y, p, convention=convention)
+        return self._through_nan(type(self).loss_fn, m, np.nan)
 
     def hand_grad(self, y, p, opts, convention):
         m = margin(y, p, convention=convention)
-        return self.labels_for(y, convention) * self.margin_grad(m, convention)
+        g = self._through_nan(lambda x: self.margin_grad(x, convention), m, 0)
+        return self.labels_for(y, convention) * g
 
     def margin_grad(self, m, convention):
         return type(self).grad_fn(m)
@@ -948,7 +974,7 @@ class _Margin(_Loss):
         if has0:
             out.append(Note(("torch",), (
                 "The torch formula uses the labels as given: a 0 label makes the margin 0 "
-                "(loss 1 whatever the score).")))
+                "(loss 1 whatever the score; nan for an infinite score).")))
         return out
 
 
@@ -1169,6 +1195,12 @@ def _attempt(fn):
 
 
 def _run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
+    # nan and inf are results here (the edge cases are the point), not floating-point alarms.
+    with np.errstate(all="ignore"):
+        return _run_quietly(name, y_true, y_pred, frameworks, options, grad)
+
+
+def _run_quietly(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
     if not isinstance(name, str) or name not in _LOSSES:
         near = [n for n in COVERED if isinstance(name, str) and name.lower() in n]
         hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""

@@ -148,7 +148,13 @@ def categorical_cross_entropy(y, p, from_logits: bool, axis: int, convention: st
 def categorical_cross_entropy_grad(y, p, from_logits: bool, axis: int, convention: str):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if from_logits:
-            return np.sum(y, axis=axis, keepdims=True) * literal_softmax(p, axis) - y
+            sm = literal_softmax(p, axis)
+            if convention == "keras":
+                # tf.nn.softmax_cross_entropy_with_logits backpropagates softmax(z) - y, which
+                # is the derivative of its loss only when each target row sums to 1 (measured:
+                # for a row summing to s it lacks (s - 1) softmax(z)).
+                return sm - y
+            return np.sum(y, axis=axis, keepdims=True) * sm - y
         if convention == "keras":
             # Through q = p / S and the clip: g_q = -y / q inside the clip range, 0 outside;
             # d/dp_j = g_q_j / S - sum_k g_q_k p_k / S^2. For a row that sums to 1 this is

@@ -399,7 +399,9 @@ def categorical_cross_entropy_grad(
     :math:`(1, \dots, 1)`, a direction in which no change of :math:`p` within the simplex
     moves. Keras zeroes the gradient of entries it clipped; torch gives ``nan`` (:math:`0/0`)
     where :math:`p_{ik} = y_{ik} = 0`. With logits the conventions differ from the exact
-    derivative only at a ``+inf`` logit (``nan``).
+    derivative at a ``+inf`` logit (``nan``), and Keras's also wherever a target row does not
+    sum to 1: TensorFlow's fused kernel backpropagates
+    :math:`\operatorname{softmax}(z_{i\cdot})_k - y_{ik}` whatever :math:`\sum_j y_{ij}` is.
 
     Examples
     --------

@@ -75,7 +75,8 @@ def margin(y, score, *, convention: str = "exact"):
             f"y must hold labels in {{-1, 0, +1}} under convention={convention!r}; found "
             f"{first(y, bad)!r} {_where(bad)}"
         )
-    return _conventions.margin_labels(y, convention) * score
+    with np.errstate(invalid="ignore"):  # a 0 label times an infinite score is nan, as in torch
+        return _conventions.margin_labels(y, convention) * score
 
 
 def _m(m) -> np.ndarray:

@@ -1,0 +1,669 @@
+"""lossnotes.compare / compare_grad against live tf.keras and torch.nn.functional.
+
+Every framework number asserted here is measured on the spot (TensorFlow 2.21.0 / Keras 3.15.1,
+torch 2.13.0); where a test names a value, it is the value the reference notes predict and the
+framework is asked again. Tolerances are those of ``compare`` (see its docstring): float64
+rtol 1e-12, float32 rtol 1e-5, each plus 8 machine epsilons times the size of the formula's
+intermediate terms.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis.extra.numpy import arrays
+
+import lossnotes as ln
+from lossnotes import _compare, _frameworks
+from lossnotes._cases import edge_cases, notes_cases, random_cases
+
+# Deterministic and modest: CI must not depend on the seed of the day, and each example runs
+# TensorFlow and torch eagerly (a few milliseconds per call).
+PROPERTY = settings(
+    max_examples=25, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+DTYPES = [np.float64, np.float32]
+
+
+def both(name, y, p, **options):
+    """compare and compare_grad on the same inputs."""
+    return ln.compare(name, y, p, **options), ln.compare_grad(name, y, p, **options)
+
+
+def f32(x):
+    return np.asarray(x, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# strategies: valid inputs away from the edges (where every framework must simply agree)
+# --------------------------------------------------------------------------------------------
+
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 5))
+
+
+def floats(dtype, lo, hi):
+    lo, hi = (float(np.dtype(dtype).type(v)) for v in (lo, hi))
+    return st.floats(lo, hi, width=32 if dtype == np.float32 else 64, allow_subnormal=False)
+
+
+@st.composite
+def pairs(draw, dtype, y_elems, p_elems):
+    shape = draw(shapes)
+    return (draw(arrays(dtype, shape, elements=y_elems)),
+            draw(arrays(dtype, shape, elements=p_elems)))
+
+
+@st.composite
+def distributions(draw, dtype, min_classes=2):
+    """Soft or one-hot targets and probability rows, as softmax of moderate logits.
+
+    Logits in [-5, 5] with at most 5 classes keep every probability above 1e-5, inside Keras's
+    clip range, so that only rounding separates the frameworks.
+    """
+    n, k = draw(st.integers(1, 4)), draw(st.integers(min_classes, 5))
+    logits = draw(arrays(dtype, (n, k), elements=floats(dtype, -5, 5)))
+    if draw(st.booleans()):
+        y = np.eye(k, dtype=dtype)[draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))]
+    else:  # soft targets: distributions too
+        w = draw(arrays(dtype, (n, k), elements=floats(dtype, 0.01, 1)))
+        y = (w / w.sum(axis=1, keepdims=True)).clip(0, 1).astype(dtype)
+    return y, logits
+
+
+def agree(result, **expected):
+    """Every framework row has the expected status (default "agree")."""
+    want = {label: expected.get(label.split()[0], "agree") for label in result.status}
+    assert result.status == want, str(result)
+
+
+# --------------------------------------------------------------------------------------------
+# properties: random valid inputs agree per element, per sample and reduced
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_binary_cross_entropy_agrees_on_probabilities(dtype, data):
+    y, p = data.draw(pairs(dtype, floats(dtype, 0, 1), floats(dtype, 1e-4, 1 - 1e-4)))
+    for r in both("binary_cross_entropy", y, p):
+        agree(r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_binary_cross_entropy_agrees_on_logits(dtype, data):
+    y, z = data.draw(pairs(dtype, floats(dtype, 0, 1), floats(dtype, -200, 200)))
+    for r in both("binary_cross_entropy", y, z, from_logits=True):
+        agree(r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_categorical_cross_entropy_agrees(dtype, data):
+    y, z = data.draw(distributions(dtype))
+    for r in both("categorical_cross_entropy", y, z, from_logits=True):
+        agree(r)
+    p = ln.softmax(z)
+    agree(ln.compare("categorical_cross_entropy", y, p))
+    # With respect to probabilities both frameworks differentiate through their
+    # renormalisation: -y/p + sum(y)/sum(p). That is a documented difference from -y/p, and
+    # lossnotes under each convention must reproduce it.
+    agree(ln.compare_grad("categorical_cross_entropy", y, p), keras="explained",
+          torch="explained")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_sparse_categorical_cross_entropy_agrees(dtype, data):
+    _, z = data.draw(distributions(dtype))
+    labels = data.draw(arrays(np.int64, z.shape[0], elements=st.integers(0, z.shape[1] - 1)))
+    for r in both("sparse_categorical_cross_entropy", labels, z, from_logits=True):
+        agree(r)
+    p = ln.softmax(z)
+    agree(ln.compare("sparse_categorical_cross_entropy", labels, p))
+    # Keras renormalises (through log_softmax of log p): +1/sum(p) on every entry.
+    agree(ln.compare_grad("sparse_categorical_cross_entropy", labels, p), keras="explained")
+
+
+@pytest.mark.parametrize("name", ["mse", "mae", "huber"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_regression_agrees(name, dtype, data):
+    y, p = data.draw(pairs(dtype, floats(dtype, -1e3, 1e3), floats(dtype, -1e3, 1e3)))
+    options = {}
+    if name == "huber":
+        options["delta"] = data.draw(st.sampled_from([0.25, 1.0, 3.0]))
+    for r in both(name, y, p, **options):
+        agree(r)
+
+
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge", "logistic"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_margin_losses_agree(name, dtype, data):
+    y, s = data.draw(pairs(dtype, st.sampled_from([-1.0, 1.0]), floats(dtype, -50, 50)))
+    # Keep away from the hinge's kink (m = 1), where the subgradient is a choice.
+    s = np.where(np.abs(y * s - 1) < 1e-3, s + 0.5, s).astype(dtype)
+    for r in both(name, y, s):
+        agree(r)
+
+
+# --------------------------------------------------------------------------------------------
+# properties: on any valid input, every difference is one a documented convention explains
+# --------------------------------------------------------------------------------------------
+
+EDGE_PROBS = st.sampled_from([0.0, 1.0, 1e-9, 5e-8, 1e-7, 1 - 1e-7, 1 - 1e-9, 0.5, 1e-4])
+EDGE_LOGITS = st.sampled_from([-np.inf, np.inf, -1000.0, -100.0, 0.0, 100.0, 1000.0, 3.0])
+
+
+def never_differs(result):
+    assert result.ok, str(result)
+    for row in result.rows[1:]:
+        if row.status == "explained":
+            assert row.convention_max_abs_diff is not None
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_binary_cross_entropy_edges_are_explained(dtype, data):
+    y, p = data.draw(pairs(dtype, st.sampled_from([0.0, 1.0, 0.3]), EDGE_PROBS))
+    for r in both("binary_cross_entropy", y, p):
+        never_differs(r)
+    y, z = data.draw(pairs(dtype, st.sampled_from([0.0, 1.0, 0.3]), EDGE_LOGITS))
+    for r in both("binary_cross_entropy", y, z, from_logits=True):
+        never_differs(r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_categorical_edges_are_explained(dtype, data):
+    n, k = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    p = data.draw(arrays(dtype, (n, k), elements=EDGE_PROBS))
+    labels = data.draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))
+    y = np.eye(k, dtype=dtype)[labels]
+    # Rows that do not sum to 1 are refused by the exact formula only; an all-zero row is
+    # refused (its sum is 0) and gives nan in both frameworks.
+    for r in both("categorical_cross_entropy", y, p):
+        never_differs(r)
+    for r in both("sparse_categorical_cross_entropy", labels, p):
+        never_differs(r)
+    z = data.draw(arrays(dtype, (n, k), elements=EDGE_LOGITS))
+    for r in both("categorical_cross_entropy", y, z, from_logits=True):
+        never_differs(r)
+    for r in both("sparse_categorical_cross_entropy", labels, z, from_logits=True):
+        never_differs(r)
+
+
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge", "logistic"])
+@PROPERTY
+@given(data=st.data())
+def test_margin_edges_are_explained(name, data):
+    labels = [-1.0, 1.0] if name == "logistic" else [-1.0, 0.0, 1.0]
+    y, s = data.draw(pairs(np.float64, st.sampled_from(labels),
+                           st.sampled_from([-np.inf, -800.0, -1.0, 1.0, 0.0, 2.0, np.inf])))
+    for r in both(name, y, s):
+        never_differs(r)
+
+
+# --------------------------------------------------------------------------------------------
+# the edge cases differ exactly as documented
+# --------------------------------------------------------------------------------------------
+
+# (loss, case label, dtype) -> expected statuses of (loss, gradient) for keras and torch.
+E, A = "explained", "agree"
+EDGE_STATUS = {
+    ("binary_cross_entropy", "perfect prediction", "float64"): ({"keras": E, "torch": A},
+                                                               {"keras": E, "torch": E}),
+    # In float32 Keras's 1.19e-7 is one rounding of 1 - p: within the absolute floor.
+    ("binary_cross_entropy", "perfect prediction", "float32"): ({"keras": A, "torch": A},
+                                                               {"keras": E, "torch": E}),
+    ("binary_cross_entropy", "certain and wrong: p=0 at y=1, p=1 at y=0", "float32"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("binary_cross_entropy", "certain and wrong: p=0 at y=1, p=1 at y=0", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("binary_cross_entropy", "y=0, p=1e-4: Keras's log(1 - p)", "float32"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("binary_cross_entropy", "logits 100, -100, 1000", "float32"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("binary_cross_entropy", "infinite logits", "float64"): (
+        {"keras": E, "torch": E}, {"keras": A, "torch": A}),
+    ("categorical_cross_entropy", "row summing to 0.6", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("categorical_cross_entropy", "true class with probability 0", "float32"): (
+        {"keras": E, "torch": A}, {"keras": E, "torch": E}),
+    ("categorical_cross_entropy", "another class with probability 0", "float64"): (
+        {"keras": A, "torch": E}, {"keras": E, "torch": E}),
+    ("categorical_cross_entropy", "logits [100, -100, 0]", "float32"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("categorical_cross_entropy", "infinite logits", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("categorical_cross_entropy", "classes on axis 0", "float64"): (
+        {"keras": A, "torch": A}, {"keras": E, "torch": E}),
+    ("sparse_categorical_cross_entropy", "row summing to 0.6", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("sparse_categorical_cross_entropy", "true class with probability 0", "float64"): (
+        {"keras": E, "torch": A}, {"keras": E, "torch": A}),
+    ("sparse_categorical_cross_entropy", "infinite logit", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("mse", "infinite prediction, zero residual", "float64"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("mae", "zero residual (the kink)", "float64"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("huber", "residuals at and beyond delta", "float64"): (
+        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
+    ("hinge", "margin exactly 1 (the kink)", "float64"): (
+        {"keras": A, "torch": A}, {"keras": E, "torch": E}),
+    ("hinge", "labels in {0, 1}", "float64"): ({"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("hinge", "labels 0 and -1 mixed", "float64"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("squared_hinge", "labels in {0, 1}", "float32"): (
+        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
+    ("logistic", "very wrong margins", "float64"): (
+        {"keras": A, "torch": E}, {"keras": A, "torch": E}),
+    ("logistic", "margin -100 in float32", "float32"): (
+        {"keras": A, "torch": E}, {"keras": A, "torch": E}),
+    ("logistic", "infinite scores", "float64"): (
+        {"keras": E, "torch": A}, {"keras": A, "torch": A}),
+}
+
+
+def test_every_edge_case_has_an_expectation():
+    assert {(c.loss, c.label, c.dtype) for c in edge_cases()} == set(EDGE_STATUS)
+
+
+@pytest.mark.parametrize("case", edge_cases(), ids=lambda c: f"{c.loss}-{c.label}-{c.dtype}")
+def test_edge_case_statuses(case):
+    want_loss, want_grad = EDGE_STATUS[(case.loss, case.label, case.dtype)]
+    loss, grad = both(case.loss, case.y_true, case.y_pred, **case.options)
+    for result, want in ((loss, want_loss), (grad, want_grad)):
+        got = {k.split()[0]: v for k, v in result.status.items()}
+        assert got == want, str(result)
+        # An explained difference is explained by a note of that framework.
+        for row in result.rows[1:]:
+            if row.status == "explained":
+                assert any(row.framework in n.frameworks and n.explains for n in result.notes)
+
+
+@pytest.mark.parametrize("case", notes_cases() + random_cases(),
+                         ids=lambda c: f"{c.kind}-{c.loss}-{c.dtype}-{c.options}")
+def test_notes_examples_and_seeded_batches_never_differ(case):
+    for r in both(case.loss, case.y_true, case.y_pred, **case.options):
+        never_differs(r)
+        assert r.rows[0].status == "exact"
+
+
+def test_bce_certain_and_wrong_float32_values():
+    y, p = f32([1.0, 0.0]), f32([0.0, 1.0])
+    r = ln.compare("binary_cross_entropy", y, p)
+    # Keras clips to [1e-7, 1 - 1e-7]; 1 - 1e-7 rounds to 0.99999988 in float32, so the two
+    # certain mistakes cost -log(1e-7) and -log(1.19e-7).
+    np.testing.assert_allclose(r.elementwise["keras"], [16.118095, 15.942385], rtol=1e-7)
+    np.testing.assert_array_equal(r.elementwise["torch"], [100.0, 100.0])
+    np.testing.assert_array_equal(r.elementwise["lossnotes"], [np.inf, np.inf])
+    # The hand formula under Keras's convention matches Keras to float32 rounding.
+    keras_row = r.rows[1]
+    assert keras_row.convention_max_abs_diff <= 2 * np.spacing(np.float32(16.0))
+    assert keras_row.max_abs_diff == np.inf
+
+
+def test_bce_gradients_at_certain_predictions():
+    g = ln.compare_grad("binary_cross_entropy", [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(g.elementwise["lossnotes"], [-np.inf, np.inf, -1.0, 1.0])
+    # Keras: 0 wherever it clipped.
+    np.testing.assert_array_equal(g.elementwise["keras"], [0.0, 0.0, 0.0, 0.0])
+    # torch: (p - y) / max(p(1 - p), 1e-12) with a float 1e-12: 1/9.99999996e-13 in float64.
+    big = 1 / float(np.float32(1e-12))
+    np.testing.assert_allclose(g.elementwise["torch"], [-big, big, 0.0, 0.0], rtol=1e-15)
+
+
+def test_bce_perfect_prediction_values():
+    r64 = ln.compare("binary_cross_entropy", [1.0, 0.0], [1.0, 0.0])
+    # log of the rounded 1 - 1e-7 (Keras uses log, not log1p): 1.0000000494736474e-07
+    np.testing.assert_allclose(r64.elementwise["keras"], -np.log(1 - 1e-7), rtol=1e-12)
+    np.testing.assert_array_equal(r64.elementwise["torch"], 0.0)
+    r32 = ln.compare("binary_cross_entropy", f32([1.0, 0.0]), f32([1.0, 0.0]))
+    expected = -np.log(np.float32(1) - np.float32(1e-7))  # 1.1920929e-07
+    np.testing.assert_allclose(r32.elementwise["keras"], expected, rtol=1e-6)
+    # The clipping note still applies: it explains the value, which here is within tolerance.
+    assert any("clips probabilities" in n.text for n in r32.notes)
+
+
+def test_bce_keras_log_of_one_minus_p_in_float32():
+    r = ln.compare("binary_cross_entropy", f32([0.0]), f32([1e-4]))
+    keras, exact = float(r.reduced["keras"]), float(r.reduced["lossnotes"])
+    assert abs(keras / exact - 1) > 1e-4  # log(1 - p) after rounding 1 - p
+    assert abs(float(r.reduced["torch"]) / exact - 1) < 1e-6  # log1p
+    assert r.status == {"keras": "agree", "torch": "agree"}  # within the absolute floor
+    assert any("log1p" in n.text for n in r.notes)
+
+
+def test_bce_logit_edge_values():
+    r = ln.compare("binary_cross_entropy", f32([1.0, 1.0]), f32([100.0, -100.0]),
+                   from_logits=True)
+    assert r.elementwise["keras"][0] == 0.0  # TensorFlow flushes the subnormal exp(-100)
+    assert 0 < r.elementwise["torch"][0] < 1e-43
+    np.testing.assert_allclose(r.elementwise["keras"][1], 100.0)
+    inf = np.inf
+    r = ln.compare("binary_cross_entropy", [1.0, 1.0, 0.0, 0.0], [inf, -inf, inf, -inf],
+                   from_logits=True)
+    np.testing.assert_array_equal(r.elementwise["lossnotes"], [0.0, inf, inf, 0.0])
+    np.testing.assert_array_equal(r.elementwise["keras"], [np.nan, inf, np.nan, np.nan])
+    np.testing.assert_array_equal(r.elementwise["torch"], [np.nan, np.nan, inf, np.nan])
+
+
+def test_categorical_renormalisation_values():
+    r = ln.compare("categorical_cross_entropy", [[0.0, 1.0, 0.0]], [[0.2, 0.2, 0.2]])
+    assert r.rows[0].status == "refused" and "sum to 1" in r.rows[0].error
+    np.testing.assert_allclose(r.reduced["keras"], np.log(3), rtol=1e-12)
+    np.testing.assert_allclose(r.reduced["torch"], np.log(3), rtol=1e-12)
+    assert any("renormalised" in n.text and n.frameworks == ("keras",) for n in r.notes)
+    s = ln.compare("sparse_categorical_cross_entropy", [1], [[0.2, 0.2, 0.2]])
+    np.testing.assert_allclose(s.reduced["keras"], np.log(3), rtol=1e-12)
+    np.testing.assert_allclose(s.reduced["torch"], -np.log(0.2), rtol=1e-12)  # nll_loss
+
+
+def test_categorical_zero_probabilities():
+    r = ln.compare("categorical_cross_entropy", f32([[0.0, 1.0, 0.0]]), f32([[0.5, 0.0, 0.5]]))
+    np.testing.assert_allclose(r.reduced["keras"], 16.118095, rtol=1e-7)
+    assert r.reduced["torch"] == np.inf == r.reduced["lossnotes"]
+    r = ln.compare("categorical_cross_entropy", [[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]])
+    assert np.isnan(r.reduced["torch"])  # 0 * log 0 = 0 * -inf in torch's sum
+    np.testing.assert_allclose(r.reduced["keras"], np.log(2), rtol=1e-12)
+    g = ln.compare_grad("categorical_cross_entropy", [[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]])
+    np.testing.assert_allclose(g.elementwise["keras"], [[-1.0, 1.0, 1.0]], rtol=1e-12)
+    assert np.isnan(g.elementwise["torch"][0, 2])
+
+
+def test_categorical_gradients_differ_by_a_constant_per_row():
+    y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    p = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    g = ln.compare_grad("categorical_cross_entropy", y, p)
+    for fw in ("keras", "torch"):
+        d = g.elementwise[fw] - g.elementwise["lossnotes"]
+        np.testing.assert_allclose(d, np.ones_like(d), rtol=1e-12)  # sum(y)/sum(p) = 1
+
+
+def test_keras_softmax_gradient_assumes_targets_sum_to_one():
+    y, z = np.array([[0.2, 0.3, 0.0]]), np.array([[1.0, -0.5, 2.0]])
+    g = ln.compare_grad("categorical_cross_entropy", y, z, from_logits=True)
+    softmax = ln.softmax(z)
+    np.testing.assert_allclose(g.elementwise["keras"], softmax - y, rtol=1e-12)
+    np.testing.assert_allclose(g.elementwise["torch"], 0.5 * softmax - y, rtol=1e-12)
+    assert g.status == {"keras": "explained", "torch": "agree"}
+
+
+def test_categorical_infinite_logits():
+    inf = np.inf
+    r = ln.compare("categorical_cross_entropy", [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                   [[inf, 0.0, 0.0], [0.0, -inf, 0.0]], from_logits=True)
+    np.testing.assert_allclose(r.elementwise["lossnotes"], [0.0, np.log(2)], rtol=1e-12)
+    for fw in ("keras", "torch"):
+        assert np.isnan(r.elementwise[fw]).all()
+
+
+def test_hinge_label_conventions_values():
+    r = ln.compare("hinge", [0.0, 1.0, 1.0], [0.5, 2.0, -1.0])
+    assert r.rows[0].status == "refused" and "2*y - 1" in r.rows[0].error
+    np.testing.assert_allclose(r.reduced["keras"], (1.5 + 0 + 2) / 3, rtol=1e-12)  # converted
+    np.testing.assert_allclose(r.reduced["torch"], (1 + 0 + 2) / 3, rtol=1e-12)  # as given
+    r = ln.compare("hinge", [0.0, 1.0, -1.0], [0.5, 2.0, -1.0])
+    np.testing.assert_allclose(r.reduced["keras"], 1 / 3, rtol=1e-12)  # the -1 stops it
+    assert any("does not convert" in n.text for n in r.notes)
+
+
+def test_hinge_kink_gradient_and_hinge_embedding_note():
+    g = ln.compare_grad("hinge", [1.0, -1.0, 1.0], [1.0, -1.0, 3.0])
+    np.testing.assert_array_equal(g.elementwise["lossnotes"], [0.0, 0.0, 0.0])
+    for fw in ("keras", "torch"):
+        np.testing.assert_array_equal(g.elementwise[fw], [-1.0, 1.0, 0.0])
+    assert any("kink" in n.text for n in g.notes)
+    assert any("hinge_embedding_loss is a different loss" in n.text for n in g.notes)
+
+
+def test_logistic_overflow_and_keras_route():
+    r, g = both("logistic", [1.0, -1.0], [-1000.0, 800.0])
+    np.testing.assert_allclose(r.elementwise["lossnotes"], [1000.0, 800.0])
+    np.testing.assert_allclose(r.elementwise["keras"], [1000.0, 800.0])
+    np.testing.assert_array_equal(r.elementwise["torch"], [np.inf, np.inf])
+    assert np.isnan(g.elementwise["torch"]).all()
+    np.testing.assert_allclose(g.elementwise["lossnotes"], [-1.0, 1.0])
+    assert "(y_true + 1) / 2" in r.rows[1].call
+    r32 = ln.compare("logistic", f32([1.0]), f32([-100.0]))
+    assert r32.elementwise["torch"][0] == np.inf  # exp(100) overflows float32
+    r = ln.compare("logistic", [1.0, -1.0], [np.inf, -np.inf])
+    assert np.isnan(r.elementwise["keras"]).all()
+    np.testing.assert_array_equal(r.elementwise["torch"], [0.0, 0.0])
+
+
+def test_huber_and_smooth_l1_relation():
+    for delta in (0.5, 1.0, 2.0):
+        r = ln.compare("huber", [0.0, 0.0, 0.0, 1.0], [0.3, 1.0, -4.0, 1.5], delta=delta)
+        agree(r)
+        np.testing.assert_allclose(r.elementwise["torch smooth_l1"], r.elementwise["torch"],
+                                   rtol=1e-15)
+
+
+# --------------------------------------------------------------------------------------------
+# the result: values, tolerance, rendering
+# --------------------------------------------------------------------------------------------
+
+
+def test_result_holds_per_sample_and_reduced_values():
+    y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+    p = np.array([[0.1, 0.8, 0.6], [0.9, 0.3, 0.5]])
+    r = ln.compare("binary_cross_entropy", y, p)
+    per_element = ln.binary_cross_entropy(y, p, reduction="none")
+    np.testing.assert_allclose(r.elementwise["lossnotes"], per_element, rtol=0)
+    for label in ("lossnotes", "keras", "torch"):
+        assert r.per_sample[label].shape == (2,)  # Keras's mean over the last axis
+        np.testing.assert_allclose(r.per_sample[label], per_element.mean(axis=1), rtol=1e-14)
+        np.testing.assert_allclose(r.reduced[label], per_element.mean(), rtol=1e-14)
+    assert set(r.max_abs_diff) == {"keras", "torch"}
+    assert all(d < 1e-15 for d in r.max_abs_diff.values())
+    assert r.agree == {"keras": True, "torch": True} and r.ok
+
+
+def test_gradient_result_shapes():
+    labels, z = np.array([2, 0]), np.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
+    g = ln.compare_grad("sparse_categorical_cross_entropy", labels, z, from_logits=True)
+    assert g.quantity == "gradient" and g.per_sample["torch"] is None
+    expected = ln.sparse_categorical_cross_entropy_grad(labels, z, from_logits=True)
+    for label in ("lossnotes", "keras", "torch"):
+        np.testing.assert_allclose(g.elementwise[label], expected, rtol=1e-14, atol=1e-16)
+        np.testing.assert_allclose(g.reduced[label], expected / 2, rtol=1e-14, atol=1e-16)
+
+
+def test_class_axis_is_moved_for_each_framework():
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])  # classes on axis 0: 3 classes, 2 rows
+    p = np.array([[0.2, 0.5], [0.7, 0.3], [0.1, 0.2]])
+    r = ln.compare("categorical_cross_entropy", y, p, axis=0)
+    np.testing.assert_allclose(r.elementwise["keras"], [-np.log(0.7), -np.log(0.5)], rtol=1e-12)
+    agree(r)
+    assert any("moves axis 0" in n.text for n in r.notes)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_tolerance_is_chosen_from_the_dtype(dtype, rtol):
+    r = ln.compare("mse", np.zeros(3, dtype), np.ones(3, dtype))
+    assert r.tolerance.rtol == rtol
+    assert r.tolerance.atol == 8 * np.finfo(dtype).eps
+    assert r.tolerance.dtype == np.dtype(dtype).name
+    assert str(r.tolerance).startswith(f"{np.dtype(dtype).name}: |a - b| <=")
+
+
+@pytest.mark.parametrize("dtype, error", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_a_small_error_in_the_hand_formula_is_caught(monkeypatch, dtype, error):
+    # The tolerance must be tight enough to see a wrong formula: scale lossnotes' MSE by
+    # (1 + error) and compare must call it an unexplained difference.
+    spec = _compare._LOSSES["mse"]
+    original = type(spec).hand
+    monkeypatch.setattr(type(spec), "hand",
+                        lambda self, y, p, o, c: original(self, y, p, o, c) * (1 + error))
+    r = ln.compare("mse", np.zeros(4, dtype), np.linspace(1, 2, 4).astype(dtype))
+    assert r.status == {"keras": "differs", "torch": "differs"} and not r.ok
+    assert "DIFFERS" in _compare.STATUS_TEXT["differs"]
+
+
+def test_text_and_html_rendering():
+    r = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.0, 0.5])
+    text = str(r)
+    assert text == repr(r)
+    lines = text.splitlines()
+    assert lines[0] == ("binary_cross_entropy, from_logits=False: loss, float64, "
+                        "y_pred shape (2,)")
+    header = lines[2]
+    for column in ("reduced", "per sample", "max|diff| exact", "max|diff| convention",
+                   "status"):
+        assert column in header
+    rows = {line.split()[0]: line for line in lines[3:6]}
+    assert rows["lossnotes"].split()[1] == "inf"
+    assert rows["keras"].split()[1] == "8.4056214" and rows["keras"].endswith("explained")
+    assert rows["torch"].split()[1] == "50.346574"
+    # Columns are aligned: every status starts at the same position.
+    assert len({line.rfind(line.split()[-1]) for line in lines[3:6]}) == 1
+    assert "notes" in lines and "tolerance" in text
+    page = r._repr_html_()
+    assert page.startswith('<div class="lossnotes-comparison">') and "<table>" in page
+    assert "&lt;=" in page  # escaped
+    assert page.count("<tr>") == 4
+
+
+def test_comparison_is_deterministic():
+    a = ln.compare("huber", [0.0, 1.0], [2.0, -1.0])
+    b = ln.compare("huber", [0.0, 1.0], [2.0, -1.0])
+    assert str(a) == str(b)
+
+
+# --------------------------------------------------------------------------------------------
+# wrong calls are clear errors
+# --------------------------------------------------------------------------------------------
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match=r"unknown loss 'cross_entropy' \(did you mean "
+                                         r"'binary_cross_entropy'.*compare covers: "
+                                         r"binary_cross_entropy, categorical"):
+        ln.compare("cross_entropy", [1.0], [0.5])
+    with pytest.raises(ValueError, match=r"unknown loss 'mse_grad'"):
+        ln.compare_grad("mse_grad", [1.0], [0.5])
+
+
+def test_shapes_that_differ():
+    with pytest.raises(ValueError, match=r"y_true has shape \(3,\) but y_pred has shape "
+                                         r"\(3, 1\).*nothing is broadcast"):
+        ln.compare("mse", [0.0, 1.0, 2.0], [[0.0], [1.0], [2.0]])
+    with pytest.raises(ValueError, match=r"labels\) has shape \(3,\) but y_pred has shape "
+                                         r"\(2, 3\).*expected labels of shape \(2,\)"):
+        ln.compare("sparse_categorical_cross_entropy", [0, 1, 2], np.full((2, 3), 1 / 3))
+
+
+def test_other_wrong_calls():
+    with pytest.raises(TypeError, match=r"unexpected option\(s\) from_logits; expected: delta"):
+        ln.compare("huber", [0.0], [1.0], from_logits=True)
+    with pytest.raises(TypeError, match=r"expected: none"):
+        ln.compare("mse", [0.0], [1.0], delta=1.0)
+    with pytest.raises(ValueError, match=r"delta must be a positive finite number; found -1"):
+        ln.compare("huber", [0.0], [1.0], delta=-1)
+    with pytest.raises(ValueError, match=r"scalar; compare needs at least one axis"):
+        ln.compare("mse", 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"frameworks must be a non-empty selection"):
+        ln.compare("mse", [0.0], [1.0], frameworks=("jax",))
+    with pytest.raises(ValueError, match=r"dtype float16; compare works in float32 or float64"):
+        ln.compare("mse", [0.0], np.float16([1.0]))
+    # Inputs refused under every convention are refused by compare, before any framework runs.
+    with pytest.raises(ValueError, match=r"y_pred contains NaN"):
+        ln.compare("binary_cross_entropy", [1.0], [np.nan])
+    with pytest.raises(ValueError, match=r"y_pred must be probabilities in \[0, 1\]"):
+        ln.compare("binary_cross_entropy", [1.0], [1.5])
+    with pytest.raises(ValueError, match=r"labels in \{-1, \+1\}"):
+        ln.compare("logistic", [0.0, 1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 2\]"):
+        ln.compare("sparse_categorical_cross_entropy", [3], [[0.2, 0.3, 0.5]])
+
+
+def test_one_framework_only():
+    r = ln.compare("mse", [0.0, 1.0], [1.0, 1.0], frameworks="torch")
+    assert [row.label for row in r.rows] == ["lossnotes", "torch"]
+    assert all("keras" not in n.frameworks for n in r.notes)
+
+
+def test_missing_framework_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(_frameworks, "_loaded", {})
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r"pip install torch==2\.13\.0 --index-url "
+                                          r"https://download\.pytorch\.org/whl/cpu"):
+        ln.compare("mse", [0.0], [1.0], frameworks=("torch",))
+    monkeypatch.setitem(sys.modules, "keras", None)
+    with pytest.raises(_frameworks.FrameworkNotInstalledError,
+                       match=r"pip install tensorflow-cpu==2\.21\.0"):
+        ln.compare("mse", [0.0], [1.0])
+
+
+# --------------------------------------------------------------------------------------------
+# imports and environment
+# --------------------------------------------------------------------------------------------
+
+
+def test_import_is_lazy_and_tensorflow_is_quiet():
+    script = textwrap.dedent("""
+        import os, sys
+        import lossnotes as ln
+        assert not {"tensorflow", "torch", "keras"} & set(sys.modules), "eager import"
+        r = ln.compare("mse", [0.0, 1.0], [1.0, 1.0], frameworks=("torch",))
+        assert "torch" in sys.modules and "tensorflow" not in sys.modules
+        ln.compare("mse", [0.0, 1.0], [1.0, 1.0])
+        print(os.environ["TF_CPP_MIN_LOG_LEVEL"], os.environ["TF_ENABLE_ONEDNN_OPTS"])
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"  # a user's own setting is kept
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "0"]
+    assert "oneDNN" not in done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# python -m lossnotes
+# --------------------------------------------------------------------------------------------
+
+
+def test_agreement_matrix(capsys):
+    from lossnotes.__main__ import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lossnotes 0.1.0 against TensorFlow 2.21.0 (Keras 3.15.1) and torch "
+                          "2.13.0")
+    for name in _compare.COVERED:
+        assert f"\n{name}\n" in out
+    for kind in ("notes ", "random ", "edge "):
+        assert f"\n{kind}" in out
+    assert " 0 differs, 0 error" in out
+
+
+def test_agreement_matrix_fails_on_an_unexplained_difference(monkeypatch, capsys):
+    from lossnotes.__main__ import main
+
+    spec = _compare._LOSSES["mae"]
+    original = type(spec).hand
+    monkeypatch.setattr(type(spec), "hand",
+                        lambda self, y, p, o, c: original(self, y, p, o, c) + 1e-3)
+    assert main(["--loss", "mae", "--kind", "random"]) == 1
+    captured = capsys.readouterr()
+    assert "DIFFERS" in captured.out and "differ without a documented explanation" in captured.err
