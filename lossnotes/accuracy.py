@@ -190,14 +190,17 @@ def ulp(x, dtype="float64"):
     [2.220446049250313e-16, 2.220446049250313e-16, 1.3877787807814457e-17, 5e-324]
     >>> acc.ulp([1.0, 1e4], "float32").tolist()
     [1.1920928955078125e-07, 0.0009765625]
+    >>> float(acc.ulp(1.0, "float16"))
+    0.0009765625
     """
     _, p, emin, _ = _format(dtype)
-    x = np.asarray(x, dtype=object) if np.ndim(x) else np.asarray([x], dtype=object)
+    scalar = np.ndim(x) == 0
+    x = np.asarray([x] if scalar else x, dtype=object)
     out = np.empty(x.shape)
     for index in np.ndindex(x.shape):
         v = _as_mp(x[index])
         out[index] = math.inf if mp.isinf(v) else math.ldexp(1.0, _ulp_exponent(v, p, emin))
-    return out if np.ndim(x) else out[0]
+    return out[0] if scalar else out
 
 
 def rounded(exact, dtype="float64"):

@@ -137,6 +137,7 @@ def test_ulp_of_numbers_between_floats():
     assert acc.ulp(mp.mpf("1e-4343")) == 2.0**-1074
     assert acc.ulp(mp.mpf("1e-4343"), "float32") == 2.0**-149
     assert acc.ulp(mp.inf) == math.inf
+    assert np.ndim(acc.ulp(1.0)) == 0 and acc.ulp([1.0]).shape == (1,)
 
 
 def test_rounded_matches_correctly_rounded_fractions():
