@@ -26,9 +26,9 @@ F32_TARGET = 4.0
 
 
 @functools.cache
-def _measured(name, options, dtype):
+def _measured(name, options, dtype, limits):
     """Each lossnotes function measured once per session on its grid."""
-    return acc.measure(name, dtype=dtype, **dict(options))
+    return acc.measure(name, dtype=dtype, limits=limits, **dict(options))
 
 
 def _case_id(case):
@@ -44,10 +44,13 @@ CASES = [(name, tuple(options.items())) for name, options in acc.CASES]
 # ---------------------------------------------------------------------------------------------
 
 
+# With the limits (infinite logits, probabilities 0 and 1) every call takes the general code;
+# without them, the fast paths of lossnotes/_kernels.py where they apply.
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in acc.CASES])
 @pytest.mark.parametrize("dtype, target", [("float64", F64_TARGET), ("float32", F32_TARGET)])
-def test_every_function_is_within_target_on_the_grid(case, dtype, target):
-    m = _measured(*case, dtype)
+@pytest.mark.parametrize("limits", [True, False], ids=["limits", "finite"])
+def test_every_function_is_within_target_on_the_grid(case, dtype, target, limits):
+    m = _measured(*case, dtype, limits)
     assert m.ulps.size > 300  # hundreds of points per function
     assert not np.isnan(m.ulps).any()
     assert m.worst <= target, (
