@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions
+from . import _conventions, _kernels
 from ._conventions import check_convention
 from ._links import _log_softmax, _sigmoid_pair, _softmax_grad
 from ._validation import (
@@ -151,6 +151,9 @@ def binary_cross_entropy(
     >>> ln.binary_cross_entropy(y, p, reduction="none", convention="torch")
     array([100., 100.], dtype=float32)
     """
+    if convention == "exact" and (fast := _kernels.binary_cross_entropy(
+            y_true, y_pred, from_logits, reduction)) is not None:
+        return fast
     check_convention(convention)
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
     if convention != "exact":
@@ -339,6 +342,9 @@ def categorical_cross_entropy(
     ...                                          convention="keras")), 6)  # log 3
     1.098612
     """
+    if convention == "exact" and (fast := _kernels.categorical_cross_entropy(
+            y_true, y_pred, from_logits, axis, reduction)) is not None:
+        return fast
     y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
     if convention != "exact":
         loss = _conventions.categorical_cross_entropy(
@@ -531,6 +537,9 @@ def sparse_categorical_cross_entropy(
     ...                                                 convention="torch")), 6)  # -log 0.2
     1.609438
     """
+    if convention == "exact" and (fast := _kernels.sparse_categorical_cross_entropy(
+            labels, y_pred, from_logits, axis, reduction)) is not None:
+        return fast
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
     if convention != "exact":
         loss = _conventions.sparse_categorical_cross_entropy(

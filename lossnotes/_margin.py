@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions
+from . import _conventions, _kernels
 from ._conventions import check_convention
 from ._links import _softplus, sigmoid
 from ._validation import _where, as_float_array, check_plus_minus_one, first, pair
@@ -64,6 +64,8 @@ def margin(y, score, *, convention: str = "exact"):
     >>> ln.margin([1, 0, -1], [2.0, 0.5, -0.25], convention="keras")
     array([2.  , 0.  , 0.25])
     """
+    if convention == "exact" and (fast := _kernels.margin(y, score)) is not None:
+        return fast
     check_convention(convention)
     y, score = pair(y, score, "y", "score")
     if convention == "exact":
@@ -221,6 +223,8 @@ def hinge(m):
     >>> ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0])
     array([2. , 1. , 0.5, 0. , 0. ])
     """
+    if (fast := _kernels.hinge(m)) is not None:
+        return fast
     m = _m(m)
     return np.maximum(1 - m, 0)
 
@@ -289,6 +293,8 @@ def squared_hinge(m):
     >>> ln.squared_hinge([-1.0, 0.0, 0.5, 2.0])
     array([4.  , 1.  , 0.25, 0.  ])
     """
+    if (fast := _kernels.squared_hinge(m)) is not None:
+        return fast
     return np.square(hinge(m))
 
 
@@ -346,6 +352,8 @@ def logistic(m, *, convention: str = "exact"):
     >>> ln.logistic([-1000.0, 0.0, 1000.0], convention="torch")  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
+    if convention == "exact" and (fast := _kernels.logistic(m)) is not None:
+        return fast
     check_convention(convention, ("exact", "torch"))
     if convention == "torch":
         return _conventions.logistic(_m(m))

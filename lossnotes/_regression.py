@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels
 from ._validation import as_float_array, pair, reduce
 
 
@@ -53,6 +54,8 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.25 + 0 + 4) / 3
     1.4166666666666667
     """
+    if (fast := _kernels.mse(y_true, y_pred, reduction)) is not None:
+        return fast
     y_true, y_pred = pair(y_true, y_pred)
     return reduce(np.square(y_true - y_pred), reduction)
 
@@ -105,6 +108,8 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mae([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.5 + 0 + 2) / 3
     0.8333333333333334
     """
+    if (fast := _kernels.mae(y_true, y_pred, reduction)) is not None:
+        return fast
     y_true, y_pred = pair(y_true, y_pred)
     return reduce(np.abs(y_true - y_pred), reduction)
 
@@ -184,6 +189,8 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     >>> ln.huber([0.0, 0.0, 0.0], [0.5, 1.0, 3.0], reduction="none")
     array([0.125, 0.5  , 2.5  ])
     """
+    if (fast := _kernels.huber(y_true, y_pred, delta, reduction)) is not None:
+        return fast
     y_true, y_pred = pair(y_true, y_pred)
     delta = _check_delta(delta)
     a = np.abs(y_true - y_pred)

@@ -1,0 +1,379 @@
+"""Fast paths for the common case, used by the public losses before their general code.
+
+Each kernel takes the raw arguments of a loss and returns its result, or ``None`` when the fast
+path does not apply: an input that is not a floating array, shapes that differ, an empty array,
+an edge value (a probability of exactly 0 or 1, an infinite logit), or a NaN anywhere. The
+caller then runs its general code, which validates every argument and raises the same error as
+always, or handles the edge case exactly as documented. So the kernels change how fast a valid
+call is, never what any call returns or raises.
+
+Why they are faster, on arrays of a million elements (see ``benchmarks/bench_losses.py``):
+
+- the checks are reductions (``min``, ``max``), one pass each and no boolean temporaries; a NaN
+  makes ``min`` NaN, so one ``min`` checks for NaN and for the lower bound at once. For losses
+  whose value is NaN whenever an input is, the NaN check is deferred to the result (one scalar);
+- no ``np.where``: masked selection is an order of magnitude slower than arithmetic, and on the
+  interior of the domain the masks of the general code select nothing;
+- in-place operations on one or two buffers instead of a temporary per operation;
+- ``np.clip`` with two bounds instead of ``np.maximum`` with a scalar (NumPy's SIMD path);
+- in float32, ``log1p`` through NumPy's SIMD ``log`` (see :func:`log1p`).
+
+The arithmetic is the general code's formula, term for term, so the results agree with it to
+the last ulp or two (``tests/test_compare_kernels.py`` checks this).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import REDUCTIONS
+
+_FLOAT_KINDS = "f"
+_REAL_KINDS = "fiub"
+
+
+# --------------------------------------------------------------------------------------------
+# shared pieces
+# --------------------------------------------------------------------------------------------
+
+
+def floating(x):
+    """``x`` as a floating ndarray of at least one dimension, or None (ints take the general
+    path, which converts them; so do scalars, since ufuncs return them as NumPy scalars)."""
+    a = np.asarray(x)
+    return a if a.dtype.kind in _FLOAT_KINDS and a.ndim and a.size else None
+
+
+def target_like(y, p: np.ndarray):
+    """``y`` cast to ``p``'s dtype and shape-checked, or None."""
+    a = np.asarray(y)
+    if a.dtype.kind not in _REAL_KINDS or a.shape != p.shape:
+        return None
+    return a.astype(p.dtype, copy=False)
+
+
+def pair(y_true, y_pred):
+    p = floating(y_pred)
+    if p is None:
+        return None
+    y = target_like(y_true, p)
+    return None if y is None else (y, p)
+
+
+def within(x: np.ndarray, lo, hi, *, open_lo=False, open_hi=False) -> bool:
+    """Every element in the interval (NaN fails): two reductions."""
+    a, b = np.min(x), np.max(x)
+    ok_lo = a > lo if open_lo else a >= lo
+    ok_hi = b < hi if open_hi else b <= hi
+    return bool(ok_lo and ok_hi)
+
+
+def finite(x: np.ndarray) -> bool:
+    return within(x, -np.inf, np.inf, open_lo=True, open_hi=True)
+
+
+def finish(loss: np.ndarray, reduction: str):
+    """Reduce as ``_validation.reduce`` does; None if the result shows a NaN (then the general
+    code finds which input holds it and raises)."""
+    if reduction == "none":
+        return None if np.isnan(np.min(loss)) else loss
+    out = loss.mean() if reduction == "mean" else loss.sum()
+    return None if np.isnan(out) else loss.dtype.type(out)
+
+
+def log1p(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``log(1 + x)`` to a couple of ulp, fast in float32; use the return value.
+
+    NumPy's float32 ``log1p`` is a scalar libm call, several times slower than its SIMD
+    ``log``. With ``u = fl(1 + x)``, ``log(u) - ((u - 1) - x) / u`` corrects ``log(u)`` by the
+    rounding error of ``u`` to first order, which recovers ``log1p`` (within 2 ulp of the true
+    value over lossnotes' accuracy grid for the losses that use it). Other dtypes use
+    ``np.log1p`` into ``out``, its float64 version being as fast as ``log`` here. For x > -1.
+    """
+    if x.dtype != np.float32:
+        return np.log1p(x, out=out)
+    u = np.add(x, 1)
+    c = np.subtract(u, 1)
+    c -= x
+    c /= u
+    np.log(u, out=u)
+    u -= c
+    return u
+
+
+# --------------------------------------------------------------------------------------------
+# regression
+# --------------------------------------------------------------------------------------------
+
+
+def mse(y_true, y_pred, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or reduction not in REDUCTIONS:
+        return None
+    y, p = args
+    loss = np.subtract(y, p)
+    np.square(loss, out=loss)
+    return finish(loss, reduction)
+
+
+def mae(y_true, y_pred, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or reduction not in REDUCTIONS:
+        return None
+    y, p = args
+    loss = np.subtract(y, p)
+    np.abs(loss, out=loss)
+    return finish(loss, reduction)
+
+
+def huber(y_true, y_pred, delta, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or reduction not in REDUCTIONS or not isinstance(delta, float | int) \
+            or isinstance(delta, bool) or not 0 < delta < np.inf:
+        return None
+    y, p = args
+    # With q = clip(r, -delta, delta): q (r - q/2) is r^2/2 inside (rounded once, as the general
+    # code's 0.5 q^2) and delta |r| - delta^2/2 outside (rounded twice, where the general
+    # 0.5 q^2 + delta (|r| - q) rounds three times): four passes instead of eight.
+    r = np.subtract(y, p)
+    q = np.clip(r, -delta, delta)
+    t = np.multiply(q, 0.5)
+    np.subtract(r, t, out=r)
+    r *= q
+    return finish(r, reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# margins
+# --------------------------------------------------------------------------------------------
+
+
+def margin(y, score):
+    """``y * score`` for labels that are all exactly -1 or +1, else None."""
+    s = floating(score)
+    if s is None:
+        return None
+    labels = target_like(y, s)
+    if labels is None:
+        return None
+    # |y| == 1 everywhere (NaN fails): one abs, one comparison, one reduction.
+    if not (np.abs(labels) == 1).all():
+        return None
+    m = np.multiply(labels, s)
+    return None if np.isnan(np.min(m)) else m
+
+
+def hinge(m):
+    m = floating(m)
+    if m is None:
+        return None
+    out = np.subtract(1, m)
+    np.clip(out, 0, np.inf, out=out)  # max(1 - m, 0); NaN stays NaN
+    return None if np.isnan(np.min(out)) else out
+
+
+def squared_hinge(m):
+    out = hinge(m)
+    if out is None:
+        return None
+    np.square(out, out=out)
+    return out
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0) + log1p(exp(-|x|))`` for finite x, in two buffers."""
+    t = np.abs(x)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    t = log1p(t, out=t)
+    r = np.clip(x, 0, np.inf)
+    r += t
+    return r
+
+
+def logistic(m):
+    m = floating(m)
+    if m is None or not finite(m):
+        return None
+    return softplus(np.negative(m))
+
+
+# --------------------------------------------------------------------------------------------
+# binary cross-entropy
+# --------------------------------------------------------------------------------------------
+
+
+def binary_cross_entropy(y_true, y_pred, from_logits, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or reduction not in REDUCTIONS:
+        return None
+    y, p = args
+    if not within(y, 0, 1):
+        return None
+    if from_logits:
+        if not finite(p):
+            return None
+        # y max(-z, 0) + (1 - y) max(z, 0) + log1p(exp(-|z|)), grouped as the general code.
+        t = np.abs(p)
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        t = log1p(t, out=t)
+        pos = np.clip(p, 0, np.inf)  # max(z, 0)
+        neg = np.subtract(pos, p)  # max(-z, 0), exactly
+        neg *= y
+        w = np.subtract(1, y)
+        pos *= w
+        neg += pos
+        neg += t
+        return finish(neg, reduction)
+    if not within(p, 0, 1, open_lo=True, open_hi=True):
+        return None  # a probability of 0 or 1: the general code's 0 log 0 = 0 convention
+    # -(y log p + (1 - y) log1p(-p))
+    a = np.log(p)
+    a *= y
+    b = np.negative(p)
+    b = log1p(b, out=b)
+    b *= np.subtract(1, y)
+    a += b
+    np.negative(a, out=a)
+    return finish(a, reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# categorical and sparse categorical cross-entropy
+# --------------------------------------------------------------------------------------------
+
+#: Up to this many classes on the last axis, reductions along it go column by column: NumPy's
+#: own reductions along a short contiguous axis pay a fixed cost per row that dominates (4 ms
+#: for the maximum of 10^5 rows of 10 classes, against 0.8). Column by column, a sum adds in
+#: the same order as ``np.sum`` over such a row, so the result is identical.
+SHORT_ROWS = 32
+
+
+def _short(x: np.ndarray, axis: int) -> bool:
+    return axis == x.ndim - 1 and x.shape[axis] <= SHORT_ROWS
+
+
+def row_max(z: np.ndarray, axis: int) -> np.ndarray:
+    if _short(z, axis):
+        m = z[..., 0].copy()
+        for k in range(1, z.shape[-1]):
+            np.maximum(m, z[..., k], out=m)
+        return m[..., None]
+    return np.max(z, axis=axis, keepdims=True)
+
+
+def row_sum(x: np.ndarray, axis: int) -> np.ndarray:
+    if _short(x, axis):
+        s = x[..., 0].copy()
+        for k in range(1, x.shape[-1]):
+            s += x[..., k]
+        return s[..., None]
+    return np.sum(x, axis=axis, keepdims=True)
+
+
+def row_dot(y: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
+    """sum(y * x) along axis (axis removed); overwrites x."""
+    x *= y
+    return row_sum(x, axis).squeeze(axis)
+
+
+def _axis(axis, ndim: int):
+    if not isinstance(axis, int | np.integer) or isinstance(axis, bool) or ndim == 0 \
+            or not -ndim <= axis < ndim:
+        return None
+    return int(axis) % ndim
+
+
+def _rows_sum_to_one(p: np.ndarray, axis: int) -> bool:
+    """True if every row surely passes ``check_rows_sum_to_one`` (which sums in float64):
+    the native-dtype sum, whose rounding error is at most a few epsilons per class, is held to
+    its tolerance less that error. Otherwise the general code decides (and raises)."""
+    n = p.shape[axis]
+    eps = float(np.finfo(p.dtype).eps)
+    tol = np.sqrt(eps) * max(1, n**0.5) - 2 * n * eps
+    return within(row_sum(p, axis), 1 - tol, 1 + tol)
+
+
+def row_subtract(x: np.ndarray, r: np.ndarray, axis: int, out: np.ndarray | None = None):
+    """``x - r`` with ``r`` one value per row (keepdims); column by column for short rows,
+    where a broadcast subtraction would again pay per row."""
+    if not _short(x, axis):
+        return np.subtract(x, r, out=out)
+    out = np.empty_like(x) if out is None else out
+    r = r[..., 0]
+    for k in range(x.shape[-1]):
+        np.subtract(x[..., k], r, out=out[..., k])
+    return out
+
+
+def log_softmax_parts(z: np.ndarray, axis: int):
+    """``(d, log1p(s))`` with ``d = z - max(z)`` and ``s`` the sum of ``exp(d)`` over all but one
+    maximal entry per row, so that ``log_softmax(z) = d - log1p(s)`` (the general code's
+    cancellation-free form). For finite z. The maxima are the entries with ``d == 0``; they are
+    left out of the sum and all but one added back as the integer count - 1, which keeps a tiny
+    ``s`` that ``sum(exp(d)) - 1`` would round away."""
+    d = row_subtract(z, row_max(z, axis), axis)
+    top = np.equal(d, 0)
+    e = np.exp(d)
+    e -= top
+    s = row_sum(e, axis)
+    if np.count_nonzero(top) != top.size // z.shape[axis]:  # a tie for the maximum somewhere
+        s += row_sum(top.astype(z.dtype), axis) - 1
+    if s.dtype == np.float32:
+        # One value per row: float64's log1p, rounded once, is both faster than NumPy's
+        # float32 log1p (a scalar libm call) and at least as accurate.
+        return d, np.log1p(s, dtype=np.float64).astype(np.float32)
+    return d, np.log1p(s, out=s)
+
+
+def categorical_cross_entropy(y_true, y_pred, from_logits, axis, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or reduction not in REDUCTIONS:
+        return None
+    y, p = args
+    axis = _axis(axis, p.ndim)
+    if axis is None or not within(y, 0, 1):
+        return None
+    if from_logits:
+        if not finite(p):
+            return None
+        d, lse = log_softmax_parts(p, axis)
+        log_p = row_subtract(d, lse, axis, out=d)  # log_softmax(z)
+    else:
+        # p in (0, 1]: no log 0, so the general code's 0 log 0 = 0 convention never applies.
+        if not within(p, 0, 1, open_lo=True) or not _rows_sum_to_one(p, axis):
+            return None
+        log_p = np.log(p)
+    loss = row_dot(y, log_p, axis)
+    np.negative(loss, out=loss)
+    return finish(loss, reduction)
+
+
+def sparse_categorical_cross_entropy(labels, y_pred, from_logits, axis, reduction):
+    p = floating(y_pred)
+    if p is None or reduction not in REDUCTIONS:
+        return None
+    axis = _axis(axis, p.ndim)
+    if axis is None:
+        return None
+    labels = np.asarray(labels)
+    n = p.shape[axis]
+    if labels.dtype.kind not in "iu" or labels.shape != p.shape[:axis] + p.shape[axis + 1:] \
+            or (labels.size and not within(labels, 0, n - 1)):
+        return None
+    index = np.expand_dims(labels.astype(np.intp, copy=False), axis)
+    if from_logits:
+        if not finite(p):
+            return None
+        d, lse = log_softmax_parts(p, axis)
+        # -(d_c - log1p(s)): the general code's log_softmax at the true class.
+        loss = np.take_along_axis(d, index, axis=axis)
+        loss -= lse
+    else:
+        if not within(p, 0, 1, open_lo=True) or not _rows_sum_to_one(p, axis):
+            return None
+        loss = np.log(np.take_along_axis(p, index, axis=axis))
+    loss = loss.squeeze(axis)
+    np.negative(loss, out=loss)
+    return finish(loss, reduction)
