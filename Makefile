@@ -47,8 +47,10 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 # MathJax 3 for offline reading: the combined TeX component (every TeX extension built in, so
-# nothing is loaded on demand) and its fonts, staged where _config.yml's html_extra_path takes
-# them into _build/html/_static/mathjax/.
+# nothing is loaded on demand to typeset) and its fonts, plus what its context menu loads when
+# a reader turns on the accessibility tools (a11y/, the speech rules in sre/, ui/, the MathML
+# input that the explorer uses; ~5 MB),
+# staged where _config.yml's html_extra_path takes them into _build/html/_static/mathjax/.
 MATHJAX_OUT := _build/offline/_static/mathjax
 MATHJAX_SRC := node_modules/mathjax/es5
 
@@ -59,6 +61,11 @@ $(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP)
 	mkdir -p $(MATHJAX_OUT)/output/chtml/fonts
 	cp $(MATHJAX_SRC)/tex-chtml-full.js $(MATHJAX_OUT)/
 	cp -R $(MATHJAX_SRC)/output/chtml/fonts/woff-v2 $(MATHJAX_OUT)/output/chtml/fonts/
+	cp -R $(MATHJAX_SRC)/a11y $(MATHJAX_SRC)/sre $(MATHJAX_SRC)/ui $(MATHJAX_OUT)/
+	mkdir -p $(MATHJAX_OUT)/input
+	cp -R $(MATHJAX_SRC)/input/mml.js $(MATHJAX_SRC)/input/mml $(MATHJAX_OUT)/input/
+	@# Sphinx copies extra files only when it writes some page: remove the root page's output.
+	rm -f _build/html/$(shell sed -n 's/^root: *//p' _toc.yml).html
 
 book: $(STAMP) $(MATHJAX_OUT)/tex-chtml-full.js
 	$(BIN)/jupyter-book build . -W -n --keep-going

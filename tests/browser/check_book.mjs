@@ -10,7 +10,8 @@
 // in the sidebar of the page before. On every page:
 //   - it loads (HTTP 200), with no console error, no uncaught exception, no failed request;
 //   - its mathematics is typeset: every Sphinx math element holds MathJax output, no MathJax
-//     error box, and no raw TeX ($$, \( \), \[ \], \command, $...$) left in the text;
+//     error box, and no raw TeX ($$, \( \), \[ \], \command, $...$) left in the text (and, on
+//     the first page with mathematics, MathJax's accessibility explorer loads from the book);
 //   - every image has loaded (naturalWidth > 0);
 //   - the sidebar links to every page of the table of contents;
 //   - every local link resolves to a file of the build, and its #anchor to an id in that page;
@@ -246,7 +247,7 @@ async function settle() {
   await page.waitForLoadState('networkidle');
 }
 
-let passed = 0; let failed = 0;
+let passed = 0; let failed = 0; let a11yChecked = false;
 for (let i = 0; i < pages.length; i += 1) {
   const entry = pages[i];
   const target = `${origin}/${entry.html}`;
@@ -277,6 +278,19 @@ for (let i = 0; i < pages.length; i += 1) {
     const info = await inspect(page);
     const result = checkContent(info, entry, page.url(), pages);
     problems.push(...result.problems);
+    if (info.math > 0 && !a11yChecked) {
+      // Once: MathJax's accessibility tools (menu > Accessibility > Interactive explorer) load
+      // their code and speech rules from the book too. Errors show up among the events.
+      a11yChecked = true;
+      const loaded = await page.evaluate(async () => {
+        MathJax.startup.document.menu.menu.pool.lookup('explorer').setValue(true);
+        for (let i = 0; i < 100 && !MathJax._.a11y?.explorer; i += 1) await new Promise((r) => setTimeout(r, 100));
+        await MathJax.startup.promise;
+        return Boolean(MathJax._.a11y?.explorer);
+      });
+      await page.waitForLoadState('networkidle');
+      if (!loaded) problems.push("MathJax's interactive explorer (accessibility) did not load");
+    }
     const shot = path.join(opt.screenshots, `${entry.docname.replaceAll('/', '__')}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     problems.push(...events);
