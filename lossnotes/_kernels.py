@@ -156,10 +156,11 @@ def margin(y, score):
     labels = target_like(y, s)
     if labels is None:
         return None
-    # |y| == 1 everywhere (NaN fails): one abs, one comparison, one reduction.
-    if not (np.abs(labels) == 1).all():
+    # |y| == 1 everywhere (NaN fails); the buffer of |y| then receives the margins.
+    m = np.abs(labels)
+    if not (m == 1).all():
         return None
-    m = np.multiply(labels, s)
+    np.multiply(labels, s, out=m)
     return None if np.isnan(np.min(m)) else m
 
 
@@ -180,22 +181,18 @@ def squared_hinge(m):
     return out
 
 
-def softplus(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0) + log1p(exp(-|x|))`` for finite x, in two buffers."""
-    t = np.abs(x)
+def logistic(m):
+    m = floating(m)
+    if m is None:
+        return None
+    # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), the general code's formula, in two buffers.
+    # It is right at m = +-inf as well (exp(-inf) = 0), so only a NaN sends m back.
+    t = np.abs(m)
     np.negative(t, out=t)
     np.exp(t, out=t)
     t = log1p(t, out=t)
-    r = np.clip(x, 0, np.inf)
-    r += t
-    return r
-
-
-def logistic(m):
-    m = floating(m)
-    if m is None or not finite(m):
-        return None
-    return softplus(np.negative(m))
+    t -= np.clip(m, -np.inf, 0)  # + max(-m, 0)
+    return None if np.isnan(np.min(t)) else t
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,6 +324,60 @@ def log_softmax_parts(z: np.ndarray, axis: int):
     return d, np.log1p(s, out=s)
 
 
+#: Rows per block in the short-row logit kernels: a block of 10 float32 classes is 1.3 MB,
+#: so its transposed copies stay in cache however large the batch.
+BLOCK_ROWS = 1 << 15
+
+
+def _blocks(n_rows: int):
+    for start in range(0, n_rows, BLOCK_ROWS):
+        yield slice(start, min(start + BLOCK_ROWS, n_rows))
+
+
+def _log_softmax_t(z: np.ndarray):
+    """For a (rows, C) block of finite logits: ``(d, lse)`` transposed, ``d`` of shape (C, rows)
+    holding ``z - max(z)`` and ``lse = log1p(s)`` per row, ``s`` summed over all but one maximal
+    entry (see :func:`log_softmax_parts`). In the transposed, contiguous copy every step is a
+    pass along rows, and the sums over classes add in the same order as ``np.sum`` along a
+    row, so the values are those of the general code."""
+    d = np.ascontiguousarray(z.T)
+    np.subtract(d, np.maximum.reduce(d, axis=0), out=d)
+    top = np.equal(d, 0)
+    e = np.exp(d)
+    e -= top
+    s = np.add.reduce(e, axis=0)
+    if np.count_nonzero(top) != d.shape[1]:  # a tie for the maximum somewhere
+        s += np.add.reduce(top, axis=0, dtype=d.dtype) - 1
+    if s.dtype == np.float32:
+        return d, np.log1p(s, dtype=np.float64).astype(np.float32)
+    return d, np.log1p(s, out=s)
+
+
+def _categorical_logits_short(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    c = z.shape[-1]
+    y2, z2 = y.reshape(-1, c), z.reshape(-1, c)
+    out = np.empty(z2.shape[0], dtype=z.dtype)
+    for rows in _blocks(z2.shape[0]):
+        d, lse = _log_softmax_t(z2[rows])
+        d -= lse  # log_softmax, transposed
+        d *= np.ascontiguousarray(y2[rows].T)
+        np.add.reduce(d, axis=0, out=out[rows])
+    np.negative(out, out=out)
+    return out.reshape(z.shape[:-1])
+
+
+def _sparse_logits_short(labels: np.ndarray, z: np.ndarray) -> np.ndarray:
+    c = z.shape[-1]
+    lab, z2 = labels.reshape(-1), z.reshape(-1, c)
+    out = np.empty(z2.shape[0], dtype=z.dtype)
+    for rows in _blocks(z2.shape[0]):
+        d, lse = _log_softmax_t(z2[rows])
+        loss = d[lab[rows], np.arange(d.shape[1])]  # d at the true class
+        loss -= lse
+        np.negative(loss, out=out[rows])
+    return out.reshape(z.shape[:-1])
+
+
 def categorical_cross_entropy(y_true, y_pred, from_logits, axis, reduction):
     args = pair(y_true, y_pred)
     if args is None or reduction not in REDUCTIONS:
@@ -338,6 +389,8 @@ def categorical_cross_entropy(y_true, y_pred, from_logits, axis, reduction):
     if from_logits:
         if not finite(p):
             return None
+        if _short(p, axis):
+            return finish(_categorical_logits_short(y, p), reduction)
         d, lse = log_softmax_parts(p, axis)
         log_p = row_subtract(d, lse, axis, out=d)  # log_softmax(z)
     else:
@@ -366,6 +419,8 @@ def sparse_categorical_cross_entropy(labels, y_pred, from_logits, axis, reductio
     if from_logits:
         if not finite(p):
             return None
+        if _short(p, axis):
+            return finish(_sparse_logits_short(labels, p), reduction)
         d, lse = log_softmax_parts(p, axis)
         # -(d_c - log1p(s)): the general code's log_softmax at the true class.
         loss = np.take_along_axis(d, index, axis=axis)
