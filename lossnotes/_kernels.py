@@ -340,7 +340,7 @@ def _log_softmax_t(z: np.ndarray):
     entry (see :func:`log_softmax_parts`). In the transposed, contiguous copy every step is a
     pass along rows, and the sums over classes add in the same order as ``np.sum`` along a
     row, so the values are those of the general code."""
-    d = np.ascontiguousarray(z.T)
+    d = np.array(z.T, order="C")  # always a copy (for one row, z.T is already contiguous)
     np.subtract(d, np.maximum.reduce(d, axis=0), out=d)
     top = np.equal(d, 0)
     e = np.exp(d)

@@ -77,7 +77,7 @@ def calls(dtype, seed=0, shape=(64, 7)):
         ("logistic", ln.logistic, (f(),), {}, l1p),
         # Long rows take NumPy's own reductions, not the column loops.
         ("cce 40 classes", ln.categorical_cross_entropy,
-         (np.eye(40, dtype=dtype)[labels % 40], rng.normal(0, 3, (64, 40)).astype(dtype)),
+         (np.eye(40, dtype=dtype)[labels % 40], rng.normal(0, 3, (shape[0], 40)).astype(dtype)),
          {"from_logits": True}, rows),
     ]
     return out
@@ -107,6 +107,18 @@ def test_kernels_do_run_on_interior_inputs(monkeypatch, dtype):
     for _, fn, args, kwargs, _ in calls(dtype):
         fn(*args, **kwargs)
     assert used == set(KERNELS)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("seed, shape", [(0, (64, 7)), (1, (1, 4)), (2, (1, 1)), (3, (3, 2))])
+def test_kernels_never_modify_their_inputs(general, dtype, seed, shape):
+    # One row is the case to watch: its transpose is contiguous, so a "copy" can be a view.
+    for label, fn, args, kwargs, allowed in calls(dtype, seed, shape):
+        before = [np.array(a, copy=True) for a in args]
+        fast = fn(*args, **kwargs)
+        for a, b in zip(args, before, strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=label)
+        assert ulps(fast, general(fn, *args, **kwargs)) <= allowed, label
 
 
 def test_ties_for_the_maximum_are_summed_like_the_general_code(general):
