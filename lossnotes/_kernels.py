@@ -101,51 +101,115 @@ def log1p(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return u
 
 
+#: The elementwise kernels work in blocks of this many bytes per array once an input exceeds
+#: UNBLOCKED_BYTES: the few temporaries of a loss formula then stay in cache instead of
+#: streaming arrays of many megabytes through memory once per operation (at 10^6 float64
+#: elements this halves the time of Huber's five passes; at 10^7 it divides it by three).
+#: Smaller inputs already sit in the last-level cache and skip the per-block overhead.
+BLOCK_BYTES = 1 << 19
+UNBLOCKED_BYTES = 1 << 22
+
+
+def elementwise(fn, reduction: str, *arrays):
+    """Run ``fn`` (block arrays -> unreduced loss, or None to decline) block by block and reduce.
+
+    The sum of a blocked array is the float64 sum of its blocks' pairwise sums, at least as
+    accurate as one pairwise sum over everything (which is what the general code does, and
+    what this does for an unblocked array). Returns None if ``fn`` declines a block or the
+    result shows a NaN; the general code then runs on the whole input.
+    """
+    if reduction not in REDUCTIONS:
+        return None
+    n, itemsize = arrays[-1].size, arrays[-1].itemsize
+    if n * itemsize <= UNBLOCKED_BYTES:
+        loss = fn(*arrays)
+        return None if loss is None else finish(loss, reduction)
+    size = BLOCK_BYTES // itemsize
+    flat = [a.reshape(-1) for a in arrays]
+    shape, total = arrays[-1].shape, 0.0
+    if reduction == "none":
+        out = np.empty(n, dtype=arrays[-1].dtype)
+    for start in range(0, n, size):
+        blocks = (a[start:start + size] for a in flat)
+        if reduction == "none":
+            target = out[start:start + size]
+            block = fn(*blocks, out=target)
+            if block is None:
+                return None
+            if block is not target:
+                target[...] = block
+        else:
+            block = fn(*blocks)
+            if block is None:
+                return None
+            total += float(np.add.reduce(block))
+    if reduction == "none":
+        return None if np.isnan(np.min(out)) else out.reshape(shape)
+    if np.isnan(total):
+        return None
+    dtype = arrays[-1].dtype
+    return dtype.type(total / n if reduction == "mean" else total)
+
+
 # --------------------------------------------------------------------------------------------
 # regression
 # --------------------------------------------------------------------------------------------
 
 
-def mse(y_true, y_pred, reduction):
-    args = pair(y_true, y_pred)
-    if args is None or reduction not in REDUCTIONS:
-        return None
-    y, p = args
-    loss = np.subtract(y, p)
+def _squared_error(y, p, out=None):
+    loss = np.subtract(y, p, out=out)
     np.square(loss, out=loss)
-    return finish(loss, reduction)
+    return loss
 
 
-def mae(y_true, y_pred, reduction):
-    args = pair(y_true, y_pred)
-    if args is None or reduction not in REDUCTIONS:
-        return None
-    y, p = args
-    loss = np.subtract(y, p)
+def _absolute_error(y, p, out=None):
+    loss = np.subtract(y, p, out=out)
     np.abs(loss, out=loss)
-    return finish(loss, reduction)
+    return loss
 
 
-def huber(y_true, y_pred, delta, reduction):
-    args = pair(y_true, y_pred)
-    if args is None or reduction not in REDUCTIONS or not isinstance(delta, float | int) \
-            or isinstance(delta, bool) or not 0 < delta < np.inf:
-        return None
-    y, p = args
+def _huber(y, p, delta, out=None):
     # With q = clip(r, -delta, delta): q (r - q/2) is r^2/2 inside (rounded once, as the general
     # code's 0.5 q^2) and delta |r| - delta^2/2 outside (rounded twice, where the general
     # 0.5 q^2 + delta (|r| - q) rounds three times): four passes instead of eight.
-    r = np.subtract(y, p)
+    r = np.subtract(y, p, out=out)
     q = np.clip(r, -delta, delta)
     t = np.multiply(q, 0.5)
     np.subtract(r, t, out=r)
     r *= q
-    return finish(r, reduction)
+    return r
+
+
+def mse(y_true, y_pred, reduction):
+    args = pair(y_true, y_pred)
+    return None if args is None else elementwise(_squared_error, reduction, *args)
+
+
+def mae(y_true, y_pred, reduction):
+    args = pair(y_true, y_pred)
+    return None if args is None else elementwise(_absolute_error, reduction, *args)
+
+
+def huber(y_true, y_pred, delta, reduction):
+    args = pair(y_true, y_pred)
+    if args is None or not isinstance(delta, float | int) or isinstance(delta, bool) \
+            or not 0 < delta < np.inf:
+        return None
+    return elementwise(lambda y, p, out=None: _huber(y, p, delta, out), reduction, *args)
 
 
 # --------------------------------------------------------------------------------------------
 # margins
 # --------------------------------------------------------------------------------------------
+
+
+def _margin(labels, s, out=None):
+    # |y| == 1 everywhere (NaN fails); the buffer of |y| then receives the margins.
+    m = np.abs(labels, out=out)
+    if not (m == 1).all():
+        return None
+    np.multiply(labels, s, out=m)
+    return m
 
 
 def margin(y, score):
@@ -154,45 +218,44 @@ def margin(y, score):
     if s is None:
         return None
     labels = target_like(y, s)
-    if labels is None:
-        return None
-    # |y| == 1 everywhere (NaN fails); the buffer of |y| then receives the margins.
-    m = np.abs(labels)
-    if not (m == 1).all():
-        return None
-    np.multiply(labels, s, out=m)
-    return None if np.isnan(np.min(m)) else m
+    return None if labels is None else elementwise(_margin, "none", labels, s)
 
 
-def hinge(m):
-    m = floating(m)
-    if m is None:
-        return None
-    out = np.subtract(1, m)
+def _hinge(m, out=None):
+    out = np.subtract(1, m, out=out)
     np.clip(out, 0, np.inf, out=out)  # max(1 - m, 0); NaN stays NaN
-    return None if np.isnan(np.min(out)) else out
+    return out
 
 
-def squared_hinge(m):
-    out = hinge(m)
-    if out is None:
-        return None
+def _squared_hinge(m, out=None):
+    out = _hinge(m, out)
     np.square(out, out=out)
     return out
 
 
-def logistic(m):
-    m = floating(m)
-    if m is None:
-        return None
+def _logistic(m, out=None):
     # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), the general code's formula, in two buffers.
-    # It is right at m = +-inf as well (exp(-inf) = 0), so only a NaN sends m back.
-    t = np.abs(m)
+    # It is right at m = +-inf as well (exp(-inf) = 0): only a NaN sends m back.
+    t = np.abs(m, out=out)
     np.negative(t, out=t)
     np.exp(t, out=t)
     t = log1p(t, out=t)
-    t -= np.clip(m, -np.inf, 0)  # + max(-m, 0)
-    return None if np.isnan(np.min(t)) else t
+    return np.subtract(t, np.clip(m, -np.inf, 0), out=out)  # + max(-m, 0)
+
+
+def hinge(m):
+    m = floating(m)
+    return None if m is None else elementwise(_hinge, "none", m)
+
+
+def squared_hinge(m):
+    m = floating(m)
+    return None if m is None else elementwise(_squared_hinge, "none", m)
+
+
+def logistic(m):
+    m = floating(m)
+    return None if m is None else elementwise(_logistic, "none", m)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,31 +263,27 @@ def logistic(m):
 # --------------------------------------------------------------------------------------------
 
 
-def binary_cross_entropy(y_true, y_pred, from_logits, reduction):
-    args = pair(y_true, y_pred)
-    if args is None or reduction not in REDUCTIONS:
+def _bce_logits(y, z, out=None):
+    if not within(y, 0, 1) or not finite(z):
         return None
-    y, p = args
-    if not within(y, 0, 1):
+    # y max(-z, 0) + (1 - y) max(z, 0) + log1p(exp(-|z|)), grouped as the general code.
+    t = np.abs(z)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    t = log1p(t, out=t)
+    pos = np.clip(z, 0, np.inf)  # max(z, 0)
+    neg = np.subtract(pos, z)  # max(-z, 0), exactly
+    neg *= y
+    pos *= np.subtract(1, y)
+    neg += pos
+    neg += t
+    return neg
+
+
+def _bce_probabilities(y, p, out=None):
+    # A probability of 0 or 1 declines: the general code's 0 log 0 = 0 convention.
+    if not within(y, 0, 1) or not within(p, 0, 1, open_lo=True, open_hi=True):
         return None
-    if from_logits:
-        if not finite(p):
-            return None
-        # y max(-z, 0) + (1 - y) max(z, 0) + log1p(exp(-|z|)), grouped as the general code.
-        t = np.abs(p)
-        np.negative(t, out=t)
-        np.exp(t, out=t)
-        t = log1p(t, out=t)
-        pos = np.clip(p, 0, np.inf)  # max(z, 0)
-        neg = np.subtract(pos, p)  # max(-z, 0), exactly
-        neg *= y
-        w = np.subtract(1, y)
-        pos *= w
-        neg += pos
-        neg += t
-        return finish(neg, reduction)
-    if not within(p, 0, 1, open_lo=True, open_hi=True):
-        return None  # a probability of 0 or 1: the general code's 0 log 0 = 0 convention
     # -(y log p + (1 - y) log1p(-p))
     a = np.log(p)
     a *= y
@@ -233,7 +292,14 @@ def binary_cross_entropy(y_true, y_pred, from_logits, reduction):
     b *= np.subtract(1, y)
     a += b
     np.negative(a, out=a)
-    return finish(a, reduction)
+    return a
+
+
+def binary_cross_entropy(y_true, y_pred, from_logits, reduction):
+    args = pair(y_true, y_pred)
+    if args is None:
+        return None
+    return elementwise(_bce_logits if from_logits else _bce_probabilities, reduction, *args)
 
 
 # --------------------------------------------------------------------------------------------
