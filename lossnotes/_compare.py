@@ -171,14 +171,6 @@ class Row:
     status: str = ""
 
 
-STATUS_TEXT = {
-    "exact": "exact mathematics",
-    "refused": "refused by the exact formula",
-    "agree": "agrees within the tolerance",
-    "explained": "differs as a documented convention explains",
-    "differs": "DIFFERS without a documented explanation",
-    "error": "the framework call failed",
-}
 
 
 @dataclass(frozen=True, repr=False)
@@ -465,8 +457,6 @@ class _Loss:
     def specific_notes(self, y, p, opts, grad) -> list[Note]:
         return []
 
-    def label(self, opts) -> str:
-        return self.name
 
 
 class _BinaryCrossEntropy(_Loss):
@@ -918,9 +908,6 @@ class _Margin(_Loss):
     grad_fn = None
     keras_name = ""
     squared = False
-
-    def prepare(self, y_true, y_pred, opts):
-        return super().prepare(y_true, y_pred, opts)
 
     def calls(self, opts):
         return (

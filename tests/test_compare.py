@@ -515,7 +515,6 @@ def test_a_small_error_in_the_hand_formula_is_caught(monkeypatch, dtype, error):
                         lambda self, y, p, o, c: original(self, y, p, o, c) * (1 + error))
     r = ln.compare("mse", np.zeros(4, dtype), np.linspace(1, 2, 4).astype(dtype))
     assert r.status == {"keras": "differs", "torch": "differs"} and not r.ok
-    assert "DIFFERS" in _compare.STATUS_TEXT["differs"]
 
 
 def test_text_and_html_rendering():
