@@ -217,7 +217,7 @@ class Comparison:
 
     @property
     def per_sample(self) -> dict:
-        """Per-sample values (Keras's view: the mean over the last axis); losses only."""
+        """Per-sample values, as Keras returns them (the mean over the last axis); losses only."""
         return {r.label: None if r.values is None else r.values.per_sample for r in self.rows}
 
     @property
@@ -227,12 +227,12 @@ class Comparison:
 
     @property
     def max_abs_diff(self) -> dict:
-        """For each framework row, the largest |difference| from lossnotes' exact values."""
+        """For each framework row, the largest absolute difference from lossnotes' exact values."""
         return {r.label: r.max_abs_diff for r in self._framework_rows()}
 
     @property
     def status(self) -> dict:
-        """For each framework row: "agree", "explained", "differs" or "error"."""
+        """For each framework row, one of "agree", "explained", "differs" or "error"."""
         return {r.label: r.status for r in self._framework_rows()}
 
     @property

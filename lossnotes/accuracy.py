@@ -2,7 +2,7 @@ r"""How accurate is a loss? Errors in units in the last place against a 50-digit
 
 ``import lossnotes.accuracy as acc`` (this submodule needs mpmath; ``import lossnotes`` alone
 does not import it). For every function of lossnotes there is a reference computed with mpmath
-to :data:`DIGITS` significant digits, and :func:`measure` reports how far *any* implementation
+to ``DIGITS`` significant digits, and :func:`measure` reports how far *any* implementation
 of that function (lossnotes itself, a naive hand formula, a Keras or torch call wrapped in a
 lambda) is from it, point by point, in float16, float32 or float64.
 
@@ -331,13 +331,13 @@ def _check_name(name: str):
 
 
 def reference(name: str, *inputs, **options):
-    r"""The true value of a lossnotes function, to :data:`DIGITS` significant digits.
+    r"""The true value of a lossnotes function, to ``DIGITS`` significant digits.
 
     Parameters
     ----------
     name : str
         A lossnotes function, e.g. ``"binary_cross_entropy"`` or ``"logistic_grad"`` (see
-        :data:`FUNCTIONS`).
+        ``FUNCTIONS``).
     *inputs : array_like
         Its positional inputs, as for the lossnotes function; floats are read exactly.
     **options
@@ -446,7 +446,7 @@ def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     Parameters
     ----------
     name : str
-        A lossnotes function (see :data:`FUNCTIONS`).
+        A lossnotes function (see ``FUNCTIONS``).
     dtype : {"float64", "float32", "float16"}, default "float64"
         The floating inputs are cast to it (class indices stay integers).
     limits : bool, default True
@@ -740,7 +740,7 @@ def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) ->
     ----------
     dtypes : sequence of {"float64", "float32", "float16"}, default ("float64", "float32")
     names : sequence of str, optional
-        Only these functions (default: all of :data:`CASES`).
+        Only these functions (default: all of ``CASES``).
     limits : bool, default True
         Include the infinite logits and the probabilities 0 and 1.
 
