@@ -56,7 +56,7 @@ MATHJAX_SRC := node_modules/mathjax/es5
 
 mathjax: $(MATHJAX_OUT)/tex-chtml-full.js
 
-$(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP)
+$(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP) Makefile
 	rm -rf $(MATHJAX_OUT)
 	mkdir -p $(MATHJAX_OUT)/output/chtml/fonts
 	cp $(MATHJAX_SRC)/tex-chtml-full.js $(MATHJAX_OUT)/

@@ -10,14 +10,15 @@
 // in the sidebar of the page before. On every page:
 //   - it loads (HTTP 200), with no console error, no uncaught exception, no failed request;
 //   - its mathematics is typeset: every Sphinx math element holds MathJax output, no MathJax
-//     error box, and no raw TeX ($$, \( \), \[ \], \command, $...$) left in the text (and, on
-//     the first page with mathematics, MathJax's accessibility explorer loads from the book);
+//     error box, and no raw TeX ($$, \( \), \[ \], \command, $...$) left in the text;
 //   - every image has loaded (naturalWidth > 0);
 //   - the sidebar links to every page of the table of contents;
 //   - every local link resolves to a file of the build, and its #anchor to an id in that page;
 //   - every code cell has a copy button; hidden cells and dropdowns have their toggles;
 //   - a notebook page has a Binder launch link to its own notebook, made from _config.yml;
-// and a full-page screenshot is saved as <screenshots>/<page>.png.
+// and a full-page screenshot is saved as <screenshots>/<page>.png. Last, in a fresh context, the
+// first page with mathematics switches on MathJax's accessibility explorer, which must load its
+// code and speech rules from the book.
 // Prints one line a page and "browser: N passed, M failed"; exits 1 if anything failed.
 
 import fs from 'node:fs';
@@ -239,15 +240,24 @@ page.on('requestfailed', (req) => {
 });
 page.on('response', (res) => { if (res.status() >= 400) events.push(`HTTP ${res.status()} for ${res.url()}`); });
 
-async function settle() {
-  await page.waitForLoadState('load');
-  // MathJax (a deferred script, on pages that have mathematics, so it has run by now) typesets
-  // asynchronously: wait for its first typesetting to finish.
-  await page.evaluate(() => window.MathJax?.startup?.promise);
-  await page.waitForLoadState('networkidle');
+// page.evaluate has no timeout of its own: a promise that never settles must fail, not hang.
+function within(promise, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeout} ms`)), timeout);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
-let passed = 0; let failed = 0; let a11yChecked = false;
+async function settle(p = page) {
+  await p.waitForLoadState('load');
+  // MathJax (a deferred script, on pages that have mathematics, so it has run by now) typesets
+  // asynchronously: wait for its first typesetting to finish.
+  await within(p.evaluate(() => window.MathJax?.startup?.promise), 'MathJax typesetting');
+  await p.waitForLoadState('networkidle');
+}
+
+let passed = 0; let failed = 0;
 for (let i = 0; i < pages.length; i += 1) {
   const entry = pages[i];
   const target = `${origin}/${entry.html}`;
@@ -275,22 +285,9 @@ for (let i = 0; i < pages.length; i += 1) {
     }
     if (!page.url().startsWith(target)) await page.goto(target);
     await settle();
-    const info = await inspect(page);
+    const info = await within(inspect(page), 'reading the page');
     const result = checkContent(info, entry, page.url(), pages);
     problems.push(...result.problems);
-    if (info.math > 0 && !a11yChecked) {
-      // Once: MathJax's accessibility tools (menu > Accessibility > Interactive explorer) load
-      // their code and speech rules from the book too. Errors show up among the events.
-      a11yChecked = true;
-      const loaded = await page.evaluate(async () => {
-        MathJax.startup.document.menu.menu.pool.lookup('explorer').setValue(true);
-        for (let i = 0; i < 100 && !MathJax._.a11y?.explorer; i += 1) await new Promise((r) => setTimeout(r, 100));
-        await MathJax.startup.promise;
-        return Boolean(MathJax._.a11y?.explorer);
-      });
-      await page.waitForLoadState('networkidle');
-      if (!loaded) problems.push("MathJax's interactive explorer (accessibility) did not load");
-    }
     const shot = path.join(opt.screenshots, `${entry.docname.replaceAll('/', '__')}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     problems.push(...events);
@@ -304,6 +301,42 @@ for (let i = 0; i < pages.length; i += 1) {
   }
   for (const p of problems) console.log(`     ${p}`);
   if (problems.length) failed += 1; else passed += 1;
+}
+
+// MathJax's accessibility tools (menu > Accessibility > Interactive explorer) must load their
+// code and speech rules from the book too. In a context of its own: the menu stores the setting
+// in localStorage, and the pages above are checked as a first-time reader sees them.
+const mathPage = pages.find((p) => /class="math/.test(fs.readFileSync(path.join(htmlDir, p.html), 'utf8')));
+if (mathPage) {
+  const a11y = await browser.newContext({ serviceWorkers: 'block' });
+  const p = await a11y.newPage();
+  const problems = [];
+  await a11y.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    problems.push(`request to another host blocked: ${url}`);
+    return route.abort('blockedbyclient');
+  });
+  p.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
+  p.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
+  p.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`); });
+  try {
+    await p.goto(`${origin}/${mathPage.html}`);
+    await settle(p);
+    const loaded = await within(p.evaluate(async () => {
+      MathJax.startup.document.menu.menu.pool.lookup('explorer').setValue(true);
+      for (let i = 0; i < 100 && !MathJax._.a11y?.explorer; i += 1) await new Promise((r) => setTimeout(r, 100));
+      return Boolean(MathJax._.a11y?.explorer);
+    }), 'loading the explorer');
+    await p.waitForLoadState('networkidle');
+    if (!loaded) problems.push("MathJax's interactive explorer did not load");
+  } catch (err) {
+    problems.push(`${err.name}: ${err.message.split('\n')[0]}`);
+  }
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} MathJax accessibility explorer on ${mathPage.html}`);
+  for (const problem of problems) console.log(`     ${problem}`);
+  if (problems.length) failed += 1; else passed += 1;
+  await a11y.close();
 }
 
 await browser.close();
