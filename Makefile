@@ -67,8 +67,11 @@ $(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP) Makefile
 	@# Sphinx copies extra files only when it writes some page: remove the root page's output.
 	rm -f _build/html/$(shell sed -n 's/^root: *//p' _toc.yml).html
 
+# Sphinx rewrites only the pages whose source changed, so after an edit of _toc.yml the other
+# pages would keep their old sidebar: then every page is rebuilt (--all; execution stays cached).
 book: $(STAMP) $(MATHJAX_OUT)/tex-chtml-full.js
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going $$(cmp -s _toc.yml _build/.toc.yml || echo --all)
+	cp _toc.yml _build/.toc.yml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

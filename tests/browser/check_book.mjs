@@ -36,7 +36,7 @@ const { values: opt } = parseArgs({
     config: { type: 'string', default: '_config.yml' },
     screenshots: { type: 'string', default: '_build/screenshots' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
-    timeout: { type: 'string', default: '30000' },
+    timeout: { type: 'string', default: '60000' },
   },
 });
 const htmlDir = path.resolve(opt.html);
