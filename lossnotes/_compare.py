@@ -34,7 +34,7 @@ from ._margin import (
     squared_hinge_grad,
 )
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import as_float_array, check_axis, check_same_shape
+from ._validation import as_float_array, check_axis, check_label_shape, check_same_shape
 
 FRAMEWORKS = ("keras", "torch")
 
@@ -720,13 +720,7 @@ class _SparseCategoricalCrossEntropy(_Categorical):
         y_pred = as_float_array(y_pred, "y_pred")
         axis = check_axis(opts["axis"], y_pred.ndim)
         labels = np.asarray(y_true)
-        expected = y_pred.shape[:axis] + y_pred.shape[axis + 1:]
-        if labels.shape != expected:
-            raise ValueError(
-                f"y_true (the labels) has shape {labels.shape} but y_pred has shape "
-                f"{y_pred.shape} with classes on axis {axis}; expected labels of shape "
-                f"{expected} (one class index per sample)"
-            )
+        check_label_shape(labels, y_pred, axis, "y_true (the labels)")
         return labels, y_pred
 
     def calls(self, opts):

@@ -16,6 +16,7 @@ from ._links import _log_softmax, _sigmoid_pair, _softmax_grad
 from ._validation import (
     as_float_array,
     check_axis,
+    check_label_shape,
     check_rows_sum_to_one,
     check_unit_interval,
     first,
@@ -436,12 +437,7 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
     y_pred = as_float_array(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = np.asarray(labels)
-    expected = y_pred.shape[:axis] + y_pred.shape[axis + 1 :]
-    if labels.shape != expected:
-        raise ValueError(
-            f"labels has shape {labels.shape} but y_pred has shape {y_pred.shape} with classes "
-            f"on axis {axis}; expected labels of shape {expected} (one class index per sample)"
-        )
+    check_label_shape(labels, y_pred, axis)
     n_classes = y_pred.shape[axis]
     if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
         raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")

@@ -105,6 +105,17 @@ def check_axis(axis: int, ndim: int, name: str = "y_pred") -> int:
     return axis % ndim
 
 
+def check_label_shape(labels: np.ndarray, y_pred: np.ndarray, axis: int,
+                      name: str = "labels") -> None:
+    """Class-index labels must have ``y_pred``'s shape without the class axis."""
+    expected = y_pred.shape[:axis] + y_pred.shape[axis + 1 :]
+    if labels.shape != expected:
+        raise ValueError(
+            f"{name} has shape {labels.shape} but y_pred has shape {y_pred.shape} with classes "
+            f"on axis {axis}; expected labels of shape {expected} (one class index per sample)"
+        )
+
+
 def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str) -> None:
     """Probabilities along ``axis`` must sum to 1, to within the dtype's rounding."""
     totals = p.sum(axis=axis, dtype=np.float64)
