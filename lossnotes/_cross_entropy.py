@@ -136,8 +136,8 @@ def binary_cross_entropy(
     >>> import lossnotes as ln
     >>> y = [0.0] + [1.0] * 9
     >>> p = [0.2] + [0.8] * 9
-    >>> float(ln.binary_cross_entropy(y, p))  # = -log(0.8)
-    0.2231435513142097
+    >>> round(float(ln.binary_cross_entropy(y, p)), 12)  # = -log(0.8)
+    0.223143551314
     >>> ln.binary_cross_entropy([1.0, 0.0], [1000.0, 1000.0], from_logits=True, reduction="none")
     array([   0., 1000.])
 
@@ -147,8 +147,8 @@ def binary_cross_entropy(
     >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
     >>> ln.binary_cross_entropy(y, p, reduction="none")
     array([inf, inf], dtype=float32)
-    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="keras")
-    array([16.118095, 15.942385], dtype=float32)
+    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="keras").round(4)
+    array([16.1181, 15.9424], dtype=float32)
     >>> ln.binary_cross_entropy(y, p, reduction="none", convention="torch")
     array([100., 100.], dtype=float32)
     """
@@ -331,8 +331,8 @@ def categorical_cross_entropy(
     The notes' example: true class 1, predicted [0.4, 0.6].
 
     >>> import lossnotes as ln
-    >>> float(ln.categorical_cross_entropy([[0.0, 1.0]], [[0.4, 0.6]]))  # = -log 0.6
-    0.5108256237659907
+    >>> round(float(ln.categorical_cross_entropy([[0.0, 1.0]], [[0.4, 0.6]])), 12)  # = -log 0.6
+    0.510825623766
     >>> float(ln.categorical_cross_entropy([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]],
     ...                                    from_logits=True))
     200.0
@@ -518,8 +518,8 @@ def sparse_categorical_cross_entropy(
     Examples
     --------
     >>> import lossnotes as ln
-    >>> float(ln.sparse_categorical_cross_entropy([1], [[0.4, 0.6]]))  # = -log 0.6
-    0.5108256237659907
+    >>> round(float(ln.sparse_categorical_cross_entropy([1], [[0.4, 0.6]])), 12)  # = -log 0.6
+    0.510825623766
     >>> ln.sparse_categorical_cross_entropy([0, 3], [[44.0, 10.0, 22.0, 5.0]] * 2,
     ...                                     from_logits=True, reduction="none").round(6)
     array([ 0., 39.])

@@ -41,8 +41,8 @@ def sigmoid(z):
     >>> import lossnotes as ln
     >>> ln.sigmoid([-1000.0, 0.0, 1000.0])
     array([0. , 0.5, 1. ])
-    >>> float(ln.sigmoid(-50.0))
-    1.9287498479639178e-22
+    >>> print(f"{float(ln.sigmoid(-50.0)):.12g}")  # e^-50, not 0
+    1.92874984796e-22
     """
     return _sigmoid_pair(as_float_array(z, "z"))[0]
 
@@ -133,10 +133,10 @@ def logsumexp(z, axis: int = -1):
     Examples
     --------
     >>> import lossnotes as ln
-    >>> float(ln.logsumexp([44.0, 10.0, 22.0, 5.0]))
-    44.00000000027895
-    >>> float(ln.logsumexp([1000.0, 1000.0]))  # 1000 + log 2
-    1000.6931471805599
+    >>> round(float(ln.logsumexp([44.0, 10.0, 22.0, 5.0])), 12)
+    44.000000000279
+    >>> round(float(ln.logsumexp([1000.0, 1000.0])), 12)  # 1000 + log 2
+    1000.69314718056
     """
     z = as_float_array(z, "z")
     axis = check_axis(axis, z.ndim, "z")

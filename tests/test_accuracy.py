@@ -23,6 +23,13 @@ from lossnotes import _reference
 
 F64_TARGET = 2.0
 F32_TARGET = 4.0
+F16_TARGET = 2.0
+
+
+def test_the_promised_targets_are_the_ones_tested():
+    # acc.TARGET is what the book prints as claims (acc.bound); it may not drift from what is
+    # tested here, on every row of tests/isa_matrix.py.
+    assert acc.TARGET == {"float64": F64_TARGET, "float32": F32_TARGET, "float16": F16_TARGET}
 
 
 @functools.cache
@@ -47,7 +54,8 @@ CASES = [(name, tuple(options.items())) for name, options in acc.CASES]
 # With the limits (infinite logits, probabilities 0 and 1) every call takes the general code;
 # without them, the fast paths of lossnotes/_kernels.py where they apply.
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in acc.CASES])
-@pytest.mark.parametrize("dtype, target", [("float64", F64_TARGET), ("float32", F32_TARGET)])
+@pytest.mark.parametrize("dtype, target", [("float64", F64_TARGET), ("float32", F32_TARGET),
+                                           ("float16", F16_TARGET)])
 @pytest.mark.parametrize("limits", [True, False], ids=["limits", "finite"])
 def test_every_function_is_within_target_on_the_grid(case, dtype, target, limits):
     m = _measured(*case, dtype, limits)
@@ -333,6 +341,38 @@ def test_survey_table():
     assert s["hinge"]["float32"].dtype == np.float32
     assert repr(s).splitlines()[0].split() == ["function", "float64", "(ulp)", "float32", "(ulp)"]
     assert s.worst("float64") == 0.5
+    # the table prints claims, not the measured digits
+    assert repr(s).splitlines()[2].split() == ["hinge", "<=", "2", "<=", "4"]
+    assert repr(s).splitlines()[3].split()[1:] == ["0", "<=", "4"]
+
+
+@pytest.mark.parametrize("dtype, p", [("float64", 53), ("float32", 24), ("float16", 11)])
+def test_bound_is_the_least_rung_that_holds(dtype, p):
+    target = acc.TARGET[dtype]
+    rungs = [(0.0, "0"), (1e-3, f"<= {target:g}"), (target, f"<= {target:g}"),
+             (np.nextafter(target, 10), "<= 10"), (10.0, "<= 10"), (10.5, "<= 100"),
+             (999.0, "<= 1e3"), (2.0 ** (p - 1), f">= 2^{p - 1}"), (1e300, f">= 2^{p - 1}"),
+             (math.inf, "inf")]
+    for ulps, claim in rungs:
+        assert acc.bound(ulps, dtype) == claim, (ulps, dtype)
+    # every claim is true of the error it describes
+    errors = np.concatenate([[0.0], np.geomspace(1e-3, 2.0**p, 500), [math.inf]])
+    for e, claim in zip(errors, acc.bound(errors, dtype), strict=True):
+        if claim.startswith("<="):
+            assert e <= float(claim[3:])
+        elif claim.startswith(">="):
+            assert e >= 2.0 ** (p - 1)
+        else:
+            assert (claim == "0") == (e == 0) and (claim == "inf") == (e == math.inf)
+    assert acc.bound(np.zeros((2, 3)), dtype).shape == (2, 3)
+
+
+def test_bound_refuses_what_is_not_an_error():
+    for bad in (float("nan"), -1.0):
+        with pytest.raises(ValueError, match="ulps must be errors in ulps"):
+            acc.bound(bad)
+    with pytest.raises(ValueError, match="dtype must be float16, float32 or float64"):
+        acc.bound(1.0, "int32")
 
 
 def test_import_lossnotes_stays_numpy_only():

@@ -541,6 +541,46 @@ def test_text_and_html_rendering():
     assert page.count("<tr>") == 4
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("grad", [False, True], ids=["loss", "gradient"])
+def test_rendering_does_not_show_rounding_noise(monkeypatch, dtype, grad):
+    # What another CPU changes (a last bit of lossnotes' exp or log, or of a framework's) must
+    # not change the printed table: differences inside the tolerance are printed as that claim,
+    # whether they are 0 or a few ulps, and values stop digits above their last bit.
+    y = np.array([1.0, 0.0, 1.0, 0.0], dtype)
+    z = np.array([2.5, -1.25, 0.3, 7.0], dtype)
+    run = ln.compare_grad if grad else ln.compare
+    before = run("logistic", np.where(y == 1, 1.0, -1.0).astype(dtype), z)
+    spec = _compare._LOSSES["logistic"]
+    method = "hand_grad" if grad else "hand"
+    original = getattr(type(spec), method)
+
+    def nudged(self, y_, p_, o, c):  # every value 2 ulps up: another CPU's libm
+        out = np.asarray(original(self, y_, p_, o, c))
+        return out + 2 * np.spacing(out)
+
+    monkeypatch.setattr(type(spec), method, nudged)
+    after = run("logistic", np.where(y == 1, 1.0, -1.0).astype(dtype), z)
+    assert before.max_abs_diff != after.max_abs_diff  # the noise is really there
+    assert str(before) == str(after) and before._repr_html_() == after._repr_html_()
+    assert "<= tol" in str(before)
+
+
+def test_differences_outside_the_tolerance_are_printed_in_full(monkeypatch):
+    spec = _compare._LOSSES["mse"]
+    original = type(spec).hand
+    monkeypatch.setattr(type(spec), "hand",
+                        lambda self, y, p, o, c: original(self, y, p, o, c) * (1 + 1e-9))
+    r = ln.compare("mse", np.zeros(3), np.array([1.0, 2.0, 3.0]))
+    table = {row[0]: dict(zip(r._table()[0], row, strict=True)) for row in r._table()[1:]}
+    for label in ("keras", "torch"):
+        # the largest error is the element 3: 3**2 * 1e-9
+        assert table[label]["max|diff| exact"] == f"{r.max_abs_diff[label]:.2g}" == "9e-09"
+        assert table[label]["status"] == "differs"
+    bce = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.0, 0.5])
+    assert {row[0]: row[3] for row in bce._table()[2:]} == {"keras": "inf", "torch": "inf"}
+
+
 def test_comparison_is_deterministic():
     a = ln.compare("huber", [0.0, 1.0], [2.0, -1.0])
     b = ln.compare("huber", [0.0, 1.0], [2.0, -1.0])
