@@ -1,6 +1,10 @@
 # Two commands set everything up on a fresh machine with Python 3.11+, make and npm:
 #   make book          build the HTML book into _build/html (executing every notebook)
 #   make test          lint, unit tests, doctests and strict nbval over every notebook
+# Before committing a notebook, and in CI:
+#   make notebooks     re-execute every notebook in place (NB=book/x.ipynb for one)
+#   make isa-matrix    strict nbval, doctests and the ulp bounds again under other instruction
+#                      sets (NumPy at X86_V3 / torch at AVX2; NumPy at baseline / torch DEFAULT)
 # Both create .venv from requirements.txt on first use. Checks of what readers get:
 #   make browser-test  open every page of the built book in headless Chromium and check it
 #                      (installs Debian's chromium if missing; screenshots in _build/screenshots)
@@ -20,7 +24,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
 .PHONY: all book test lint pytest venv node mathjax browser-test binder-test lint-workflows \
-	clean distclean
+	notebooks isa-matrix clean distclean
 
 all: test book
 
@@ -80,6 +84,15 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint pytest
+
+# Re-execute notebooks in place in the .venv kernel, as they are committed.
+NB ?= book/*.ipynb
+notebooks: $(STAMP)
+	$(BIN)/python tests/execute_notebooks.py $(NB)
+
+# One machine standing in for several CPUs: see tests/isa_matrix.py and README "Writing a chapter".
+isa-matrix: $(STAMP)
+	$(BIN)/python tests/isa_matrix.py
 
 # --- the rendered book in a real browser ---------------------------------------------------------
 # Debian's chromium (installed here when missing); elsewhere point CHROMIUM at any Chromium or
