@@ -50,6 +50,11 @@ def combine(losses, weights=None):
     >>> float(ln.combine([0.5, 1.5], weights=[1.0, 0.2]))
     0.8
     """
+    if isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
+        raise TypeError(
+            f"losses must be a sequence of per-output losses (a list, a tuple or a 1-d array); "
+            f"found {losses!r} of type {type(losses).__name__}"
+        )
     values = [as_float_array(v, f"losses[{j}]") for j, v in enumerate(losses)]
     if not values:
         raise ValueError("losses is empty; expected at least one per-output loss")
@@ -71,4 +76,8 @@ def combine(losses, weights=None):
             )
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise ValueError(f"weights must be finite and non-negative; found {w.tolist()}")
-    return stacked.dtype.type(np.dot(w, stacked))
+    # A weight of 0 drops its output, even an infinite loss (0 * inf is taken as 0, as in the
+    # cross-entropies); an infinite total is the true value, not an overflow to warn about.
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.where(w == 0, 0, w * stacked)
+        return stacked.dtype.type(np.sum(terms))

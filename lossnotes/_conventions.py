@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._links import _one_hot, _pick
+
 CONVENTIONS = ("exact", "keras", "torch")
 
 #: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
@@ -182,13 +184,12 @@ def sparse_categorical_cross_entropy(index, p, from_logits: bool, axis: int, con
         else:
             # torch: F.nll_loss(log p, c) = -log p_c, no renormalisation and no clamp.
             logp = np.log(p)
-        return -np.take_along_axis(logp, index, axis=axis).squeeze(axis)
+        return -_pick(logp, index, axis)
 
 
 def sparse_categorical_cross_entropy_grad(index, p, from_logits: bool, axis: int,
                                           convention: str):
-    one_hot = np.zeros_like(p)
-    np.put_along_axis(one_hot, index, 1, axis=axis)
+    one_hot = _one_hot(index, p, axis)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if from_logits:
             return literal_softmax(p, axis) - one_hot

@@ -12,10 +12,12 @@ import numpy as np
 
 from . import _conventions, _kernels
 from ._conventions import check_convention
-from ._links import _log_softmax, _sigmoid_pair, _softmax_grad
+from ._links import _log_softmax, _one_hot, _pick, _sigmoid_pair, _softmax_grad
 from ._validation import (
+    _asarray,
     as_float_array,
     check_axis,
+    check_flag,
     check_label_shape,
     check_rows_sum_to_one,
     check_unit_interval,
@@ -37,9 +39,12 @@ def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
         return _xmul(a, np.log(p))
 
 
+def _binary_labels(y: np.ndarray) -> None:
+    check_unit_interval(y, "y_true", "binary labels (or soft labels)")
+
+
 def _binary_inputs(y_true, y_pred, from_logits: bool):
-    y_true, y_pred = pair(y_true, y_pred)
-    check_unit_interval(y_true, "y_true", "binary labels (or soft labels)")
+    y_true, y_pred = pair(y_true, y_pred, check_true=_binary_labels)
     if not from_logits:
         check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
     return y_true, y_pred
@@ -152,6 +157,7 @@ def binary_cross_entropy(
     >>> ln.binary_cross_entropy(y, p, reduction="none", convention="torch")
     array([100., 100.], dtype=float32)
     """
+    from_logits = check_flag(from_logits, "from_logits")
     if convention == "exact" and (fast := _kernels.binary_cross_entropy(
             y_true, y_pred, from_logits, reduction)) is not None:
         return fast
@@ -235,6 +241,7 @@ def binary_cross_entropy_grad(
     >>> ln.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5], convention="keras")
     array([ 0., -2.])
     """
+    from_logits = check_flag(from_logits, "from_logits")
     check_convention(convention)
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
     if convention != "exact" and not from_logits:
@@ -242,18 +249,31 @@ def binary_cross_entropy_grad(
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
         return (1 - y_true) * s_pos - y_true * s_neg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _xmul(1 - y_true, 1 / (1 - y_pred)) - _xmul(y_true, 1 / y_pred)
+    p = y_pred + 0  # -0.0 is the probability 0: 1/p must be +inf, not -inf
+    # 1/p overflows to inf for a subnormal p: that is the true derivative's rounding.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p)
 
 
 def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str):
+    from_logits = check_flag(from_logits, "from_logits")
     check_convention(convention)
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, check_true=_class_targets)
     axis = check_axis(axis, y_pred.ndim)
-    check_unit_interval(y_true, "y_true", "class probabilities (one-hot or soft labels)")
+    _check_classes(y_pred, axis)
     if not from_logits:
         _check_distribution(y_pred, axis, convention)
     return y_true, y_pred, axis
+
+
+def _check_classes(y_pred: np.ndarray, axis: int) -> None:
+    if y_pred.shape[axis] == 0:
+        raise ValueError(f"y_pred has no classes on axis {axis} (shape {y_pred.shape}); "
+                         "expected at least one class")
+
+
+def _class_targets(y: np.ndarray) -> None:
+    check_unit_interval(y, "y_true", "class probabilities (one-hot or soft labels)")
 
 
 def _check_distribution(y_pred: np.ndarray, axis: int, convention: str = "exact") -> None:
@@ -282,7 +302,11 @@ def categorical_cross_entropy(
     Parameters
     ----------
     y_true : array_like
-        Target distributions (one-hot or soft labels) in [0, 1], the same shape as ``y_pred``.
+        Targets in [0, 1], the same shape as ``y_pred``: usually a distribution per sample
+        (one-hot or soft labels). Rows that do not sum to 1 are accepted, as both frameworks
+        accept them, and the formula is applied as written: ``[1, 1, 0]`` costs
+        :math:`-\log p_1 - \log p_2` and an all-zero row costs 0 (for several true classes
+        per sample, :func:`binary_cross_entropy` is the usual loss).
     y_pred : array_like
         Probabilities that sum to 1 along ``axis``, or real logits if ``from_logits``.
     from_logits : bool, default False
@@ -343,6 +367,7 @@ def categorical_cross_entropy(
     ...                                          convention="keras")), 6)  # log 3
     1.098612
     """
+    from_logits = check_flag(from_logits, "from_logits")
     if convention == "exact" and (fast := _kernels.categorical_cross_entropy(
             y_true, y_pred, from_logits, axis, reduction)) is not None:
         return fast
@@ -428,17 +453,25 @@ def categorical_cross_entropy_grad(
     if from_logits:
         # sum(y) softmax(z) - y, without cancelling softmax against 1 at the largest score.
         return _softmax_grad(y_pred, y_true, axis)
-    with np.errstate(divide="ignore"):
-        return _xmul(y_true, -1 / y_pred)
+    return _minus_reciprocal(y_true, y_pred)
+
+
+def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``-y / p`` with ``0 / 0`` taken as 0, a probability of -0.0 as +0.0 (so ``-inf``, not
+    ``+inf``), and an overflow to ``-inf`` at a subnormal ``p`` taken as the true value."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return _xmul(y, -1 / (p + 0))
 
 
 def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+    from_logits = check_flag(from_logits, "from_logits")
     check_convention(convention)
     y_pred = as_float_array(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
-    labels = np.asarray(labels)
+    labels = _asarray(labels, "labels")
     check_label_shape(labels, y_pred, axis)
     n_classes = y_pred.shape[axis]
+    _check_classes(y_pred, axis)
     if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
         raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
     if np.issubdtype(labels.dtype, np.floating):
@@ -455,8 +488,8 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
         )
     if not from_logits:
         _check_distribution(y_pred, axis, convention)
-    index = np.expand_dims(labels.astype(np.intp), axis)
-    return index, y_pred, axis
+    return labels.astype(np.intp), y_pred, axis
+
 
 
 def sparse_categorical_cross_entropy(
@@ -533,6 +566,7 @@ def sparse_categorical_cross_entropy(
     ...                                                 convention="torch")), 6)  # -log 0.2
     1.609438
     """
+    from_logits = check_flag(from_logits, "from_logits")
     if convention == "exact" and (fast := _kernels.sparse_categorical_cross_entropy(
             labels, y_pred, from_logits, axis, reduction)) is not None:
         return fast
@@ -543,7 +577,7 @@ def sparse_categorical_cross_entropy(
         )
         return reduce(loss, reduction)
     log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
-    loss = -np.take_along_axis(log_p, index, axis=axis).squeeze(axis)
+    loss = -_pick(log_p, index, axis)
     return reduce(loss, reduction)
 
 
@@ -588,9 +622,7 @@ def sparse_categorical_cross_entropy_grad(
         return _conventions.sparse_categorical_cross_entropy_grad(
             index, y_pred, from_logits, axis, convention
         )
-    one_hot = np.zeros_like(y_pred)
-    np.put_along_axis(one_hot, index, 1, axis=axis)
+    one_hot = _one_hot(index, y_pred, axis)
     if from_logits:
         return _softmax_grad(y_pred, one_hot, axis)  # softmax(z) - one_hot, accurately
-    with np.errstate(divide="ignore"):
-        return _xmul(one_hot, -1 / y_pred)
+    return _minus_reciprocal(one_hot, y_pred)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import REDUCTIONS
+from ._validation import REDUCTIONS, accumulator
 
 _FLOAT_KINDS = "f"
 _REAL_KINDS = "fiub"
@@ -47,18 +47,29 @@ _REAL_KINDS = "fiub"
 
 
 def floating(x):
-    """``x`` as a floating ndarray of at least one dimension, or None (ints take the general
-    path, which converts them; so do scalars, since ufuncs return them as NumPy scalars)."""
-    a = np.asarray(x)
-    return a if a.dtype.kind in _FLOAT_KINDS and a.ndim and a.size else None
+    """``x`` itself if it is a plain floating ndarray of 1 to 32 dimensions, not empty, else
+    None: everything else (lists, scalars, integers, masked arrays and other subclasses, other
+    libraries' tensors, very high ranks) takes the general path, which converts or refuses it."""
+    if type(x) is not np.ndarray:
+        return None
+    return x if x.dtype.kind in _FLOAT_KINDS and 0 < x.ndim <= 32 and x.size else None
 
 
 def target_like(y, p: np.ndarray):
-    """``y`` cast to ``p``'s dtype and shape-checked, or None."""
-    a = np.asarray(y)
-    if a.dtype.kind not in _REAL_KINDS or a.shape != p.shape:
+    """``y`` in ``p``'s dtype and shape, or None: a plain ndarray of that same floating dtype,
+    or of integers or bools against float32 or float64 (a cast that cannot overflow or move a
+    value across 0 or 1). Other targets take the general path, which checks them as given."""
+    if type(y) is not np.ndarray or y.shape != p.shape:
         return None
-    return a.astype(p.dtype, copy=False)
+    if y.dtype == p.dtype:
+        return y
+    if y.dtype.kind in "iub" and p.dtype.itemsize >= 4:
+        return y.astype(p.dtype)
+    return None
+
+
+def reduction_ok(reduction) -> bool:
+    return isinstance(reduction, str) and reduction in REDUCTIONS
 
 
 def pair(y_true, y_pred):
@@ -86,8 +97,10 @@ def finish(loss: np.ndarray, reduction: str):
     code finds which input holds it and raises)."""
     if reduction == "none":
         return None if np.isnan(np.min(loss)) else loss
-    out = loss.mean() if reduction == "mean" else loss.sum()
-    return None if np.isnan(out) else loss.dtype.type(out)
+    acc = accumulator(loss.dtype)
+    with np.errstate(over="ignore"):
+        out = loss.mean(dtype=acc) if reduction == "mean" else loss.sum(dtype=acc)
+        return None if np.isnan(out) else loss.dtype.type(out)
 
 
 def log1p(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -99,15 +112,7 @@ def log1p(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     value over lossnotes' accuracy grid for the losses that use it). Other dtypes use
     ``np.log1p`` into ``out``, its float64 version being as fast as ``log`` here. For x > -1.
     """
-    if x.dtype != np.float32:
-        return np.log1p(x, out=out)
-    u = np.add(x, 1)
-    c = np.subtract(u, 1)
-    c -= x
-    c /= u
-    np.log(u, out=u)
-    u -= c
-    return u
+    return np.log1p(x, out=out)
 
 
 #: The elementwise kernels work in blocks of this many bytes per array once an input exceeds
@@ -127,8 +132,15 @@ def elementwise(fn, reduction: str, *arrays):
     what this does for an unblocked array). Returns None if ``fn`` declines a block or the
     result shows a NaN; the general code then runs on the whole input.
     """
-    if reduction not in REDUCTIONS:
+    if not reduction_ok(reduction):
         return None
+    # An edge value (inf - inf, an overflow) makes a NaN or an inf, never a warning here: a
+    # NaN sends the call to the general code, an inf is the true value rounded.
+    with np.errstate(all="ignore"):
+        return _elementwise(fn, reduction, *arrays)
+
+
+def _elementwise(fn, reduction: str, *arrays):
     n, itemsize = arrays[-1].size, arrays[-1].itemsize
     if n * itemsize <= UNBLOCKED_BYTES:
         loss = fn(*arrays)
@@ -151,7 +163,7 @@ def elementwise(fn, reduction: str, *arrays):
             block = fn(*blocks)
             if block is None:
                 return None
-            total += float(np.add.reduce(block))
+            total += float(np.add.reduce(block, dtype=np.float64))
     if reduction == "none":
         return None if np.isnan(np.min(out)) else out.reshape(shape)
     if np.isnan(total):
@@ -178,9 +190,7 @@ def _absolute_error(y, p, out=None):
 
 
 def _huber(y, p, delta, out=None):
-    # With q = clip(r, -delta, delta): q (r - q/2) is r^2/2 inside (rounded once, as the general
-    # code's 0.5 q^2) and delta |r| - delta^2/2 outside (rounded twice, where the general
-    # 0.5 q^2 + delta (|r| - q) rounds three times): four passes instead of eight.
+    # q (r - q/2) with q = clip(r, -delta, delta), the general code's formula, in place.
     r = np.subtract(y, p, out=out)
     q = np.clip(r, -delta, delta)
     t = np.multiply(q, 0.5)
@@ -201,9 +211,10 @@ def mae(y_true, y_pred, reduction):
 
 def huber(y_true, y_pred, delta, reduction):
     args = pair(y_true, y_pred)
-    if args is None or not isinstance(delta, float | int) or isinstance(delta, bool) \
-            or not 0 < delta < np.inf:
+    if args is None or isinstance(delta, bool) or not isinstance(delta, float | int) \
+            or not -(2**1000) < delta < 2**1000 or not 0 < delta < np.inf:
         return None
+    delta = float(delta)
     return elementwise(lambda y, p, out=None: _huber(y, p, delta, out), reduction, *args)
 
 
@@ -363,7 +374,7 @@ def _rows_sum_to_one(p: np.ndarray, axis: int) -> bool:
     its tolerance less that error. Otherwise the general code decides (and raises)."""
     n = p.shape[axis]
     eps = float(np.finfo(p.dtype).eps)
-    tol = np.sqrt(eps) * max(1, n**0.5) - 2 * n * eps
+    tol = (8 - 2) * max(1, n) * eps  # check_rows_sum_to_one's 8 n eps
     return within(row_sum(p, axis), 1 - tol, 1 + tol)
 
 
@@ -455,7 +466,7 @@ def _sparse_logits_short(labels: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def categorical_cross_entropy(y_true, y_pred, from_logits, axis, reduction):
     args = pair(y_true, y_pred)
-    if args is None or reduction not in REDUCTIONS:
+    if args is None or not reduction_ok(reduction):
         return None
     y, p = args
     axis = _axis(axis, p.ndim)
@@ -480,12 +491,11 @@ def categorical_cross_entropy(y_true, y_pred, from_logits, axis, reduction):
 
 def sparse_categorical_cross_entropy(labels, y_pred, from_logits, axis, reduction):
     p = floating(y_pred)
-    if p is None or reduction not in REDUCTIONS:
+    if p is None or not reduction_ok(reduction) or type(labels) is not np.ndarray:
         return None
     axis = _axis(axis, p.ndim)
     if axis is None:
         return None
-    labels = np.asarray(labels)
     n = p.shape[axis]
     if labels.dtype.kind not in "iu" or labels.shape != p.shape[:axis] + p.shape[axis + 1:] \
             or (labels.size and not within(labels, 0, n - 1)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_axis
+from ._validation import _where, as_float_array, check_axis
 
 
 def sigmoid(z):
@@ -44,7 +44,21 @@ def sigmoid(z):
     >>> print(f"{float(ln.sigmoid(-50.0)):.12g}")  # e^-50, not 0
     1.92874984796e-22
     """
-    return _sigmoid_pair(as_float_array(z, "z"))[0]
+    return _sigmoid(as_float_array(z, "z"))
+
+
+def _sigmoid(z: np.ndarray, flip: bool = False) -> np.ndarray:
+    """sigma(z) (sigma(-z) if ``flip``) as _sigmoid_pair computes it, bit for bit, in two
+    buffers and a mask: 1 / (1 + e) for z >= 0 and e / (1 + e) below, with e = exp(-|z|)."""
+    nonneg = z <= 0 if flip else z >= 0
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = np.add(e, 1)
+    np.divide(e, d, out=e)  # e / (1 + e)
+    np.divide(1, d, out=d)  # 1 / (1 + e)
+    np.copyto(e, d, where=nonneg)
+    return e
 
 
 def _sigmoid_pair(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,12 +109,22 @@ def log_sigmoid(z):
 def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     # min(z, 0) - log1p(exp(-|z|)): exp(-|z|) is in (0, 1], so nothing overflows, and log1p
     # keeps the tiny correction exact where log(1 + tiny) would round it away.
-    return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+    t = _log1p_exp_minus_abs(z)
+    return np.subtract(np.minimum(z, 0), t, out=t)
+
+
+def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
+    """log1p(exp(-|x|)) in one buffer."""
+    t = np.abs(x)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    return np.log1p(t, out=t)
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for every x including +-inf."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    t = _log1p_exp_minus_abs(x)
+    return np.add(np.maximum(x, 0), t, out=t)
 
 
 def logsumexp(z, axis: int = -1):
@@ -128,7 +152,8 @@ def logsumexp(z, axis: int = -1):
     Shifting by the maximum makes the largest exponent :math:`e^0 = 1`, so nothing overflows
     and the sum is at least 1. The naive :math:`\log\sum e^{z_k}` overflows to ``inf`` as soon
     as one score exceeds about 709 (float64) or 88 (float32). A row of all ``-inf`` gives
-    ``-inf``; a row containing ``+inf`` gives ``+inf``.
+    ``-inf``; a row containing ``+inf`` gives ``+inf``; an empty axis (no classes) gives
+    ``-inf``, the log of an empty sum.
 
     Examples
     --------
@@ -140,6 +165,8 @@ def logsumexp(z, axis: int = -1):
     """
     z = as_float_array(z, "z")
     axis = check_axis(axis, z.ndim, "z")
+    if z.shape[axis] == 0:
+        return np.full(z.shape[:axis] + z.shape[axis + 1:], -np.inf, dtype=z.dtype)
     return _logsumexp(z, axis, keepdims=False)
 
 
@@ -155,10 +182,21 @@ def _shifted(z: np.ndarray, axis: int):
     m = np.max(z, axis=axis, keepdims=True)
     with np.errstate(over="ignore"):
         e = np.exp(z - np.where(np.isfinite(m), m, 0))
-    first = np.zeros(z.shape, dtype=bool)
-    np.put_along_axis(first, np.argmax(z, axis=axis, keepdims=True), True, axis=axis)
+    top = z == m
+    first = top & (np.cumsum(top, axis=axis) == 1)  # the first maximal entry of each row
     s = np.sum(np.where(first, 0, e), axis=axis, keepdims=True)
     return m, e, first, s
+
+
+def _check_not_all_minus_inf(z: np.ndarray, axis: int, name: str = "z") -> None:
+    """A row of only ``-inf`` scores has no softmax: every probability would be 0 / 0."""
+    if z.size and np.isneginf(np.min(z)):
+        dead = np.all(np.isneginf(z), axis=axis)
+        if dead.any():
+            raise ValueError(
+                f"{name} has a row of only -inf scores along axis {axis} {_where(dead)}; its "
+                "softmax is undefined (0 / 0): expected at least one finite or +inf score per row"
+            )
 
 
 def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
@@ -206,7 +244,9 @@ def log_softmax(z, axis: int = -1):
     array([    0., -1000.])
     """
     z = as_float_array(z, "z")
-    return _log_softmax(z, check_axis(axis, z.ndim, "z"))
+    axis = check_axis(axis, z.ndim, "z")
+    _check_not_all_minus_inf(z, axis)
+    return _log_softmax(z, axis) if z.size else z.copy()
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
@@ -265,7 +305,9 @@ def softmax(z, axis: int = -1):
     array([0.5, 0.5])
     """
     z = as_float_array(z, "z")
-    return _softmax(z, check_axis(axis, z.ndim, "z"))
+    axis = check_axis(axis, z.ndim, "z")
+    _check_not_all_minus_inf(z, axis)
+    return _softmax(z, axis) if z.size else z.copy()
 
 
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
@@ -297,3 +339,23 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         top = (y_rest - y_top * s) / (1 + s)
     return np.where(first & np.isfinite(m), top, out)
+
+
+def _rows(a: np.ndarray, axis: int) -> np.ndarray:
+    """``a`` with the class axis last, as a 2-d array of rows (a view where possible)."""
+    return np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
+
+
+def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
+    """``a[..., labels, ...]`` along ``axis``: each sample's entry of its class (any rank)."""
+    flat = labels.reshape(-1)
+    return _rows(a, axis)[np.arange(flat.size), flat].reshape(labels.shape)
+
+
+def _one_hot(labels: np.ndarray, like: np.ndarray, axis: int) -> np.ndarray:
+    """One-hot rows of ``like``'s shape and dtype, with the class axis at ``axis``."""
+    flat = labels.reshape(-1)
+    rows = np.zeros((flat.size, like.shape[axis]), dtype=like.dtype)
+    rows[np.arange(flat.size), flat] = 1
+    shape = (*like.shape[:axis], *like.shape[axis + 1:], like.shape[axis])
+    return np.moveaxis(rows.reshape(shape), -1, axis)

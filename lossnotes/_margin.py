@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _conventions, _kernels
 from ._conventions import check_convention
-from ._links import _softplus, sigmoid
+from ._links import _sigmoid, _softplus
 from ._validation import _where, as_float_array, check_plus_minus_one, first, pair
 
 
@@ -295,7 +295,8 @@ def squared_hinge(m):
     """
     if (fast := _kernels.squared_hinge(m)) is not None:
         return fast
-    return np.square(hinge(m))
+    with np.errstate(over="ignore"):  # beyond the largest float: inf, the true value rounded
+        return np.square(hinge(m))
 
 
 def squared_hinge_grad(m):
@@ -312,7 +313,8 @@ def squared_hinge_grad(m):
     array([-4.,  0.,  0.])
     """
     m = _m(m)
-    return 2 * np.minimum(m - 1, 0)
+    with np.errstate(over="ignore"):
+        return 2 * np.minimum(m - 1, 0)
 
 
 def logistic(m, *, convention: str = "exact"):
@@ -385,7 +387,8 @@ def logistic_grad(m, *, convention: str = "exact"):
     check_convention(convention, ("exact", "torch"))
     if convention == "torch":
         return _conventions.logistic_grad(_m(m))
-    return -sigmoid(-_m(m))
+    g = _sigmoid(_m(m), flip=True)  # -sigma(-m), negated in place
+    return np.negative(g, out=g)
 
 
 def exponential(m):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
-from ._validation import as_float_array, pair, reduce
+from ._validation import _where, as_float_array, first, pair, reduce
 
 
 def mse(y_true, y_pred, *, reduction: str = "mean"):
@@ -41,7 +41,10 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     ------
     ValueError
         On differing shapes (an (N, 1) prediction against an (N,) target is refused, where
-        torch would warn and broadcast to (N, N)), NaN, or an unknown reduction.
+        torch would warn and broadcast to (N, N)), NaN, the same infinity as target and
+        prediction (``inf - inf`` has no value), a target too large for the prediction's
+        dtype, or an unknown reduction. A residual or square beyond the largest float is
+        ``inf``, its correct rounding, without a warning.
 
     Notes
     -----
@@ -56,8 +59,9 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     """
     if (fast := _kernels.mse(y_true, y_pred, reduction)) is not None:
         return fast
-    y_true, y_pred = pair(y_true, y_pred)
-    return reduce(np.square(y_true - y_pred), reduction)
+    r = _residual(y_true, y_pred)
+    with np.errstate(over="ignore"):  # a square beyond the largest float is inf, its rounding
+        return reduce(np.square(r), reduction)
 
 
 def mse_grad(y_true, y_pred):
@@ -76,8 +80,9 @@ def mse_grad(y_true, y_pred):
     >>> ln.mse_grad([1.0, 2.0], [1.5, 0.0])
     array([ 1., -4.])
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    return 2 * (y_pred - y_true)
+    r = _residual(y_true, y_pred)
+    with np.errstate(over="ignore"):
+        return 2 * (0 - r)  # y_pred - y_true; 0 - r keeps a zero residual +0, where -r is -0
 
 
 def mae(y_true, y_pred, *, reduction: str = "mean"):
@@ -110,8 +115,7 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     """
     if (fast := _kernels.mae(y_true, y_pred, reduction)) is not None:
         return fast
-    y_true, y_pred = pair(y_true, y_pred)
-    return reduce(np.abs(y_true - y_pred), reduction)
+    return reduce(np.abs(_residual(y_true, y_pred)), reduction)
 
 
 def mae_grad(y_true, y_pred):
@@ -131,15 +135,34 @@ def mae_grad(y_true, y_pred):
     >>> ln.mae_grad([1.0, 2.0, 3.0], [1.5, 2.0, 1.0])
     array([ 1.,  0., -1.])
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    return np.sign(y_pred - y_true)
+    return 0 - np.sign(_residual(y_true, y_pred))  # sign(y_pred - y_true), with +0 at 0
 
 
 def _check_delta(delta) -> float:
+    if isinstance(delta, (bool, np.bool_)):
+        raise TypeError(f"delta must be a positive finite number; found {delta!r} (a bool)")
+    if isinstance(delta, int) and abs(delta) > float(np.finfo(np.float64).max):
+        raise ValueError(f"delta must be a positive finite number; found an integer of "
+                         f"{len(str(abs(delta)))} digits, beyond the largest float")
     d = as_float_array(delta, "delta")
     if d.ndim != 0 or not np.isfinite(d) or d <= 0:
         raise ValueError(f"delta must be a positive finite number; found {delta!r}")
     return float(d)
+
+
+def _residual(y_true, y_pred) -> np.ndarray:
+    """``y_true - y_pred``, refusing the one residual that is undefined: inf - inf."""
+    y_true, y_pred = pair(y_true, y_pred)
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = y_true - y_pred  # beyond the largest float: inf, the true value rounded
+    if y_true.size and np.isnan(np.min(r)):
+        bad = np.isnan(r)
+        raise ValueError(
+            f"y_true and y_pred are the same infinity {_where(bad)} (found {first(y_true, bad)!r}"
+            " for both); their residual inf - inf is undefined: expected at most one of each "
+            "pair to be infinite"
+        )
+    return r
 
 
 def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
@@ -169,7 +192,8 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     Raises
     ------
     ValueError
-        As for :func:`mse`, and for a ``delta`` that is not positive and finite.
+        As for :func:`mse`, and for a ``delta`` that is not positive and finite (a bool is a
+        TypeError).
 
     Notes
     -----
@@ -191,13 +215,13 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     """
     if (fast := _kernels.huber(y_true, y_pred, delta, reduction)) is not None:
         return fast
-    y_true, y_pred = pair(y_true, y_pred)
     delta = _check_delta(delta)
-    a = np.abs(y_true - y_pred)
-    # Clipping at delta gives both branches at once: q = min(|r|, delta), and
-    # 0.5 q^2 + delta (|r| - q) is 0.5 r^2 inside and delta |r| - 0.5 delta^2 outside.
-    q = np.minimum(a, delta)
-    return reduce(0.5 * q * q + delta * (a - q), reduction)
+    r = _residual(y_true, y_pred)
+    # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
+    # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
+    # delta |r| - delta^2/2 outside.
+    q = np.clip(r, -delta, delta)
+    return reduce(q * (r - 0.5 * q), reduction)
 
 
 def huber_grad(y_true, y_pred, *, delta: float = 1.0):
@@ -217,6 +241,5 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     >>> ln.huber_grad([0.0, 0.0, 0.0], [0.5, 1.0, -3.0])
     array([ 0.5,  1. , -1. ])
     """
-    y_true, y_pred = pair(y_true, y_pred)
     delta = _check_delta(delta)
-    return np.clip(y_pred - y_true, -delta, delta)
+    return 0 - np.clip(_residual(y_true, y_pred), -delta, delta)  # clip(y_pred - y_true)

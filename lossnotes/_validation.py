@@ -13,20 +13,47 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _where(mask: np.ndarray) -> str:
-    """Describe the first position where ``mask`` is true, for error messages."""
-    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    """Describe the first position where ``mask`` is true, for error messages.
+
+    O(1) extra memory: one ``argmax`` and one count, never a list of every position."""
     count = int(np.count_nonzero(mask))
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
     where = f"at index {index}" if index else "in the scalar"
     return f"{where} ({count} such element{'s' if count != 1 else ''})"
+
+
+def _asarray(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``, with an error that names the argument when NumPy cannot make one."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise ValueError(
+            f"{name} is a masked array ({int(np.ma.count_masked(x))} masked element(s)); "
+            "lossnotes does not apply masks: pass only the valid elements (for example "
+            f"{name}.compressed() for both arguments alike) or {name}.filled(value)"
+        )
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        kind = type(x).__module__.split(".")[0]
+        hint = ""
+        if kind == "torch" and getattr(x, "requires_grad", False):
+            hint = "; it is a torch tensor that requires grad: pass x.detach()"
+        elif kind == "torch":
+            hint = f"; it is a torch tensor of dtype {getattr(x, 'dtype', '?')}: pass x.double()"
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"{name} cannot be read as an array of numbers ({text}); expected a rectangular "
+            f"array of real numbers{hint}"
+        ) from None
 
 
 def as_float_array(x, name: str, dtype=None) -> np.ndarray:
     """Return ``x`` as a floating array, refusing NaN and non-real values.
 
     Integer and boolean inputs become float64 unless ``dtype`` is given; floating inputs keep
-    their dtype, so float32 predictions give float32 losses.
+    their dtype, so float32 predictions give float32 losses. A cast to ``dtype`` that would
+    turn a finite value into an infinity (``1e6`` into float16) is refused.
     """
-    arr = np.asarray(x)
+    arr = _asarray(x, name)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating)
         or np.issubdtype(arr.dtype, np.integer)
@@ -34,7 +61,7 @@ def as_float_array(x, name: str, dtype=None) -> np.ndarray:
     ):
         raise ValueError(f"{name} must hold real numbers; found dtype {arr.dtype}")
     if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
+        arr = _cast(arr, np.dtype(dtype), name)
     elif not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     nan = np.isnan(arr)
@@ -43,13 +70,42 @@ def as_float_array(x, name: str, dtype=None) -> np.ndarray:
     return arr
 
 
-def pair(y_true, y_pred, true_name: str = "y_true", pred_name: str = "y_pred"):
+def _cast(arr: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    if arr.dtype == dtype:
+        return arr
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = arr.astype(dtype)
+    if arr.size and np.finfo(dtype).bits < 64 and not (np.isfinite(out.min())
+                                                       and np.isfinite(out.max())):
+        overflow = np.isinf(out) & np.isfinite(arr)
+        if overflow.any():
+            raise ValueError(
+                f"{name} holds {first(arr, overflow)!r} {_where(overflow)}, beyond the largest "
+                f"{dtype} ({float(np.finfo(dtype).max):g}), the dtype the loss is computed in "
+                f"(the prediction's); expected values that fit {dtype}, or a wider prediction"
+            )
+    return out
+
+
+def check_flag(value, name: str) -> bool:
+    """A True/False option (``from_logits``): a bool or a NumPy bool, nothing truthy."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; found {value!r} of type {type(value).__name__}")
+
+
+def pair(y_true, y_pred, true_name: str = "y_true", pred_name: str = "y_pred", check_true=None):
     """Convert a (target, prediction) pair to arrays of the prediction's floating dtype.
 
     The shapes must be equal: (N, 1) against (N,) is refused rather than broadcast to (N, N).
+    ``check_true``, if given, checks the targets as given, before they are rounded to the
+    prediction's dtype (so ``1 + 1e-10`` is not a probability even against float32).
     """
     y_pred = as_float_array(y_pred, pred_name)
-    y_true = as_float_array(y_true, true_name, dtype=y_pred.dtype)
+    y_true = as_float_array(y_true, true_name)
+    if check_true is not None:
+        check_true(y_true)
+    y_true = _cast(y_true, y_pred.dtype, true_name)
     check_same_shape(y_true, y_pred, true_name, pred_name)
     return y_true, y_pred
 
@@ -66,8 +122,8 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> 
 
 
 def first(x: np.ndarray, mask: np.ndarray):
-    """The first offending value, as a plain Python number for messages."""
-    return x[mask].flat[0].item()
+    """The first offending value, as a plain Python number for messages (O(1) memory)."""
+    return x[np.unravel_index(int(np.argmax(mask)), mask.shape)].item()
 
 
 def check_unit_interval(
@@ -90,7 +146,7 @@ def check_plus_minus_one(y: np.ndarray, name: str) -> None:
 
 
 def check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(
             f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}; found {reduction!r}"
         )
@@ -98,11 +154,14 @@ def check_reduction(reduction: str) -> None:
 
 def check_axis(axis: int, ndim: int, name: str = "y_pred") -> int:
     """Return ``axis`` as a non-negative index into an array of ``ndim`` dimensions."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer; found {axis!r} of type {type(axis).__name__}")
     if ndim == 0:
         raise ValueError(f"{name} must have a class axis; found a scalar")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for {name} with {ndim} dimension(s)")
-    return axis % ndim
+        raise ValueError(f"axis {axis} is out of range for {name} with {ndim} dimension(s); "
+                         f"expected an integer from {-ndim} to {ndim - 1}")
+    return int(axis) % ndim
 
 
 def check_label_shape(labels: np.ndarray, y_pred: np.ndarray, axis: int,
@@ -116,16 +175,18 @@ def check_label_shape(labels: np.ndarray, y_pred: np.ndarray, axis: int,
         )
 
 
-def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str) -> None:
+def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str,
+                          hint: str = "Pass from_logits=True for raw scores") -> None:
     """Probabilities along ``axis`` must sum to 1, to within the dtype's rounding."""
     totals = p.sum(axis=axis, dtype=np.float64)
-    tol = np.sqrt(np.finfo(p.dtype).eps) * max(1, p.shape[axis] ** 0.5)
+    # Each of the n entries may be a few ulps off (rounded to the dtype, or computed by a
+    # softmax): 8 n eps accepts that and nothing more (float16: 1.02 for two classes is out).
+    tol = 8 * max(1, p.shape[axis]) * float(np.finfo(p.dtype).eps)
     bad = np.abs(totals - 1) > tol
     if bad.any():
         raise ValueError(
             f"{name} must sum to 1 along axis {axis} (a probability distribution per sample); "
-            f"found a sum of {first(totals, bad)!r} {_where(bad)}. "
-            "Pass from_logits=True for raw scores"
+            f"found a sum of {first(totals, bad)!r} {_where(bad)}. {hint}"
         )
 
 
@@ -136,7 +197,14 @@ def reduce(loss: np.ndarray, reduction: str):
         return loss
     if loss.size == 0 and reduction == "mean":
         raise ValueError("cannot take the mean of an empty loss; expected at least one element")
-    # Accumulate in at least float64-like precision only where NumPy already does (pairwise
-    # summation); the result keeps the loss's dtype.
-    out = loss.mean() if reduction == "mean" else loss.sum()
-    return loss.dtype.type(out)
+    # NumPy's pairwise summation, accumulated in at least float32 (a float16 sum of more than
+    # a few thousand terms of size 1 would overflow); the result keeps the loss's dtype.
+    acc = accumulator(loss.dtype)
+    with np.errstate(over="ignore"):  # a total beyond the largest float is inf, its rounding
+        out = loss.mean(dtype=acc) if reduction == "mean" else loss.sum(dtype=acc)
+        return loss.dtype.type(out)
+
+
+def accumulator(dtype: np.dtype) -> np.dtype:
+    """The dtype a reduction of ``dtype`` values accumulates in: float32 for float16."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype

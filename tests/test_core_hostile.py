@@ -1,0 +1,400 @@
+"""Bad, odd and extreme input: a clear error or the right answer, never a silent wrong one.
+
+Three kinds of test:
+
+- the reproducers of the issue that asked for this, each pinned to its right answer or to a
+  clear error (a ValueError or TypeError raised by lossnotes that names the argument);
+- results that never depend on other elements of the batch, and float16 reductions that
+  accumulate in float32;
+- a property-based test (hypothesis) that drives every public function with generated dtypes
+  (float16/32/64, bool, int, complex, object), shapes (empty, 0-d, up to four dimensions,
+  strided views), special values (nan, +-inf, -0.0, subnormals, the largest floats) and keyword
+  values, right and wrong, and asserts of every call: a result of the prediction's floating
+  dtype with no nan in it, or a ValueError/TypeError raised by lossnotes whose message names
+  an argument; no warning; no change to the inputs; memory bounded by the inputs' size.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import lossnotes as ln
+
+# ---------------------------------------------------------------------------------------------
+# the reproducers
+# ---------------------------------------------------------------------------------------------
+
+
+def _raises(exc, pattern, fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc, match=pattern) as info:
+            fn(*args, **kwargs)
+    assert "/lossnotes/" in traceback.extract_tb(info.tb)[-1].filename.replace("\\", "/")
+
+
+@pytest.mark.parametrize("fn", [ln.binary_cross_entropy, ln.binary_cross_entropy_grad,
+                                ln.categorical_cross_entropy, ln.categorical_cross_entropy_grad])
+@pytest.mark.parametrize("flag", ["False", np.array([True, False]), None, 0, 1.0])
+def test_from_logits_must_be_a_bool(fn, flag):
+    y, p = [[0.0, 1.0]], [[0.2, 0.8]]
+    _raises(TypeError, r"from_logits must be True or False; found", fn, y, p, from_logits=flag)
+
+
+@pytest.mark.parametrize("fn", [ln.sparse_categorical_cross_entropy,
+                                ln.sparse_categorical_cross_entropy_grad])
+def test_from_logits_must_be_a_bool_sparse(fn):
+    _raises(TypeError, r"from_logits must be True or False", fn, [1], [[0.2, 0.8]],
+            from_logits="False")
+    assert fn([1], [[0.2, 0.8]], from_logits=np.bool_(False)) is not None
+
+
+def test_a_probability_of_minus_zero_is_zero():
+    for p in (0.0, -0.0):
+        np.testing.assert_array_equal(ln.binary_cross_entropy_grad([1.0], [p]), [-np.inf])
+        np.testing.assert_array_equal(
+            ln.categorical_cross_entropy_grad([[1.0, 0.0]], [[p, 1.0]]), [[-np.inf, 0.0]])
+        np.testing.assert_array_equal(
+            ln.sparse_categorical_cross_entropy_grad([0], [[p, 1.0]]), [[-np.inf, 0.0]])
+
+
+def test_masked_arrays_are_refused_not_unmasked():
+    masked = np.ma.array([0.0, 1.0, 2.0], mask=[0, 0, 1])
+    _raises(ValueError, r"y_true is a masked array \(1 masked element\(s\)\); lossnotes does "
+            r"not apply masks", ln.mse, masked, [0.0, 1.0, 1000.0])
+    _raises(ValueError, r"y_pred is a masked array", ln.mse, [0.0, 1.0, 2.0], masked)
+    _raises(ValueError, r"z is a masked array", ln.softmax, np.ma.array([np.nan, 1.0], mask=[1, 0]))
+
+
+def test_targets_are_checked_before_they_are_rounded_to_the_prediction_dtype():
+    _raises(ValueError, r"y_true must be binary labels \(or soft labels\) in \[0, 1\]; found "
+            r"1.0000000001", ln.binary_cross_entropy, [1 + 1e-10], np.float32([0.5]))
+    _raises(ValueError, r"y_true holds 65520.0 at index \(0,\).*beyond the largest float16",
+            ln.mse, [65520.0], np.float16([65504.0]), reduction="sum")
+    _raises(ValueError, r"y_true holds 1000000.0 .*float16", ln.mse, [1e6], np.float16([0.0]))
+    # a target that fits (65519 rounds to 65504) is fine
+    assert ln.mse([65519.0], np.float16([65504.0])) == 0
+
+
+def test_rows_must_sum_to_one_in_every_dtype():
+    _raises(ValueError, r"y_pred must sum to 1 along axis 1.*found a sum of 1.02",
+            ln.categorical_cross_entropy, np.float16([[1, 0]]), np.float16([[0.52, 0.5]]))
+    # a float16 softmax row is accepted: its entries are within rounding of a distribution
+    p = ln.softmax(np.float16([[0.3, -1.2, 2.0]]))
+    assert np.isfinite(ln.categorical_cross_entropy(np.float16([[0, 0, 1]]), p))
+
+
+def test_targets_that_are_not_distributions_follow_the_documented_formula():
+    p = np.array([[0.2, 0.3, 0.5]])
+    assert ln.categorical_cross_entropy([[1.0, 1.0, 0.0]], p) == pytest.approx(
+        -np.log(0.2) - np.log(0.3), rel=1e-15)
+    assert ln.categorical_cross_entropy([[0.0, 0.0, 0.0]], p) == 0
+
+
+def test_combine_takes_zero_times_inf_as_zero_and_wants_a_sequence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ln.combine([1.0, np.inf], weights=[1.0, 0.0]) == 1.0
+        assert ln.combine([1e308, 1e308], weights=[1.0, 1.0]) == np.inf
+    _raises(TypeError, r"losses must be a sequence of per-output losses.*found 0.5", ln.combine,
+            0.5)
+    _raises(TypeError, r"losses must be a sequence", ln.combine, "mse")
+
+
+@pytest.mark.parametrize("axis", [True, None, 1.5, "0", [1], np.array(1)])
+@pytest.mark.parametrize("fn", [ln.softmax, ln.log_softmax, ln.logsumexp])
+def test_axis_must_be_an_integer(fn, axis):
+    _raises(TypeError, r"axis must be an integer; found", fn, np.zeros((2, 3)), axis=axis)
+
+
+def test_axis_out_of_range_gives_the_valid_range():
+    _raises(ValueError, r"axis 2 is out of range for z with 2 dimension\(s\); expected an "
+            r"integer from -2 to 1", ln.softmax, np.zeros((2, 3)), axis=2)
+
+
+def test_delta_must_be_a_positive_finite_number():
+    _raises(TypeError, r"delta must be a positive finite number; found True", ln.huber, [0.0],
+            [3.0], delta=True)
+    _raises(ValueError, r"delta must be a positive finite number; found an integer of 401 "
+            r"digits", ln.huber, [0.0], [3.0], delta=10**400)
+    _raises(ValueError, r"delta must be a positive finite number", ln.huber_grad, [0.0], [3.0],
+            delta=np.inf)
+
+
+def test_an_empty_class_axis_has_its_mathematical_answer():
+    assert ln.softmax(np.zeros((4, 0))).shape == (4, 0)
+    assert ln.log_softmax(np.zeros((4, 0))).shape == (4, 0)
+    np.testing.assert_array_equal(ln.logsumexp(np.zeros((4, 0))), np.full(4, -np.inf))
+    assert ln.logsumexp(np.zeros(0)) == -np.inf
+    _raises(ValueError, r"y_pred has no classes on axis 1 \(shape \(2, 0\)\); expected at least "
+            r"one class", ln.sparse_categorical_cross_entropy, np.zeros(2, int), np.zeros((2, 0)))
+
+
+def test_a_row_of_only_minus_inf_has_no_softmax():
+    for fn in (ln.softmax, ln.log_softmax):
+        _raises(ValueError, r"z has a row of only -inf scores along axis 1 at index \(1,\).*"
+                r"undefined", fn, [[0.0, 1.0], [-np.inf, -np.inf]])
+    assert ln.logsumexp([-np.inf, -np.inf]) == -np.inf  # the log of a sum of zeros
+
+
+@pytest.mark.parametrize("value", [np.array(["mean", "sum"]), True, None, "MEAN"])
+def test_reduction_must_be_one_of_the_names(value):
+    _raises(ValueError, r"reduction must be one of 'mean', 'sum', 'none'; found", ln.mse, [1.0],
+            [2.0], reduction=value)
+    _raises(ValueError, r"reduction must be one of", ln.binary_cross_entropy, [1.0], [0.5],
+            reduction=value)
+
+
+def test_rank_64_inputs_work():
+    z = np.zeros((1,) * 63 + (2,))
+    assert ln.log_softmax(z).shape == z.shape
+    assert ln.logsumexp(z).shape == (1,) * 63
+    labels = np.zeros((1,) * 63, dtype=int)
+    assert ln.sparse_categorical_cross_entropy(labels, z, from_logits=True) == pytest.approx(
+        np.log(2), rel=1e-15)
+    assert ln.sparse_categorical_cross_entropy_grad(labels, z, from_logits=True).shape == z.shape
+
+
+def test_other_libraries_arrays_get_a_message_that_helps():
+    torch = pytest.importorskip("torch")
+    _raises(ValueError, r"y_true cannot be read as an array of numbers.*requires grad: pass "
+            r"x.detach\(\)", ln.mse, torch.ones(2, requires_grad=True), torch.zeros(2))
+    _raises(ValueError, r"y_pred cannot be read.*torch.bfloat16", ln.mse, [1.0, 1.0],
+            torch.ones(2, dtype=torch.bfloat16))
+    assert ln.mse(torch.ones(2), torch.zeros(2)) == 1.0  # a plain CPU tensor is an array
+    _raises(ValueError, r"y_true cannot be read as an array of numbers \(.*inhomogeneous",
+            ln.mse, [[1.0, 2.0], [1.0]], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("fn", [ln.mse, ln.mae, ln.huber, ln.mse_grad, ln.mae_grad,
+                                ln.huber_grad])
+def test_the_same_infinity_on_both_sides_has_no_residual(fn):
+    _raises(ValueError, r"y_true and y_pred are the same infinity at index \(1,\).*inf - inf is "
+            r"undefined", fn, [0.0, np.inf], [1.0, np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fn([0.0, -np.inf], [1.0, np.inf])  # opposite infinities: an infinite residual
+    assert np.isinf(np.asarray(out)).any() or fn in (ln.mae_grad, ln.huber_grad)
+
+
+def test_overflow_gives_the_true_infinity_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ln.mse([1e200], [-1e200]) == np.inf
+        assert ln.mse(np.array([1e200]), np.array([-1e200])) == np.inf  # the fast path too
+        np.testing.assert_array_equal(ln.squared_hinge([-1e200]), [np.inf])
+        np.testing.assert_array_equal(ln.binary_cross_entropy_grad([1.0], [5e-324]), [-np.inf])
+        np.testing.assert_array_equal(ln.categorical_cross_entropy_grad([[1.0, 0.0]],
+                                                                        [[5e-324, 1.0]]),
+                                      [[-np.inf, 0.0]])
+
+
+def test_an_error_message_costs_constant_memory():
+    m = np.full((2,) * 21, np.nan)  # 16 MiB of NaN in 21 dimensions
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"m contains NaN at index \(0, 0,"):
+            ln.zero_one(m)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * m.nbytes  # the boolean mask (1/8) and a few scalars, no index list
+
+
+@pytest.mark.parametrize("fn", [ln.sigmoid, ln.logistic_grad, ln.logistic, ln.log_sigmoid,
+                                ln.hinge, ln.squared_hinge, ln.exponential])
+def test_elementwise_functions_use_little_memory(fn):
+    z = np.random.default_rng(0).normal(0, 3, 10**6)
+    tracemalloc.start()
+    try:
+        fn(z)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 3 * z.nbytes
+
+
+# ---------------------------------------------------------------------------------------------
+# no result depends on another element of the batch; float16 sums in float32
+# ---------------------------------------------------------------------------------------------
+
+_RNG = np.random.default_rng(20261129)
+_N = 1000
+
+
+def _batch(kind: str, dtype):
+    """(args of a valid batch, one edge element to append, kwargs) for a kind of loss."""
+    r = _RNG
+    if kind == "probabilities":
+        return ((r.random(_N) < 0.5).astype(dtype), r.uniform(0.01, 0.99, _N).astype(dtype)), \
+            (np.ones(1, dtype), np.zeros(1, dtype)), {}
+    if kind == "logits":
+        return ((r.random(_N) < 0.5).astype(dtype), r.normal(0, 4, _N).astype(dtype)), \
+            (np.ones(1, dtype), np.full(1, -np.inf, dtype)), {"from_logits": True}
+    if kind == "regression":
+        return (r.normal(0, 2, _N).astype(dtype), r.normal(0, 2, _N).astype(dtype)), \
+            (np.zeros(1, dtype), np.full(1, np.inf, dtype)), {}
+    return (r.normal(0, 4, _N).astype(dtype),), (np.full(1, -np.inf, dtype),), {}
+
+
+_ELEMENTWISE = [
+    (ln.binary_cross_entropy, "probabilities"), (ln.binary_cross_entropy, "logits"),
+    (ln.binary_cross_entropy_grad, "probabilities"), (ln.binary_cross_entropy_grad, "logits"),
+    (ln.mse, "regression"), (ln.mae, "regression"), (ln.huber, "regression"),
+    (ln.mse_grad, "regression"), (ln.huber_grad, "regression"),
+    (ln.hinge, "margins"), (ln.squared_hinge, "margins"), (ln.logistic, "margins"),
+    (ln.logistic_grad, "margins"), (ln.exponential, "margins"), (ln.sigmoid, "margins"),
+    (ln.log_sigmoid, "margins"),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("fn, kind", _ELEMENTWISE,
+                         ids=[f"{f.__name__}-{k}" for f, k in _ELEMENTWISE])
+def test_values_do_not_depend_on_the_rest_of_the_batch(fn, kind, dtype):
+    args, edge, kwargs = _batch(kind, dtype)
+    if "reduction" in inspect.signature(fn).parameters:
+        kwargs["reduction"] = "none"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        alone = fn(*args, **kwargs)
+        joined = fn(*(np.concatenate([a, e]) for a, e in zip(args, edge, strict=True)),
+                    **kwargs)
+    np.testing.assert_array_equal(joined[:_N], alone)  # bit for bit
+
+
+@pytest.mark.parametrize("fn", [ln.mse, ln.mae, ln.huber])
+def test_a_float16_mean_of_millions_of_terms_does_not_overflow(fn):
+    y = np.zeros(3_000_000, np.float16)
+    p = np.ones(3_000_000, np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean = fn(y, p)
+        total = fn(y, p, reduction="sum")
+    assert mean.dtype == np.float16 and mean == (0.5 if fn is ln.huber else 1.0)
+    assert total == np.inf  # 3e6 (or 1.5e6) is beyond float16: the true value rounded
+
+
+# ---------------------------------------------------------------------------------------------
+# every public function under generated input
+# ---------------------------------------------------------------------------------------------
+
+_SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, np.nan, np.inf, -np.inf, 5e-324, 1e-300, 1e300,
+            1e-8, 100.0, -100.0, 65504.0, 1e6]
+_DTYPES = [np.float64, np.float32, np.float16, np.bool_, np.int64, np.int32, np.complex128,
+           object]
+
+
+@st.composite
+def _arrays(draw, shape=None):
+    """An array of a generated dtype, shape and values, sometimes a strided view."""
+    if shape is None:
+        shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))
+    values = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
+        st.sampled_from(_SPECIAL), st.floats(-10, 10, allow_nan=False, width=32))))
+    dtype = draw(st.sampled_from(_DTYPES))
+    with np.errstate(all="ignore"):
+        arr = values.astype(dtype)
+    if draw(st.booleans()) and arr.ndim:
+        arr = np.repeat(arr, 2, axis=-1)[..., ::2]  # the same values, not contiguous
+    if draw(st.integers(0, 9)) == 0:
+        return arr.tolist() if arr.dtype != object else arr
+    return arr
+
+
+_FLAGS = st.sampled_from([False, True, "False", None, np.array([True, False]), 1])
+_REDUCTIONS = st.sampled_from(["mean", "sum", "none", "MEAN", None, np.array(["mean"])])
+_AXES = st.sampled_from([-1, 0, 1, 5, -7, None, 1.5, True, "0", np.int64(0)])
+_DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10**400, [1.0]])
+
+_ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
+                   "from_logits", "delta", "losses", "weights", "convention")
+
+
+def _options(fn, draw):
+    params = inspect.signature(fn).parameters
+    strategies = {"from_logits": _FLAGS, "reduction": _REDUCTIONS, "axis": _AXES,
+                  "delta": _DELTAS}
+    return {name: draw(s) for name, s in strategies.items() if name in params
+            and draw(st.booleans())}
+
+
+def _public_functions():
+    fns = [getattr(ln, name) for name in ln.__all__]
+    return [f for f in fns if inspect.isfunction(f) and f not in (ln.compare, ln.compare_grad)]
+
+
+def _snapshot(x):
+    return None if isinstance(x, list) else (np.array(x, copy=True), x.dtype, x.shape)
+
+
+def _unchanged(x, snap) -> bool:
+    if snap is None:
+        return True
+    before, dtype, shape = snap
+    if x.dtype != dtype or x.shape != shape:
+        return False
+    if dtype.kind == "O":
+        return all(a is b or a == b or (a != a and b != b) for a, b in
+                   zip(x.ravel().tolist(), before.ravel().tolist(), strict=True))
+    return np.array_equal(x, before, equal_nan=dtype.kind in "fc")
+
+
+@pytest.mark.parametrize("fn", _public_functions(), ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_function_gives_a_result_or_a_clear_error(fn, data):
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
+    first = data.draw(_arrays(), label=params[0].name)
+    if fn is ln.combine:
+        args = [first] if data.draw(st.booleans()) else [list(np.atleast_1d(first))
+                                                         if not isinstance(first, list) else first]
+    else:
+        args = [first]
+        for _ in params[1:]:
+            same = data.draw(st.booleans()) and not isinstance(first, list)
+            args.append(data.draw(_arrays(np.shape(first) if same else None)))
+    kwargs = _options(fn, data.draw)
+    snaps = [_snapshot(a) if isinstance(a, np.ndarray) or isinstance(a, list) else None
+             for a in args]
+    sizes = sum(np.asarray(a, dtype=object).size * 16 for a in args if a is not None)
+
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                result = fn(*args, **kwargs)
+                error = None
+            except (ValueError, TypeError) as exc:
+                result, error = None, exc
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    for a, snap in zip(args, snaps, strict=True):
+        assert isinstance(a, list) or _unchanged(a, snap), f"{fn.__name__} changed its input"
+    assert peak <= 64 * sizes + (1 << 20), f"{fn.__name__} used {peak} bytes for {sizes}"
+    if error is not None:
+        origin = traceback.extract_tb(error.__traceback__)[-1].filename.replace("\\", "/")
+        assert "/lossnotes/" in origin, f"{type(error).__name__} from {origin}: {error}"
+        message = str(error)
+        assert any(name in message for name in _ARGUMENT_NAMES), message
+        return
+    out = np.asarray(result)
+    assert out.dtype.kind == "f", f"{fn.__name__} returned dtype {out.dtype}"
+    assert not np.isnan(out).any(), f"{fn.__name__}{tuple(args)} {kwargs} gave nan: {out}"
+    floating = [np.asarray(a).dtype for a in args[-1:] if np.asarray(a).dtype.kind == "f"]
+    if floating and fn is not ln.combine:
+        assert out.dtype == floating[0]  # the prediction's dtype is kept
