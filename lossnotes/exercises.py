@@ -38,6 +38,8 @@ What counts as right
   called with ``y_true`` of shape (N,) and ``y_pred`` of shape (N, 1). Raise ``ValueError``,
   as lossnotes does, or treat them as the same N values; broadcasting them to (N, N) fails.
 - **Inputs stay untouched**: a function that changes its argument in place fails.
+- **Time**: each call must return within 10 seconds (``check(..., timeout=...)`` changes the
+  limit); an endless loop is stopped and reported.
 
 Examples
 --------
@@ -62,6 +64,8 @@ that is the perceptron loss, max(0, -m); the hinge asks for a margin of 1: max(0
 from __future__ import annotations
 
 import html
+import math
+import numbers
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +85,8 @@ EXERCISES: Mapping[str, str] = MappingProxyType(
 """Each exercise's name and a one-line summary of what to write, in the book's order."""
 
 _WIDTH = 96
+# The report lists this many different warnings at most (Report.warnings holds them all).
+_MAX_WARNINGS = 5
 
 
 def _fill(text: str, first: str, rest: str) -> str:
@@ -111,8 +117,8 @@ class Report:
     failing_input : dict
         The arguments of the first failing call, by parameter name ({} when passed).
     expected, got
-        The reference result and your function's result (an exception if it raised) for that
-        input; None when passed.
+        The reference result and your function's result (an exception if it raised; None if
+        it did not return in time) for that input; None when passed.
     check : str
         The label of the failing check ("" when passed).
     called_as : str
@@ -151,7 +157,10 @@ class Report:
         lines.append(self._expected_text)
         lines.append(self._got_text)
         if self.warnings:
-            lines.append(_grading.wrap("  warnings: " + "; ".join(self.warnings), " " * 12))
+            shown = list(self.warnings[:_MAX_WARNINGS])
+            if len(self.warnings) > _MAX_WARNINGS:
+                shown.append(f"and {len(self.warnings) - _MAX_WARNINGS} more")
+            lines.append(_grading.wrap("  warnings: " + "; ".join(shown), " " * 12))
         return lines
 
     def __str__(self) -> str:
@@ -242,7 +251,26 @@ def describe(name: str) -> str:
     return f"{ex.name}: called as {ex.call}\n{fill(ex.summary)}\n{fill(ex.details)}"
 
 
-def check(name: str, fn: Callable[..., Any]) -> Report:
+def _timeout(timeout: Any) -> float | None:
+    """``check``'s time limit in seconds, validated; None for no limit."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(
+            f"timeout must be a number of seconds, or None for no limit; found "
+            f"{type(timeout).__name__}"
+        )
+    seconds = float(timeout)
+    if not seconds > 0:
+        raise ValueError(
+            f"timeout must be a positive number of seconds, or None for no limit; found {timeout}"
+        )
+    return None if math.isinf(seconds) else seconds
+
+
+def check(
+    name: str, fn: Callable[..., Any], *, timeout: float | None = _grading.TIMEOUT
+) -> Report:
     """Check your implementation ``fn`` of the exercise ``name`` against lossnotes.
 
     ``fn`` is called positionally like the package function with its defaults: ``fn(m)`` for
@@ -263,6 +291,9 @@ def check(name: str, fn: Callable[..., Any]) -> Report:
         The exercise, one of :func:`names`.
     fn : callable
         Your implementation.
+    timeout : float or None, optional
+        The seconds each call of ``fn`` may take, 10 by default; None (or inf) for no limit. A
+        call still running then is stopped and reported: "did not return within 10 s".
 
     Returns
     -------
@@ -274,17 +305,28 @@ def check(name: str, fn: Callable[..., Any]) -> Report:
     Raises
     ------
     ValueError
-        If ``name`` is not an exercise (the message lists them).
+        If ``name`` is not an exercise (the message lists them), or ``timeout`` is not
+        positive.
     TypeError
-        If ``fn`` is not callable.
+        If ``fn`` is not callable, or ``timeout`` is not a number or None.
 
     Notes
     -----
-    Nothing your function does makes ``check`` raise: its exceptions, warnings (overflow,
-    division by zero, invalid values), wrong shapes, wrong values and changes to its inputs are
-    all reported. The hint comes from recognising the mistake: your result is compared with
-    those of known-wrong implementations (the sum instead of the mean, the perceptron loss for
-    the hinge, the labels and predictions swapped, a softmax over the wrong axis, ...), and
+    Nothing your function does makes ``check`` raise: its exceptions (``sys.exit()`` and other
+    BaseExceptions too), warnings (overflow, division by zero, invalid values), wrong shapes,
+    wrong values, results that are not real numbers or cannot even be shown, and changes to its
+    inputs are all reported. Only KeyboardInterrupt (the notebook's stop button) propagates.
+    Long results are shown shortened.
+
+    The time limit is a SIGALRM timer, so it works on Linux and macOS (in a notebook too) when
+    ``check`` is called from the main thread; it restores any previous SIGALRM handler and
+    timer afterwards. Where that is impossible (Windows, another thread) your function runs
+    without a limit. Python code is stopped at once; a single long NumPy operation only when it
+    returns.
+
+    The hint comes from recognising the mistake: your result is compared with those of
+    known-wrong implementations (the sum instead of the mean, the perceptron loss for the
+    hinge, the labels and predictions swapped, a softmax over the wrong axis, ...), and
     otherwise says what the failing check is there to catch.
 
     Examples
@@ -317,7 +359,7 @@ def check(name: str, fn: Callable[..., Any]) -> Report:
     ex = _exercise(name)
     if not callable(fn):
         raise TypeError(f"fn must be a function (callable); found {type(fn).__name__}")
-    n_checks, failure = _grading.grade(ex, fn)
+    n_checks, failure = _grading.grade(ex, fn, _timeout(timeout))
     if failure is None:
         return Report(
             name=ex.name,

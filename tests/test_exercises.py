@@ -5,8 +5,11 @@ get (a fragment of the hint's text) and, where it matters, the check that must c
 """
 
 import html
+import signal
 import subprocess
 import sys
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -690,7 +693,11 @@ def test_exceptions_inside_the_function_are_reported():
 
 def test_non_numeric_results_are_reported():
     report = exercises.check("mse", lambda y_true, y_pred: "0.5")
-    assert not report.passed and "not numbers" in report.message
+    assert not report.passed
+    assert report.message.endswith(
+        "returned a str, which NumPy converts to dtype <U3; expected real numbers"
+    )
+    assert "  got:      a str: '0.5'" in str(report)
 
 
 def test_precision_failure_shows_enough_digits_to_see_the_difference():
@@ -799,16 +806,340 @@ def test_importing_lossnotes_does_not_import_the_exercises():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+RESULTS = [
+    (object(), "returned an object, which NumPy converts to dtype object"),
+    ("0.5", "returned a str, which NumPy converts to dtype <U3"),
+    (1 + 2j, "returned a complex, which NumPy converts to dtype complex128"),
+    (np.complex128(1 + 2j), "returned a NumPy scalar of dtype complex128"),
+    (np.array([1 + 2j, 3j]), "returned an array of dtype complex128"),
+    (np.array([1.0, None]), "returned an array of dtype object"),
+    ([[1.0], [1.0, 2.0]], "returned a list that NumPy cannot convert to an array"),
+    (np.array(["a", "b"]), "returned an array of dtype <U1"),
+    ((x for x in [1.0]), "returned a generator, which NumPy converts to dtype object"),
+]
+
+
 @pytest.mark.parametrize(
-    "result",
-    [object(), "0.5", 1 + 2j, [[1.0], [1.0, 2.0]], np.array(["a", "b"]), (x for x in [1.0])],
-    ids=["object", "str", "complex", "ragged", "strings", "generator"],
+    ("result", "reason"),
+    RESULTS,
+    ids=["object", "str", "complex", "np-complex", "complex-array", "object-array", "ragged",
+         "strings", "generator"],
 )
-def test_any_return_value_is_reported_never_raised(result):
+def test_any_return_value_is_reported_never_raised(result, reason):
+    # The report names the dtype NumPy makes of the result, and shows no memory address.
     report = exercises.check("mse", lambda y_true, y_pred: result)
     assert not report.passed
-    assert "not numbers" in report.message
-    assert str(report) and report._repr_html_()
+    assert report.message.endswith(f"): {reason}; expected real numbers"), report.message
+    text, page = str(report), report._repr_html_()
+    assert text and page and "0x" not in text and "0x" not in page
+
+
+def test_ragged_result_hint_quotes_numpy():
+    report = exercises.check("mse", lambda y_true, y_pred: [[1.0], [1.0, 2.0]])
+    assert "np.asarray(result) raised ValueError: setting an array element" in report.hint
+
+
+class _ReprRaises:
+    def __repr__(self):
+        raise ValueError("no repr here")
+
+
+class _StrRaises(Exception):
+    def __str__(self):
+        raise RuntimeError("no message here")
+
+
+def test_result_whose_repr_raises_is_reported():
+    report = exercises.check("hinge", lambda m: _ReprRaises())
+    assert not report.passed and isinstance(report.got, _ReprRaises)
+    assert "returned a _ReprRaises, which NumPy converts to dtype object" in report.message
+    flat = " ".join(str(report).split())
+    assert (
+        "got: an object of type _ReprRaises that cannot be shown (its repr raised "
+        "ValueError: no repr here)"
+    ) in flat
+    assert report._repr_html_()
+    # An array holding one: its repr raises too.
+    report = exercises.check("hinge", lambda m: np.array([_ReprRaises()]))
+    assert "returned an array of dtype object" in report.message
+    assert "an object of type ndarray that cannot be shown" in str(report)
+
+
+def test_exception_whose_str_raises_is_reported_by_its_type():
+    def broken(m):
+        raise _StrRaises("boom")
+
+    report = exercises.check("hinge", broken)
+    assert not report.passed and isinstance(report.got, _StrRaises)
+    assert report.message.endswith("): raised _StrRaises")
+    assert (
+        "  got:      raised _StrRaises (its message cannot be shown: str() raised RuntimeError)"
+    ) in str(report)
+    assert "your function raised _StrRaises on a valid input" in report.hint
+
+
+class _Custom(BaseException):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (SystemExit(), "called sys.exit()"),
+        (SystemExit(3), "called sys.exit(3)"),
+        (SystemExit("bye"), "called sys.exit('bye')"),
+        (GeneratorExit(), "raised GeneratorExit"),
+        (_Custom("odd"), "raised _Custom"),
+        (BaseExceptionGroup("group", [ValueError("a"), SystemExit(1)]),
+         "raised BaseExceptionGroup"),
+    ],
+    ids=["exit", "exit-3", "exit-str", "generator-exit", "custom", "group"],
+)
+def test_sys_exit_and_other_base_exceptions_are_reported(exc, reason):
+    def leaves(m):
+        raise exc
+
+    report = exercises.check("hinge", leaves)
+    assert not report.passed and report.got is exc
+    assert report.message.endswith(f"): {reason}"), report.message
+    if isinstance(exc, SystemExit):
+        assert "would stop the whole program" in report.hint
+    # In the mismatched-shapes check too, where only ValueError is the right refusal.
+    report = exercises.check("mse", lambda y_true, y_pred: mse_mean(y_true, y_pred)
+                             if y_true.shape == y_pred.shape else leaves(None))
+    assert report.check.startswith("targets of shape (N,)"), str(report)
+    assert report.message.endswith(f"): {reason}"), report.message
+
+
+def test_keyboard_interrupt_propagates_and_leaves_no_alarm_behind():
+    alarm = hasattr(signal, "setitimer")
+    before = signal.getsignal(signal.SIGALRM) if alarm else None
+    timer = signal.getitimer(signal.ITIMER_REAL) if alarm else None
+
+    def stop(m):
+        raise KeyboardInterrupt
+
+    def stop_in_group(m):
+        raise BaseExceptionGroup("group", [KeyboardInterrupt()])
+
+    with pytest.raises(KeyboardInterrupt):
+        exercises.check("hinge", stop)
+    with pytest.raises(BaseExceptionGroup):
+        exercises.check("hinge", stop_in_group)
+    if alarm:
+        assert signal.getsignal(signal.SIGALRM) is before
+        if timer == (0.0, 0.0):
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # A SystemExit is a report, not an exit, whatever the interpreter would do.
+    assert not exercises.check("hinge", lambda m: sys.exit(0)).passed
+
+
+# --- the time limit ----------------------------------------------------------------------------
+
+
+def hinge_endless(m):
+    while True:
+        pass
+
+
+needs_alarm = pytest.mark.skipif(
+    not hasattr(signal, "setitimer"), reason="the time limit needs SIGALRM (POSIX)"
+)
+
+
+@needs_alarm
+def test_endless_loop_is_stopped_and_reported():
+    start = time.monotonic()
+    report = exercises.check("hinge", hinge_endless, timeout=0.2)
+    assert time.monotonic() - start < 3
+    assert not report.passed and report.got is None
+    assert report.message == (
+        "failed check 1 of 4 (seeded random margins): did not return within 0.2 s"
+    )
+    text = str(report)
+    assert "  got:      no result: the call was stopped after 0.2 s" in text
+    assert "an endless loop" in report.hint and "timeout=" in report.hint
+    assert report._repr_html_()
+
+
+@needs_alarm
+def test_time_limit_stops_a_function_that_catches_it():
+    def stubborn(m):
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+        while True:  # the limit fires again
+            pass
+
+    def returns_anyway(m):
+        try:
+            while True:
+                pass
+        except BaseException:
+            return np.maximum(0, 1 - m)
+
+    for fn in (stubborn, returns_anyway):
+        report = exercises.check("hinge", fn, timeout=0.1)
+        assert report.message.endswith("did not return within 0.1 s"), str(report)
+
+
+@needs_alarm
+def test_time_limit_restores_the_previous_handler_and_timer():
+    fired = []
+
+    def handler(signum, frame):
+        fired.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        report = exercises.check("hinge", hinge_endless, timeout=0.1)
+        assert "did not return within 0.1 s" in report.message
+        assert signal.getsignal(signal.SIGALRM) is handler
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 90 < left <= 100
+        # An outer timer whose deadline passes during check still fires, afterwards.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        exercises.check("hinge", hinge_endless, timeout=0.2)
+        time.sleep(0.01)
+        assert fired == [signal.SIGALRM]
+        # After an error too.
+        def interrupted(m):
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            exercises.check("hinge", interrupted, timeout=0.1)
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@needs_alarm
+def test_time_limit_covers_the_swapped_call_of_the_diagnosis():
+    def wrong_then_endless(y_true, y_pred):
+        if not np.all((y_true == 0) | (y_true == 1)):  # called with the arguments swapped
+            while True:
+                pass
+        return 2 * bce_log1p(y_true, y_pred)
+
+    start = time.monotonic()
+    report = exercises.check("binary_cross_entropy", wrong_then_endless, timeout=0.2)
+    assert time.monotonic() - start < 3
+    assert "wrong value" in report.message and "in that order" not in report.hint
+
+
+def test_a_slow_but_correct_function_passes_within_the_limit():
+    def slow_hinge(m):
+        time.sleep(0.01)
+        return np.maximum(0, 1 - m)
+
+    assert exercises.check("hinge", slow_hinge, timeout=5).passed
+    assert exercises.check("hinge", slow_hinge, timeout=None).passed
+    assert exercises.check("hinge", slow_hinge, timeout=float("inf")).passed
+
+
+def test_without_the_main_thread_there_is_no_limit_but_no_error():
+    def slow_hinge(m):
+        time.sleep(0.05)
+        return np.maximum(0, 1 - m)
+
+    reports = []
+    thread = threading.Thread(
+        target=lambda: reports.append(exercises.check("hinge", slow_hinge, timeout=0.01))
+    )
+    thread.start()
+    thread.join()
+    assert reports and reports[0].passed
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error", "match"),
+    [
+        (0, ValueError, "timeout must be a positive number of seconds.*found 0"),
+        (-1.5, ValueError, "found -1.5"),
+        (float("nan"), ValueError, "found nan"),
+        ("10", TypeError, "timeout must be a number of seconds.*found str"),
+        (True, TypeError, "found bool"),
+    ],
+)
+def test_bad_timeout_raises(timeout, error, match):
+    with pytest.raises(error, match=match):
+        exercises.check("hinge", hinge_clip, timeout=timeout)
+
+
+def test_time_limit_is_documented():
+    doc = exercises.check.__doc__
+    assert "timeout : float or None" in doc and "did not return within 10 s" in doc
+    assert "without a limit" in doc
+
+
+# --- long and foreign results ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        np.zeros(100_000, dtype=complex),
+        np.full(100_000, "x" * 50),
+        "0" * 100_000,
+        ["a"] * 100_000,
+    ],
+    ids=["complex-array", "string-array", "str", "list-of-str"],
+)
+def test_long_results_are_shown_short(result):
+    # Whatever the notebook's print options: NumPy's summary for arrays, a cut for reprs.
+    with np.printoptions(threshold=sys.maxsize, linewidth=1000):
+        report = exercises.check("mse", lambda y_true, y_pred: result)
+        text = str(report)
+    assert not report.passed
+    assert len(text) < 2000, len(text)
+    assert max(len(line) for line in text.splitlines()) <= 96
+    if isinstance(result, str | list):
+        assert "characters in all)" in text and "..." in text
+
+
+def test_long_exception_messages_and_many_warnings_are_shown_short():
+    def loud(m):
+        for i in range(20):
+            warnings.warn(f"warning number {i}", stacklevel=1)
+        raise ValueError("x" * 100_000)
+
+    report = exercises.check("hinge", loud)
+    text = str(report)
+    assert len(report.warnings) == 20 and len(text) < 2000
+    flat = " ".join(text.split())
+    assert "warning number 4; and 15 more" in flat and "warning number 5" not in flat
+    assert "xxx... (100000 characters in all)" in flat
+    assert max(len(line) for line in text.splitlines()) <= 96
+
+
+def test_torch_tensor_that_requires_grad_gets_the_detach_hint():
+    torch = pytest.importorskip("torch")
+
+    def hinge_torch(m):
+        t = torch.tensor(m, requires_grad=True)
+        return torch.clamp(1 - t, min=0)
+
+    def hinge_torch_numpy(m):
+        return hinge_torch(m).numpy()
+
+    report = exercises.check("hinge", hinge_torch)
+    assert "returned a Tensor that NumPy cannot convert to an array" in report.message
+    assert ".detach().numpy()" in report.hint and "requires grad" in report.hint
+    report = exercises.check("hinge", hinge_torch_numpy)
+    assert "raised RuntimeError" in report.message and ".detach()" in report.hint
+    assert exercises.check("hinge", lambda m: hinge_torch(m).detach().numpy()).passed
+    # The grader recognises a tensor without importing torch.
+    code = (
+        "import sys; from lossnotes import exercises; "
+        "exercises.check('hinge', lambda m: object()); "
+        "exercises.check('hinge', lambda m: [[1.0], [1.0, 2.0]]); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_report_ignores_the_notebooks_print_options():
