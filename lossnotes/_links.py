@@ -51,14 +51,14 @@ def _sigmoid(z: np.ndarray, flip: bool = False) -> np.ndarray:
     """sigma(z) (sigma(-z) if ``flip``) as _sigmoid_pair computes it, bit for bit, in two
     buffers and a mask: 1 / (1 + e) for z >= 0 and e / (1 + e) below, with e = exp(-|z|)."""
     nonneg = z <= 0 if flip else z >= 0
-    e = np.abs(z)
+    e = np.abs(z, out=np.empty_like(z))  # an array even for a 0-d z, for the out= below
     np.negative(e, out=e)
     np.exp(e, out=e)
-    d = np.add(e, 1)
+    d = np.add(e, 1, out=np.empty_like(e))
     np.divide(e, d, out=e)  # e / (1 + e)
     np.divide(1, d, out=d)  # 1 / (1 + e)
     np.copyto(e, d, where=nonneg)
-    return e
+    return e[()]  # a 0-d input gives a NumPy scalar, as a ufunc would
 
 
 def _sigmoid_pair(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,12 +110,12 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     # min(z, 0) - log1p(exp(-|z|)): exp(-|z|) is in (0, 1], so nothing overflows, and log1p
     # keeps the tiny correction exact where log(1 + tiny) would round it away.
     t = _log1p_exp_minus_abs(z)
-    return np.subtract(np.minimum(z, 0), t, out=t)
+    return np.subtract(np.minimum(z, 0), t, out=t)[()]
 
 
 def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
-    """log1p(exp(-|x|)) in one buffer."""
-    t = np.abs(x)
+    """log1p(exp(-|x|)) in one buffer (0-d in, 0-d array out)."""
+    t = np.abs(x, out=np.empty_like(x))
     np.negative(t, out=t)
     np.exp(t, out=t)
     return np.log1p(t, out=t)
@@ -124,7 +124,7 @@ def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
 def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for every x including +-inf."""
     t = _log1p_exp_minus_abs(x)
-    return np.add(np.maximum(x, 0), t, out=t)
+    return np.add(np.maximum(x, 0), t, out=t)[()]
 
 
 def logsumexp(z, axis: int = -1):

@@ -387,8 +387,7 @@ def logistic_grad(m, *, convention: str = "exact"):
     check_convention(convention, ("exact", "torch"))
     if convention == "torch":
         return _conventions.logistic_grad(_m(m))
-    g = _sigmoid(_m(m), flip=True)  # -sigma(-m), negated in place
-    return np.negative(g, out=g)
+    return -_sigmoid(_m(m), flip=True)  # -sigma(-m)
 
 
 def exponential(m):
