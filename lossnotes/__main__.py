@@ -3,12 +3,15 @@
 Every covered loss and its gradient, on the notes' examples, a seeded random batch and the edge
 cases, against Keras and torch, with the versions in use. The exit status is 1 if any framework
 differs in a way no documented convention explains (or fails), 0 otherwise: run it to check that
-the book's comparisons hold on your install.
+the book's comparisons hold on your install. A ``--loss`` that is not covered (the message
+suggests close names) or a selection that matches no case is a usage error, exit status 2,
+reported before TensorFlow or torch is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import time
 
@@ -23,6 +26,40 @@ def _worst(statuses):
 def _cell(comparison, framework):
     rows = [r for r in comparison.rows if r.framework == framework]
     return SYMBOL.get(_worst([r.status for r in rows]), "-")
+
+
+def _suggest(name: str, choices) -> str:
+    """`` (did you mean 'mse'?)`` for a name that is close to some of ``choices``, else ``""``."""
+    low = name.lower().replace("-", "_")
+    near = [c for c in choices if c.lower() == low]  # a different case: that one only
+    if near:
+        return f" (did you mean {near[0]!r}?)"
+    near = [c for c in choices if low and low in c.lower()]
+    near += difflib.get_close_matches(low, [c.lower() for c in choices], n=3, cutoff=0.6)
+    near = [c for c in dict.fromkeys(near) if c != name][:3]
+    return f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+
+
+def _check_selection(parser, args, cases, covered) -> list:
+    """The cases the options select; a selection that names nothing or matches nothing is a
+    usage error (exit status 2), reported before any framework is imported."""
+    for name in args.loss or ():
+        if name not in covered:
+            parser.error(f"argument --loss: unknown loss {name!r}{_suggest(name, covered)}; "
+                         f"covered: {', '.join(covered)}")
+    selected = [
+        c for c in cases
+        if (not args.loss or c.loss in args.loss) and (not args.kind or c.kind in args.kind)
+    ]
+    if not selected:
+        losses = list(dict.fromkeys(args.loss or ()))
+        kinds = {loss: sorted({c.kind for c in cases if c.loss == loss}) for loss in losses}
+        have = "; ".join(f"{loss} has {', '.join(k) or 'no'} cases" for loss, k in kinds.items())
+        chosen = " ".join([f"--loss {loss}" for loss in losses]
+                          + [f"--kind {kind}" for kind in dict.fromkeys(args.kind or ())])
+        parser.error(f"the selection {chosen or '(everything)'} matches no case"
+                     + (f" ({have})" if have else ""))
+    return selected
 
 
 def main(argv=None) -> int:
@@ -44,13 +81,7 @@ def main(argv=None) -> int:
     from lossnotes._compare import COVERED
     from lossnotes._frameworks import versions
 
-    for name in args.loss or ():
-        if name not in COVERED:
-            parser.error(f"unknown loss {name!r}; covered: {', '.join(COVERED)}")
-    cases = [
-        c for c in all_cases()
-        if (not args.loss or c.loss in args.loss) and (not args.kind or c.kind in args.kind)
-    ]
+    cases = _check_selection(parser, args, all_cases(), COVERED)
 
     start = time.perf_counter()
     v = versions()

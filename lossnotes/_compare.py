@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -407,7 +408,22 @@ class _Loss:
                 f"compare({self.name!r}) got unexpected option(s) {', '.join(unknown)}; "
                 f"expected: {allowed}"
             )
-        return {**self.option_defaults, **given}
+        opts = {**self.option_defaults, **given}
+        # Checked here, before any input is read or any loss called: a str "False" or an array
+        # would be read as true, and NumPy would take axis=True as 1 and crash on 1.5 or None.
+        if "from_logits" in opts:
+            v = opts["from_logits"]
+            if not isinstance(v, bool | np.bool_):
+                raise TypeError(
+                    f"from_logits must be True or False; found {v!r} ({type(v).__name__})"
+                )
+            opts["from_logits"] = bool(v)
+        if "axis" in opts:
+            v = opts["axis"]
+            if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
+                raise TypeError(f"axis must be an integer; found {v!r} ({type(v).__name__})")
+            opts["axis"] = int(v)
+        return opts
 
     def prepare(self, y_true, y_pred, opts):
         y_pred = as_float_array(y_pred, "y_pred")
@@ -1203,11 +1219,15 @@ def _run_quietly(name, y_true, y_pred, frameworks, options, grad: bool) -> Compa
     spec = _LOSSES[name]
     if isinstance(frameworks, str):
         frameworks = (frameworks,)
-    frameworks = tuple(frameworks)
-    bad = [f for f in frameworks if f not in FRAMEWORKS]
+    given = frameworks
+    try:
+        frameworks = tuple(frameworks)
+    except TypeError:  # not a collection at all (None, a number)
+        frameworks = None
+    bad = frameworks is None or any(f not in FRAMEWORKS for f in frameworks)
     if bad or not frameworks:
         raise ValueError(
-            f"frameworks must be a non-empty selection of {FRAMEWORKS}; found {frameworks!r}"
+            f"frameworks must be a non-empty selection of {FRAMEWORKS}; found {given!r}"
         )
     opts = spec.options(options)
     y, p = spec.prepare(y_true, y_pred, opts)
@@ -1217,6 +1237,13 @@ def _run_quietly(name, y_true, y_pred, frameworks, options, grad: bool) -> Compa
         )
     if spec.rowwise:
         spec.prepare_axis(p, opts)
+    if p.size == 0:
+        # The lossnotes losses refuse the mean of nothing; compare reports that mean (and the
+        # frameworks' would be nan with NumPy's "Mean of empty slice" warnings).
+        raise ValueError(
+            f"y_pred has shape {p.shape}, no elements; compare needs at least one (it reports "
+            "the mean, and the mean of an empty loss is undefined)"
+        )
     compute = spec.hand_grad if grad else spec.hand
     n = _n_terms(spec, p, opts)
 
@@ -1240,17 +1267,29 @@ def _run_quietly(name, y_true, y_pred, frameworks, options, grad: bool) -> Compa
         labelled.append(("keras", "keras", keras_call))
     if "torch" in frameworks:
         labelled.extend((label, "torch", call) for label, call in torch_calls)
+    warned = []
     for label, fw, call in labelled:
-        try:
-            if fw == "keras":
-                values = _keras_values(spec, y, p, opts, grad)
-            else:
-                values = _torch_values(spec, label, y, p, opts, grad)
-            error = None
-        except _frameworks.FrameworkNotInstalledError:
-            raise
-        except Exception as exc:  # a framework refusing the input is a result, not a crash
-            values, error = None, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        # Imported before the capture below: a framework's import-time warnings are its own.
+        _frameworks.keras() if fw == "keras" else _frameworks.torch()
+        # A framework's warnings about this input (Keras's about a single class, say) are
+        # part of the result: they become notes instead of escaping from compare.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if fw == "keras":
+                    values = _keras_values(spec, y, p, opts, grad)
+                else:
+                    values = _torch_values(spec, label, y, p, opts, grad)
+                error = None
+            except _frameworks.FrameworkNotInstalledError:
+                raise
+            except Exception as exc:  # a framework refusing the input is a result, not a crash
+                values, error = None, f"{type(exc).__name__}: {_first_line(exc)}"
+        for w in caught:
+            note = Note((fw,), f"{label} warned: {w.category.__name__}: "
+                               f"{_first_line(w.message)}", explains=False)
+            if note not in warned:
+                warned.append(note)
         conv_e, conv_error = conv[fw]
         conv_values = summary(conv_e)
         explaining = [nt for nt in notes if fw in nt.frameworks and nt.explains]
@@ -1272,8 +1311,13 @@ def _run_quietly(name, y_true, y_pred, frameworks, options, grad: bool) -> Compa
         ))
     return Comparison(
         name=name, quantity="gradient" if grad else "loss", options=opts, dtype=p.dtype,
-        shape=p.shape, rows=tuple(rows), tolerance=tol, notes=notes,
+        shape=p.shape, rows=tuple(rows), tolerance=tol, notes=notes + tuple(warned),
     )
+
+
+def _first_line(message) -> str:
+    lines = str(message).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Comparison:
@@ -1317,13 +1361,15 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     Raises
     ------
     ValueError
-        For an unknown name, differing shapes, a scalar ``y_pred``, a dtype other than
-        float32/float64, or inputs that lossnotes refuses under every convention (NaN,
+        For an unknown name, differing shapes, a scalar or empty ``y_pred``, a dtype other
+        than float32/float64, or inputs that lossnotes refuses under every convention (NaN,
         probabilities outside [0, 1], ...). When only the exact formula refuses them (a
         probability row that does not sum to 1, hinge labels in {0, 1}), the result shows the
         refusal and what each framework makes of the input.
     TypeError
-        For an option the loss does not have.
+        For an option the loss does not have, or of the wrong type: ``from_logits`` must be a
+        bool, ``axis`` an integer (``delta`` a positive finite number, not a bool, else
+        ValueError). Options are checked before anything is computed.
     ImportError
         If TensorFlow or torch is not installed; the message says how to install it.
 

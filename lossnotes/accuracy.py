@@ -72,7 +72,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +83,13 @@ import lossnotes
 
 from . import _reference
 from ._reference import DIGITS, mp
+from ._validation import (
+    as_float_array,
+    check_axis,
+    check_label_shape,
+    check_same_shape,
+    check_unit_interval,
+)
 
 __all__ = [
     "DIGITS",
@@ -127,7 +136,13 @@ _FLOATS = (np.float16, np.float32, np.float64)
 
 def _format(dtype) -> tuple[np.dtype, int, int, int]:
     """``(dtype, p, emin, emax)``: significand bits, smallest and largest normal exponents."""
-    dt = np.dtype(dtype)
+    try:
+        # np.dtype(None) would be float64: a missing dtype is refused, not guessed.
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None:
+        raise ValueError(f"dtype must be float16, float32 or float64; found {dtype!r}")
     if dt.type not in _FLOATS:
         raise ValueError(f"dtype must be float16, float32 or float64; found {dt}")
     info = np.finfo(dt)
@@ -190,7 +205,8 @@ def ulp(x, dtype="float64"):
     -------
     ndarray of float64
         The spacing of the format's floats at each value (at 0 and below the normal range,
-        the smallest subnormal); ``inf`` for infinite values.
+        the smallest subnormal); ``inf`` for infinite values; ``nan`` for ``nan``, as
+        ``numpy.spacing`` gives: what is not a number has no spacing (not the smallest one).
 
     Examples
     --------
@@ -201,6 +217,8 @@ def ulp(x, dtype="float64"):
     [1.1920928955078125e-07, 0.0009765625]
     >>> float(acc.ulp(1.0, "float16"))
     0.0009765625
+    >>> acc.ulp([float("inf"), float("nan")]).tolist()
+    [inf, nan]
     """
     _, p, emin, _ = _format(dtype)
     scalar = np.ndim(x) == 0
@@ -208,7 +226,12 @@ def ulp(x, dtype="float64"):
     out = np.empty(x.shape)
     for index in np.ndindex(x.shape):
         v = _as_mp(x[index])
-        out[index] = math.inf if mp.isinf(v) else math.ldexp(1.0, _ulp_exponent(v, p, emin))
+        if mp.isnan(v):  # its _mpf_ has a zero mantissa, like 0: test it first
+            out[index] = math.nan
+        elif mp.isinf(v):
+            out[index] = math.inf
+        else:
+            out[index] = math.ldexp(1.0, _ulp_exponent(v, p, emin))
     return out[0] if scalar else out
 
 
@@ -401,7 +424,7 @@ def bound(ulps, dtype="float64") -> str:
 
 
 def _check_name(name: str):
-    if name not in _reference.REFERENCES:
+    if not isinstance(name, str) or name not in _reference.REFERENCES:
         raise ValueError(
             f"no reference for {name!r}; expected one of the lossnotes functions "
             f"{', '.join(FUNCTIONS)}"
@@ -431,7 +454,15 @@ def reference(name: str, *inputs, **options):
     Raises
     ------
     ValueError
-        For an unknown function name or option.
+        For an unknown function name or option, and for inputs the function has no true value
+        at: NaN, a (target, prediction) pair of different shapes (nothing is broadcast), class
+        labels that do not fit ``y_pred`` by the lossnotes function's rule (its shape without
+        the class axis, integers in [0, C)), an ``axis`` out of range, a cross-entropy's
+        probabilities or targets outside [0, 1], or a point where the formula is not a number
+        (``inf - inf``).
+    TypeError
+        For the wrong number of inputs, or an option of the wrong type (``from_logits`` not a
+        bool, ``axis`` not an integer).
 
     Notes
     -----
@@ -450,17 +481,129 @@ def reference(name: str, *inputs, **options):
     1.1354839e-4343
     """
     func = _check_name(name)
-    allowed = set(inspect.signature(func).parameters) - {"y_true", "y_pred", "z", "m", "labels"}
+    options = _check_options(name, options)
+    inputs = _check_inputs(name, inputs, options)
+    if name in _ROW_FUNCTIONS and inputs[0].shape[options.get("axis", -1)] == 0:
+        # No class: the limits lossnotes gives too, the empty sum's log -inf, empty rows.
+        z = inputs[0]
+        if name == "logsumexp":
+            out = np.empty(np.delete(z.shape, options.get("axis", -1)), dtype=object)
+            out.fill(-mp.inf)
+            return out
+        return np.empty(z.shape, dtype=object)
+    if "delta" in options:
+        # lossnotes computes with delta in the inputs' dtype (NumPy casts the Python float).
+        dt = _dtype_of(inputs)
+        with np.errstate(over="ignore"):
+            delta = dt.type(options["delta"])
+        if not (np.isfinite(delta) and delta > 0):
+            raise ValueError(
+                f"delta must be a positive finite number in {dt}, the inputs' dtype; found "
+                f"{options['delta']!r}, which is {delta!r} there"
+            )
+        options = {**options, "delta": delta}
+    out = func(*inputs, **options)
+    undefined = [i for i, v in enumerate(out.flat) if mp.isnan(v)]
+    if undefined:
+        index = tuple(int(i) for i in np.unravel_index(undefined[0], out.shape))
+        raise ValueError(
+            f"{name} has no value at index {index} ({len(undefined)} such element"
+            f"{'s' if len(undefined) != 1 else ''}): the formula gives inf - inf or 0 * inf "
+            "there, not a number; expected inputs where the function is defined"
+        )
+    return out
+
+
+_INPUT_NAMES = ("y_true", "y_pred", "z", "m", "labels")
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool | np.bool_)
+
+
+def _check_limits(limits) -> bool:
+    if not _is_bool(limits):
+        raise TypeError(f"limits must be True or False; found {limits!r} "
+                        f"({type(limits).__name__})")
+    return bool(limits)
+
+
+def _check_options(name: str, options: dict) -> dict:
+    """``name``'s options, checked: names it has, and values of the type it takes."""
+    func = _check_name(name)
+    allowed = set(inspect.signature(func).parameters) - set(_INPUT_NAMES)
     unknown = set(options) - allowed
     if unknown:
         raise ValueError(
             f"{name} has no option {', '.join(sorted(unknown))}; "
             f"its options are {', '.join(sorted(allowed)) or 'none'}"
         )
-    if "delta" in options:
-        # lossnotes computes with delta in the inputs' dtype (NumPy casts the Python float).
-        options = {**options, "delta": _dtype_of(inputs).type(options["delta"])}
-    return func(*inputs, **options)
+    out = dict(options)
+    if "from_logits" in out:
+        v = out["from_logits"]
+        if not _is_bool(v):  # "False" or an array would be read as true
+            raise TypeError(f"from_logits must be True or False; found {v!r} "
+                            f"({type(v).__name__})")
+        out["from_logits"] = bool(v)
+    if "axis" in out:
+        v = out["axis"]
+        if _is_bool(v) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"axis must be an integer; found {v!r} ({type(v).__name__})")
+        out["axis"] = int(v)
+    if "delta" in out:
+        v = out["delta"]
+        if _is_bool(v) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
+            raise ValueError(f"delta must be a positive finite number; found {v!r}")
+    return out
+
+
+def _check_labels(labels: np.ndarray, y_pred: np.ndarray, axis: int) -> None:
+    """Class indices by the rule of the sparse lossnotes functions."""
+    check_label_shape(labels, y_pred, axis)
+    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+        raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
+    if np.issubdtype(labels.dtype, np.floating):
+        bad = ~np.isfinite(labels) | (labels != np.round(labels))
+        if bad.any():
+            raise ValueError(
+                f"labels must be integer class indices; found {labels[bad].flat[0].item()!r}")
+    n = y_pred.shape[axis]
+    bad = (labels < 0) | (labels >= n)
+    if bad.any():
+        raise ValueError(
+            f"labels must be class indices in [0, {n - 1}] for {n} classes on axis {axis}; "
+            f"found {labels[bad].flat[0].item()!r}"
+        )
+
+
+def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
+    """The inputs of ``name`` as arrays; refused where the function has no true value."""
+    names = _input_names(name)
+    if len(inputs) != len(names):
+        raise TypeError(
+            f"{name} takes {len(names)} input(s) ({', '.join(names)}); found {len(inputs)}"
+        )
+    arrays = {arg: np.asarray(x) if arg == "labels" else as_float_array(x, arg)
+              for arg, x in zip(names, inputs, strict=True)}
+    base = name.removesuffix("_grad")
+    if "y_true" in arrays:  # a (target, prediction) pair: equal shapes, nothing is broadcast
+        check_same_shape(arrays["y_true"], arrays["y_pred"], "y_true", "y_pred")
+    if base in _ROW_FUNCTIONS or "categorical" in base:
+        scores = "z" if "z" in arrays else "y_pred"
+        x = arrays[scores]
+        axis = check_axis(options.get("axis", -1), x.ndim, scores)
+        if x.shape[axis] == 0 and base not in _ROW_FUNCTIONS:  # (those have limits there)
+            raise ValueError(f"{scores} has no classes on axis {axis} (shape {x.shape}); "
+                             "expected at least one class")
+        if "labels" in arrays:
+            _check_labels(arrays["labels"], x, axis)
+    if "cross_entropy" in base:
+        if "y_true" in arrays:
+            check_unit_interval(arrays["y_true"], "y_true", "labels or class probabilities")
+        if not options.get("from_logits", False):
+            check_unit_interval(arrays["y_pred"], "y_pred",
+                                hint="; pass from_logits=True for raw scores")
+    return tuple(arrays[arg] for arg in names)
 
 
 def _dtype_of(inputs) -> np.dtype:
@@ -550,7 +693,8 @@ def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     >>> y.dtype, y.shape, sorted(set(y.tolist()))
     (dtype('float32'), (1508,), [0.0, 0.25, 0.699999988079071, 1.0])
     """
-    _check_name(name)
+    options = _check_options(name, options)
+    limits = _check_limits(limits)
     dt, *_ = _format(dtype)
     grad = name.endswith("_grad")
     base = name.removesuffix("_grad")
@@ -696,7 +840,7 @@ class Measurement:
 
 def _input_names(name: str) -> list[str]:
     return [p for p in inspect.signature(_reference.REFERENCES[name]).parameters
-            if p in ("y_true", "y_pred", "z", "m", "labels")]
+            if p in _INPUT_NAMES]
 
 
 def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool = True,
@@ -715,7 +859,10 @@ def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool 
     dtype : {"float64", "float32", "float16"}, default "float64"
         The inputs are cast to it and the errors are counted in its ulps.
     inputs : tuple of array_like, optional
-        The points; default :func:`grid` ``(name, dtype, limits=limits, **options)``.
+        The points, one array per input; default :func:`grid` ``(name, dtype,
+        limits=limits, **options)``. Floats are cast to ``dtype`` (a value beyond its range
+        becomes ``inf``, as the cast rounds it); inputs that :func:`reference` refuses
+        (different shapes, NaN, ...) are refused here with its message, before ``func`` runs.
     limits : bool, default True
         Passed to :func:`grid` when ``inputs`` is not given.
     **options
@@ -756,21 +903,47 @@ def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool 
     (dtype('float32'), ['<= 4', '0', '<= 4'])
     """
     dt, *_ = _format(dtype)
+    options = _check_options(name, options)
+    limits = _check_limits(limits)
     if inputs is None:
         inputs = grid(name, dt, limits=limits, **options)
     else:
-        _check_name(name)
-        inputs = tuple(
-            np.asarray(x) if np.issubdtype(np.asarray(x).dtype, np.integer)
-            else np.asarray(x, dtype=dt) for x in inputs
-        )
+        inputs = _cast_inputs(name, inputs, dt)
     if func is None:
         func = _lossnotes_function(name, options)
     exact = _cached_reference(name, inputs, options)
+    if exact.size == 0:
+        raise ValueError(
+            f"inputs hold no point: {name} of them has shape {exact.shape}; expected at least "
+            "one value to measure"
+        )
     with np.errstate(all="ignore"):
         computed = np.asarray(func(*inputs))
     return Measurement(name, dict(options), dt, inputs, computed, exact,
                        ulp_error(computed, exact, dt))
+
+
+def _cast_inputs(name: str, inputs, dt: np.dtype) -> tuple:
+    """Explicit inputs cast to ``dt`` (class indices stay integers); nothing else is changed."""
+    names = _input_names(name)
+    if not isinstance(inputs, tuple | list):
+        raise TypeError(
+            f"inputs must be a tuple of arrays, one per input of {name} ({', '.join(names)}); "
+            f"found {type(inputs).__name__}"
+        )
+    out = []
+    for arg, x in zip(names, inputs, strict=False):
+        x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.integer):
+            out.append(x)
+            continue
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.bool_)):
+            raise ValueError(f"{arg} must hold real numbers; found dtype {x.dtype}")
+        with np.errstate(over="ignore"):  # beyond the dtype's range: the cast gives +-inf
+            out.append(x.astype(dt))
+    # a count that does not match is refused by reference(), which names the inputs
+    out.extend(np.asarray(x) for x in inputs[len(names):])
+    return tuple(out)
 
 
 class Survey:
@@ -794,13 +967,23 @@ class Survey:
     def __len__(self) -> int:
         return len(self.measurements)
 
+    def _dtypes(self) -> list[str]:
+        return list(next(iter(self.measurements.values()), {}))
+
     def worst(self, dtype) -> float:
         """The largest error of any function in ``dtype``."""
-        name = np.dtype(dtype).name
+        name = _format(dtype)[0].name
+        measured = self._dtypes()
+        if name not in measured:
+            raise ValueError(
+                f"dtype {name} was not surveyed; expected one of {', '.join(measured) or 'none'}"
+            )
         return max(by_dtype[name].worst for by_dtype in self.measurements.values())
 
     def __repr__(self) -> str:
-        dtypes = list(next(iter(self.measurements.values())))
+        if not self.measurements:
+            return "<Survey of no function>"
+        dtypes = self._dtypes()
         width = max(len(label) for label in self.measurements)
         head = f"{'function':{width}s}" + "".join(f" {dt + ' (ulp)':>14s}" for dt in dtypes)
         lines = [head, "-" * len(head)]
@@ -810,14 +993,27 @@ class Survey:
         return "\n".join(lines)
 
 
+def _sequence(x, arg: str, example: str) -> list:
+    """``x`` as a list, refusing a bare str (which iterates over its characters)."""
+    if isinstance(x, str | bytes) or not isinstance(x, Iterable):
+        raise TypeError(
+            f"{arg} must be a sequence, e.g. {arg}=[{example!r}]; found {x!r} "
+            f"({type(x).__name__})"
+        )
+    return list(x)
+
+
 def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) -> Survey:
     """Measure every lossnotes function on its grid, in each dtype.
 
     Parameters
     ----------
     dtypes : sequence of {"float64", "float32", "float16"}, default ("float64", "float32")
+        At least one; a single dtype is written as a sequence too, ``("float32",)``.
     names : sequence of str, optional
-        Only these functions (default: all of ``CASES``).
+        Only these functions, each one of ``FUNCTIONS`` (default: all of ``CASES``). A bare
+        str is refused rather than read as a sequence of characters or as one name: write
+        ``names=["squared_hinge"]``.
     limits : bool, default True
         Include the infinite logits and the probabilities 0 and 1.
 
@@ -826,6 +1022,15 @@ def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) ->
     Survey
         ``survey[label][dtype]`` is the :class:`Measurement`; printing it gives a table of
         worst-case errors.
+
+    Raises
+    ------
+    TypeError
+        If ``dtypes`` or ``names`` is a str (or not a sequence), or ``limits`` not a bool.
+    ValueError
+        For a dtype other than float16, float32 and float64, a name that has no reference
+        (the message lists ``FUNCTIONS``), or an empty ``dtypes`` or ``names``: a survey of
+        nothing is refused.
 
     Examples
     --------
@@ -846,10 +1051,28 @@ def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) ->
     perceptron              0              0
     sigmoid              <= 2           <= 4
     """
-    dts = [_format(d)[0] for d in dtypes]
+    dts = list(dict.fromkeys(_format(d)[0] for d in _sequence(dtypes, "dtypes", "float32")))
+    if not dts:
+        raise ValueError("dtypes is empty; expected at least one of float16, float32, float64")
+    limits = _check_limits(limits)
+    selected = None
+    if names is not None:
+        names = _sequence(names, "names", "squared_hinge")
+        unknown = [n for n in names if not isinstance(n, str) or n not in _reference.REFERENCES]
+        if unknown:
+            raise ValueError(
+                f"names: no reference for {', '.join(map(repr, unknown))}; expected names "
+                f"among the lossnotes functions {', '.join(FUNCTIONS)}"
+            )
+        selected = set(names)
+        if not selected:
+            raise ValueError(
+                "names is empty, which selects no function; expected at least one of "
+                f"{', '.join(FUNCTIONS)} (or names=None for all)"
+            )
     out = {}
     for name, options in CASES:
-        if names is not None and name not in names:
+        if selected is not None and name not in selected:
             continue
         out[_label(name, options)] = {
             dt.name: measure(name, dtype=dt, limits=limits, **options) for dt in dts

@@ -380,3 +380,225 @@ def test_import_lossnotes_stays_numpy_only():
             "print('mpmath' in sys.modules, 'lossnotes.accuracy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------------------------------------
+# bad, odd and extreme input: a clear error or the right answer
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ulp_of_nan_is_nan(dtype):
+    # nan has no spacing; it is not the smallest one (its mpmath form has a zero mantissa, like
+    # 0, which gave 5e-324). numpy.spacing agrees: spacing(nan) is nan.
+    assert math.isnan(acc.ulp(float("nan"), dtype))
+    assert math.isnan(acc.ulp(acc.mp.nan, dtype))
+    x = np.array([1.0, np.nan, 0.0, np.nan, 3.0], dtype=dtype)
+    got = acc.ulp(x, dtype)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(x))
+    with np.errstate(invalid="ignore"):  # NumPy's float16 spacing warns at nan
+        spacing = np.spacing(x).astype(np.float64)
+    np.testing.assert_array_equal(got, spacing)  # nan where x is nan, as numpy.spacing
+    assert acc.ulp(np.array([[np.nan, np.inf]], dtype), dtype).tolist()[0][1] == math.inf
+
+
+def test_survey_refuses_a_bare_str_of_names():
+    # "squared_hinge" would be searched as a str: "hinge" in "squared_hinge" is True.
+    with pytest.raises(TypeError, match=r"names must be a sequence, e\.g\. "
+                                        r"names=\['squared_hinge'\]; found 'squared_hinge'"):
+        acc.survey(names="squared_hinge")
+    assert list(acc.survey(("float64",), names=["squared_hinge"])) == ["squared_hinge"]
+    assert list(acc.survey(("float64",), names=("hinge", "hinge"))) == ["hinge"]
+
+
+def test_survey_refuses_unknown_and_empty_selections():
+    with pytest.raises(ValueError, match=r"names: no reference for 'nope'") as info:
+        acc.survey(names=["hinge", "nope"])
+    assert all(name in str(info.value) for name in acc.FUNCTIONS)  # the known ones, listed
+    with pytest.raises(ValueError, match=r"no reference for 'Hinge', 3"):
+        acc.survey(names=["Hinge", 3])
+    with pytest.raises(ValueError, match=r"names is empty, which selects no function"):
+        acc.survey(names=[])
+    with pytest.raises(ValueError, match=r"dtypes is empty"):
+        acc.survey(dtypes=[], names=["hinge"])
+    assert repr(acc.Survey({})) == "<Survey of no function>"  # no StopIteration
+
+
+@pytest.mark.parametrize("dtypes, error, message", [
+    (["int32"], ValueError, r"dtype must be float16, float32 or float64; found int32"),
+    (["float64", "nope"], ValueError, r"dtype must be float16, float32 or float64; found 'nope'"),
+    ([None], ValueError, r"dtype must be float16, float32 or float64; found None"),
+    ("float32", TypeError, r"dtypes must be a sequence, e\.g\. dtypes=\['float32'\]"),
+    (np.float32, TypeError, r"dtypes must be a sequence"),
+])
+def test_survey_refuses_dtypes_it_cannot_measure(dtypes, error, message):
+    with pytest.raises(error, match=message):
+        acc.survey(dtypes=dtypes, names=["hinge"])
+
+
+def test_survey_worst_of_a_dtype_not_surveyed():
+    s = acc.survey(("float32",), names=["perceptron"])
+    assert s.worst("float32") == 0
+    with pytest.raises(ValueError, match=r"dtype float64 was not surveyed; expected one of "
+                                         r"float32"):
+        s.worst("float64")
+
+
+PAIRS = ["binary_cross_entropy", "binary_cross_entropy_grad", "mse", "mse_grad", "mae",
+         "mae_grad", "huber", "huber_grad"]
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_reference_refuses_pairs_of_different_shapes(name):
+    y = np.array([0.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match=r"y_true has shape \(3,\) but y_pred has shape "
+                                         r"\(1,\); expected equal shapes"):
+        acc.reference(name, y, [0.5])
+    with pytest.raises(ValueError, match=r"y_true has shape \(3, 1\) but y_pred has shape "
+                                         r"\(3,\); expected equal shapes \(same number"):
+        acc.reference(name, y[:, None], [0.5, 0.5, 0.5])
+    assert acc.reference(name, y, [0.5, 0.5, 0.5]).shape == (3,)
+
+
+@pytest.mark.parametrize("name", ["categorical_cross_entropy", "categorical_cross_entropy_grad"])
+def test_reference_refuses_rows_of_different_shapes(name):
+    with pytest.raises(ValueError, match=r"y_true has shape \(1, 2\) but y_pred has shape "
+                                         r"\(2, 2\)"):
+        acc.reference(name, [[1.0, 0.0]], [[0.5, 0.5], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"axis 2 is out of range for y_pred"):
+        acc.reference(name, [[1.0, 0.0]], [[0.5, 0.5]], axis=2)
+
+
+@pytest.mark.parametrize("grad", ["", "_grad"])
+def test_reference_takes_labels_by_the_sparse_rule(grad):
+    name = "sparse_categorical_cross_entropy" + grad
+    scores = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    # one label per row (the class axis removed), and the same value as the one-hot target
+    labels = np.array([2, 0])
+    one_hot = np.eye(3)[labels]
+    got = acc.reference(name, labels, scores, from_logits=True)
+    want = acc.reference("categorical_cross_entropy" + grad, one_hot, scores, from_logits=True)
+    assert got.tolist() == want.tolist()
+    # classes on axis 0: one label per column
+    got0 = acc.reference(name, [1, 0, 1], scores, from_logits=True, axis=0)
+    want0 = acc.reference("categorical_cross_entropy" + grad, np.eye(2)[[1, 0, 1]].T, scores,
+                          from_logits=True, axis=0)
+    assert got0.tolist() == want0.tolist()
+    with pytest.raises(ValueError, match=r"labels has shape \(3,\) but y_pred has shape \(2, 3\) "
+                                         r"with classes on axis 1; expected labels of shape "
+                                         r"\(2,\)"):
+        acc.reference(name, [0, 1, 2], scores, from_logits=True)
+    with pytest.raises(ValueError, match=r"labels has shape \(2,\) but y_pred has shape \(2, 3\) "
+                                         r"with classes on axis 0; expected labels of shape "
+                                         r"\(3,\)"):
+        acc.reference(name, labels, scores, from_logits=True, axis=0)
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 2\] for 3 "
+                                         r"classes on axis 1; found 3"):
+        acc.reference(name, [3, 0], scores, from_logits=True)
+    with pytest.raises(ValueError, match=r"labels must be integer class indices; found 0\.5"):
+        acc.reference(name, [0.5, 0.0], scores, from_logits=True)
+
+
+def test_reference_refuses_inputs_without_a_true_value():
+    with pytest.raises(ValueError, match=r"y_pred contains NaN at index \(1,\)"):
+        acc.reference("mse", [0.0, 1.0], [0.0, np.nan])
+    with pytest.raises(ValueError, match=r"z contains NaN"):
+        acc.reference("sigmoid", [np.nan])
+    with pytest.raises(ValueError, match=r"mse has no value at index \(1,\) \(1 such element\)"):
+        acc.reference("mse", [0.0, np.inf], [1.0, np.inf])  # inf - inf
+    # log of a probability outside [0, 1] is complex in mpmath: refused, as lossnotes does
+    with pytest.raises(ValueError, match=r"y_pred must be probabilities in \[0, 1\]; found 1\.5"):
+        acc.reference("binary_cross_entropy", [1.0], [1.5])
+    with pytest.raises(ValueError, match=r"y_true must be labels or class probabilities in "
+                                         r"\[0, 1\]; found -1\.0"):
+        acc.reference("categorical_cross_entropy", [[-1.0, 2.0]], [[0.5, 0.5]], from_logits=True)
+    with pytest.raises(ValueError, match=r"y_pred has no classes on axis 1 \(shape \(2, 0\)\); "
+                                         r"expected at least one class"):
+        acc.reference("categorical_cross_entropy", np.zeros((2, 0)), np.zeros((2, 0)),
+                      from_logits=True)
+    with pytest.raises(ValueError, match=r"z must hold real numbers; found dtype complex128"):
+        acc.reference("sigmoid", [1j])
+    with pytest.raises(TypeError, match=r"mse takes 2 input\(s\) \(y_true, y_pred\); found 1"):
+        acc.reference("mse", [1.0])
+    with pytest.raises(TypeError, match=r"sigmoid takes 1 input\(s\) \(z\); found 2"):
+        acc.reference("sigmoid", [1.0], [2.0])
+
+
+@pytest.mark.parametrize("call", [
+    lambda: acc.reference("binary_cross_entropy", [1.0], [0.5], from_logits="False"),
+    lambda: acc.reference("binary_cross_entropy", [1.0], [0.5], from_logits=np.array([True])),
+    lambda: acc.grid("binary_cross_entropy", from_logits="False"),
+    lambda: acc.measure("binary_cross_entropy", lambda y, z: np.logaddexp(0, -z) * y,
+                        from_logits=1),
+])
+def test_from_logits_must_be_a_bool(call):
+    # "False" is true: it used to choose the logit formula (and the logit grid) silently.
+    with pytest.raises(TypeError, match=r"from_logits must be True or False; found"):
+        call()
+
+
+def test_other_options_and_flags_are_checked():
+    with pytest.raises(TypeError, match=r"axis must be an integer; found True \(bool\)"):
+        acc.reference("softmax", [[0.0, 1.0]], axis=True)
+    with pytest.raises(TypeError, match=r"axis must be an integer; found 1\.0 \(float\)"):
+        acc.reference("softmax", [[0.0, 1.0]], axis=1.0)
+    for delta in (True, 0.0, -1.0, math.inf, "1"):
+        with pytest.raises(ValueError, match=r"delta must be a positive finite number; found"):
+            acc.reference("huber", [0.0], [2.0], delta=delta)
+    with pytest.raises(ValueError, match=r"positive finite number in float16, the inputs' "
+                                         r"dtype; found 10000000000\.0, which is "
+                                         r"np\.float16\(inf\) there"):
+        acc.measure("huber", dtype="float16", inputs=([0.0], [2.0]), delta=1e10)
+    with pytest.raises(ValueError, match=r"sigmoid has no option from_logits"):
+        acc.grid("sigmoid", from_logits=True)
+    for call in (lambda: acc.grid("sigmoid", limits="no"),
+                 lambda: acc.measure("sigmoid", limits=None),
+                 lambda: acc.survey(names=["hinge"], limits=1)):
+        with pytest.raises(TypeError, match=r"limits must be True or False"):
+            call()
+    with pytest.raises(ValueError, match=r"no reference for \['mse'\]"):
+        acc.reference(["mse"], [1.0], [1.0])
+    np.testing.assert_array_equal(
+        acc.rounded(acc.reference("softmax", [[0.0, 0.0]], axis=np.int64(-1))), [[0.5, 0.5]])
+
+
+def test_an_empty_class_axis_follows_lossnotes():
+    # The functions of rows have limits there (the log of an empty sum is -inf); the
+    # cross-entropies refuse it (above), as lossnotes does.
+    z = np.zeros((2, 0))
+    assert acc.reference("logsumexp", z).tolist() == [-acc.mp.inf, -acc.mp.inf]
+    np.testing.assert_array_equal(ln.logsumexp(z), [-np.inf, -np.inf])
+    assert acc.measure("logsumexp", inputs=(z,)).worst == 0
+    for name in ("softmax", "log_softmax"):
+        assert acc.reference(name, z).shape == (2, 0) == getattr(ln, name)(z).shape
+        assert acc.reference(name, z.T, axis=0).shape == (0, 2)
+        with pytest.raises(ValueError, match=r"inputs hold no point"):
+            acc.measure(name, inputs=(z,))
+
+
+def test_measure_refuses_explicit_inputs_of_different_shapes():
+    # A callable that broadcasts, as NumPy does, would have been scored against a broadcast
+    # reference: (2,) against (1,) measured two "points" of a pair that does not exist.
+    with pytest.raises(ValueError, match=r"y_true has shape \(2,\) but y_pred has shape \(1,\)"):
+        acc.measure("mse", lambda y, p: (y - p) ** 2, inputs=([1.0, 2.0], [1.0]))
+    with pytest.raises(ValueError, match=r"labels has shape \(2,\) but y_pred has shape "
+                                         r"\(1, 2\)"):
+        acc.measure("sparse_categorical_cross_entropy", lambda labels, p: -np.log(p[:, 0]),
+                    inputs=([0, 1], [[0.5, 0.5]]))
+    with pytest.raises(TypeError, match=r"inputs must be a tuple of arrays, one per input of mse "
+                                        r"\(y_true, y_pred\); found ndarray"):
+        acc.measure("mse", inputs=np.array([[1.0], [2.0]]))
+    with pytest.raises(TypeError, match=r"mse takes 2 input\(s\)"):
+        acc.measure("mse", inputs=([1.0],))
+    with pytest.raises(ValueError, match=r"inputs hold no point"):
+        acc.measure("mse", lambda y, p: y - p, inputs=([], []))
+    with pytest.raises(ValueError, match=r"z must hold real numbers; found dtype complex128"):
+        acc.measure("sigmoid", inputs=([1 + 1j],))  # not cast (with a ComplexWarning)
+
+
+def test_measure_casts_values_beyond_the_dtype_to_infinity_quietly():
+    # 1e300 is +inf in float32: the measurement is of sigmoid(+inf) = 1, without an overflow
+    # warning from the cast (warnings are errors in this test suite).
+    m = acc.measure("sigmoid", dtype="float32", inputs=([1e300, -1e300],))
+    assert m.inputs[0].tolist() == [math.inf, -math.inf]
+    assert m.computed.tolist() == [1.0, 0.0] and m.worst == 0

@@ -7,10 +7,13 @@ rtol 1e-12, float32 rtol 1e-5, each plus 8 machine epsilons times the size of th
 intermediate terms.
 """
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import hypothesis.strategies as st
 import numpy as np
@@ -706,3 +709,176 @@ def test_agreement_matrix_fails_on_an_unexplained_difference(monkeypatch, capsys
     assert main(["--loss", "mae", "--kind", "random"]) == 1
     captured = capsys.readouterr()
     assert "DIFFERS" in captured.out and "differ without a documented explanation" in captured.err
+
+
+# --------------------------------------------------------------------------------------------
+# bad, odd and extreme input: a clear error, checked before anything runs
+# --------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _no_warnings():
+    """Every warning raised inside the block is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+EMPTY = [
+    ("mse", [], []),
+    ("huber", np.zeros((0, 2)), np.zeros((0, 2))),
+    ("binary_cross_entropy", [], []),
+    ("hinge", [], []),
+    ("categorical_cross_entropy", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("sparse_categorical_cross_entropy", np.zeros(0, dtype=int), np.zeros((0, 3))),
+]
+
+
+@pytest.mark.parametrize("compare", [ln.compare, ln.compare_grad], ids=["loss", "grad"])
+@pytest.mark.parametrize("name, y, p", EMPTY, ids=[c[0] for c in EMPTY])
+def test_empty_input_is_refused_without_warnings(compare, name, y, p):
+    # It used to report nan as "agree", with NumPy's "Mean of empty slice" warnings; lossnotes
+    # itself refuses the mean of an empty loss.
+    with _no_warnings():
+        with pytest.raises(ValueError, match=r"y_pred has shape \(0,?.*\), no elements; compare "
+                                             r"needs at least one \(it reports the mean"):
+            compare(name, y, p)
+    if name == "mse":
+        with pytest.raises(ValueError, match=r"mean of an empty loss"):
+            ln.mse(y, p)
+
+
+@pytest.mark.parametrize("compare", [ln.compare, ln.compare_grad], ids=["loss", "grad"])
+@pytest.mark.parametrize("value, shown", [
+    ("False", r"'False' \(str\)"), (np.array([True, False]), r"array\(\[ True, False\]\)"),
+    (1, r"1 \(int\)"), (None, r"None \(NoneType\)"), (np.array(True), r"array\(True\)"),
+])
+def test_from_logits_must_be_a_bool(compare, value, shown):
+    for name, y, p in [("binary_cross_entropy", [1.0], [0.5]),
+                       ("categorical_cross_entropy", [[1.0, 0.0]], [[0.5, 0.5]]),
+                       ("sparse_categorical_cross_entropy", [0], [[0.5, 0.5]])]:
+        with pytest.raises(TypeError, match=r"from_logits must be True or False; found " + shown):
+            compare(name, y, p, from_logits=value)
+
+
+def test_options_are_checked_before_the_inputs_and_the_frameworks(monkeypatch):
+    def no_framework(*args):
+        raise AssertionError("a framework was called")
+
+    monkeypatch.setattr(_compare, "_keras_values", no_framework)
+    monkeypatch.setattr(_compare, "_torch_values", no_framework)
+    # the NaN would be refused too, but the option is the first thing compare reads
+    with pytest.raises(TypeError, match=r"from_logits must be True or False"):
+        ln.compare("binary_cross_entropy", [1.0], [np.nan], from_logits="False")
+    with pytest.raises(TypeError, match=r"axis must be an integer"):
+        ln.compare_grad("categorical_cross_entropy", [[1.0]], [[np.nan]], axis=None)
+
+
+def test_numpy_bool_and_integer_options_are_accepted():
+    r = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.5, 0.25], from_logits=np.True_,
+                   frameworks=("torch",))
+    assert r.options == {"from_logits": True} and type(r.options["from_logits"]) is bool
+    plain = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.5, 0.25], from_logits=True,
+                       frameworks=("torch",))
+    assert str(r) == str(plain)
+    r = ln.compare("categorical_cross_entropy", [[0.0, 1.0], [1.0, 0.0]],
+                   [[0.3, 0.9], [0.7, 0.1]], axis=np.int64(0), frameworks=("torch",))
+    assert r.options["axis"] == 0 and type(r.options["axis"]) is int
+
+
+@pytest.mark.parametrize("compare", [ln.compare, ln.compare_grad], ids=["loss", "grad"])
+@pytest.mark.parametrize("axis, shown", [(True, r"True \(bool\)"), (1.5, r"1\.5 \(float\)"),
+                                         (None, r"None \(NoneType\)"), ("1", r"'1' \(str\)"),
+                                         (np.bool_(False), r"(np\.)?False_? \(bool_?\)")])
+def test_axis_must_be_an_integer(compare, axis, shown):
+    # axis=True was taken as 1; 1.5 and None crashed inside NumPy.
+    for name, y in [("categorical_cross_entropy", [[1.0, 0.0]]),
+                    ("sparse_categorical_cross_entropy", [0])]:
+        with pytest.raises(TypeError, match=r"axis must be an integer; found " + shown):
+            compare(name, y, [[0.5, 0.5]], axis=axis)
+
+
+def test_delta_must_be_a_number_not_a_bool():
+    for delta in (True, False, np.True_, "1.0", None, np.nan):
+        with pytest.raises(ValueError, match=r"delta must be a positive finite number; found"):
+            ln.compare("huber", [0.0], [1.0], delta=delta)
+
+
+@pytest.mark.parametrize("frameworks", [None, 3, (), ["keras", "jax"]])
+def test_frameworks_must_be_a_selection(frameworks):
+    with pytest.raises(ValueError, match=r"frameworks must be a non-empty selection of "
+                                         r"\('keras', 'torch'\); found "):
+        ln.compare("mse", [0.0], [1.0], frameworks=frameworks)
+
+
+def test_a_frameworks_warning_becomes_a_note(monkeypatch):
+    # A warning a framework gives about the input is part of the result; it does not escape
+    # from compare (nor turn the row into an error where warnings are errors, as here).
+    spec = type(_compare._LOSSES["mse"])
+    original = spec.torch_fn
+
+    def warns(self, *args):
+        warnings.warn("target size differs\nsecond line", UserWarning, stacklevel=1)
+        return original(self, *args)
+
+    monkeypatch.setattr(spec, "torch_fn", warns)
+    with _no_warnings():
+        r = ln.compare("mse", [0.0, 1.0], [1.0, 1.0], frameworks=("torch",))
+    assert r.status == {"torch": "agree"}
+    assert [str(n) for n in r.notes if "warned" in n.text] == [
+        "torch: torch warned: UserWarning: target size differs"]
+    assert "torch warned: UserWarning: target size differs" in str(r)
+
+
+# --------------------------------------------------------------------------------------------
+# python -m lossnotes: a selection that matches nothing is a usage error
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--loss", "mse", "--kind", "notes"],
+     r"the selection --loss mse --kind notes matches no case \(mse has edge, random cases\)"),
+    (["--kind", "notes", "--loss", "hinge", "--loss", "mae", "--kind", "notes"],
+     r"the selection --loss hinge --loss mae --kind notes matches no case \(hinge has edge, "
+     r"random cases; mae has edge, random cases\)"),
+    (["--loss", "MSE"], r"unknown loss 'MSE' \(did you mean 'mse'\?\); covered: "
+                        r"binary_cross_entropy, "),
+    (["--loss", "Squared-Hinge"], r"unknown loss 'Squared-Hinge' \(did you mean "
+                                  r"'squared_hinge'\?\)"),
+    (["--loss", "cross_entropy"], r"unknown loss 'cross_entropy' \(did you mean "
+                                  r"'binary_cross_entropy', 'categorical_cross_entropy', "
+                                  r"'sparse_categorical_cross_entropy'\?\)"),
+    (["--loss", "zzz"], r"unknown loss 'zzz'; covered: "),
+])
+def test_agreement_matrix_refuses_a_selection_of_nothing(argv, message, capsys, monkeypatch):
+    from lossnotes.__main__ import main
+
+    def no_frameworks(*args, **kwargs):
+        raise AssertionError("a framework was imported")
+
+    monkeypatch.setattr(_frameworks, "versions", no_frameworks)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.search(r"python -m lossnotes: error: .*" + message, captured.err), captured.err
+
+
+def test_agreement_matrix_selection_error_imports_no_framework():
+    # In a fresh interpreter: the error comes before TensorFlow or torch is imported (they take
+    # seconds, and a typo should not wait for them).
+    script = textwrap.dedent("""
+        import sys
+        from lossnotes.__main__ import main
+        for argv in (["--loss", "mse", "--kind", "notes"], ["--loss", "MSE"]):
+            try:
+                main(argv)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code
+            print(code, *sorted({"tensorflow", "torch", "keras"} & set(sys.modules)))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.split("\n")[:2] == ["2", "2"], done.stdout + done.stderr
+    assert "matches no case" in done.stderr and "did you mean 'mse'" in done.stderr
