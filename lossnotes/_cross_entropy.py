@@ -17,11 +17,10 @@ from ._validation import (
     _asarray,
     as_float_array,
     check_axis,
+    check_class_labels,
     check_flag,
-    check_label_shape,
     check_rows_sum_to_one,
     check_unit_interval,
-    first,
     pair,
     reduce,
 )
@@ -469,23 +468,8 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
     y_pred = as_float_array(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = _asarray(labels, "labels")
-    check_label_shape(labels, y_pred, axis)
-    n_classes = y_pred.shape[axis]
     _check_classes(y_pred, axis)
-    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-        raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
-    if np.issubdtype(labels.dtype, np.floating):
-        bad = ~np.isfinite(labels) | (labels != np.round(labels))
-        if bad.any():
-            raise ValueError(
-                f"labels must be integer class indices; found {first(labels, bad)!r}"
-            )
-    bad = (labels < 0) | (labels >= n_classes)
-    if bad.any():
-        raise ValueError(
-            f"labels must be class indices in [0, {n_classes - 1}] for {n_classes} classes on "
-            f"axis {axis}; found {first(labels, bad)!r}"
-        )
+    check_class_labels(labels, y_pred, axis)
     if not from_logits:
         _check_distribution(y_pred, axis, convention)
     return labels.astype(np.intp), y_pred, axis

@@ -240,13 +240,8 @@ def _convert(value: Any) -> dict[str, Any]:
     if value is None:
         return dict(reason="returned None", hint=NONE_HINT, text="None")
     name = _a(type(value).__name__)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = np.asarray(value)
-    except BaseException as exc:
-        if _propagates(exc):
-            raise
+    arr, exc = _asarray_quietly(value)
+    if exc is not None:
         reason = f"returned {name} that NumPy cannot convert to an array; expected real numbers"
         hint = _torch_hint(value) or f"{RESULT_HINT}; np.asarray(result) raised {_exc_text(exc)}"
         return dict(reason=reason, hint=hint, text=_describe(value))
@@ -309,15 +304,21 @@ def _numeric(value: Any) -> np.ndarray | None:
     """The result as an array of real numbers, or None if it is not one."""
     if value is None:
         return None
+    arr, exc = _asarray_quietly(value)
+    return arr if exc is None and arr.dtype.kind in "biuf" else None
+
+
+def _asarray_quietly(value: Any) -> tuple[np.ndarray | None, BaseException | None]:
+    """``(np.asarray(value), None)``, or ``(None, the exception)``; no warning escapes and
+    only the exceptions that must stop a check (KeyboardInterrupt) propagate."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = np.asarray(value)
+            return np.asarray(value), None
     except BaseException as exc:
         if _propagates(exc):
             raise
-        return None
-    return arr if arr.dtype.kind in "biuf" else None
+        return None, exc
 
 
 # --- comparing ---------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ from ._reference import DIGITS, mp
 from ._validation import (
     as_float_array,
     check_axis,
-    check_label_shape,
+    check_class_labels,
     check_same_shape,
     check_unit_interval,
 )
@@ -557,25 +557,6 @@ def _check_options(name: str, options: dict) -> dict:
     return out
 
 
-def _check_labels(labels: np.ndarray, y_pred: np.ndarray, axis: int) -> None:
-    """Class indices by the rule of the sparse lossnotes functions."""
-    check_label_shape(labels, y_pred, axis)
-    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-        raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
-    if np.issubdtype(labels.dtype, np.floating):
-        bad = ~np.isfinite(labels) | (labels != np.round(labels))
-        if bad.any():
-            raise ValueError(
-                f"labels must be integer class indices; found {labels[bad].flat[0].item()!r}")
-    n = y_pred.shape[axis]
-    bad = (labels < 0) | (labels >= n)
-    if bad.any():
-        raise ValueError(
-            f"labels must be class indices in [0, {n - 1}] for {n} classes on axis {axis}; "
-            f"found {labels[bad].flat[0].item()!r}"
-        )
-
-
 def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
     """The inputs of ``name`` as arrays; refused where the function has no true value."""
     names = _input_names(name)
@@ -596,7 +577,7 @@ def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
             raise ValueError(f"{scores} has no classes on axis {axis} (shape {x.shape}); "
                              "expected at least one class")
         if "labels" in arrays:
-            _check_labels(arrays["labels"], x, axis)
+            check_class_labels(arrays["labels"], x, axis)
     if "cross_entropy" in base:
         if "y_true" in arrays:
             check_unit_interval(arrays["y_true"], "y_true", "labels or class probabilities")
