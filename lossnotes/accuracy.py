@@ -400,7 +400,10 @@ def bound(ulps, dtype="float64") -> str:
     '<= 2'
     """
     dt, p, _, _ = _format(dtype)
-    e = np.asarray(ulps, dtype=np.float64)
+    e = np.asarray(ulps)
+    if e.dtype.kind not in "biuf":
+        raise ValueError(f"ulps must be errors in ulps (real numbers); found dtype {e.dtype}")
+    e = e.astype(np.float64)
     if np.isnan(e).any() or (e < 0).any():
         raise ValueError("ulps must be errors in ulps (>= 0, inf allowed); found nan or a "
                          "negative value")

@@ -398,3 +398,64 @@ def test_every_function_gives_a_result_or_a_clear_error(fn, data):
     floating = [np.asarray(a).dtype for a in args[-1:] if np.asarray(a).dtype.kind == "f"]
     if floating and fn is not ln.combine:
         assert out.dtype == floating[0]  # the prediction's dtype is kept
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparison and accuracy tools under generated input
+# ---------------------------------------------------------------------------------------------
+
+_COMPARED = ["binary_cross_entropy", "categorical_cross_entropy",
+             "sparse_categorical_cross_entropy", "mse", "huber", "hinge", "logistic", "MSE",
+             "nope", 3]
+
+
+def _tool_calls():
+    import lossnotes.accuracy as acc
+
+    def compare(draw):
+        name = draw(st.sampled_from(_COMPARED))
+        y, p = draw(_arrays()), draw(_arrays())
+        opts = {k: draw(s) for k, s in {"from_logits": _FLAGS, "axis": _AXES,
+                                        "delta": _DELTAS}.items() if draw(st.booleans())}
+        if draw(st.booleans()):
+            opts["frameworks"] = draw(st.sampled_from(["keras", "torch", ("torch",), "jax", None]))
+        fn = ln.compare_grad if draw(st.booleans()) else ln.compare
+        return fn, (name, y, p), opts
+
+    def reference(draw):
+        name = draw(st.sampled_from([*acc.FUNCTIONS[:8], "mse", "softmax", "nope"]))
+        inputs = tuple(draw(_arrays()) for _ in range(draw(st.integers(1, 2))))
+        return acc.reference, (name, *inputs), {}
+
+    def ulp(draw):
+        return acc.ulp, (draw(_arrays()), draw(st.sampled_from(["float64", "float32", "int8"]))), {}
+
+    def bound(draw):
+        return acc.bound, (draw(_arrays()), draw(st.sampled_from(["float64", "float16", "x"]))), {}
+
+    return {"compare": compare, "reference": reference, "ulp": ulp, "bound": bound}
+
+
+_TOOLS = _tool_calls()
+_TOOL_NAMES = ("name", "y_true", "y_pred", "frameworks", "from_logits", "axis", "delta", "loss",
+               "inputs", "dtype", "ulps", "labels", "z", "m", "x", "takes", "compare")
+
+
+@pytest.mark.parametrize("tool", list(_TOOLS))
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_the_tools_give_a_result_or_a_clear_error(tool, data):
+    fn, args, kwargs = _TOOLS[tool](data.draw)
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    snaps = [_snapshot(a) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            origin = traceback.extract_tb(exc.__traceback__)[-1].filename.replace("\\", "/")
+            assert "/lossnotes/" in origin, f"{type(exc).__name__} from {origin}: {exc}"
+            assert any(name in str(exc) for name in _TOOL_NAMES), str(exc)
+    for a, snap in zip(arrays, snaps, strict=True):
+        assert _unchanged(a, snap), f"{tool} changed its input"
