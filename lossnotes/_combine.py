@@ -53,7 +53,7 @@ def combine(losses, weights=None):
     if isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
         raise TypeError(
             f"losses must be a sequence of per-output losses (a list, a tuple or a 1-d array); "
-            f"found {losses!r} of type {type(losses).__name__}"
+            f"found {losses!r} ({type(losses).__name__})"
         )
     values = [as_float_array(v, f"losses[{j}]") for j, v in enumerate(losses)]
     if not values:

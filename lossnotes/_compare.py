@@ -35,7 +35,14 @@ from ._margin import (
     squared_hinge_grad,
 )
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import as_float_array, check_axis, check_label_shape, check_same_shape
+from ._validation import (
+    as_float_array,
+    check_axis,
+    check_axis_type,
+    check_flag,
+    check_label_shape,
+    check_same_shape,
+)
 
 FRAMEWORKS = ("keras", "torch")
 
@@ -412,17 +419,9 @@ class _Loss:
         # Checked here, before any input is read or any loss called: a str "False" or an array
         # would be read as true, and NumPy would take axis=True as 1 and crash on 1.5 or None.
         if "from_logits" in opts:
-            v = opts["from_logits"]
-            if not isinstance(v, bool | np.bool_):
-                raise TypeError(
-                    f"from_logits must be True or False; found {v!r} ({type(v).__name__})"
-                )
-            opts["from_logits"] = bool(v)
+            opts["from_logits"] = check_flag(opts["from_logits"], "from_logits")
         if "axis" in opts:
-            v = opts["axis"]
-            if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
-                raise TypeError(f"axis must be an integer; found {v!r} ({type(v).__name__})")
-            opts["axis"] = int(v)
+            opts["axis"] = check_axis_type(opts["axis"])
         return opts
 
     def prepare(self, y_true, y_pred, opts):

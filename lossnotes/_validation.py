@@ -91,7 +91,7 @@ def check_flag(value, name: str) -> bool:
     """A True/False option (``from_logits``): a bool or a NumPy bool, nothing truthy."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"{name} must be True or False; found {value!r} of type {type(value).__name__}")
+    raise TypeError(f"{name} must be True or False; found {value!r} ({type(value).__name__})")
 
 
 def pair(y_true, y_pred, true_name: str = "y_true", pred_name: str = "y_pred", check_true=None):
@@ -154,14 +154,20 @@ def check_reduction(reduction: str) -> None:
 
 def check_axis(axis: int, ndim: int, name: str = "y_pred") -> int:
     """Return ``axis`` as a non-negative index into an array of ``ndim`` dimensions."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer; found {axis!r} of type {type(axis).__name__}")
+    axis = check_axis_type(axis)
     if ndim == 0:
         raise ValueError(f"{name} must have a class axis; found a scalar")
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis {axis} is out of range for {name} with {ndim} dimension(s); "
                          f"expected an integer from {-ndim} to {ndim - 1}")
-    return int(axis) % ndim
+    return axis % ndim
+
+
+def check_axis_type(axis) -> int:
+    """``axis`` as a Python int: an integer, not a bool (NumPy would take True as 1)."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer; found {axis!r} ({type(axis).__name__})")
+    return int(axis)
 
 
 def check_label_shape(labels: np.ndarray, y_pred: np.ndarray, axis: int,

@@ -86,7 +86,9 @@ from ._reference import DIGITS, mp
 from ._validation import (
     as_float_array,
     check_axis,
+    check_axis_type,
     check_class_labels,
+    check_flag,
     check_same_shape,
     check_unit_interval,
 )
@@ -524,13 +526,6 @@ def _is_bool(x) -> bool:
     return isinstance(x, bool | np.bool_)
 
 
-def _check_limits(limits) -> bool:
-    if not _is_bool(limits):
-        raise TypeError(f"limits must be True or False; found {limits!r} "
-                        f"({type(limits).__name__})")
-    return bool(limits)
-
-
 def _check_options(name: str, options: dict) -> dict:
     """``name``'s options, checked: names it has, and values of the type it takes."""
     func = _check_name(name)
@@ -542,17 +537,10 @@ def _check_options(name: str, options: dict) -> dict:
             f"its options are {', '.join(sorted(allowed)) or 'none'}"
         )
     out = dict(options)
-    if "from_logits" in out:
-        v = out["from_logits"]
-        if not _is_bool(v):  # "False" or an array would be read as true
-            raise TypeError(f"from_logits must be True or False; found {v!r} "
-                            f"({type(v).__name__})")
-        out["from_logits"] = bool(v)
+    if "from_logits" in out:  # "False" or an array would be read as true
+        out["from_logits"] = check_flag(out["from_logits"], "from_logits")
     if "axis" in out:
-        v = out["axis"]
-        if _is_bool(v) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"axis must be an integer; found {v!r} ({type(v).__name__})")
-        out["axis"] = int(v)
+        out["axis"] = check_axis_type(out["axis"])
     if "delta" in out:
         v = out["delta"]
         if _is_bool(v) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
@@ -678,7 +666,7 @@ def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     (dtype('float32'), (1508,), [0.0, 0.25, 0.699999988079071, 1.0])
     """
     options = _check_options(name, options)
-    limits = _check_limits(limits)
+    limits = check_flag(limits, "limits")
     dt, *_ = _format(dtype)
     grad = name.endswith("_grad")
     base = name.removesuffix("_grad")
@@ -888,7 +876,7 @@ def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool 
     """
     dt, *_ = _format(dtype)
     options = _check_options(name, options)
-    limits = _check_limits(limits)
+    limits = check_flag(limits, "limits")
     if inputs is None:
         inputs = grid(name, dt, limits=limits, **options)
     else:
@@ -1038,7 +1026,7 @@ def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) ->
     dts = list(dict.fromkeys(_format(d)[0] for d in _sequence(dtypes, "dtypes", "float32")))
     if not dts:
         raise ValueError("dtypes is empty; expected at least one of float16, float32, float64")
-    limits = _check_limits(limits)
+    limits = check_flag(limits, "limits")
     selected = None
     if names is not None:
         names = _sequence(names, "names", "squared_hinge")
