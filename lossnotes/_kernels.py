@@ -19,15 +19,11 @@ Why they are faster, on arrays of a million elements (see ``benchmarks/bench_los
   of more than a few megabytes in cache-sized blocks;
 - reductions over a short class axis on a transposed copy of a block of rows, where each step
   is a contiguous pass (NumPy's reductions along a short axis pay a fixed cost per row);
-- ``np.clip`` with two bounds instead of ``np.maximum`` with a scalar (NumPy's SIMD path);
-- in float32, ``log1p`` through NumPy's SIMD ``log`` (see :func:`log1p`). This one is a
-  trade: on lossnotes' accuracy grid (interior points) float32 binary cross-entropy on logits
-  goes from 1.69 to 1.89 ulp at worst and the logistic loss from 1.69 to 1.81, within the
-  4-ulp float32 target, for a threefold speed-up of those losses. Everything else keeps the
-  general code's error exactly.
+- ``np.clip`` with two bounds instead of ``np.maximum`` with a scalar (NumPy's SIMD path).
 
-The arithmetic is the general code's formula, term for term, except for Huber's, an equivalent
-form with fewer roundings (same worst error on the grid); ``tests/test_compare_kernels.py``
+The arithmetic is the general code's formula, term for term and in the same dtype, so a value
+does not change when another element of the batch sends the whole call to the general code
+(``tests/test_core_hostile.py`` checks that bit for bit); ``tests/test_compare_kernels.py``
 holds each kernel to the general code.
 """
 
@@ -47,12 +43,15 @@ _REAL_KINDS = "fiub"
 
 
 def floating(x):
-    """``x`` itself if it is a plain floating ndarray of 1 to 32 dimensions, not empty, else
-    None: everything else (lists, scalars, integers, masked arrays and other subclasses, other
-    libraries' tensors, very high ranks) takes the general path, which converts or refuses it."""
+    """``x`` itself if it is a plain float32 or float64 ndarray of 1 to 32 dimensions, not
+    empty, else None: everything else (lists, scalars, integers, float16, whose NumPy
+    reductions round differently from the kernels' column passes, masked arrays and other
+    subclasses, other libraries' tensors, very high ranks) takes the general path, which
+    converts or refuses it."""
     if type(x) is not np.ndarray:
         return None
-    return x if x.dtype.kind in _FLOAT_KINDS and 0 < x.ndim <= 32 and x.size else None
+    ok = x.dtype.kind in _FLOAT_KINDS and x.dtype.itemsize >= 4
+    return x if ok and 0 < x.ndim <= 32 and x.size else None
 
 
 def target_like(y, p: np.ndarray):
@@ -101,18 +100,6 @@ def finish(loss: np.ndarray, reduction: str):
     with np.errstate(over="ignore"):
         out = loss.mean(dtype=acc) if reduction == "mean" else loss.sum(dtype=acc)
         return None if np.isnan(out) else loss.dtype.type(out)
-
-
-def log1p(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``log(1 + x)`` to a couple of ulp, fast in float32; use the return value.
-
-    NumPy's float32 ``log1p`` is a scalar libm call, several times slower than its SIMD
-    ``log``. With ``u = fl(1 + x)``, ``log(u) - ((u - 1) - x) / u`` corrects ``log(u)`` by the
-    rounding error of ``u`` to first order, which recovers ``log1p`` (within 2 ulp of the true
-    value over lossnotes' accuracy grid for the losses that use it). Other dtypes use
-    ``np.log1p`` into ``out``, its float64 version being as fast as ``log`` here. For x > -1.
-    """
-    return np.log1p(x, out=out)
 
 
 #: The elementwise kernels work in blocks of this many bytes per array once an input exceeds
@@ -259,7 +246,7 @@ def _logistic(m, out=None):
     t = np.abs(m, out=out)
     np.negative(t, out=t)
     np.exp(t, out=t)
-    t = log1p(t, out=t)
+    t = np.log1p(t, out=t)
     return np.subtract(t, np.clip(m, -np.inf, 0), out=out)  # + max(-m, 0)
 
 
@@ -290,7 +277,7 @@ def _bce_logits(y, z, out=None):
     t = np.abs(z)
     np.negative(t, out=t)
     np.exp(t, out=t)
-    t = log1p(t, out=t)
+    t = np.log1p(t, out=t)
     pos = np.clip(z, 0, np.inf)  # max(z, 0)
     neg = np.subtract(pos, z)  # max(-z, 0), exactly
     neg *= y
@@ -308,7 +295,7 @@ def _bce_probabilities(y, p, out=None):
     a = np.log(p)
     a *= y
     b = np.negative(p)
-    b = log1p(b, out=b)
+    b = np.log1p(b, out=b)
     b *= np.subtract(1, y)
     a += b
     np.negative(a, out=a)
@@ -403,10 +390,6 @@ def log_softmax_parts(z: np.ndarray, axis: int):
     s = row_sum(e, axis)
     if np.count_nonzero(top) != top.size // z.shape[axis]:  # a tie for the maximum somewhere
         s += row_sum(top.astype(z.dtype), axis) - 1
-    if s.dtype == np.float32:
-        # One value per row: float64's log1p, rounded once, is both faster than NumPy's
-        # float32 log1p (a scalar libm call) and at least as accurate.
-        return d, np.log1p(s, dtype=np.float64).astype(np.float32)
     return d, np.log1p(s, out=s)
 
 
@@ -434,8 +417,6 @@ def _log_softmax_t(z: np.ndarray):
     s = np.add.reduce(e, axis=0)
     if np.count_nonzero(top) != d.shape[1]:  # a tie for the maximum somewhere
         s += np.add.reduce(top, axis=0, dtype=d.dtype) - 1
-    if s.dtype == np.float32:
-        return d, np.log1p(s, dtype=np.float64).astype(np.float32)
     return d, np.log1p(s, out=s)
 
 

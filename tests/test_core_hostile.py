@@ -272,6 +272,40 @@ def test_values_do_not_depend_on_the_rest_of_the_batch(fn, kind, dtype):
     np.testing.assert_array_equal(joined[:_N], alone)  # bit for bit
 
 
+_ROWS = [
+    (ln.categorical_cross_entropy, True), (ln.categorical_cross_entropy, False),
+    (ln.sparse_categorical_cross_entropy, True), (ln.sparse_categorical_cross_entropy, False),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("fn, from_logits", _ROWS,
+                         ids=[f"{f.__name__}-{'logits' if lg else 'probabilities'}"
+                              for f, lg in _ROWS])
+def test_row_losses_do_not_depend_on_the_rest_of_the_batch(fn, from_logits, dtype):
+    rows, classes = 300, 5
+    z = _RNG.normal(0, 3, (rows, classes))
+    labels = _RNG.integers(0, classes, rows)
+    edge_z = np.array([[np.inf, 0.0, 0.0, 0.0, 0.0]])  # the general code's limit
+    pred = z if from_logits else ln.softmax(z)
+    edge = edge_z if from_logits else np.array([[0.0, 0.25, 0.25, 0.25, 0.25]])
+    if fn is ln.sparse_categorical_cross_entropy:
+        targets, edge_target = labels, np.array([1])
+    else:
+        targets, edge_target = np.eye(classes)[labels], np.eye(classes)[[0]]
+        targets, edge_target = targets.astype(dtype), edge_target.astype(dtype)
+    pred = pred.astype(dtype)
+    if not from_logits:  # rows that sum to 1 in this dtype
+        pred = ln.softmax(np.log(pred.astype(np.float64))).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        alone = fn(targets, pred, from_logits=from_logits, reduction="none")
+        joined = fn(np.concatenate([targets, edge_target]),
+                    np.concatenate([pred, edge.astype(dtype)]),
+                    from_logits=from_logits, reduction="none")
+    np.testing.assert_array_equal(joined[:rows], alone)  # bit for bit
+
+
 @pytest.mark.parametrize("fn", [ln.mse, ln.mae, ln.huber])
 def test_a_float16_mean_of_millions_of_terms_does_not_overflow(fn):
     y = np.zeros(3_000_000, np.float16)
