@@ -464,23 +464,18 @@ def wrap(text: str, indent: str, width: int = _WIDTH) -> str:
 def _exc_text(exc: BaseException) -> str:
     """"TypeName: first line of the message" (shortened); never raises."""
     name = type(exc).__name__
-    try:
-        text = str(exc).strip().splitlines()
-    except BaseException as err:
-        if _propagates(err):
-            raise
+    text, err = _converted(str, exc)
+    if err is not None:
         return f"{name} (its message cannot be shown: str() raised {type(err).__name__})"
+    text = text.strip().splitlines()
     first = _shorten(_ADDRESS.sub("", text[0])) if text else ""
     return f"{name}: {first}" if first else name
 
 
 def _message_text(message: Any) -> str:
     """A warning's message, as the report lists it (shortened); never raises."""
-    try:
-        text = str(message)
-    except BaseException as exc:
-        if _propagates(exc):
-            raise
+    text, exc = _converted(str, message)
+    if exc is not None:
         name = type(message).__name__
         return f"{_a(name)} whose message cannot be shown (str() raised {type(exc).__name__})"
     return _shorten(_ADDRESS.sub("", text))
@@ -495,13 +490,21 @@ def _error_reason(exc: BaseException) -> str:
 
 
 def _short_repr(x: Any) -> str:
+    text, exc = _converted(repr, x)
+    if exc is not None:
+        return f"<{_a(type(x).__name__)}>"
+    return _shorten(_ADDRESS.sub("", text).replace("\n", " "))
+
+
+def _converted(convert, x: Any) -> tuple[str | None, BaseException | None]:
+    """``(convert(x), None)`` for ``str`` or ``repr``, or ``(None, the exception)`` when the
+    reader's object raises there; only what must stop a check (KeyboardInterrupt) propagates."""
     try:
-        text = repr(x)
+        return convert(x), None
     except BaseException as exc:
         if _propagates(exc):
             raise
-        return f"<{_a(type(x).__name__)}>"
-    return _shorten(_ADDRESS.sub("", text).replace("\n", " "))
+        return None, exc
 
 
 # --- hints -------------------------------------------------------------------------------------
