@@ -3,10 +3,17 @@
 A flat public namespace over small private modules: ``import lossnotes as ln`` and call
 ``ln.hinge``, ``ln.binary_cross_entropy``, ``ln.huber_grad``. The core depends on NumPy only;
 TensorFlow and PyTorch are imported only by the comparison tools, when they are called.
+
+The exact functions compute the mathematics. ``lossnotes.like_keras`` and
+``lossnotes.like_torch`` have the same names and arguments and compute what ``tf.keras`` and
+``torch.nn.functional`` return, edge conventions included. ``compare``, ``compare_grad`` and
+``Comparison`` (and those two modules) are imported on first use, so ``import lossnotes`` costs
+little more than ``import numpy``.
 """
 
+import importlib
+
 from ._combine import combine
-from ._compare import Comparison, compare, compare_grad
 from ._cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -76,4 +83,30 @@ __all__ = [
     "compare",
     "compare_grad",
     "Comparison",
+    # the frameworks' arithmetic
+    "like_keras",
+    "like_torch",
 ]
+
+#: Names imported on first use: name -> (module, attribute or None for the module itself).
+_LAZY = {
+    "compare": ("._compare", "compare"),
+    "compare_grad": ("._compare", "compare_grad"),
+    "Comparison": ("._compare", "Comparison"),
+    "like_keras": (".like_keras", None),
+    "like_torch": (".like_torch", None),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'lossnotes' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module, __name__)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -41,19 +41,19 @@ def _suggest(name: str, choices) -> str:
 
 
 def _check_selection(parser, args, cases, covered) -> list:
-    """The cases the options select; a selection that names nothing or matches nothing is a
-    usage error (exit status 2), reported before any framework is imported."""
+    """The (loss, case) pairs the options select; a selection that names nothing or matches
+    nothing is a usage error (exit status 2), reported before any framework is imported."""
     for name in args.loss or ():
         if name not in covered:
             parser.error(f"argument --loss: unknown loss {name!r}{_suggest(name, covered)}; "
                          f"covered: {', '.join(covered)}")
     selected = [
-        c for c in cases
-        if (not args.loss or c.loss in args.loss) and (not args.kind or c.kind in args.kind)
+        (loss, c) for loss, c in cases
+        if (not args.loss or loss in args.loss) and (not args.kind or c.kind in args.kind)
     ]
     if not selected:
         losses = list(dict.fromkeys(args.loss or ()))
-        kinds = {loss: sorted({c.kind for c in cases if c.loss == loss}) for loss in losses}
+        kinds = {loss: sorted({c.kind for name, c in cases if name == loss}) for loss in losses}
         have = "; ".join(f"{loss} has {', '.join(k) or 'no'} cases" for loss, k in kinds.items())
         chosen = " ".join([f"--loss {loss}" for loss in losses]
                           + [f"--kind {kind}" for kind in dict.fromkeys(args.kind or ())])
@@ -77,11 +77,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import lossnotes as ln
-    from lossnotes._cases import all_cases
-    from lossnotes._compare import COVERED
-    from lossnotes._frameworks import versions
+    from lossnotes._compare._frameworks import versions
+    from lossnotes._registry import COVERED, cases
 
-    cases = _check_selection(parser, args, all_cases(), COVERED)
+    every = [(name, case) for name in COVERED for case in cases(name)]
+    selected = _check_selection(parser, args, every, COVERED)
 
     start = time.perf_counter()
     v = versions()
@@ -93,16 +93,14 @@ def main(argv=None) -> int:
           "frameworks' conventions accept it).\n")
 
     header = ("", "case", "dtype", "lossnotes", "keras loss / grad", "torch loss / grad")
-    order = {"notes": 0, "random": 1, "edge": 2}
-    cases.sort(key=lambda c: (COVERED.index(c.loss), order[c.kind]))
     table, details, counts, bad = [], [], {}, 0
-    for case in cases:
-        loss = ln.compare(case.loss, case.y_true, case.y_pred, **case.options)
-        grad = ln.compare_grad(case.loss, case.y_true, case.y_pred, **case.options)
+    for name, case in selected:
+        loss = ln.compare(name, case.y_true, case.y_pred, **case.options)
+        grad = ln.compare_grad(name, case.y_true, case.y_pred, **case.options)
         opts = ", ".join(f"{k}={val}" for k, val in case.options.items())
         label = case.label + (f" [{opts}]" if opts else "")
         refused = "refused" if loss.rows[0].status == "refused" else "exact"
-        table.append((case.loss, case.kind, label, case.dtype, refused,
+        table.append((name, case.kind, label, case.dtype, refused,
                       f"{_cell(loss, 'keras')} / {_cell(grad, 'keras')}",
                       f"{_cell(loss, 'torch')} / {_cell(grad, 'torch')}"))
         for result in (loss, grad):
@@ -129,7 +127,7 @@ def main(argv=None) -> int:
     total = sum(counts.values())
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("agree", "explained", "differs",
                                                            "error"))
-    print(f"\n{len(cases)} cases, {total} framework comparisons: {summary} "
+    print(f"\n{len(selected)} cases, {total} framework comparisons: {summary} "
           f"({time.perf_counter() - start:.1f} s)")
     for result in details:
         print("\n" + str(result))

@@ -1,0 +1,428 @@
+"""One runner for every covered loss: lossnotes, Keras and torch on the same inputs.
+
+Everything specific to a loss comes from its record in :mod:`lossnotes._registry` (how each
+framework is called, the targets it takes, the tolerance's scale) and from the notes table in
+:mod:`._notes`; this module only runs the calls and reaches the verdicts.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import _registry, like_keras, like_torch
+from .._validation import (
+    as_float_array,
+    check_axis,
+    check_axis_type,
+    check_flag,
+    check_label_shape,
+    check_same_shape,
+)
+from . import _frameworks
+from ._notes import Call, notes, torch_dim
+from ._results import (
+    FRAMEWORKS,
+    RTOL,
+    Comparison,
+    Note,
+    Row,
+    Values,
+    max_difference,
+    tolerance_for,
+    values_within,
+)
+
+#: The module whose arithmetic is lossnotes "under a framework's convention".
+LIKE = {"keras": like_keras, "torch": like_torch}
+
+
+def _record(name) -> _registry.Frameworks:
+    if not isinstance(name, str) or name not in _registry.COVERED:
+        near = [n for n in _registry.COVERED if isinstance(name, str) and name.lower() in n]
+        hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+        raise ValueError(
+            f"unknown loss {name!r}{hint}; compare covers: {', '.join(_registry.COVERED)}"
+        )
+    return _registry.LOSSES[name].frameworks
+
+
+def _options(name: str, given: dict) -> dict:
+    """The loss's options with their defaults, checked before any input is read or any loss
+    called: a str "False" or an array would be read as true, and NumPy would take axis=True
+    as 1 and crash on 1.5 or None."""
+    defaults = _registry.LOSSES[name].options
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise TypeError(
+            f"compare({name!r}) got unexpected option(s) {', '.join(unknown)}; "
+            f"expected: {', '.join(defaults) or 'none'}"
+        )
+    opts = {**defaults, **given}
+    if "from_logits" in opts:
+        opts["from_logits"] = check_flag(opts["from_logits"], "from_logits")
+    if "axis" in opts:
+        opts["axis"] = check_axis_type(opts["axis"])
+    if "delta" in opts:
+        d = opts["delta"]
+        if isinstance(d, bool) or not isinstance(d, int | float | np.floating | np.integer) \
+                or not np.isfinite(d) or d <= 0:
+            raise ValueError(f"delta must be a positive finite number; found {d!r}")
+        opts["delta"] = float(d)
+    return opts
+
+
+def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
+    y_pred = as_float_array(y_pred, "y_pred")
+    if spec.targets == "classes":
+        axis = check_axis(opts["axis"], y_pred.ndim)
+        labels = np.asarray(y_true)
+        check_label_shape(labels, y_pred, axis, "y_true (the labels)")
+        return labels, y_pred
+    y_true = as_float_array(y_true, "y_true", dtype=y_pred.dtype)
+    check_same_shape(y_true, y_pred, "y_true", "y_pred")
+    if y_pred.ndim == 0:
+        raise ValueError(
+            "y_pred is a scalar; compare needs at least one axis (Keras averages over the "
+            "last one): pass [value]"
+        )
+    if spec.rowwise:
+        check_axis(opts["axis"], y_pred.ndim)
+    return y_true, y_pred
+
+
+def _out_shape(spec, p, axis, grad: bool) -> tuple:
+    if grad or axis is None:
+        return p.shape
+    return p.shape[:axis] + p.shape[axis + 1:]
+
+
+def _summarise(spec, e, grad: bool, n: int) -> Values:
+    e = np.asarray(e)
+    if grad:
+        return Values(e, None, e / e.dtype.type(n))
+    per_sample = e if spec.rowwise else e.mean(axis=-1)
+    return Values(e, np.asarray(per_sample), np.asarray(e.dtype.type(e.mean())))
+
+
+def _keras_values(spec, y, p, opts, axis, grad: bool) -> Values:
+    """Keras's per-sample values (and per-element ones through a trailing axis of length 1),
+    or the gradients of their sum and mean."""
+    keras, tf = _frameworks.keras(), _frameworks.tensorflow()
+    ops = keras.ops
+    if spec.rowwise:
+        perm = [i for i in range(p.ndim) if i != axis] + [axis]
+        yk = np.moveaxis(y, axis, -1) if spec.targets != "classes" else y.astype(np.int64)
+
+        def per_sample(x):
+            return spec.keras(keras, yk, tf.transpose(x, perm) if grad else np.transpose(x, perm),
+                              opts)
+
+        def per_element(x):
+            return per_sample(x)
+    else:
+        def per_sample(x):
+            return spec.keras(keras, y, x, opts)
+
+        def per_element(x):
+            return spec.keras(keras, y[..., None], x[..., None], opts)
+    if not grad:
+        s = np.asarray(per_sample(p))
+        return Values(np.asarray(per_element(p)) if not spec.rowwise else s, s,
+                      np.asarray(ops.mean(s)))
+    pt = tf.constant(p)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(pt)
+        total = tf.reduce_sum(per_element(pt))
+        mean = ops.mean(per_sample(pt))
+    g, gm = tape.gradient(total, pt), tape.gradient(mean, pt)
+    del tape
+    return Values(np.asarray(g), None, np.asarray(gm))
+
+
+def _torch_values(spec, fn, y, p, opts, axis, grad: bool) -> Values:
+    torch, F = _frameworks.torch()
+    if spec.rowwise:
+        dim = torch_dim(p)
+        target = np.asarray(y).astype(np.int64) if spec.targets == "classes" \
+            else np.moveaxis(y, axis, dim)
+        yt = torch.from_numpy(np.ascontiguousarray(target))
+
+        def layout(t):
+            return t.movedim(axis, dim)
+    else:
+        yt = torch.from_numpy(np.ascontiguousarray(y))
+
+        def layout(t):
+            return t
+
+    def run(reduction):
+        pt = torch.tensor(p, requires_grad=grad)
+        return pt, fn(torch, F, layout(pt), yt, opts, reduction)
+
+    if not grad:
+        with torch.no_grad():
+            _, e = run("none")
+            _, r = run("mean")
+        e = e.numpy()
+        per_sample = e if spec.rowwise else torch.from_numpy(e).mean(dim=-1).numpy()
+        return Values(e, np.asarray(per_sample), np.asarray(r.numpy()))
+    pt, e = run("none")
+    e.sum().backward()
+    pm, r = run("mean")
+    r.backward()
+    return Values(pt.grad.numpy(), None, pm.grad.numpy())
+
+
+def _attempt(fn):
+    try:
+        return fn(), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _first_line(message) -> str:
+    lines = str(message).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _frameworks_of(frameworks) -> tuple:
+    given = frameworks
+    if isinstance(frameworks, str):
+        frameworks = (frameworks,)
+    try:
+        frameworks = tuple(frameworks)
+    except TypeError:  # not a collection at all (None, a number)
+        frameworks = None
+    if frameworks is None or not frameworks or any(f not in FRAMEWORKS for f in frameworks):
+        raise ValueError(
+            f"frameworks must be a non-empty selection of {FRAMEWORKS}; found {given!r}"
+        )
+    return frameworks
+
+
+def _framework_call(label, fw, run):
+    """Run one framework call: its values or its error, and its warnings as notes."""
+    # Imported before the capture below: a framework's import-time warnings are its own.
+    _frameworks.keras() if fw == "keras" else _frameworks.torch()
+    # A framework's warnings about this input (Keras's about a single class, say) are part of
+    # the result: they become notes instead of escaping from compare.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            values, error = run(), None
+        except _frameworks.FrameworkNotInstalledError:
+            raise
+        except Exception as exc:  # a framework refusing the input is a result, not a crash
+            values, error = None, f"{type(exc).__name__}: {_first_line(exc)}"
+    warned = [Note((fw,), f"{label} warned: {w.category.__name__}: {_first_line(w.message)}",
+                   explains=False) for w in caught]
+    return values, error, warned
+
+
+def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
+    """The comparison behind :func:`compare` and :func:`compare_grad`."""
+    spec = _record(name)
+    frameworks = _frameworks_of(frameworks)
+    opts = _options(name, options)
+    y, p = _inputs(spec, y_true, y_pred, opts)
+    if p.dtype not in RTOL:
+        raise ValueError(f"y_pred has dtype {p.dtype}; compare works in float32 or float64")
+    if p.size == 0:
+        # The lossnotes losses refuse the mean of nothing; compare reports that mean (and the
+        # frameworks' would be nan with NumPy's "Mean of empty slice" warnings).
+        raise ValueError(
+            f"y_pred has shape {p.shape}, no elements; compare needs at least one (it reports "
+            "the mean, and the mean of an empty loss is undefined)"
+        )
+    # nan and inf are results here (the edge cases are the point), not floating-point alarms.
+    with np.errstate(all="ignore"):
+        return _run(name, spec, y, p, frameworks, opts, grad)
+
+
+def _run(name, spec, y, p, frameworks, opts, grad: bool) -> Comparison:
+    import lossnotes
+
+    axis = opts["axis"] % p.ndim if spec.rowwise else None
+    n = int(np.prod(_out_shape(spec, p, axis, grad=False)))
+    compute = spec.hand_grad if grad else spec.hand
+
+    def summary(e):
+        return None if e is None else _summarise(spec, e, grad, n)
+
+    exact, exact_error = _attempt(lambda: compute(lossnotes, y, p, opts))
+    conv = {f: _attempt(lambda f=f: compute(LIKE[f], y, p, opts)) for f in frameworks}
+    if exact_error is not None and all(err is not None for _, err in conv.values()):
+        raise ValueError(exact_error)
+
+    tol = tolerance_for(p.dtype, spec.scale_text(opts, grad))
+    scale = _summarise(spec, np.asarray(spec.scale(y, p, opts, grad), dtype=np.float64), grad, n)
+    found = tuple(notes(name, Call(y, p, opts, grad, axis, name), frameworks))
+    exact_values = summary(exact)
+    rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
+                error=exact_error, status="exact" if exact_error is None else "refused")]
+    calls = []
+    if "keras" in frameworks:
+        calls.append(("keras", "keras", spec.keras_call(opts),
+                      lambda: _keras_values(spec, y, p, opts, axis, grad)))
+    if "torch" in frameworks:
+        calls.extend((label, "torch", text(opts),
+                      lambda fn=fn: _torch_values(spec, fn, y, p, opts, axis, grad))
+                     for label, text, fn in spec.torch)
+    warned = []
+    for label, fw, call, compute_values in calls:
+        values, error, caught = _framework_call(label, fw, compute_values)
+        warned += [w for w in caught if w not in warned]
+        conv_e, conv_error = conv[fw]
+        conv_values = summary(conv_e)
+        explaining = [nt for nt in found if fw in nt.frameworks and nt.explains]
+        within = error is None and values_within(exact_values, values, scale, tol)
+        conv_within = error is None and values_within(conv_values, values, scale, tol)
+        if error is not None:
+            status = "error"
+        elif within:
+            status = "agree"
+        elif explaining and conv_within:
+            status = "explained"
+        else:
+            status = "differs"
+        rows.append(Row(
+            label, fw, call, values, error=error, convention_values=conv_values,
+            convention_error=conv_error, max_abs_diff=max_difference(exact_values, values),
+            convention_max_abs_diff=max_difference(conv_values, values), within_tolerance=within,
+            convention_within_tolerance=conv_within, status=status,
+        ))
+    return Comparison(
+        name=name, quantity="gradient" if grad else "loss", options=opts, dtype=p.dtype,
+        shape=p.shape, rows=tuple(rows), tolerance=tol, notes=found + tuple(warned),
+    )
+
+
+def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Comparison:
+    r"""Run a loss in lossnotes, tf.keras and torch.nn.functional on the same inputs.
+
+    Each framework is called with its own conventions: Keras as ``fn(y_true, y_pred)`` with
+    classes on the last axis, torch as ``fn(input=y_pred, target=y_true)`` with classes on
+    dimension 1. lossnotes is run three times: exactly, and under each framework's convention
+    (:mod:`lossnotes.like_keras` / :mod:`lossnotes.like_torch`), which shows whether a
+    difference is the one a documented convention predicts.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
+        ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
+        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``.
+    y_true : array_like
+        Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
+        ``y_pred``'s shape without the class axis for the sparse loss; labels in
+        :math:`\{-1, +1\}` for the margin losses (``hinge`` and ``squared_hinge`` also take
+        0/1 labels, to show how each framework reads them).
+    y_pred : array_like
+        Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D.
+        Every computation uses this dtype.
+    frameworks : tuple of {"keras", "torch"}, default both
+        Which frameworks to run; each is imported the first time it is needed.
+    **options
+        The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
+        sparse; the class axis of ``y_pred``), ``delta`` (``huber``).
+
+    Returns
+    -------
+    Comparison
+        The values of every row (``.elementwise``, ``.per_sample`` -- Keras's mean over the last
+        axis -- and ``.reduced``, the mean of everything), ``.max_abs_diff`` from lossnotes,
+        ``.status`` per framework (``"agree"``, ``"explained"``, ``"differs"`` or ``"error"``),
+        ``.ok``, the ``.tolerance`` used and the ``.notes`` that apply. It prints as an aligned
+        table and renders as HTML in a notebook.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, differing shapes, a scalar or empty ``y_pred``, a dtype other
+        than float32/float64, or inputs that lossnotes refuses under every convention (NaN,
+        probabilities outside [0, 1], ...). When only the exact formula refuses them (a
+        probability row that does not sum to 1, hinge labels in {0, 1}), the result shows the
+        refusal and what each framework makes of the input.
+    TypeError
+        For an option the loss does not have, or of the wrong type: ``from_logits`` must be a
+        bool, ``axis`` an integer (``delta`` a positive finite number, not a bool, else
+        ValueError). Options are checked before anything is computed.
+    ImportError
+        If TensorFlow or torch is not installed; the message says how to install it.
+
+    Notes
+    -----
+    A framework **agrees** when every per-element, per-sample and reduced value is within
+
+    .. math::
+
+        |a - b| \le r \max(|a|, |b|) + 8 \varepsilon s,
+
+    where :math:`\varepsilon` is the machine epsilon of the dtype and :math:`s` the size of the
+    intermediate terms of the formula at that element (1 for a log of a probability,
+    :math:`\max(1, |z|)` where :math:`\max(z, 0) - z y` cancels terms of size :math:`|z|`, ...;
+    ``.tolerance`` says which). :math:`r = 10^{-5}` (about 84 :math:`\varepsilon`) in float32
+    and :math:`r = 10^{-12}` (about 4500 :math:`\varepsilon`) in float64: each library evaluates
+    ``log``, ``exp`` and ``log1p`` to a few ulp in its own way, the loss formulas have
+    condition numbers of a few on their domain, and the means are summed in different orders
+    (an error growing like :math:`\log_2 N \, \varepsilon` for pairwise and tree sums). The
+    float64 bound leaves room for millions of elements and is still :math:`10^5` times smaller
+    than the smallest convention effect (Keras's :math:`10^{-7}` clip); the float32 one is
+    below every documented difference except those that are themselves a rounding of 1 (a
+    perfect prediction costs :math:`1.19 \times 10^{-7}` in Keras float32, which agrees).
+    Non-finite values agree only with the same value.
+
+    A framework that does not agree is **explained** when a note that applies to the call
+    describes a convention of that framework and lossnotes under that convention agrees with
+    it within the same tolerance; otherwise it **differs**. ``python -m lossnotes`` fails on
+    any "differs".
+
+    Examples
+    --------
+    The notes' TensorFlow example, and the same loss at a certain and wrong prediction:
+
+    >>> import lossnotes as ln
+    >>> r = ln.compare("binary_cross_entropy", [[[0.0]]], [[[0.5]]])
+    >>> r.status
+    {'keras': 'agree', 'torch': 'agree'}
+    >>> round(float(r.reduced["keras"]), 6)
+    0.693147
+    >>> r = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.0, 0.5])
+    >>> {k: round(float(v), 4) for k, v in r.reduced.items()}
+    {'lossnotes': inf, 'keras': 8.4056, 'torch': 50.3466}
+    >>> r.status
+    {'keras': 'explained', 'torch': 'explained'}
+    >>> for note in r.notes[:2]:
+    ...     print(note.frameworks, note.text[:48])
+    ('keras',) Keras clips probabilities to [1e-7, 1 - 1e-7] be
+    ('torch',) torch clamps each log at -100: a certain and wro
+    """
+    return run(name, y_true, y_pred, frameworks, options, grad=False)
+
+
+def compare_grad(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Comparison:
+    r"""Compare the derivative of a loss with ``tf.GradientTape`` and ``torch.autograd``.
+
+    The lossnotes side is the ``<name>_grad`` function (for the margin losses, the derivative
+    with respect to the score, :math:`y L'(m)`); the frameworks differentiate their own loss
+    with respect to ``y_pred``: the sum of the unreduced losses gives the per-element
+    derivative (``.elementwise``), and their default reduction, the mean, gives ``.reduced``.
+    Parameters, tolerance and verdicts are those of :func:`compare`.
+
+    Returns
+    -------
+    Comparison
+        With ``quantity == "gradient"``; ``.per_sample`` is None.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> r = ln.compare_grad("hinge", [1.0, -1.0, 1.0], [0.5, 1.0, 1.0])
+    >>> r.elementwise["lossnotes"], r.elementwise["torch"]
+    (array([-1.,  1.,  0.]), array([-1.,  1., -1.]))
+    >>> r.status
+    {'keras': 'explained', 'torch': 'explained'}
+    """
+    return run(name, y_true, y_pred, frameworks, options, grad=True)

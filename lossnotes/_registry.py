@@ -1,0 +1,755 @@
+"""The registry: one record per loss of lossnotes, and one per link function.
+
+Everything that iterates over the losses reads this table and nothing else: :func:`compare`
+and ``python -m lossnotes`` (how Keras and torch are called, the tolerance's scale, the edge
+cases with the verdicts they must give), :mod:`lossnotes.accuracy` (the high-precision
+reference and the grid of each function), the API page and the tests, which are parametrized
+over it. Adding a loss is: its function and its gradient, one record here, one reference in
+``_reference.py``.
+
+This module is imported on first use by those tools, never by ``import lossnotes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _cross_entropy as _ce
+from . import _links, _margin, _reference, _regression, like_keras
+
+inf = np.inf
+
+# --------------------------------------------------------------------------------------------
+# the records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixCase:
+    """An input of the agreement matrix, and for an edge case the verdicts it must give."""
+
+    label: str
+    kind: str  # "notes", "random" or "edge"
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    options: dict = field(default_factory=dict)
+    #: For an edge case: the status of (keras, torch) for the loss, then for the gradient,
+    #: each "agree" or "explained".
+    expect: tuple | None = None
+
+    @property
+    def dtype(self) -> str:
+        return str(np.asarray(self.y_pred).dtype)
+
+
+@dataclass(frozen=True)
+class Frameworks:
+    """How :func:`compare` runs a loss in lossnotes, Keras and torch.
+
+    ``targets`` says what ``y_true`` is: ``"values"`` (the shape of ``y_pred``), ``"classes"``
+    (class indices, ``y_pred``'s shape without the class axis) or ``"signs"`` (labels in
+    {-1, +1}; the frameworks also read 0). Keras is called as ``keras(keras, y, p, opts)`` and
+    returns per-sample values (the mean over the last axis); each torch call as
+    ``fn(torch, F, p, y, opts, reduction)`` with torch's (input, target) order. ``hand`` and
+    ``hand_grad`` compute the unreduced loss and its derivative with respect to ``y_pred``
+    from a module of losses: :mod:`lossnotes` itself, :mod:`lossnotes.like_keras` or
+    :mod:`lossnotes.like_torch`. ``scale`` is the size ``s`` of the terms of the formula at each
+    element (the tolerance's absolute floor is 8 eps s) and ``scale_text`` says what it is.
+    """
+
+    targets: str
+    keras_call: Callable[[dict], str]
+    keras: Callable
+    torch: tuple  # of (label, call text(opts), fn)
+    hand: Callable
+    hand_grad: Callable
+    scale: Callable
+    scale_text: Callable[[dict, bool], str]
+    lossnotes_call: Callable[[dict], str]
+    #: Categorical losses: one value per row, classes along ``axis``.
+    rowwise: bool = False
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: its function, gradient, inputs, options, reference, grid and comparisons."""
+
+    name: str
+    family: str  # "margin", "cross-entropy" or "regression"
+    function: Callable
+    grad: Callable
+    #: The positional inputs, in order, and what each must hold.
+    inputs: tuple
+    domain: str
+    #: The options that change the formula, with their defaults (``reduction`` is not one).
+    options: dict
+    #: The option sets that give different formulas: the accuracy survey measures each.
+    variants: tuple
+    reference: Callable
+    grad_reference: Callable
+    #: ``grid(grad, limits, **options)``: the float64 (or integer) inputs on which
+    #: :func:`lossnotes.accuracy.measure` evaluates the function or its gradient.
+    grid: Callable
+    #: How compare runs it against Keras and torch; None when neither framework ships it.
+    frameworks: Frameworks | None
+    #: Why the frameworks do not have it, when ``frameworks`` is None.
+    absent: str = ""
+    cases: tuple = ()
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link function (sigmoid, softmax, ...): its reference and grid, for the accuracy lab."""
+
+    name: str
+    function: Callable
+    inputs: tuple
+    options: dict
+    reference: Callable
+    grid: Callable
+
+
+# --------------------------------------------------------------------------------------------
+# the accuracy grids (described in lossnotes.accuracy's docstring)
+# --------------------------------------------------------------------------------------------
+
+
+def _powers(lo: float, hi: float, per_decade: int) -> np.ndarray:
+    """10**k for k from lo to hi in steps of 1/per_decade."""
+    return 10.0 ** np.linspace(lo, hi, round((hi - lo) * per_decade) + 1)
+
+
+def _symmetric(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([-values[::-1], [0.0], values])
+
+
+_LOGITS = _symmetric(_powers(-8, 4, 16))
+_ROW_LOGITS = _symmetric(_powers(-8, 4, 8))
+_SMALL_P = _powers(-12, 0, 16)
+_SMALL_P = np.concatenate([_SMALL_P[_SMALL_P < 0.5], [0.5]])
+_PROBABILITIES = np.concatenate([_SMALL_P, 1 - _SMALL_P[::-1][1:]])
+_RESIDUALS = _symmetric(_powers(-8, 4, 16))
+_BINARY_LABELS = (0.0, 1.0, 0.25, 0.7)
+_SOFT_ROW = (0.2, 0.3, 0.5)
+_REGRESSION_TARGETS = (0.0, 3.0)
+_HUBER_STEPS = (1, 2, 4, 8, 16, 24, 32, 52)
+
+
+def _with_limits(x: np.ndarray, lo, hi, limits: bool) -> np.ndarray:
+    return np.concatenate([[lo], x, [hi]]) if limits else x
+
+
+def logit_grid(grad=False, limits=True, **options):
+    """One logit or margin per point."""
+    return (_with_limits(_LOGITS, -inf, inf, limits),)
+
+
+def score_rows(grad=False, limits=True, **options):
+    """Rows (z, 0, -z) and (z, z, 0): a tie for the maximum in the second half."""
+    z = _with_limits(_ROW_LOGITS, -inf, inf, limits)
+    zero = np.zeros_like(z)
+    with np.errstate(invalid="ignore"):
+        return (np.concatenate([np.stack([z, zero, -z], 1), np.stack([z, z, zero], 1)]),)
+
+
+def _probability_rows(limits: bool) -> np.ndarray:
+    p = _with_limits(_PROBABILITIES, 0.0, 1.0, limits)
+    return np.stack([p, (1 - p) / 2, (1 - p) / 2], 1)
+
+
+def _binary_grid(grad=False, limits=True, from_logits=False):
+    x = _LOGITS if from_logits else _PROBABILITIES
+    x = _with_limits(x, -inf if from_logits else 0.0, inf if from_logits else 1.0, limits)
+    labels = _BINARY_LABELS[:2] if grad else _BINARY_LABELS
+    return np.repeat(labels, len(x)), np.tile(x, len(labels))
+
+
+def _class_rows(limits: bool, from_logits: bool) -> np.ndarray:
+    return score_rows(limits=limits)[0] if from_logits else _probability_rows(limits)
+
+
+def _categorical_grid(grad=False, limits=True, from_logits=False, axis=-1):
+    rows = _class_rows(limits, from_logits)
+    # Derivatives use hard targets only (see the accuracy module's docstring).
+    targets = [np.eye(3)[k] for k in range(3)] + ([] if grad else [np.array(_SOFT_ROW)])
+    y = np.concatenate([np.tile(t, (len(rows), 1)) for t in targets])
+    return y, np.tile(rows, (len(targets), 1))
+
+
+def _sparse_grid(grad=False, limits=True, from_logits=False, axis=-1):
+    rows = _class_rows(limits, from_logits)
+    return np.repeat(np.arange(3), len(rows)), np.tile(rows, (3, 1))
+
+
+def _regression_grid(grad=False, limits=True, delta=None):
+    r = _RESIDUALS
+    if delta is not None:
+        d = float(delta)
+        near = np.array([d] + [d * (1 + s * 2.0**-j) for j in _HUBER_STEPS for s in (1, -1)])
+        r = np.concatenate([r, near, -near])
+    y = np.repeat(_REGRESSION_TARGETS, len(r))
+    return y, y - np.tile(r, len(_REGRESSION_TARGETS))
+
+
+def _huber_grid(grad=False, limits=True, delta=1.0):
+    return _regression_grid(grad, limits, delta)
+
+
+# --------------------------------------------------------------------------------------------
+# how compare calls each family
+# --------------------------------------------------------------------------------------------
+
+
+def _suffix(opts: dict) -> str:
+    return ", from_logits=True" if opts.get("from_logits") else ""
+
+
+def _ones(y, p, opts, grad):
+    return np.ones(p.shape)
+
+
+def _finite_or_one(s) -> np.ndarray:
+    s = np.asarray(s, dtype=np.float64)
+    return np.where(np.isfinite(s), s, 1)
+
+
+# binary cross-entropy ------------------------------------------------------------------------
+
+
+def _bce_scale(y, p, opts, grad):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if opts["from_logits"]:
+            s = np.ones_like(p) if grad else np.maximum(1, np.abs(p))
+        elif grad:
+            s = np.abs(y / p) + np.abs((1 - y) / (1 - p))
+        else:
+            s = np.ones_like(p)
+    return _finite_or_one(s)
+
+
+def _bce_scale_text(opts, grad):
+    if opts["from_logits"]:
+        return "1" if grad else "max(1, |z|) (max(z, 0) - z y cancels terms of size |z|)"
+    if grad:
+        return "y/p + (1 - y)/(1 - p) (the two terms of the derivative)"
+    return "1 (each log term is accurate to a few ulp of 1)"
+
+
+def _bce_torch(torch, F, p, y, opts, reduction):
+    if opts["from_logits"]:
+        return F.binary_cross_entropy_with_logits(p, y, reduction=reduction)
+    return F.binary_cross_entropy(p, y, reduction=reduction)
+
+
+def _bce_torch_call(opts):
+    fn = "binary_cross_entropy_with_logits" if opts["from_logits"] else "binary_cross_entropy"
+    return f"F.{fn}(y_pred, y_true, reduction='none')"
+
+
+# categorical cross-entropies -----------------------------------------------------------------
+
+
+def _axis_of(p, opts) -> int:
+    return opts["axis"] % p.ndim
+
+
+def _row_scale(y, p, opts, grad, weight, grad_terms):
+    axis = _axis_of(p, opts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if opts["from_logits"]:
+            if grad:
+                s = np.broadcast_to(np.expand_dims(weight, axis), p.shape)
+            else:
+                s = weight * np.maximum(1, np.max(np.where(np.isfinite(p), np.abs(p), 0),
+                                                  axis=axis))
+        elif grad:
+            s = grad_terms()
+        else:
+            s = weight
+    s = np.asarray(s, dtype=np.float64)
+    return np.where(np.isfinite(s), np.maximum(s, 1), 1)
+
+
+def _cce_scale(y, p, opts, grad):
+    axis = _axis_of(p, opts)
+    return _row_scale(y, p, opts, grad, np.sum(y, axis=axis), lambda: np.abs(y / p) + (
+        np.expand_dims(np.sum(y, axis=axis) / np.sum(p, axis=axis), axis)))
+
+
+def one_hot(labels, p, axis) -> np.ndarray:
+    out = np.zeros_like(p)
+    np.put_along_axis(out, np.expand_dims(np.asarray(labels).astype(np.intp), axis), 1,
+                      axis=axis)
+    return out
+
+
+def _sparse_scale(y, p, opts, grad):
+    axis = _axis_of(p, opts)
+    return _row_scale(y, p, opts, grad, np.ones(np.shape(y)), lambda: np.abs(
+        one_hot(y, p, axis) / p) + np.expand_dims(1 / np.sum(p, axis=axis), axis))
+
+
+def _row_scale_text(weight, grad_terms):
+    def text(opts, grad):
+        if opts["from_logits"]:
+            if grad:
+                return weight
+            head = "" if weight == "1" else f"{weight} * "
+            return f"{head}max(1, max |z|) per row (z - logsumexp(z) cancels terms of size |z|)"
+        if grad:
+            return f"{grad_terms} (the terms of the derivatives)"
+        return weight if weight == "1" else f"{weight} per row"
+    return text
+
+
+def _cce_torch(torch, F, p, y, opts, reduction):
+    logits = p if opts["from_logits"] else torch.log(p)
+    return F.cross_entropy(logits, y, reduction=reduction)
+
+
+def _sparse_torch(torch, F, p, y, opts, reduction):
+    if opts["from_logits"]:
+        return F.cross_entropy(p, y, reduction=reduction)
+    return F.nll_loss(torch.log(p), y, reduction=reduction)
+
+
+def _loss_of(name):
+    def hand(mod, y, p, opts):
+        return getattr(mod, name)(y, p, reduction="none", **opts)
+    return hand
+
+
+def _grad_of(name):
+    def hand_grad(mod, y, p, opts):
+        return getattr(mod, f"{name}_grad")(y, p, **opts)
+    return hand_grad
+
+
+# regression ------------------------------------------------------------------------------------
+
+
+def _regression_calls(name, keras_name, torch_name, scale_text, scale=_ones, extra_torch=()):
+    def call(opts):
+        return "".join(f", {k}={v!r}" for k, v in opts.items())
+
+    def torch_fn(torch, F, p, y, opts, reduction):
+        return getattr(F, torch_name)(p, y, reduction=reduction, **opts)
+
+    return Frameworks(
+        targets="values",
+        lossnotes_call=lambda o: f"ln.{name}(y_true, y_pred{call(o)}, reduction='none')",
+        keras_call=lambda o: f"keras.losses.{keras_name}(y_true, y_pred{call(o)})",
+        keras=lambda keras, y, p, opts: getattr(keras.losses, keras_name)(y, p, **opts),
+        torch=(("torch", lambda o: f"F.{torch_name}(y_pred, y_true{call(o)}, reduction='none')",
+                torch_fn), *extra_torch),
+        hand=_loss_of(name), hand_grad=_grad_of(name), scale=scale,
+        scale_text=lambda opts, grad: "1" if grad else scale_text,
+    )
+
+
+def _huber_scale(y, p, opts, grad):
+    return np.ones_like(p) if grad else np.maximum(1, opts["delta"] * np.abs(y - p))
+
+
+def _smooth_l1(torch, F, p, y, opts, reduction):
+    d = opts["delta"]
+    return d * F.smooth_l1_loss(p, y, reduction=reduction, beta=d)
+
+
+_SMOOTH_L1 = ("torch smooth_l1", lambda o: (
+    f"{o['delta']!r} * F.smooth_l1_loss(y_pred, y_true, beta={o['delta']!r}, reduction='none')"),
+    _smooth_l1)
+
+
+# margins ---------------------------------------------------------------------------------------
+
+
+def through_nan(fn, m, fill):
+    """fn(m), with ``fill`` where the margin is nan: a 0 label times an infinite score, which
+    the framework conventions allow (the margin losses themselves refuse nan). The loss is then
+    nan; the derivative 0, because the masks of clamp and maximum are false at nan and the
+    label 0 multiplies it anyway."""
+    nan = np.isnan(m)
+    if not nan.any():
+        return fn(m)
+    return np.where(nan, fill, fn(np.where(nan, 0, m))).astype(m.dtype)
+
+
+def _margin_hand(name):
+    def hand(mod, y, p, opts):
+        return through_nan(getattr(mod, name), mod.margin(y, p), np.nan)
+
+    def hand_grad(mod, y, p, opts):
+        g = through_nan(getattr(mod, f"{name}_grad"), mod.margin(y, p), 0)
+        return mod.margin(y, np.ones_like(y)) * g
+    return hand, hand_grad
+
+
+def _hinge_torch(squared):
+    def fn(torch, F, p, y, opts, reduction):
+        loss = torch.clamp(1 - y * p, min=0)
+        if squared:
+            loss = torch.square(loss)
+        return loss if reduction == "none" else loss.mean()
+    return fn
+
+
+def _hinge_scale(squared):
+    def scale(y, p, opts, grad):
+        s = np.maximum(1, np.abs(p))
+        if squared:
+            s = s * (2 if grad else np.maximum(1, 2 * np.abs(1 - np.abs(p))))
+        elif grad:
+            s = np.ones_like(p)
+        return _finite_or_one(s)
+    return scale
+
+
+def _hinge(name, squared):
+    hand, hand_grad = _margin_hand(name)
+    what = "torch.clamp(1 - y_true * y_pred, min=0)"
+    what = f"torch.square({what})" if squared else what
+    return Frameworks(
+        targets="signs",
+        lossnotes_call=lambda o: (
+            f"ln.{name}(ln.margin(y_true, y_pred)), reduced with the mean; its gradient with "
+            f"respect to the score is y * ln.{name}_grad(m)"),
+        keras_call=lambda o: f"keras.losses.{name}(y_true, y_pred)",
+        keras=lambda keras, y, p, opts: getattr(keras.losses, name)(y, p),
+        torch=(("torch", lambda o: f"{what}, computed with torch ops", _hinge_torch(squared)),),
+        hand=hand, hand_grad=hand_grad, scale=_hinge_scale(squared),
+        scale_text=lambda o, grad: (
+            ("2 max(1, |score|)" if grad else
+             "max(1, |score|) * max(1, 2|1 - m|) (the error of 1 - m, squared)") if squared
+            else ("1" if grad else "max(1, |score|) (1 - y x cancels terms of that size)")),
+    )
+
+
+def _logistic_hand(mod, y, p, opts):
+    _margin.margin(y, p)  # every convention reads labels in {-1, +1} only here
+    if mod is like_keras:  # Keras's binary cross-entropy on logits, targets (y + 1)/2
+        return mod.binary_cross_entropy((y + 1) / 2, p, from_logits=True, reduction="none")
+    return mod.logistic(_margin.margin(y, p))
+
+
+def _logistic_hand_grad(mod, y, p, opts):
+    m = _margin.margin(y, p)
+    if mod is like_keras:
+        return mod.binary_cross_entropy_grad((y + 1) / 2, p, from_logits=True)
+    return y * mod.logistic_grad(m)
+
+
+_LOGISTIC = Frameworks(
+    targets="signs",
+    lossnotes_call=lambda o: (
+        "ln.logistic(ln.margin(y_true, y_pred)), reduced with the mean; its gradient with "
+        "respect to the score is y * ln.logistic_grad(m)"),
+    keras_call=lambda o: (
+        "keras.losses.binary_crossentropy((y_true + 1) / 2, y_pred, from_logits=True)"),
+    keras=lambda keras, y, p, opts: keras.losses.binary_crossentropy((y + 1) / 2, p,
+                                                                     from_logits=True),
+    torch=(("torch", lambda o: "F.soft_margin_loss(y_pred, y_true, reduction='none')",
+            lambda torch, F, p, y, opts, reduction: F.soft_margin_loss(p, y,
+                                                                         reduction=reduction)),),
+    hand=_logistic_hand, hand_grad=_logistic_hand_grad,
+    scale=lambda y, p, opts, grad: _finite_or_one(np.ones_like(p) if grad
+                                                  else np.maximum(1, np.abs(p))),
+    scale_text=lambda o, grad: "1" if grad else "max(1, |score|)",
+)
+
+# --------------------------------------------------------------------------------------------
+# the cases of the agreement matrix
+# --------------------------------------------------------------------------------------------
+
+A, E = "agree", "explained"
+SEED = 20240611
+
+
+def _f32(*a):
+    return tuple(np.asarray(x, dtype=np.float32) for x in a)
+
+
+def _f64(*a):
+    return tuple(np.asarray(x, dtype=np.float64) for x in a)
+
+
+def _edge(label, y, p, options=None, *, loss, grad):
+    """An edge case; ``loss`` and ``grad`` are the (keras, torch) statuses it must give."""
+    return MatrixCase(label, "edge", y, p, options or {}, expect=(loss, grad))
+
+
+_SCORES = [[44.0, 10.0, 22.0, 5.0]]  # the notes' cat, dog, car, pedestrian
+
+_BCE_CASES = (
+    MatrixCase("TF example: y=0, p=0.5, shape (1,1,1)", "notes", *_f32([[[0.0]]], [[[0.5]]])),
+    MatrixCase("torch example: nine 0.8s and a 0.2", "notes",
+         *_f64([0.0] + [1.0] * 9, [0.2] + [0.8] * 9)),
+    _edge("perfect prediction", *_f64([1.0, 0.0], [1.0, 0.0]), loss=(E, A), grad=(E, E)),
+    # In float32 Keras's 1.19e-7 is one rounding of 1 - p: within the absolute floor.
+    _edge("perfect prediction", *_f32([1.0, 0.0], [1.0, 0.0]), loss=(A, A), grad=(E, E)),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f32([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f64([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("y=0, p=1e-4: Keras's log(1 - p)", *_f32([0.0], [1e-4]), loss=(A, A), grad=(A, A)),
+    _edge("logits 100, -100, 1000", *_f32([1.0, 1.0, 0.0], [100.0, -100.0, 1000.0]),
+          {"from_logits": True}, loss=(A, A), grad=(A, A)),
+    _edge("infinite logits", *_f64([1.0, 1.0, 0.0, 0.0], [inf, -inf, inf, -inf]),
+          {"from_logits": True}, loss=(E, E), grad=(A, A)),
+)
+
+_CCE_CASES = (
+    MatrixCase("example: true class 1, p=[0.4, 0.6]", "notes",
+               *_f32([[[0.0, 1.0]]], [[[0.4, 0.6]]])),
+    MatrixCase("scores [44,10,22,5], truth: cat", "notes",
+               *_f64([[1.0, 0.0, 0.0, 0.0]], _SCORES), {"from_logits": True}),
+    _edge("row summing to 0.6", *_f64([[0.0, 1.0, 0.0]], [[0.2, 0.2, 0.2]]),
+          loss=(E, E), grad=(E, E)),
+    _edge("true class with probability 0", *_f32([[0.0, 1.0, 0.0]], [[0.5, 0.0, 0.5]]),
+          loss=(E, A), grad=(E, E)),
+    _edge("another class with probability 0", *_f64([[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]]),
+          loss=(A, E), grad=(E, E)),
+    _edge("logits [100, -100, 0]", *_f32([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]]),
+          {"from_logits": True}, loss=(A, A), grad=(A, A)),
+    _edge("infinite logits",
+          *_f64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+                [[inf, 0.0, 0.0], [0.0, -inf, 0.0], [0.0, -inf, 0.0]]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+    _edge("classes on axis 0", *_f64([[0.0, 1.0], [1.0, 0.0]], [[0.3, 0.9], [0.7, 0.1]]),
+          {"axis": 0}, loss=(A, A), grad=(E, E)),
+)
+
+_SPARSE_CASES = (
+    MatrixCase("scores [44,10,22,5], truth: pedestrian", "notes", np.array([3]), np.array(_SCORES),
+         {"from_logits": True}),
+    _edge("row summing to 0.6", np.array([1]), np.array([[0.2, 0.2, 0.2]]),
+          loss=(E, E), grad=(E, E)),
+    _edge("true class with probability 0", np.array([1]), np.array([[0.5, 0.0, 0.5]]),
+          loss=(E, A), grad=(E, A)),
+    _edge("infinite logit", np.array([0, 1]), np.array([[inf, 0.0, 0.0], [0.0, 1.0, -inf]]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+)
+
+
+def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
+    """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
+
+    Each loss draws from its own generator (seeded with ``seed`` and the loss's name), so adding
+    a loss does not change the batches of the others."""
+    rng = np.random.default_rng([seed, *name.encode()])
+    shape = (4, 6)
+    label = f"seeded batch {shape}"
+    out = []
+    for dtype in (np.float64, np.float32):
+        def c(y, p, options=None, dtype=dtype):
+            y = y if np.asarray(y).dtype.kind in "iu" else np.asarray(y, dtype=dtype)
+            out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {}))
+
+        if name == "binary_cross_entropy":
+            c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
+            c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
+        elif name.endswith("categorical_cross_entropy"):
+            logits = rng.normal(0, 2, shape).astype(dtype)
+            classes = rng.integers(0, shape[1], shape[0])
+            y = classes if name.startswith("sparse") else np.eye(shape[1])[classes]
+            c(y, _links.softmax(logits))
+            c(y, logits, {"from_logits": True})
+        elif name in ("hinge", "squared_hinge", "logistic"):
+            c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        else:
+            y, f = rng.normal(0, 2, shape), rng.normal(0, 2, shape)
+            c(y, f)
+            if name == "huber":
+                c(y, f, {"delta": 0.5})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+# --------------------------------------------------------------------------------------------
+
+_M = (("m", "margins y f(x), real numbers"),)
+_PAIR = "y_true the shape of y_pred"
+_CE_VARIANTS = ({"from_logits": False}, {"from_logits": True})
+_NO_FRAMEWORK = "neither Keras nor torch.nn.functional ships it"
+
+
+def _margin_loss(name, *, frameworks=None, absent=_NO_FRAMEWORK, cases=()):
+    return Loss(
+        name=name, family="margin", function=getattr(_margin, name),
+        grad=getattr(_margin, f"{name}_grad"), inputs=_M,
+        domain="m: margins y f(x) (any real number; +-inf allowed)", options={}, variants=({},),
+        reference=_reference.REFERENCES[name], grad_reference=_reference.REFERENCES[f"{name}_grad"],
+        grid=logit_grid, frameworks=frameworks, absent="" if frameworks else absent,
+        cases=cases,
+    )
+
+
+LOSSES = {loss.name: loss for loss in (
+    _margin_loss("zero_one", absent="it has no useful gradient; no framework trains with it"),
+    _margin_loss("perceptron"),
+    _margin_loss("hinge", frameworks=_hinge("hinge", squared=False), cases=(
+        _edge("margin exactly 1 (the kink)", *_f64([1.0, -1.0, 1.0], [1.0, -1.0, 3.0]),
+              loss=(A, A), grad=(E, E)),
+        _edge("labels in {0, 1}", *_f64([0.0, 1.0, 1.0], [0.5, 2.0, -1.0]),
+              loss=(E, E), grad=(E, E)),
+        _edge("labels 0 and -1 mixed", *_f64([0.0, 1.0, -1.0], [0.5, 2.0, -1.0]),
+              loss=(E, E), grad=(E, E)),
+    )),
+    _margin_loss("squared_hinge", frameworks=_hinge("squared_hinge", squared=True), cases=(
+        _edge("labels in {0, 1}", *_f32([0.0, 1.0, 1.0], [0.5, 2.0, -1.0]),
+              loss=(E, E), grad=(E, E)),
+    )),
+    _margin_loss("logistic", frameworks=_LOGISTIC, cases=(
+        _edge("very wrong margins", *_f64([1.0, -1.0], [-1000.0, 800.0]),
+              loss=(A, E), grad=(A, E)),
+        _edge("margin -100 in float32", *_f32([1.0, 1.0], [-100.0, 3.0]),
+              loss=(A, E), grad=(A, E)),
+        _edge("infinite scores", *_f64([1.0, -1.0], [inf, -inf]), loss=(E, A), grad=(A, A)),
+    )),
+    _margin_loss("exponential", absent="neither Keras nor torch.nn.functional ships it "
+                 "(it is AdaBoost's loss)"),
+    Loss(
+        name="binary_cross_entropy", family="cross-entropy",
+        function=_ce.binary_cross_entropy, grad=_ce.binary_cross_entropy_grad,
+        inputs=(("y_true", "labels or soft labels in [0, 1]"),
+                ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
+        domain=_PAIR, options={"from_logits": False}, variants=_CE_VARIANTS,
+        reference=_reference.REFERENCES["binary_cross_entropy"],
+        grad_reference=_reference.REFERENCES["binary_cross_entropy_grad"], grid=_binary_grid,
+        frameworks=Frameworks(
+            targets="values",
+            lossnotes_call=lambda o: (
+                f"ln.binary_cross_entropy(y_true, y_pred{_suffix(o)}, reduction='none')"),
+            keras_call=lambda o: f"keras.losses.binary_crossentropy(y_true, y_pred{_suffix(o)})",
+            keras=lambda keras, y, p, opts: keras.losses.binary_crossentropy(
+                y, p, from_logits=opts["from_logits"]),
+            torch=(("torch", _bce_torch_call, _bce_torch),),
+            hand=_loss_of("binary_cross_entropy"), hand_grad=_grad_of("binary_cross_entropy"),
+            scale=_bce_scale, scale_text=_bce_scale_text,
+        ),
+        cases=_BCE_CASES,
+    ),
+    Loss(
+        name="categorical_cross_entropy", family="cross-entropy",
+        function=_ce.categorical_cross_entropy, grad=_ce.categorical_cross_entropy_grad,
+        inputs=(("y_true", "class probabilities (one-hot or soft) in [0, 1]"),
+                ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
+        domain=_PAIR + "; classes along axis", options={"from_logits": False, "axis": -1},
+        variants=_CE_VARIANTS,
+        reference=_reference.REFERENCES["categorical_cross_entropy"],
+        grad_reference=_reference.REFERENCES["categorical_cross_entropy_grad"],
+        grid=_categorical_grid,
+        frameworks=Frameworks(
+            targets="values",
+            lossnotes_call=lambda o: (
+                f"ln.categorical_cross_entropy(y_true, y_pred{_suffix(o)}, axis={o['axis']}, "
+                "reduction='none')"),
+            keras_call=lambda o: (
+                f"keras.losses.categorical_crossentropy(y_true, y_pred{_suffix(o)})"),
+            keras=lambda keras, y, p, opts: keras.losses.categorical_crossentropy(
+                y, p, from_logits=opts["from_logits"]),
+            torch=(("torch", lambda o: (
+                ("F.cross_entropy(y_pred, y_true" if o["from_logits"] else
+                 "F.cross_entropy(torch.log(y_pred), y_true")
+                + ", reduction='none'), probability targets, classes on dim 1"), _cce_torch),),
+            hand=_loss_of("categorical_cross_entropy"),
+            hand_grad=_grad_of("categorical_cross_entropy"),
+            scale=_cce_scale, scale_text=_row_scale_text("sum(y)", "y/p + sum(y)/sum(p)"),
+            rowwise=True,
+        ),
+        cases=_CCE_CASES,
+    ),
+    Loss(
+        name="sparse_categorical_cross_entropy", family="cross-entropy",
+        function=_ce.sparse_categorical_cross_entropy,
+        grad=_ce.sparse_categorical_cross_entropy_grad,
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
+        domain="one class index per row of y_pred", options={"from_logits": False, "axis": -1},
+        variants=_CE_VARIANTS,
+        reference=_reference.REFERENCES["sparse_categorical_cross_entropy"],
+        grad_reference=_reference.REFERENCES["sparse_categorical_cross_entropy_grad"],
+        grid=_sparse_grid,
+        frameworks=Frameworks(
+            targets="classes",
+            lossnotes_call=lambda o: (
+                f"ln.sparse_categorical_cross_entropy(labels, y_pred{_suffix(o)}, "
+                f"axis={o['axis']}, reduction='none')"),
+            keras_call=lambda o: (
+                f"keras.losses.sparse_categorical_crossentropy(labels, y_pred{_suffix(o)})"),
+            keras=lambda keras, y, p, opts: keras.losses.sparse_categorical_crossentropy(
+                y, p, from_logits=opts["from_logits"]),
+            torch=(("torch", lambda o: (
+                ("F.cross_entropy(y_pred" if o["from_logits"] else
+                 "F.nll_loss(torch.log(y_pred)") + ", labels, reduction='none'), classes on "
+                "dim 1"), _sparse_torch),),
+            hand=_loss_of("sparse_categorical_cross_entropy"),
+            hand_grad=_grad_of("sparse_categorical_cross_entropy"),
+            scale=_sparse_scale, scale_text=_row_scale_text("1", "[k = c]/p + 1/sum(p)"),
+            rowwise=True,
+        ),
+        cases=_SPARSE_CASES,
+    ),
+    Loss(
+        name="mse", family="regression", function=_regression.mse, grad=_regression.mse_grad,
+        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
+        variants=({},), reference=_reference.REFERENCES["mse"],
+        grad_reference=_reference.REFERENCES["mse_grad"], grid=_regression_grid,
+        frameworks=_regression_calls("mse", "mean_squared_error", "mse_loss",
+                               "1 (the same residual, squared, in every library)"),
+        cases=(_edge("infinite prediction, zero residual", *_f64([0.0, 1.0], [inf, 1.0]),
+                     loss=(A, A), grad=(A, A)),),
+    ),
+    Loss(
+        name="mae", family="regression", function=_regression.mae, grad=_regression.mae_grad,
+        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
+        variants=({},), reference=_reference.REFERENCES["mae"],
+        grad_reference=_reference.REFERENCES["mae_grad"], grid=_regression_grid,
+        frameworks=_regression_calls("mae", "mean_absolute_error", "l1_loss",
+                               "1 (the same residual in every library)"),
+        cases=(_edge("zero residual (the kink)", *_f64([1.0, 2.0], [1.0, 3.0]),
+                     loss=(A, A), grad=(A, A)),),
+    ),
+    Loss(
+        name="huber", family="regression", function=_regression.huber,
+        grad=_regression.huber_grad, inputs=(("y_true", "targets"), ("y_pred", "predictions")),
+        domain=_PAIR, options={"delta": 1.0}, variants=({"delta": 1.0}, {"delta": 1.5}),
+        reference=_reference.REFERENCES["huber"],
+        grad_reference=_reference.REFERENCES["huber_grad"], grid=_huber_grid,
+        frameworks=_regression_calls(
+            "huber", "huber", "huber_loss",
+            "max(1, delta |r|) (delta |r| - delta^2/2 cancels terms of that size)",
+            scale=_huber_scale, extra_torch=(_SMOOTH_L1,)),
+        cases=(_edge("residuals at and beyond delta", *_f64([0.0, 0.0, 0.0], [2.0, -2.0, 5.0]),
+                     {"delta": 2.0}, loss=(A, A), grad=(A, A)),),
+    ),
+)}
+
+#: The losses compare covers, in the table's order.
+COVERED = tuple(name for name, loss in LOSSES.items() if loss.frameworks is not None)
+
+_Z = (("z", "logits (any real number; +-inf allowed)"),)
+
+LINKS = {link.name: link for link in (
+    Link("sigmoid", _links.sigmoid, _Z, {}, _reference.REFERENCES["sigmoid"], logit_grid),
+    Link("log_sigmoid", _links.log_sigmoid, _Z, {}, _reference.REFERENCES["log_sigmoid"],
+         logit_grid),
+    Link("softmax", _links.softmax, _Z, {"axis": -1}, _reference.REFERENCES["softmax"],
+         score_rows),
+    Link("log_softmax", _links.log_softmax, _Z, {"axis": -1},
+         _reference.REFERENCES["log_softmax"], score_rows),
+    Link("logsumexp", _links.logsumexp, _Z, {"axis": -1}, _reference.REFERENCES["logsumexp"],
+         score_rows),
+)}
+
+
+def cases(name: str) -> list[MatrixCase]:
+    """Every case of the agreement matrix for the covered loss ``name``: the notes' examples,
+    the seeded batches, the edge cases."""
+    loss = LOSSES[name]
+    notes = [c for c in loss.cases if c.kind == "notes"]
+    return notes + random_cases(name) + [c for c in loss.cases if c.kind == "edge"]
