@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions, _kernels
+from . import _conventions
 from ._conventions import check_convention
-from ._links import _log_softmax, _one_hot, _pick, _sigmoid_pair, _softmax_grad
+from ._links import (
+    _log1p_exp_minus_abs,
+    _log_softmax_t,
+    _one_hot,
+    _pick,
+    _sigmoid_pair,
+    _softmax_grad,
+)
 from ._validation import (
     _asarray,
     as_float_array,
@@ -21,21 +28,31 @@ from ._validation import (
     check_flag,
     check_rows_sum_to_one,
     check_unit_interval,
+    class_sum,
     pair,
     reduce,
 )
 
 
-def _xmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a * b`` with ``0 * inf`` taken as 0: a target weight of 0 ignores its term entirely."""
+def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a * b`` with ``0 * inf`` taken as 0: a target weight of 0 ignores its term entirely.
+
+    The inputs hold no NaN, so a NaN in the product is a ``0 * inf``: one reduction finds out
+    whether there is any, and only then a mask finds where. Adding 0 makes a zero weight's
+    ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value."""
     with np.errstate(invalid="ignore"):
-        return np.where(a == 0, 0, a * b)
+        out = np.multiply(a, b, out=out)
+        out += 0
+    if out.size and np.isnan(np.minimum.reduce(out, axis=None)):
+        np.copyto(out, 0, where=np.isnan(out))
+    return out
 
 
 def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``a * log(p)`` with the convention ``0 log 0 = 0`` and no divide-by-zero warning."""
     with np.errstate(divide="ignore"):
-        return _xmul(a, np.log(p))
+        log_p = np.log(p, out=np.empty_like(p))
+    return _xmul(a, log_p, out=log_p)
 
 
 def _binary_labels(y: np.ndarray) -> None:
@@ -157,25 +174,27 @@ def binary_cross_entropy(
     array([100., 100.], dtype=float32)
     """
     from_logits = check_flag(from_logits, "from_logits")
-    if convention == "exact" and (fast := _kernels.binary_cross_entropy(
-            y_true, y_pred, from_logits, reduction)) is not None:
-        return fast
     check_convention(convention)
-    y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    y, z = _binary_inputs(y_true, y_pred, from_logits)
     if convention != "exact":
-        loss = _conventions.binary_cross_entropy(y_true, y_pred, from_logits, convention)
-        return reduce(loss, reduction)
+        return reduce(_conventions.binary_cross_entropy(y, z, from_logits, convention), reduction)
     if from_logits:
         # softplus(-z) = max(-z, 0) + t and softplus(z) = max(z, 0) + t share the same
         # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t.
         # Adding t last keeps a tiny loss (z = 40, y = 1 gives 4.2e-18) instead of cancelling
-        # it as softplus(z) - y z would.
-        t = np.log1p(np.exp(-np.abs(y_pred)))
-        loss = _xmul(y_true, np.maximum(-y_pred, 0)) + _xmul(1 - y_true, np.maximum(y_pred, 0)) + t
+        # it as softplus(z) - y z would. Each term in its own buffer, in place.
+        neg = np.negative(z, out=np.empty_like(z))
+        loss = _xmul(y, np.clip(neg, 0, np.inf, out=neg), out=neg)  # y max(-z, 0)
+        loss += _xmul(1 - y, np.clip(z, 0, np.inf, out=np.empty_like(z)))  # (1 - y) max(z, 0)
+        loss += _log1p_exp_minus_abs(z)
     else:
         # log1p(-p) rather than log(1 - p): exact for small p.
+        loss = _xlog(y, z)
+        log1m = np.negative(z, out=np.empty_like(z))
         with np.errstate(divide="ignore"):
-            loss = -(_xlog(y_true, y_pred) + _xmul(1 - y_true, np.log1p(-y_pred)))
+            np.log1p(log1m, out=log1m)
+        loss += _xmul(1 - y, log1m, out=log1m)
+        np.negative(loss, out=loss)
     return reduce(loss, reduction)
 
 
@@ -366,24 +385,25 @@ def categorical_cross_entropy(
     ...                                          convention="keras")), 6)  # log 3
     1.098612
     """
-    from_logits = check_flag(from_logits, "from_logits")
-    if convention == "exact" and (fast := _kernels.categorical_cross_entropy(
-            y_true, y_pred, from_logits, axis, reduction)) is not None:
-        return fast
     y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
     if convention != "exact":
         loss = _conventions.categorical_cross_entropy(
             y_true, y_pred, from_logits, axis, convention
         )
         return reduce(loss, reduction)
-    log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
-    loss = -np.sum(_xmul(y_true, log_p), axis=axis)
-    return reduce(loss, reduction)
+    if from_logits:  # log_softmax with the classes first: move the targets' classes alike
+        log_p = _log_softmax_t(y_pred, axis)
+        terms = _xmul(np.moveaxis(y_true, axis, 0), log_p, out=log_p)
+        axis = 0
+    else:
+        terms = _xlog(y_true, y_pred)
+    loss = class_sum(terms, axis)  # in float32 for float16 terms, rounded once below
+    return reduce(np.negative(loss, out=loss).astype(y_pred.dtype, copy=False), reduction)
 
 
 def _log(p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return np.log(p)
+        return np.log(p, out=np.empty_like(p))  # an array even for 0-d p
 
 
 def categorical_cross_entropy_grad(
@@ -550,19 +570,17 @@ def sparse_categorical_cross_entropy(
     ...                                                 convention="torch")), 6)  # -log 0.2
     1.609438
     """
-    from_logits = check_flag(from_logits, "from_logits")
-    if convention == "exact" and (fast := _kernels.sparse_categorical_cross_entropy(
-            labels, y_pred, from_logits, axis, reduction)) is not None:
-        return fast
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
     if convention != "exact":
         loss = _conventions.sparse_categorical_cross_entropy(
             index, y_pred, from_logits, axis, convention
         )
         return reduce(loss, reduction)
-    log_p = _log_softmax(y_pred, axis) if from_logits else _log(y_pred)
-    loss = -_pick(log_p, index, axis)
-    return reduce(loss, reduction)
+    if from_logits:
+        log_p = _pick(_log_softmax_t(y_pred, axis), index, 0)  # classes first
+    else:
+        log_p = _log(_pick(y_pred, index, axis))  # the log of the picked entries only
+    return reduce(np.negative(log_p, out=log_p), reduction)
 
 
 def sparse_categorical_cross_entropy_grad(

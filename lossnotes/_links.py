@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import _where, as_float_array, check_axis
+from ._validation import _where, accumulator, as_float_array, check_axis
 
 
 def sigmoid(z):
@@ -119,12 +119,6 @@ def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
     np.negative(t, out=t)
     np.exp(t, out=t)
     return np.log1p(t, out=t)
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for every x including +-inf."""
-    t = _log1p_exp_minus_abs(x)
-    return np.add(np.maximum(x, 0), t, out=t)[()]
 
 
 def logsumexp(z, axis: int = -1):
@@ -250,22 +244,45 @@ def log_softmax(z, axis: int = -1):
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    m, _, _, s = _shifted(z, axis)
-    with np.errstate(invalid="ignore"):
-        # (z - m) - log1p(s), not z - logsumexp(z): for the largest score z - m is exactly 0 and
-        # the result is -log1p(s) to full precision, where z - (m + log1p(s)) would round the
-        # small log1p(s) against m first (z = [10, 0]: -4.54e-5 with an error of ulp(10)).
-        out = (z - m) - np.log1p(s)
-    infinite = np.isposinf(m)
-    if infinite.any():
+    return np.moveaxis(_log_softmax_t(z, axis), 0, axis)
+
+
+def _log_softmax_t(z: np.ndarray, axis: int) -> np.ndarray:
+    """``log_softmax(z)`` along ``axis`` in a new C-contiguous array with the class axis first.
+
+    Classes first, every step is a pass over whole rows of samples: NumPy reduces a short
+    trailing axis row by row at a fixed cost per row (the maximum of 10^5 rows of 10 classes
+    takes 4 ms along the rows and 0.1 ms down the transposed columns, after a 0.5 ms copy).
+    The formula is ``(z - m) - log1p(s)``, ``m`` the row maximum and ``s`` the sum of
+    ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`)."""
+    d = np.array(np.moveaxis(z, axis, 0), order="C")  # always a copy: overwritten below
+    m = np.maximum.reduce(d, axis=0)
+    # Rows holding +inf are the rare case: compute every row with a finite shift, then
+    # overwrite those rows with their limit.
+    infinite = bool(m.size) and np.isposinf(np.maximum.reduce(m, axis=None))
+    if infinite:
+        inf_rows = np.isposinf(m)
+        m = np.where(inf_rows, 0, m)
+    with np.errstate(invalid="ignore", over="ignore"):  # only in the rows overwritten below
+        d -= m  # 0 exactly at each maximal entry, every other exponent below 0
+        top = d == 0
+        e = np.exp(d)
+        e -= top  # exp(0) = 1 at each maximum, left out of the sum
+        acc = accumulator(z.dtype)
+        s = np.add.reduce(e, axis=0, dtype=acc)
+        if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere:
+            s += np.add.reduce(top, axis=0, dtype=acc) - 1  # all maxima but one are added back
+        s = np.log1p(s.astype(z.dtype, copy=False))
+        d -= s
+    if infinite:
         # A row with +inf scores: in the limit its n infinite entries share the mass equally,
-        # log(1/n) each, and every other entry has log-probability -inf (inf - inf is nan).
-        top = np.isposinf(z)
-        n = np.sum(top, axis=axis, keepdims=True)
+        # log(1/n) each, and every other entry has log-probability -inf.
+        top = np.moveaxis(np.isposinf(z), axis, 0)
+        n = np.add.reduce(top, axis=0)
         with np.errstate(divide="ignore"):
             limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
-        out = np.where(infinite, limit, out)
-    return out
+        d = np.where(inf_rows, limit, d)
+    return d
 
 
 def softmax(z, axis: int = -1):

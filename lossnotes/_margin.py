@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions, _kernels
+from . import _conventions
 from ._conventions import check_convention
-from ._links import _sigmoid, _softplus
+from ._links import _log1p_exp_minus_abs, _sigmoid
 from ._validation import _where, as_float_array, check_plus_minus_one, first, pair
 
 
@@ -64,13 +64,15 @@ def margin(y, score, *, convention: str = "exact"):
     >>> ln.margin([1, 0, -1], [2.0, 0.5, -0.25], convention="keras")
     array([2.  , 0.  , 0.25])
     """
-    if convention == "exact" and (fast := _kernels.margin(y, score)) is not None:
-        return fast
     check_convention(convention)
     y, score = pair(y, score, "y", "score")
     if convention == "exact":
-        check_plus_minus_one(y, "y")
-        return y * score
+        # |y| is 1 everywhere exactly when its minimum and maximum are 1; its buffer then
+        # receives the margins.
+        m = np.abs(y, out=np.empty_like(score))
+        if m.size and not np.minimum.reduce(m, axis=None) == np.maximum.reduce(m, axis=None) == 1:
+            check_plus_minus_one(y, "y")
+        return np.multiply(y, score, out=m)[()]
     bad = (y != 1) & (y != -1) & (y != 0)
     if bad.any():
         raise ValueError(
@@ -223,10 +225,9 @@ def hinge(m):
     >>> ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0])
     array([2. , 1. , 0.5, 0. , 0. ])
     """
-    if (fast := _kernels.hinge(m)) is not None:
-        return fast
     m = _m(m)
-    return np.maximum(1 - m, 0)
+    out = np.subtract(1, m, out=np.empty_like(m))
+    return np.clip(out, 0, np.inf, out=out)[()]  # max(1 - m, 0): clip's SIMD path
 
 
 def hinge_grad(m, *, convention: str = "exact"):
@@ -293,10 +294,9 @@ def squared_hinge(m):
     >>> ln.squared_hinge([-1.0, 0.0, 0.5, 2.0])
     array([4.  , 1.  , 0.25, 0.  ])
     """
-    if (fast := _kernels.squared_hinge(m)) is not None:
-        return fast
+    out = np.asarray(hinge(m))
     with np.errstate(over="ignore"):  # beyond the largest float: inf, the true value rounded
-        return np.square(hinge(m))
+        return np.square(out, out=out)[()]
 
 
 def squared_hinge_grad(m):
@@ -354,12 +354,13 @@ def logistic(m, *, convention: str = "exact"):
     >>> ln.logistic([-1000.0, 0.0, 1000.0], convention="torch")  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    if convention == "exact" and (fast := _kernels.logistic(m)) is not None:
-        return fast
     check_convention(convention, ("exact", "torch"))
+    m = _m(m)
     if convention == "torch":
-        return _conventions.logistic(_m(m))
-    return _softplus(-_m(m))
+        return _conventions.logistic(m)
+    # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), right at m = +-inf as well; in two buffers.
+    t = _log1p_exp_minus_abs(m)
+    return np.subtract(t, np.clip(m, -np.inf, 0), out=t)[()]  # + max(-m, 0)
 
 
 def logistic_grad(m, *, convention: str = "exact"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
 from ._validation import _where, as_float_array, first, pair, reduce
 
 
@@ -57,11 +56,9 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.25 + 0 + 4) / 3
     1.4166666666666667
     """
-    if (fast := _kernels.mse(y_true, y_pred, reduction)) is not None:
-        return fast
-    r = _residual(y_true, y_pred)
     with np.errstate(over="ignore"):  # a square beyond the largest float is inf, its rounding
-        return reduce(np.square(r), reduction)
+        r = _residual(y_true, y_pred)
+        return reduce(np.square(r, out=r), reduction)
 
 
 def mse_grad(y_true, y_pred):
@@ -80,9 +77,10 @@ def mse_grad(y_true, y_pred):
     >>> ln.mse_grad([1.0, 2.0], [1.5, 0.0])
     array([ 1., -4.])
     """
-    r = _residual(y_true, y_pred)
     with np.errstate(over="ignore"):
-        return 2 * (0 - r)  # y_pred - y_true; 0 - r keeps a zero residual +0, where -r is -0
+        r = _residual(y_true, y_pred)
+        np.subtract(0, r, out=r)  # y_pred - y_true; 0 - r keeps a zero residual +0, not -0
+        return np.multiply(r, 2, out=r)[()]
 
 
 def mae(y_true, y_pred, *, reduction: str = "mean"):
@@ -113,9 +111,9 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mae([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.5 + 0 + 2) / 3
     0.8333333333333334
     """
-    if (fast := _kernels.mae(y_true, y_pred, reduction)) is not None:
-        return fast
-    return reduce(np.abs(_residual(y_true, y_pred)), reduction)
+    with np.errstate(over="ignore"):
+        r = _residual(y_true, y_pred)
+        return reduce(np.abs(r, out=r), reduction)
 
 
 def mae_grad(y_true, y_pred):
@@ -135,7 +133,10 @@ def mae_grad(y_true, y_pred):
     >>> ln.mae_grad([1.0, 2.0, 3.0], [1.5, 2.0, 1.0])
     array([ 1.,  0., -1.])
     """
-    return 0 - np.sign(_residual(y_true, y_pred))  # sign(y_pred - y_true), with +0 at 0
+    with np.errstate(over="ignore"):
+        r = _residual(y_true, y_pred)
+    np.sign(r, out=r)
+    return np.subtract(0, r, out=r)[()]  # sign(y_pred - y_true), with +0 at 0
 
 
 def _check_delta(delta) -> float:
@@ -151,11 +152,13 @@ def _check_delta(delta) -> float:
 
 
 def _residual(y_true, y_pred) -> np.ndarray:
-    """``y_true - y_pred``, refusing the one residual that is undefined: inf - inf."""
+    """``y_true - y_pred`` in a new array (even 0-d, to be overwritten in place), refusing the
+    one residual that is undefined: inf - inf. Call it under ``np.errstate(over="ignore")``:
+    a residual beyond the largest float is inf, the true value rounded."""
     y_true, y_pred = pair(y_true, y_pred)
-    with np.errstate(invalid="ignore", over="ignore"):
-        r = y_true - y_pred  # beyond the largest float: inf, the true value rounded
-    if y_true.size and np.isnan(np.min(r)):
+    with np.errstate(invalid="ignore"):
+        r = np.subtract(y_true, y_pred, out=np.empty_like(y_pred))
+    if r.size and np.isnan(np.minimum.reduce(r, axis=None)):  # NaN only from inf - inf
         bad = np.isnan(r)
         raise ValueError(
             f"y_true and y_pred are the same infinity {_where(bad)} (found {first(y_true, bad)!r}"
@@ -213,15 +216,17 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     >>> ln.huber([0.0, 0.0, 0.0], [0.5, 1.0, 3.0], reduction="none")
     array([0.125, 0.5  , 2.5  ])
     """
-    if (fast := _kernels.huber(y_true, y_pred, delta, reduction)) is not None:
-        return fast
     delta = _check_delta(delta)
-    r = _residual(y_true, y_pred)
-    # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
-    # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
-    # delta |r| - delta^2/2 outside.
-    q = np.clip(r, -delta, delta)
-    return reduce(q * (r - 0.5 * q), reduction)
+    with np.errstate(over="ignore"):
+        r = _residual(y_true, y_pred)
+        # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
+        # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
+        # delta |r| - delta^2/2 outside. Three buffers, each operation in place.
+        q = np.clip(r, -delta, delta)
+        half = np.multiply(q, 0.5)
+        r -= half
+        r *= q
+        return reduce(r, reduction)
 
 
 def huber_grad(y_true, y_pred, *, delta: float = 1.0):
@@ -242,4 +247,7 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     array([ 0.5,  1. , -1. ])
     """
     delta = _check_delta(delta)
-    return 0 - np.clip(_residual(y_true, y_pred), -delta, delta)  # clip(y_pred - y_true)
+    with np.errstate(over="ignore"):
+        r = _residual(y_true, y_pred)
+    np.clip(r, -delta, delta, out=r)
+    return np.subtract(0, r, out=r)[()]  # clip(y_pred - y_true, -delta, delta)

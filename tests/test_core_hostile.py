@@ -17,6 +17,7 @@ Three kinds of test:
 from __future__ import annotations
 
 import inspect
+import math
 import traceback
 import tracemalloc
 import warnings
@@ -232,28 +233,31 @@ _N = 1000
 
 
 def _batch(kind: str, dtype):
-    """(args of a valid batch, one edge element to append, kwargs) for a kind of loss."""
-    r = _RNG
+    """(args of a valid batch, the edge elements to append, kwargs) for a kind of loss: every
+    rare case that a loss treats apart (p of exactly 0 or 1, 0 log 0, infinite logits and
+    margins, an infinite residual, one that overflows)."""
+    r, big = _RNG, np.finfo(dtype).max
     if kind == "probabilities":
         return ((r.random(_N) < 0.5).astype(dtype), r.uniform(0.01, 0.99, _N).astype(dtype)), \
-            (np.ones(1, dtype), np.zeros(1, dtype)), {}
+            (np.array([1, 0, 1, 0, 0.5], dtype), np.array([0, 0, 1, 1, 0], dtype)), {}
     if kind == "logits":
         return ((r.random(_N) < 0.5).astype(dtype), r.normal(0, 4, _N).astype(dtype)), \
-            (np.ones(1, dtype), np.full(1, -np.inf, dtype)), {"from_logits": True}
+            (np.array([1, 0, 1, 0, 0.5], dtype), np.array([-np.inf, -np.inf, np.inf, np.inf, big],
+                                                          dtype)), {"from_logits": True}
     if kind == "regression":
         return (r.normal(0, 2, _N).astype(dtype), r.normal(0, 2, _N).astype(dtype)), \
-            (np.zeros(1, dtype), np.full(1, np.inf, dtype)), {}
-    return (r.normal(0, 4, _N).astype(dtype),), (np.full(1, -np.inf, dtype),), {}
+            (np.array([0, np.inf, big, -big], dtype), np.array([np.inf, 0, -big, big], dtype)), {}
+    return (r.normal(0, 4, _N).astype(dtype),), (np.array([-np.inf, np.inf, -big], dtype),), {}
 
 
 _ELEMENTWISE = [
     (ln.binary_cross_entropy, "probabilities"), (ln.binary_cross_entropy, "logits"),
     (ln.binary_cross_entropy_grad, "probabilities"), (ln.binary_cross_entropy_grad, "logits"),
     (ln.mse, "regression"), (ln.mae, "regression"), (ln.huber, "regression"),
-    (ln.mse_grad, "regression"), (ln.huber_grad, "regression"),
+    (ln.mse_grad, "regression"), (ln.mae_grad, "regression"), (ln.huber_grad, "regression"),
     (ln.hinge, "margins"), (ln.squared_hinge, "margins"), (ln.logistic, "margins"),
     (ln.logistic_grad, "margins"), (ln.exponential, "margins"), (ln.sigmoid, "margins"),
-    (ln.log_sigmoid, "margins"),
+    (ln.log_sigmoid, "margins"), (ln.perceptron, "margins"), (ln.hinge_grad, "margins"),
 ]
 
 
@@ -267,9 +271,21 @@ def test_values_do_not_depend_on_the_rest_of_the_batch(fn, kind, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alone = fn(*args, **kwargs)
-        joined = fn(*(np.concatenate([a, e]) for a, e in zip(args, edge, strict=True)),
-                    **kwargs)
-    np.testing.assert_array_equal(joined[:_N], alone)  # bit for bit
+        for k in range(len(edge[0])):  # each edge element alone, then all of them
+            for e in ([x[k:k + 1] for x in edge], edge):
+                joined = fn(*(np.concatenate([a, x]) for a, x in zip(args, e, strict=True)),
+                            **kwargs)
+                assert joined.dtype == dtype
+                np.testing.assert_array_equal(joined[:_N], alone)  # bit for bit
+                assert np.array_equal(np.signbit(joined[:_N]), np.signbit(alone))
+
+
+def test_the_margin_does_not_depend_on_the_rest_of_the_batch():
+    y, score = np.where(_RNG.random(_N) < 0.5, -1.0, 1.0), _RNG.normal(0, 3, _N)
+    alone = ln.margin(y, score)
+    joined = ln.margin(np.append(y, [1.0, -1.0]), np.append(score, [np.inf, -np.inf]))
+    np.testing.assert_array_equal(joined[:_N], alone)
+    np.testing.assert_array_equal(joined[_N:], [np.inf, np.inf])
 
 
 _ROWS = [
@@ -278,32 +294,99 @@ _ROWS = [
 ]
 
 
+def _rows_batch(classes: int, from_logits: bool, dtype, rows: int = 300):
+    """(labels, predictions, edge labels, edge rows): the edge rows are the rare cases of the
+    row losses: a +inf logit, two of them, a tie for the maximum, a -inf logit; a probability
+    of exactly 1, of 0 at the true class and elsewhere."""
+    z = _RNG.normal(0, 3, (rows, classes))
+    labels = _RNG.integers(0, classes, rows)
+    if from_logits:
+        edge = np.zeros((5, classes))
+        edge[0, 0] = edge[1, :2] = np.inf
+        edge[2, :2] = 3.0
+        edge[3, 1] = -np.inf
+        edge[4, -1] = np.finfo(dtype).max
+        return labels, z.astype(dtype), np.array([0, 1, 1, 1, 0]), edge.astype(dtype)
+    pred = ln.softmax(z / 3).astype(dtype)  # rows that sum to 1 within the dtype's rounding
+    edge = np.zeros((3, classes))
+    edge[0, 0] = 1.0
+    edge[1:, 1:] = 1.0 / (classes - 1)
+    return labels, pred, np.array([0, 0, 1]), edge.astype(dtype)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("classes", [5, 40])  # column by column, and NumPy's reductions
 @pytest.mark.parametrize("fn, from_logits", _ROWS,
                          ids=[f"{f.__name__}-{'logits' if lg else 'probabilities'}"
                               for f, lg in _ROWS])
-def test_row_losses_do_not_depend_on_the_rest_of_the_batch(fn, from_logits, dtype):
-    rows, classes = 300, 5
-    z = _RNG.normal(0, 3, (rows, classes))
-    labels = _RNG.integers(0, classes, rows)
-    edge_z = np.array([[np.inf, 0.0, 0.0, 0.0, 0.0]])  # the general code's limit
-    pred = z if from_logits else ln.softmax(z)
-    edge = edge_z if from_logits else np.array([[0.0, 0.25, 0.25, 0.25, 0.25]])
-    if fn is ln.sparse_categorical_cross_entropy:
-        targets, edge_target = labels, np.array([1])
-    else:
-        targets, edge_target = np.eye(classes)[labels], np.eye(classes)[[0]]
-        targets, edge_target = targets.astype(dtype), edge_target.astype(dtype)
-    pred = pred.astype(dtype)
-    if not from_logits:  # rows that sum to 1 in this dtype
-        pred = ln.softmax(np.log(pred.astype(np.float64))).astype(dtype)
+def test_row_losses_do_not_depend_on_the_rest_of_the_batch(fn, from_logits, classes, dtype):
+    labels, pred, edge_labels, edge = _rows_batch(classes, from_logits, dtype)
+    if fn is ln.categorical_cross_entropy:  # one-hot targets
+        labels, edge_labels = np.eye(classes, dtype=dtype)[labels], \
+            np.eye(classes, dtype=dtype)[edge_labels]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        alone = fn(targets, pred, from_logits=from_logits, reduction="none")
-        joined = fn(np.concatenate([targets, edge_target]),
-                    np.concatenate([pred, edge.astype(dtype)]),
-                    from_logits=from_logits, reduction="none")
-    np.testing.assert_array_equal(joined[:rows], alone)  # bit for bit
+        alone = fn(labels, pred, from_logits=from_logits, reduction="none")
+        for k in range(len(edge)):
+            for e, t in ((edge[k:k + 1], edge_labels[k:k + 1]), (edge, edge_labels)):
+                joined = fn(np.concatenate([labels, t]), np.concatenate([pred, e]),
+                            from_logits=from_logits, reduction="none")
+                assert joined.dtype == dtype
+                np.testing.assert_array_equal(joined[:len(pred)], alone)  # bit for bit
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("classes", [3, 40])
+@pytest.mark.parametrize("fn, from_logits", _ROWS,
+                         ids=[f"{f.__name__}-{'logits' if lg else 'probabilities'}"
+                              for f, lg in _ROWS])
+def test_row_losses_do_not_depend_on_where_the_class_axis_is(fn, from_logits, classes, dtype):
+    labels, pred, _, _ = _rows_batch(classes, from_logits, dtype, rows=60)
+    pred = pred.reshape(3, 20, classes)
+    labels = labels.reshape(3, 20)
+    if fn is ln.categorical_cross_entropy:
+        labels = np.moveaxis(np.eye(classes, dtype=dtype)[labels], -1, 1)
+    last = fn(labels, pred, from_logits=from_logits, axis=-1, reduction="none") \
+        if fn is ln.sparse_categorical_cross_entropy else \
+        fn(np.moveaxis(labels, 1, -1), pred, from_logits=from_logits, reduction="none")
+    middle = fn(labels, np.moveaxis(pred, -1, 1), from_logits=from_logits, axis=1,
+                reduction="none")
+    np.testing.assert_array_equal(middle, last)
+
+
+def _fsum_ulps(value, terms) -> float:
+    """How many ulps of the result's dtype ``value`` is from the exact sum of ``terms``."""
+    exact = math.fsum(np.asarray(terms, dtype=np.float64).ravel().tolist())
+    dtype = np.asarray(value).dtype
+    return abs(float(value) - exact) / float(np.spacing(dtype.type(abs(exact))))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sums_and_means_of_large_batches_are_the_exact_sums_rounded(dtype):
+    # Sums of 3 * 10^5 terms (10^6 for the elementwise losses): within 1 ulp of the exact sum
+    # of the unreduced losses (NumPy's pairwise sum, in float32 for float16), and the mean is
+    # the sum divided by the count. The sums of float16 stay below 65504: small losses.
+    rng = np.random.default_rng(7)
+    n = 10**6
+    y, p = rng.normal(0, 0.01, n).astype(dtype), rng.normal(0, 0.01, n).astype(dtype)
+    yb = (rng.random(n) < 0.5).astype(dtype)
+    z = np.abs(rng.normal(5, 1, n)).astype(dtype) * (2 * yb - 1)
+    rows = rng.normal(0, 1, (n // 10, 10)).astype(dtype)
+    rows[np.arange(n // 10), 0] = 6.0  # the first class wins by far
+    calls = [(ln.mse, (y, p), {}), (ln.mae, (y, p), {}), (ln.huber, (y, p), {}),
+             (ln.binary_cross_entropy, (yb, z), {"from_logits": True}),
+             (ln.categorical_cross_entropy, (np.eye(10, dtype=dtype)[np.zeros(n // 10, int)],
+                                             rows), {"from_logits": True}),
+             (ln.sparse_categorical_cross_entropy, (np.zeros(n // 10, int), rows),
+              {"from_logits": True})]
+    for fn, args, kwargs in calls:
+        terms = fn(*args, **kwargs, reduction="none")
+        total = fn(*args, **kwargs, reduction="sum")
+        mean = fn(*args, **kwargs)
+        assert total.dtype == mean.dtype == dtype
+        assert _fsum_ulps(total, terms) <= 1, fn.__name__
+        exact_mean = math.fsum(terms.astype(np.float64).tolist()) / terms.size
+        assert abs(float(mean) - exact_mean) <= np.spacing(dtype(exact_mean)), fn.__name__
 
 
 @pytest.mark.parametrize("fn", [ln.mse, ln.mae, ln.huber])
