@@ -1,6 +1,6 @@
 r"""High-precision reference values of every lossnotes function, computed with mpmath.
 
-Each ``_ref_*`` function below takes the *same* inputs as the lossnotes function of that name
+Each ``ref_*`` function below takes the *same* inputs as the lossnotes function of that name
 (floats, read exactly: a float32 0.1 is the number 0.100000001490116...) and returns an object
 array of mpmath numbers carrying :data:`DIGITS` significant digits.
 
@@ -85,8 +85,11 @@ def _row_parts(row: tuple[float, ...]):
 
     Returns ``(m, e, s, top)``: the maximum ``m`` (a float), the terms ``e_k = exp(z_k - m)``,
     ``s`` = the sum of all terms but one maximal one (so the full sum is ``1 + s``), and, for
-    a row holding ``+inf``, the mask of its infinite entries (else None).
+    a row holding ``+inf``, the mask of its infinite entries (else None). A row of no entry
+    has the limits lossnotes gives too: the log of its empty sum is -inf, its softmax empty.
     """
+    if not row:
+        return -np.inf, [], ZERO, None
     m = max(row)
     if m == np.inf:
         return m, None, None, [v == np.inf for v in row]
@@ -381,26 +384,55 @@ def ref_huber_grad(y_true, y_pred, delta=1.0):
     return _elementwise(_huber_grad(delta), y_true, y_pred)
 
 
-#: name -> reference function, for every lossnotes function that has one.
+#: name -> reference function, for every lossnotes function that has one (the registry
+#: reads its records' references here).
 REFERENCES = {
-    name[len("ref_"):]: func for name, func in sorted(globals().items()) if name.startswith("ref_")
+    "sigmoid": ref_sigmoid,
+    "log_sigmoid": ref_log_sigmoid,
+    "logsumexp": ref_logsumexp,
+    "log_softmax": ref_log_softmax,
+    "softmax": ref_softmax,
+    "zero_one": ref_zero_one,
+    "zero_one_grad": ref_zero_one_grad,
+    "perceptron": ref_perceptron,
+    "perceptron_grad": ref_perceptron_grad,
+    "hinge": ref_hinge,
+    "hinge_grad": ref_hinge_grad,
+    "squared_hinge": ref_squared_hinge,
+    "squared_hinge_grad": ref_squared_hinge_grad,
+    "logistic": ref_logistic,
+    "logistic_grad": ref_logistic_grad,
+    "exponential": ref_exponential,
+    "exponential_grad": ref_exponential_grad,
+    "binary_cross_entropy": ref_binary_cross_entropy,
+    "binary_cross_entropy_grad": ref_binary_cross_entropy_grad,
+    "categorical_cross_entropy": ref_categorical_cross_entropy,
+    "categorical_cross_entropy_grad": ref_categorical_cross_entropy_grad,
+    "sparse_categorical_cross_entropy": ref_sparse_categorical_cross_entropy,
+    "sparse_categorical_cross_entropy_grad": ref_sparse_categorical_cross_entropy_grad,
+    "mse": ref_mse,
+    "mse_grad": ref_mse_grad,
+    "mae": ref_mae,
+    "mae_grad": ref_mae_grad,
+    "huber": ref_huber,
+    "huber_grad": ref_huber_grad,
 }
 
-
-def _caches():
-    return [f for f in globals().values() if hasattr(f, "cache_clear")]
+#: Every cache of reference values: :func:`digits` clears them when the precision changes.
+_CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
+           _log_probabilities)
 
 
 @contextlib.contextmanager
 def digits(n: int):
     """Compute references at ``n`` significant digits inside the block (for checking them)."""
     old = mp.dps
-    for f in _caches():
+    for f in _CACHES:
         f.cache_clear()
     mp.dps = n
     try:
         yield
     finally:
         mp.dps = old
-        for f in _caches():
+        for f in _CACHES:
             f.cache_clear()

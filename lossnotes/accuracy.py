@@ -79,10 +79,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import lossnotes
-
-from . import _reference
 from ._reference import DIGITS, mp
+from ._registry import LINKS, LOSSES, Link
 from ._validation import (
     as_float_array,
     check_axis,
@@ -110,21 +108,30 @@ __all__ = [
     "ulp_error",
 ]
 
-#: Every lossnotes function that has a reference, by name.
-FUNCTIONS = tuple(sorted(_reference.REFERENCES))
+# name -> (its record in lossnotes._registry, whether it is the loss's gradient): each link,
+# each loss and each loss's ``<loss>_grad``.
+_RECORDS = {
+    **{name: (link, False) for name, link in LINKS.items()},
+    **{name + suffix: (loss, suffix == "_grad")
+       for name, loss in LOSSES.items() for suffix in ("", "_grad")},
+}
 
-#: What :func:`survey` measures: each function with each option that changes its formula.
-CASES = tuple(
-    (name, options)
-    for name in FUNCTIONS
-    for options in (
-        ({"from_logits": False}, {"from_logits": True})
-        if "cross_entropy" in name
-        else ({"delta": 1.0}, {"delta": 1.5})
-        if name.startswith("huber")
-        else ({},)
-    )
-)
+#: Every function that has a reference, by name, sorted: each link of the registry, each loss
+#: and each loss's gradient ``<loss>_grad``.
+FUNCTIONS = tuple(sorted(_RECORDS))
+
+
+def _variants(record) -> tuple:
+    """The option sets that change a record's formula: a loss's variants; a link has one."""
+    return ({},) if isinstance(record, Link) else record.variants
+
+
+#: The accuracy survey's list of measurements, ``(name, options)`` in the order of
+#: ``FUNCTIONS``: each function with each option set that changes its formula (a loss's
+#: ``variants`` in the registry, for the loss and its gradient alike; ``{}`` for a link).
+#: Not the cases of the agreement matrix (``lossnotes._registry.cases``).
+CASES = tuple((name, dict(options)) for name in FUNCTIONS
+              for options in _variants(_RECORDS[name][0]))
 
 #: The accuracy lossnotes promises, in ulps of the true value, on every grid of :func:`grid`,
 #: on every CPU: the bound the test suite holds under each instruction set it can select, and
@@ -428,13 +435,14 @@ def bound(ulps, dtype="float64") -> str:
     return out.item() if out.ndim == 0 else out
 
 
-def _check_name(name: str):
-    if not isinstance(name, str) or name not in _reference.REFERENCES:
+def _record(name: str) -> tuple:
+    """``(record, grad)`` of the function ``name`` in the registry; other names are refused."""
+    if not isinstance(name, str) or name not in _RECORDS:
         raise ValueError(
             f"no reference for {name!r}; expected one of the lossnotes functions "
             f"{', '.join(FUNCTIONS)}"
         )
-    return _reference.REFERENCES[name]
+    return _RECORDS[name]
 
 
 def reference(name: str, *inputs, **options):
@@ -485,17 +493,9 @@ def reference(name: str, *inputs, **options):
     >>> print(acc.mp.nstr(x[0], 8))  # log(1 + e^-10000), which no float can hold
     1.1354839e-4343
     """
-    func = _check_name(name)
+    record, grad = _record(name)
     options = _check_options(name, options)
     inputs = _check_inputs(name, inputs, options)
-    if name in _ROW_FUNCTIONS and inputs[0].shape[options.get("axis", -1)] == 0:
-        # No class: the limits lossnotes gives too, the empty sum's log -inf, empty rows.
-        z = inputs[0]
-        if name == "logsumexp":
-            out = np.empty(np.delete(z.shape, options.get("axis", -1)), dtype=object)
-            out.fill(-mp.inf)
-            return out
-        return np.empty(z.shape, dtype=object)
     if "delta" in options:
         # lossnotes computes with delta in the inputs' dtype (NumPy casts the Python float).
         dt = _dtype_of(inputs)
@@ -507,7 +507,7 @@ def reference(name: str, *inputs, **options):
                 f"{options['delta']!r}, which is {delta!r} there"
             )
         options = {**options, "delta": delta}
-    out = func(*inputs, **options)
+    out = (record.grad_reference if grad else record.reference)(*inputs, **options)
     undefined = [i for i, v in enumerate(out.flat) if mp.isnan(v)]
     if undefined:
         index = tuple(int(i) for i in np.unravel_index(undefined[0], out.shape))
@@ -519,18 +519,14 @@ def reference(name: str, *inputs, **options):
     return out
 
 
-_INPUT_NAMES = ("y_true", "y_pred", "z", "m", "labels")
-
-
 def _is_bool(x) -> bool:
     return isinstance(x, bool | np.bool_)
 
 
 def _check_options(name: str, options: dict) -> dict:
     """``name``'s options, checked: names it has, and values of the type it takes."""
-    func = _check_name(name)
-    allowed = set(inspect.signature(func).parameters) - set(_INPUT_NAMES)
-    unknown = set(options) - allowed
+    allowed = _record(name)[0].options
+    unknown = set(options) - set(allowed)
     if unknown:
         raise ValueError(
             f"{name} has no option {', '.join(sorted(unknown))}; "
@@ -550,6 +546,8 @@ def _check_options(name: str, options: dict) -> dict:
 
 def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
     """The inputs of ``name`` as arrays; refused where the function has no true value."""
+    record, _ = _record(name)
+    link = isinstance(record, Link)
     names = _input_names(name)
     if len(inputs) != len(names):
         raise TypeError(
@@ -557,19 +555,18 @@ def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
         )
     arrays = {arg: np.asarray(x) if arg == "labels" else as_float_array(x, arg)
               for arg, x in zip(names, inputs, strict=True)}
-    base = name.removesuffix("_grad")
     if "y_true" in arrays:  # a (target, prediction) pair: equal shapes, nothing is broadcast
         check_same_shape(arrays["y_true"], arrays["y_pred"], "y_true", "y_pred")
-    if base in _ROW_FUNCTIONS or "categorical" in base:
-        scores = "z" if "z" in arrays else "y_pred"
+    if "axis" in record.options:  # rows of scores (or of classes) along axis
+        scores = "z" if link else "y_pred"
         x = arrays[scores]
         axis = check_axis(options.get("axis", -1), x.ndim, scores)
-        if x.shape[axis] == 0 and base not in _ROW_FUNCTIONS:  # (those have limits there)
+        if x.shape[axis] == 0 and not link:  # (the links have limits there)
             raise ValueError(f"{scores} has no classes on axis {axis} (shape {x.shape}); "
                              "expected at least one class")
         if "labels" in arrays:
             check_class_labels(arrays["labels"], x, axis)
-    if "cross_entropy" in base:
+    if not link and record.family == "cross-entropy":
         if "y_true" in arrays:
             check_unit_interval(arrays["y_true"], "y_true", "labels or class probabilities")
         if not options.get("from_logits", False):
@@ -591,49 +588,6 @@ def _dtype_of(inputs) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 
 
-def _powers(lo: float, hi: float, per_decade: int) -> np.ndarray:
-    """10**k for k from lo to hi in steps of 1/per_decade."""
-    return 10.0 ** np.linspace(lo, hi, round((hi - lo) * per_decade) + 1)
-
-
-def _symmetric(values: np.ndarray) -> np.ndarray:
-    return np.concatenate([-values[::-1], [0.0], values])
-
-
-_LOGITS = _symmetric(_powers(-8, 4, 16))
-_ROW_LOGITS = _symmetric(_powers(-8, 4, 8))
-_SMALL_P = _powers(-12, 0, 16)
-_SMALL_P = np.concatenate([_SMALL_P[_SMALL_P < 0.5], [0.5]])
-_PROBABILITIES = np.concatenate([_SMALL_P, 1 - _SMALL_P[::-1][1:]])
-_RESIDUALS = _symmetric(_powers(-8, 4, 16))
-_BINARY_LABELS = (0.0, 1.0, 0.25, 0.7)
-_SOFT_ROW = (0.2, 0.3, 0.5)
-_REGRESSION_TARGETS = (0.0, 3.0)
-_HUBER_STEPS = (1, 2, 4, 8, 16, 24, 32, 52)
-_ROW_FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
-
-
-def _score_rows(limits: bool) -> np.ndarray:
-    z = _ROW_LOGITS
-    if limits:
-        z = np.concatenate([[-np.inf], z, [np.inf]])
-    zero = np.zeros_like(z)
-    with np.errstate(invalid="ignore"):
-        return np.concatenate([np.stack([z, zero, -z], 1), np.stack([z, z, zero], 1)])
-
-
-def _probability_rows(limits: bool) -> np.ndarray:
-    p = _PROBABILITIES
-    if limits:
-        p = np.concatenate([[0.0], p, [1.0]])
-    return np.stack([p, (1 - p) / 2, (1 - p) / 2], 1)
-
-
-def _class_targets(n_rows: int, soft: bool) -> list[np.ndarray]:
-    targets = [np.eye(3)[k] for k in range(3)] + ([np.array(_SOFT_ROW)] if soft else [])
-    return [np.tile(t, (n_rows, 1)) for t in targets]
-
-
 def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     """The inputs on which :func:`measure` evaluates a function by default.
 
@@ -652,8 +606,8 @@ def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     Returns
     -------
     tuple of ndarray
-        The inputs in the function's argument order, ready for ``func(*inputs)``. The points
-        are described in the module docstring.
+        The inputs in the function's argument order, ready for ``func(*inputs)``: the ``grid``
+        of the function's record in ``lossnotes._registry``, described in the module docstring.
 
     Examples
     --------
@@ -668,38 +622,9 @@ def grid(name: str, dtype="float64", *, limits: bool = True, **options):
     options = _check_options(name, options)
     limits = check_flag(limits, "limits")
     dt, *_ = _format(dtype)
-    grad = name.endswith("_grad")
-    base = name.removesuffix("_grad")
-    from_logits = options.get("from_logits", False)
-    if base in _ROW_FUNCTIONS:
-        inputs = (_score_rows(limits),)
-    elif base in ("categorical_cross_entropy", "sparse_categorical_cross_entropy"):
-        rows = _score_rows(limits) if from_logits else _probability_rows(limits)
-        if base.startswith("sparse"):
-            labels = np.repeat(np.arange(3), len(rows))
-            inputs = (labels, np.tile(rows, (3, 1)))
-        else:
-            targets = _class_targets(len(rows), soft=not grad)
-            inputs = (np.concatenate(targets), np.tile(rows, (len(targets), 1)))
-    elif base == "binary_cross_entropy":
-        x = _LOGITS if from_logits else _PROBABILITIES
-        if limits:
-            x = np.concatenate([[-np.inf if from_logits else 0.0], x,
-                                [np.inf if from_logits else 1.0]])
-        labels = _BINARY_LABELS[:2] if grad else _BINARY_LABELS
-        inputs = (np.repeat(labels, len(x)), np.tile(x, len(labels)))
-    elif base in ("mse", "mae", "huber"):
-        r = _RESIDUALS
-        if base == "huber":
-            d = float(options.get("delta", 1.0))
-            near = np.array([d] + [d * (1 + s * 2.0**-j) for j in _HUBER_STEPS for s in (1, -1)])
-            r = np.concatenate([r, near, -near])
-        y = np.repeat(_REGRESSION_TARGETS, len(r))
-        inputs = (y, y - np.tile(r, len(_REGRESSION_TARGETS)))
-    else:  # a function of one logit or margin
-        inputs = (np.concatenate([[-np.inf], _LOGITS, [np.inf]]) if limits else _LOGITS,)
-    return tuple(x if np.issubdtype(np.asarray(x).dtype, np.integer) else x.astype(dt)
-                 for x in inputs)
+    record, grad = _RECORDS[name]
+    return tuple(x if x.dtype.kind in "iu" else x.astype(dt)
+                 for x in record.grid(grad, limits, **options))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -724,8 +649,9 @@ def _cached_reference(name: str, inputs: tuple, options: dict):
 
 
 def _lossnotes_function(name: str, options: dict):
-    func = getattr(lossnotes, name)
-    if "reduction" in inspect.signature(func).parameters:
+    record, grad = _RECORDS[name]
+    func = record.grad if grad else record.function
+    if "reduction" in inspect.signature(func).parameters:  # unreduced values
         options = {**options, "reduction": "none"}
     return lambda *inputs: func(*inputs, **options)
 
@@ -792,7 +718,7 @@ class Measurement:
         """The inputs at ``index`` (default: the worst point), as text."""
         index = self.argworst if index is None else tuple(np.atleast_1d(index))
         names = _input_names(self.name)
-        row = self.name.removesuffix("_grad") in _ROW_FUNCTIONS or "categorical" in self.name
+        row = "axis" in _RECORDS[self.name][0].options  # one row of scores along the axis
         parts = []
         for arg, x in zip(names, self.inputs, strict=False):
             if row and x.ndim == 2:
@@ -811,8 +737,7 @@ class Measurement:
 
 
 def _input_names(name: str) -> list[str]:
-    return [p for p in inspect.signature(_reference.REFERENCES[name]).parameters
-            if p in _INPUT_NAMES]
+    return [arg for arg, _ in _record(name)[0].inputs]
 
 
 def measure(name: str, func=None, *, dtype="float64", inputs=None, limits: bool = True,
@@ -1030,7 +955,7 @@ def survey(dtypes=("float64", "float32"), names=None, *, limits: bool = True) ->
     selected = None
     if names is not None:
         names = _sequence(names, "names", "squared_hinge")
-        unknown = [n for n in names if not isinstance(n, str) or n not in _reference.REFERENCES]
+        unknown = [n for n in names if not isinstance(n, str) or n not in _RECORDS]
         if unknown:
             raise ValueError(
                 f"names: no reference for {', '.join(map(repr, unknown))}; expected names "

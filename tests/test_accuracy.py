@@ -19,7 +19,7 @@ import pytest
 
 import lossnotes as ln
 import lossnotes.accuracy as acc
-from lossnotes import _reference
+from lossnotes import _reference, _registry
 
 F64_TARGET = 2.0
 F32_TARGET = 4.0
@@ -51,8 +51,8 @@ CASES = [(name, tuple(options.items())) for name, options in acc.CASES]
 # ---------------------------------------------------------------------------------------------
 
 
-# With the limits (infinite logits, probabilities 0 and 1) every call takes the general code;
-# without them, the fast paths of lossnotes/_kernels.py where they apply.
+# With the limits (infinite logits, probabilities 0 and 1), where the values are the limits,
+# and without them: each batch with and without its edge elements.
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in acc.CASES])
 @pytest.mark.parametrize("dtype, target", [("float64", F64_TARGET), ("float32", F32_TARGET),
                                            ("float16", F16_TARGET)])
@@ -66,6 +66,40 @@ def test_every_function_is_within_target_on_the_grid(case, dtype, target, limits
         f"(computed {m.computed[m.argworst]!r}, true {acc.rounded(m.exact[m.argworst], dtype)!r}); "
         "if only this machine's NumPy differs, compare np.show_runtime()"
     )
+
+
+RECORDS = [*_registry.LINKS.values(), *_registry.LOSSES.values()]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=[r.name for r in RECORDS])
+def test_every_record_of_the_registry_has_a_reference_and_a_grid_within_target(record):
+    # Driven by the registry, not by acc.FUNCTIONS: a new loss or link without a reference, a
+    # grid or a place in the survey fails here.
+    loss = isinstance(record, _registry.Loss)
+    references = {record.name: record.reference}
+    if loss:
+        references[f"{record.name}_grad"] = record.grad_reference
+    for name, ref in references.items():
+        assert callable(ref) and _reference.REFERENCES.get(name) is ref, name
+        variants = record.variants if loss else ({},)
+        assert [options for n, options in acc.CASES if n == name] == list(variants), name
+        for options in variants:
+            inputs = record.grid(name.endswith("_grad"), True, **options)
+            assert len(inputs) == len(record.inputs), name
+            assert all(x.dtype == np.float64 or x.dtype.kind == "i" for x in inputs), name
+            for dtype in ("float64", "float32"):
+                m = _measured(name, tuple(options.items()), dtype, True)
+                assert m.worst <= acc.TARGET[dtype], (m.label, dtype, m.where())
+
+
+def test_the_functions_are_the_registrys_and_every_reference_belongs_to_one():
+    assert set(acc.FUNCTIONS) == set(_reference.REFERENCES)
+    assert acc.FUNCTIONS == tuple(sorted(acc.FUNCTIONS))  # the survey's order, in the book
+    # the explicit tables of _reference.py miss no reference and no cache
+    assert set(_reference.REFERENCES.values()) == {
+        f for n, f in vars(_reference).items() if n.startswith("ref_")}
+    assert set(_reference._CACHES) == {
+        f for f in vars(_reference).values() if hasattr(f, "cache_clear")}
 
 
 def test_the_grid_reaches_the_extremes():
