@@ -753,3 +753,23 @@ def cases(name: str) -> list[MatrixCase]:
     loss = LOSSES[name]
     notes = [c for c in loss.cases if c.kind == "notes"]
     return notes + random_cases(name) + [c for c in loss.cases if c.kind == "edge"]
+
+
+def markdown_table() -> str:
+    """The table of losses on the API page (``book/api.md``), generated from this registry;
+    ``tests/test_registry.py`` checks that the page holds exactly this table."""
+    lines = ["| loss | inputs | options | tf.keras | torch.nn.functional |",
+             "| --- | --- | --- | --- | --- |"]
+    for loss in LOSSES.values():
+        inputs = ", ".join(f"`{name}`" for name, _ in loss.inputs)
+        options = ", ".join(f"`{k}={v!r}`" for k, v in loss.options.items()) or "-"
+        fw = loss.frameworks
+        if fw is None:
+            keras, torch = "none", f"none ({loss.absent})"
+        else:
+            opts = {**loss.options}
+            keras = f"`{fw.keras_call(opts)}`"
+            torch = "<br>".join(f"`{text(opts)}`" for _, text, _ in fw.torch)
+        lines.append(f"| {{func}}`~lossnotes.{loss.name}` | {inputs} | {options} | "
+                     f"{keras} | {torch} |")
+    return "\n".join(lines)

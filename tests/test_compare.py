@@ -8,6 +8,7 @@ intermediate terms.
 """
 
 import contextlib
+import dataclasses
 import os
 import re
 import subprocess
@@ -22,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.numpy import arrays
 
 import lossnotes as ln
-from lossnotes import _compare, _frameworks
-from lossnotes._cases import edge_cases, notes_cases, random_cases
+from lossnotes import _registry
+from lossnotes._compare import _frameworks, _run
 
 # Deterministic and modest: CI must not depend on the seed of the day, and each example runs
 # TensorFlow and torch eagerly (a few milliseconds per call).
@@ -226,85 +227,50 @@ def test_margin_edges_are_explained(name, data):
 # the edge cases differ exactly as documented
 # --------------------------------------------------------------------------------------------
 
-# (loss, case label, dtype) -> expected statuses of (loss, gradient) for keras and torch.
-E, A = "explained", "agree"
-EDGE_STATUS = {
-    ("binary_cross_entropy", "perfect prediction", "float64"): ({"keras": E, "torch": A},
-                                                               {"keras": E, "torch": E}),
-    # In float32 Keras's 1.19e-7 is one rounding of 1 - p: within the absolute floor.
-    ("binary_cross_entropy", "perfect prediction", "float32"): ({"keras": A, "torch": A},
-                                                               {"keras": E, "torch": E}),
-    ("binary_cross_entropy", "certain and wrong: p=0 at y=1, p=1 at y=0", "float32"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("binary_cross_entropy", "certain and wrong: p=0 at y=1, p=1 at y=0", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("binary_cross_entropy", "y=0, p=1e-4: Keras's log(1 - p)", "float32"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("binary_cross_entropy", "logits 100, -100, 1000", "float32"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("binary_cross_entropy", "infinite logits", "float64"): (
-        {"keras": E, "torch": E}, {"keras": A, "torch": A}),
-    ("categorical_cross_entropy", "row summing to 0.6", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("categorical_cross_entropy", "true class with probability 0", "float32"): (
-        {"keras": E, "torch": A}, {"keras": E, "torch": E}),
-    ("categorical_cross_entropy", "another class with probability 0", "float64"): (
-        {"keras": A, "torch": E}, {"keras": E, "torch": E}),
-    ("categorical_cross_entropy", "logits [100, -100, 0]", "float32"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("categorical_cross_entropy", "infinite logits", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("categorical_cross_entropy", "classes on axis 0", "float64"): (
-        {"keras": A, "torch": A}, {"keras": E, "torch": E}),
-    ("sparse_categorical_cross_entropy", "row summing to 0.6", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("sparse_categorical_cross_entropy", "true class with probability 0", "float64"): (
-        {"keras": E, "torch": A}, {"keras": E, "torch": A}),
-    ("sparse_categorical_cross_entropy", "infinite logit", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("mse", "infinite prediction, zero residual", "float64"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("mae", "zero residual (the kink)", "float64"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("huber", "residuals at and beyond delta", "float64"): (
-        {"keras": A, "torch": A}, {"keras": A, "torch": A}),
-    ("hinge", "margin exactly 1 (the kink)", "float64"): (
-        {"keras": A, "torch": A}, {"keras": E, "torch": E}),
-    ("hinge", "labels in {0, 1}", "float64"): ({"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("hinge", "labels 0 and -1 mixed", "float64"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("squared_hinge", "labels in {0, 1}", "float32"): (
-        {"keras": E, "torch": E}, {"keras": E, "torch": E}),
-    ("logistic", "very wrong margins", "float64"): (
-        {"keras": A, "torch": E}, {"keras": A, "torch": E}),
-    ("logistic", "margin -100 in float32", "float32"): (
-        {"keras": A, "torch": E}, {"keras": A, "torch": E}),
-    ("logistic", "infinite scores", "float64"): (
-        {"keras": E, "torch": A}, {"keras": A, "torch": A}),
-}
+def matrix(kind):
+    """The cases of the agreement matrix of this kind, as (loss, case), from the registry."""
+    return [(name, c) for name in _registry.COVERED for c in _registry.cases(name)
+            if c.kind == kind]
 
 
-def test_every_edge_case_has_an_expectation():
-    assert {(c.loss, c.label, c.dtype) for c in edge_cases()} == set(EDGE_STATUS)
+def case_id(item):
+    name, c = item
+    return f"{name}-{c.label}-{c.dtype}-{c.options}"
 
 
-@pytest.mark.parametrize("case", edge_cases(), ids=lambda c: f"{c.loss}-{c.label}-{c.dtype}")
-def test_edge_case_statuses(case):
-    want_loss, want_grad = EDGE_STATUS[(case.loss, case.label, case.dtype)]
-    loss, grad = both(case.loss, case.y_true, case.y_pred, **case.options)
-    for result, want in ((loss, want_loss), (grad, want_grad)):
+def patch_frameworks(monkeypatch, name, **changes):
+    """Replace fields of a loss's Frameworks record for one test (the records are frozen)."""
+    loss = _registry.LOSSES[name]
+    frameworks = dataclasses.replace(loss.frameworks, **changes)
+    monkeypatch.setitem(_registry.LOSSES, name, dataclasses.replace(loss, frameworks=frameworks))
+    return loss.frameworks
+
+
+def test_every_covered_loss_has_edge_cases_with_verdicts():
+    for name in _registry.COVERED:
+        edges = [c for c in _registry.cases(name) if c.kind == "edge"]
+        assert edges, f"{name} has no edge case"
+        for c in edges:
+            assert all(status in ("agree", "explained") for part in c.expect for status in part)
+
+
+@pytest.mark.parametrize("item", matrix("edge"), ids=case_id)
+def test_edge_case_statuses(item):
+    name, case = item
+    loss, grad = both(name, case.y_true, case.y_pred, **case.options)
+    for result, want in zip((loss, grad), case.expect, strict=True):
         got = {k.split()[0]: v for k, v in result.status.items()}
-        assert got == want, str(result)
+        assert got == dict(zip(("keras", "torch"), want, strict=True)), str(result)
         # An explained difference is explained by a note of that framework.
         for row in result.rows[1:]:
             if row.status == "explained":
                 assert any(row.framework in n.frameworks and n.explains for n in result.notes)
 
 
-@pytest.mark.parametrize("case", notes_cases() + random_cases(),
-                         ids=lambda c: f"{c.kind}-{c.loss}-{c.dtype}-{c.options}")
-def test_notes_examples_and_seeded_batches_never_differ(case):
-    for r in both(case.loss, case.y_true, case.y_pred, **case.options):
+@pytest.mark.parametrize("item", matrix("notes") + matrix("random"), ids=case_id)
+def test_notes_examples_and_seeded_batches_never_differ(item):
+    name, case = item
+    for r in both(name, case.y_true, case.y_pred, **case.options):
         never_differs(r)
         assert r.rows[0].status == "exact"
 
@@ -512,10 +478,9 @@ def test_tolerance_is_chosen_from_the_dtype(dtype, rtol):
 def test_a_small_error_in_the_hand_formula_is_caught(monkeypatch, dtype, error):
     # The tolerance must be tight enough to see a wrong formula: scale lossnotes' MSE by
     # (1 + error) and compare must call it an unexplained difference.
-    spec = _compare._LOSSES["mse"]
-    original = type(spec).hand
-    monkeypatch.setattr(type(spec), "hand",
-                        lambda self, y, p, o, c: original(self, y, p, o, c) * (1 + error))
+    original = _registry.LOSSES["mse"].frameworks.hand
+    patch_frameworks(monkeypatch, "mse",
+                     hand=lambda mod, y, p, o: original(mod, y, p, o) * (1 + error))
     r = ln.compare("mse", np.zeros(4, dtype), np.linspace(1, 2, 4).astype(dtype))
     assert r.status == {"keras": "differs", "torch": "differs"} and not r.ok
 
@@ -554,15 +519,14 @@ def test_rendering_does_not_show_rounding_noise(monkeypatch, dtype, grad):
     z = np.array([2.5, -1.25, 0.3, 7.0], dtype)
     run = ln.compare_grad if grad else ln.compare
     before = run("logistic", np.where(y == 1, 1.0, -1.0).astype(dtype), z)
-    spec = _compare._LOSSES["logistic"]
     method = "hand_grad" if grad else "hand"
-    original = getattr(type(spec), method)
+    original = getattr(_registry.LOSSES["logistic"].frameworks, method)
 
-    def nudged(self, y_, p_, o, c):  # every value 2 ulps up: another CPU's libm
-        out = np.asarray(original(self, y_, p_, o, c))
+    def nudged(mod, y_, p_, o):  # every value 2 ulps up: another CPU's libm
+        out = np.asarray(original(mod, y_, p_, o))
         return out + 2 * np.spacing(out)
 
-    monkeypatch.setattr(type(spec), method, nudged)
+    patch_frameworks(monkeypatch, "logistic", **{method: nudged})
     after = run("logistic", np.where(y == 1, 1.0, -1.0).astype(dtype), z)
     assert before.max_abs_diff != after.max_abs_diff  # the noise is really there
     assert str(before) == str(after) and before._repr_html_() == after._repr_html_()
@@ -570,10 +534,9 @@ def test_rendering_does_not_show_rounding_noise(monkeypatch, dtype, grad):
 
 
 def test_differences_outside_the_tolerance_are_printed_in_full(monkeypatch):
-    spec = _compare._LOSSES["mse"]
-    original = type(spec).hand
-    monkeypatch.setattr(type(spec), "hand",
-                        lambda self, y, p, o, c: original(self, y, p, o, c) * (1 + 1e-9))
+    original = _registry.LOSSES["mse"].frameworks.hand
+    patch_frameworks(monkeypatch, "mse",
+                     hand=lambda mod, y, p, o: original(mod, y, p, o) * (1 + 1e-9))
     r = ln.compare("mse", np.zeros(3), np.array([1.0, 2.0, 3.0]))
     table = {row[0]: dict(zip(r._table()[0], row, strict=True)) for row in r._table()[1:]}
     for label in ("keras", "torch"):
@@ -598,6 +561,7 @@ def test_comparison_is_deterministic():
 def test_unknown_name():
     with pytest.raises(ValueError, match=r"unknown loss 'cross_entropy' \(did you mean "
                                          r"'binary_cross_entropy'.*compare covers: "
+                                         r"hinge, squared_hinge, logistic, "
                                          r"binary_cross_entropy, categorical"):
         ln.compare("cross_entropy", [1.0], [0.5])
     with pytest.raises(ValueError, match=r"unknown loss 'mse_grad'"):
@@ -692,7 +656,7 @@ def test_agreement_matrix(capsys):
     out = capsys.readouterr().out
     assert out.startswith("lossnotes 0.1.0 against TensorFlow 2.21.0 (Keras 3.15.1) and torch "
                           "2.13.0")
-    for name in _compare.COVERED:
+    for name in _registry.COVERED:
         assert f"\n{name}\n" in out
     for kind in ("notes ", "random ", "edge "):
         assert f"\n{kind}" in out
@@ -702,10 +666,8 @@ def test_agreement_matrix(capsys):
 def test_agreement_matrix_fails_on_an_unexplained_difference(monkeypatch, capsys):
     from lossnotes.__main__ import main
 
-    spec = _compare._LOSSES["mae"]
-    original = type(spec).hand
-    monkeypatch.setattr(type(spec), "hand",
-                        lambda self, y, p, o, c: original(self, y, p, o, c) + 1e-3)
+    original = _registry.LOSSES["mae"].frameworks.hand
+    patch_frameworks(monkeypatch, "mae", hand=lambda mod, y, p, o: original(mod, y, p, o) + 1e-3)
     assert main(["--loss", "mae", "--kind", "random"]) == 1
     captured = capsys.readouterr()
     assert "DIFFERS" in captured.out and "differ without a documented explanation" in captured.err
@@ -764,8 +726,8 @@ def test_options_are_checked_before_the_inputs_and_the_frameworks(monkeypatch):
     def no_framework(*args):
         raise AssertionError("a framework was called")
 
-    monkeypatch.setattr(_compare, "_keras_values", no_framework)
-    monkeypatch.setattr(_compare, "_torch_values", no_framework)
+    monkeypatch.setattr(_run, "_keras_values", no_framework)
+    monkeypatch.setattr(_run, "_torch_values", no_framework)
     # the NaN would be refused too, but the option is the first thing compare reads
     with pytest.raises(TypeError, match=r"from_logits must be True or False"):
         ln.compare("binary_cross_entropy", [1.0], [np.nan], from_logits="False")
@@ -813,14 +775,13 @@ def test_frameworks_must_be_a_selection(frameworks):
 def test_a_frameworks_warning_becomes_a_note(monkeypatch):
     # A warning a framework gives about the input is part of the result; it does not escape
     # from compare (nor turn the row into an error where warnings are errors, as here).
-    spec = type(_compare._LOSSES["mse"])
-    original = spec.torch_fn
+    (label, text, original), = _registry.LOSSES["mse"].frameworks.torch
 
-    def warns(self, *args):
+    def warns(*args):
         warnings.warn("target size differs\nsecond line", UserWarning, stacklevel=1)
-        return original(self, *args)
+        return original(*args)
 
-    monkeypatch.setattr(spec, "torch_fn", warns)
+    patch_frameworks(monkeypatch, "mse", torch=((label, text, warns),))
     with _no_warnings():
         r = ln.compare("mse", [0.0, 1.0], [1.0, 1.0], frameworks=("torch",))
     assert r.status == {"torch": "agree"}
@@ -841,7 +802,7 @@ def test_a_frameworks_warning_becomes_a_note(monkeypatch):
      r"the selection --loss hinge --loss mae --kind notes matches no case \(hinge has edge, "
      r"random cases; mae has edge, random cases\)"),
     (["--loss", "MSE"], r"unknown loss 'MSE' \(did you mean 'mse'\?\); covered: "
-                        r"binary_cross_entropy, "),
+                        r"hinge, squared_hinge, logistic, binary_cross_entropy, "),
     (["--loss", "Squared-Hinge"], r"unknown loss 'Squared-Hinge' \(did you mean "
                                   r"'squared_hinge'\?\)"),
     (["--loss", "cross_entropy"], r"unknown loss 'cross_entropy' \(did you mean "

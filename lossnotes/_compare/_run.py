@@ -218,7 +218,7 @@ def _framework_call(label, fw, run):
             values, error = None, f"{type(exc).__name__}: {_first_line(exc)}"
     warned = [Note((fw,), f"{label} warned: {w.category.__name__}: {_first_line(w.message)}",
                    explains=False) for w in caught]
-    return values, error, warned
+    return values, error, list(dict.fromkeys(warned))
 
 
 def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:

@@ -1,0 +1,145 @@
+"""The registry drives everything: every loss has a record, and every record is complete.
+
+These tests are parametrized over ``lossnotes._registry.LOSSES`` (scikit-learn's ``ALL_LOSSES``
+pattern): a new loss without a record, a reference, a working gradient, a comparison (or a
+stated reason why the frameworks have none) or a row on the API page fails here.
+"""
+
+import inspect
+import pathlib
+
+import numpy as np
+import pytest
+
+import lossnotes as ln
+from lossnotes import _registry, like_keras, like_torch
+
+LOSSES = list(_registry.LOSSES.values())
+API_PAGE = pathlib.Path(__file__).parent.parent / "book" / "api.md"
+
+
+def _public_losses():
+    """Every public function with a ``_grad`` partner is a loss."""
+    return sorted(n for n in ln.__all__ if f"{n}_grad" in ln.__all__ and n != "compare")
+
+
+def test_every_public_loss_has_a_record():
+    assert sorted(_registry.LOSSES) == _public_losses()
+    links = {"sigmoid", "log_sigmoid", "softmax", "log_softmax", "logsumexp"}
+    assert set(_registry.LINKS) == links and links <= set(ln.__all__)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda r: r.name)
+def test_record_is_the_public_function(loss):
+    assert loss.function is getattr(ln, loss.name)
+    assert loss.grad is getattr(ln, f"{loss.name}_grad")
+    params = inspect.signature(loss.function).parameters
+    assert [name for name, _ in loss.inputs] == list(params)[:len(loss.inputs)]
+    for option, default in loss.options.items():
+        assert params[option].default == default, option
+    assert {k for v in loss.variants for k in v} <= set(loss.options)
+
+
+def _unreduced(loss, grad, *inputs, **variant):
+    fn = loss.grad if grad else loss.function
+    kw = {} if grad or loss.family == "margin" else {"reduction": "none"}
+    return np.asarray(fn(*inputs, **variant, **kw), dtype=np.float64)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda r: r.name)
+def test_record_has_a_reference_and_a_grid(loss):
+    """On a sample of its grid the reference agrees with the function and its gradient (the
+    ulp bounds on the whole grid are test_accuracy.py's)."""
+    for variant in loss.variants:
+        for grad in (False, True):
+            inputs = loss.grid(grad=grad, limits=False, **variant)
+            assert len(inputs) == len(loss.inputs)
+            sample = tuple(x[::97] for x in inputs)
+            ours = _unreduced(loss, grad, *sample, **variant)
+            ref = (loss.grad_reference if grad else loss.reference)(*sample, **variant)
+            ref = np.asarray(ref, dtype=np.float64)
+            assert ours.shape == ref.shape and ours.size >= 4
+            np.testing.assert_allclose(ours, ref, rtol=1e-13, atol=1e-300,
+                                       err_msg=f"{loss.name} grad={grad} {variant}")
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda r: r.name)
+def test_record_has_a_comparison_or_says_why_not(loss):
+    if loss.frameworks is None:
+        assert loss.absent and not loss.cases
+    else:
+        assert loss.name in _registry.COVERED and not loss.absent
+        assert any(c.kind == "edge" for c in loss.cases)
+
+
+def _smooth_inputs(loss, variant):
+    """The gradient grid, moved where finite differences are meaningful: scores and
+    residuals within +-50, probabilities away from 0 and 1, probability rows renormalised."""
+    *rest, p = loss.grid(grad=True, limits=False, **variant)
+    probabilities = loss.family == "cross-entropy" and not variant.get("from_logits")
+    if not probabilities:
+        return rest, np.clip(p, -50, 50)
+    if p.ndim == 1:
+        return rest, np.clip(p, 1e-3, 1 - 1e-3)
+    p = np.clip(p, 1e-3, None)
+    return rest, p / p.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda r: r.name)
+def test_gradient_matches_finite_differences(loss):
+    """Per element (per row for the categorical losses), the central difference of the
+    unreduced loss along a random direction equals grad . direction, wherever the loss is
+    smooth there (its one-sided differences agree): only kinks are skipped."""
+    rng = np.random.default_rng(7)
+    for variant in loss.variants:
+        rest, p = _smooth_inputs(loss, variant)
+        d = rng.standard_normal(p.shape)
+        rows = p.ndim == 2
+        if rows and loss.family == "cross-entropy" and not variant.get("from_logits"):
+            d -= d.mean(axis=-1, keepdims=True)  # keeps each row's sum at 1
+        # A step relative to each input; one step per row for the categorical losses, so
+        # that a direction along the simplex stays on it.
+        h = 1e-6 * np.maximum(np.abs(p), 1e-2)
+        h = h.min(axis=-1, keepdims=True) if rows else h
+        f0 = _unreduced(loss, False, *rest, p, **variant)
+        right = (_unreduced(loss, False, *rest, p + h * d, **variant) - f0)
+        left = (f0 - _unreduced(loss, False, *rest, p - h * d, **variant))
+        g = _unreduced(loss, True, *rest, p, **variant) * h * d
+        g = g.sum(axis=-1) if rows else g
+        # A kink inside the step makes the one-sided differences differ by O(h); a smooth
+        # loss by O(h^2), within rounding.
+        size = np.abs(right) + np.abs(left)
+        noise = 1e-13 * (1 + np.abs(f0))
+        smooth = np.abs(right - left) <= 1e-4 * size + noise
+        assert smooth.mean() > 0.75, (loss.name, variant, smooth.mean())
+        # The central difference of a C1 loss is off by at most (h d)^2 times its curvature
+        # (Huber's second derivative jumps at delta), which is at most of order 1 here.
+        step = (h * d) ** 2
+        step = step.sum(axis=-1) if rows else step
+        err = np.abs((right + left) / 2 - g)[smooth]
+        assert np.all(err <= 1e-6 * size[smooth] + noise[smooth] + step[smooth]), (
+            loss.name, variant, float(err.max()))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda r: r.name)
+def test_like_modules_mirror_the_exact_api(loss):
+    """like_keras and like_torch take the exact functions' arguments, for every loss the
+    framework has; where the framework computes the mathematics they are the exact ones."""
+    for module in (like_keras, like_torch):
+        for name in (loss.name, f"{loss.name}_grad"):
+            if not hasattr(module, name):
+                continue
+            theirs = inspect.signature(getattr(module, name)).parameters
+            ours = inspect.signature(getattr(ln, name)).parameters
+            assert list(theirs) == [k for k in ours if k != "convention"], (module, name)
+
+
+def test_api_page_holds_the_registry_table():
+    page = API_PAGE.read_text()
+    table = _registry.markdown_table()
+    assert table in page, (
+        "book/api.md's table of losses is out of date; regenerate it with\n  python -c "
+        "\"from lossnotes._registry import markdown_table; print(markdown_table())\"")
+    for loss in LOSSES:
+        for name in (loss.name, f"{loss.name}_grad"):
+            assert f"autofunction:: {name}\n" in page, name
