@@ -29,6 +29,7 @@ from ._validation import (
     check_rows_sum_to_one,
     check_unit_interval,
     class_sum,
+    has_nan,
     pair,
     reduce,
 )
@@ -39,19 +40,19 @@ def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nda
 
     The inputs hold no NaN, so a NaN in the product is a ``0 * inf``: one reduction finds out
     whether there is any, and only then a mask finds where. Adding 0 makes a zero weight's
-    ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value."""
-    with np.errstate(invalid="ignore"):
-        out = np.multiply(a, b, out=out)
-        out += 0
-    if out.size and np.isnan(np.minimum.reduce(out, axis=None)):
+    ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value. Call it under
+    ``np.errstate(invalid="ignore")``."""
+    out = np.multiply(a, b, out=out)
+    out += 0
+    if has_nan(out):
         np.copyto(out, 0, where=np.isnan(out))
     return out
 
 
 def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``a * log(p)`` with the convention ``0 log 0 = 0`` and no divide-by-zero warning."""
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p, out=np.empty_like(p))
+    """``a * log(p)`` with the convention ``0 log 0 = 0``, under ``np.errstate(divide="ignore",
+    invalid="ignore")``."""
+    log_p = np.log(p, out=np.empty_like(p))
     return _xmul(a, log_p, out=log_p)
 
 
@@ -178,24 +179,32 @@ def binary_cross_entropy(
     y, z = _binary_inputs(y_true, y_pred, from_logits)
     if convention != "exact":
         return reduce(_conventions.binary_cross_entropy(y, z, from_logits, convention), reduction)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, and 0 * inf below
+        loss = _binary_terms(y, z, from_logits, np.multiply)
+        # A NaN is a 0 * inf (an infinite logit, a probability of 0 or 1, and a weight of 0):
+        # then, and only then, the terms again with 0 * inf taken as 0.
+        return reduce(_binary_terms(y, z, from_logits, _xmul) if has_nan(loss) else loss,
+                      reduction)
+
+
+def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.ndarray:
+    """The unreduced loss, each product taken by ``mul``."""
     if from_logits:
         # softplus(-z) = max(-z, 0) + t and softplus(z) = max(z, 0) + t share the same
         # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t.
         # Adding t last keeps a tiny loss (z = 40, y = 1 gives 4.2e-18) instead of cancelling
         # it as softplus(z) - y z would. Each term in its own buffer, in place.
         neg = np.negative(z, out=np.empty_like(z))
-        loss = _xmul(y, np.clip(neg, 0, np.inf, out=neg), out=neg)  # y max(-z, 0)
-        loss += _xmul(1 - y, np.clip(z, 0, np.inf, out=np.empty_like(z)))  # (1 - y) max(z, 0)
+        loss = mul(y, np.clip(neg, 0, np.inf, out=neg), out=neg)  # y max(-z, 0)
+        loss += mul(1 - y, np.clip(z, 0, np.inf, out=np.empty_like(z)))  # (1 - y) max(z, 0)
         loss += _log1p_exp_minus_abs(z)
-    else:
-        # log1p(-p) rather than log(1 - p): exact for small p.
-        loss = _xlog(y, z)
-        log1m = np.negative(z, out=np.empty_like(z))
-        with np.errstate(divide="ignore"):
-            np.log1p(log1m, out=log1m)
-        loss += _xmul(1 - y, log1m, out=log1m)
-        np.negative(loss, out=loss)
-    return reduce(loss, reduction)
+        return loss
+    # log1p(-p) rather than log(1 - p): exact for small p.
+    log_p = np.log(z, out=np.empty_like(z))
+    loss = mul(y, log_p, out=log_p)
+    log1m = np.negative(z, out=np.empty_like(z))
+    loss += mul(1 - y, np.log1p(log1m, out=log1m), out=log1m)
+    return np.negative(loss, out=loss)
 
 
 def binary_cross_entropy_grad(
@@ -391,12 +400,13 @@ def categorical_cross_entropy(
             y_true, y_pred, from_logits, axis, convention
         )
         return reduce(loss, reduction)
-    if from_logits:  # log_softmax with the classes first: move the targets' classes alike
-        log_p = _log_softmax_t(y_pred, axis)
-        terms = _xmul(np.moveaxis(y_true, axis, 0), log_p, out=log_p)
-        axis = 0
-    else:
-        terms = _xlog(y_true, y_pred)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * inf by _xmul
+        if from_logits:  # log_softmax with the classes first: move the targets' classes alike
+            log_p = _log_softmax_t(y_pred, axis)
+            terms = _xmul(np.moveaxis(y_true, axis, 0), log_p, out=log_p)
+            axis = 0
+        else:
+            terms = _xlog(y_true, y_pred)
     loss = class_sum(terms, axis)  # in float32 for float16 terms, rounded once below
     return reduce(np.negative(loss, out=loss).astype(y_pred.dtype, copy=False), reduction)
 
@@ -478,7 +488,7 @@ def categorical_cross_entropy_grad(
 def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``-y / p`` with ``0 / 0`` taken as 0, a probability of -0.0 as +0.0 (so ``-inf``, not
     ``+inf``), and an overflow to ``-inf`` at a subnormal ``p`` taken as the true value."""
-    with np.errstate(divide="ignore", over="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return _xmul(y, -1 / (p + 0))
 
 

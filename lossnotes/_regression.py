@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import _where, as_float_array, first, pair, reduce
+from ._validation import _where, as_float_array, first, has_nan, pair, reduce
 
 
 def mse(y_true, y_pred, *, reduction: str = "mean"):
@@ -56,7 +56,8 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.25 + 0 + 4) / 3
     1.4166666666666667
     """
-    with np.errstate(over="ignore"):  # a square beyond the largest float is inf, its rounding
+    # a residual or square beyond the largest float is inf, its rounding
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
         return reduce(np.square(r, out=r), reduction)
 
@@ -77,7 +78,7 @@ def mse_grad(y_true, y_pred):
     >>> ln.mse_grad([1.0, 2.0], [1.5, 0.0])
     array([ 1., -4.])
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
         np.subtract(0, r, out=r)  # y_pred - y_true; 0 - r keeps a zero residual +0, not -0
         return np.multiply(r, 2, out=r)[()]
@@ -111,7 +112,7 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mae([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.5 + 0 + 2) / 3
     0.8333333333333334
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
         return reduce(np.abs(r, out=r), reduction)
 
@@ -133,7 +134,7 @@ def mae_grad(y_true, y_pred):
     >>> ln.mae_grad([1.0, 2.0, 3.0], [1.5, 2.0, 1.0])
     array([ 1.,  0., -1.])
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
     np.sign(r, out=r)
     return np.subtract(0, r, out=r)[()]  # sign(y_pred - y_true), with +0 at 0
@@ -153,12 +154,11 @@ def _check_delta(delta) -> float:
 
 def _residual(y_true, y_pred) -> np.ndarray:
     """``y_true - y_pred`` in a new array (even 0-d, to be overwritten in place), refusing the
-    one residual that is undefined: inf - inf. Call it under ``np.errstate(over="ignore")``:
-    a residual beyond the largest float is inf, the true value rounded."""
+    one residual that is undefined: inf - inf. Call it under ``np.errstate(over="ignore",
+    invalid="ignore")``: a residual beyond the largest float is inf, the true value rounded."""
     y_true, y_pred = pair(y_true, y_pred)
-    with np.errstate(invalid="ignore"):
-        r = np.subtract(y_true, y_pred, out=np.empty_like(y_pred))
-    if r.size and np.isnan(np.minimum.reduce(r, axis=None)):  # NaN only from inf - inf
+    r = np.subtract(y_true, y_pred, out=np.empty_like(y_pred))
+    if has_nan(r):  # only from inf - inf
         bad = np.isnan(r)
         raise ValueError(
             f"y_true and y_pred are the same infinity {_where(bad)} (found {first(y_true, bad)!r}"
@@ -217,7 +217,7 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     array([0.125, 0.5  , 2.5  ])
     """
     delta = _check_delta(delta)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
         # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
         # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
@@ -247,7 +247,7 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     array([ 0.5,  1. , -1. ])
     """
     delta = _check_delta(delta)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         r = _residual(y_true, y_pred)
     np.clip(r, -delta, delta, out=r)
     return np.subtract(0, r, out=r)[()]  # clip(y_pred - y_true, -delta, delta)

@@ -60,11 +60,17 @@ def as_float_array(x, name: str, dtype=None) -> np.ndarray:
         arr = _cast(arr, np.dtype(dtype), name)
     elif arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
-    # A NaN makes the minimum NaN: one reduction, and a mask only to name the position.
-    if arr.size and np.isnan(np.minimum.reduce(arr, axis=None)):
+    if has_nan(arr):
         nan = np.isnan(arr)
         raise ValueError(f"{name} contains NaN {_where(nan)}; expected real numbers")
     return arr
+
+
+def has_nan(x: np.ndarray) -> bool:
+    """Whether ``x`` holds a NaN: a NaN makes the minimum NaN, so one reduction tells, and a
+    mask is built only afterwards, to name the position."""
+    lo = np.minimum.reduce(x, axis=None) if x.size else 0
+    return lo != lo
 
 
 def _cast(arr: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
@@ -220,20 +226,22 @@ def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str,
 def reduce(loss: np.ndarray, reduction: str):
     """Apply ``"mean"``, ``"sum"`` or ``"none"`` to an unreduced loss, keeping its dtype.
 
-    Call it under ``np.errstate(over="ignore")``: a total beyond the largest float is inf,
-    its rounding. A 0-d loss comes back as a NumPy scalar, as from a ufunc."""
+    A 0-d loss comes back as a NumPy scalar, as from a ufunc."""
     check_reduction(reduction)
     if reduction == "none":
         return loss[()]
-    if loss.size == 0 and reduction == "mean":
+    n, dtype = loss.size, loss.dtype
+    if n == 0 and reduction == "mean":
         raise ValueError("cannot take the mean of an empty loss; expected at least one element")
     # NumPy's pairwise summation, accumulated in at least float32 (a float16 sum of more than
     # a few thousand terms of size 1 would overflow); the result keeps the loss's dtype. The
-    # mean divides by the count as ndarray.mean does (an intp, so float32 divides in float64).
-    total = np.add.reduce(loss, axis=None, dtype=accumulator(loss.dtype))
-    if reduction == "mean":
-        total = total / np.intp(loss.size)
-    return loss.dtype.type(total)
+    # mean divides in float64 and rounds to the accumulator's dtype, as ndarray.mean does.
+    acc = np.float32 if dtype == np.float16 else dtype.type
+    with np.errstate(over="ignore"):  # a total beyond the largest float is inf, its rounding
+        total = np.add.reduce(loss, axis=None, dtype=acc)
+        if reduction == "mean":
+            total = acc(total / n) if dtype.itemsize > 8 else acc(float(total) / n)
+        return dtype.type(total)
 
 
 def class_sum(x: np.ndarray, axis: int, dtype=None) -> np.ndarray:
