@@ -634,7 +634,6 @@ def sparse_categorical_cross_entropy_grad(
         return _conventions.sparse_categorical_cross_entropy_grad(
             index, y_pred, from_logits, axis, convention
         )
-    one_hot = _one_hot(index, y_pred, axis)
     if from_logits:
-        return _softmax_grad(y_pred, one_hot, axis)  # softmax(z) - one_hot, accurately
-    return _minus_reciprocal(one_hot, y_pred)
+        return _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
+    return _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)

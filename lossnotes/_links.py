@@ -168,17 +168,21 @@ def _shifted(z: np.ndarray, axis: int):
     """The pieces of a max-shifted softmax row: ``(m, e, first, s)``.
 
     ``m`` is the row maximum, ``e = exp(z - m)`` (shifted by 0 where ``m`` is infinite, since
-    inf - inf = nan), ``first`` marks one maximal entry per row (its ``e`` is exactly 1 when
-    ``m`` is finite), and ``s`` is the sum of ``e`` over the other entries, so that the row sum
-    is ``1 + s``. Keeping ``s`` apart lets ``log1p(s)`` keep a tiny ``s`` that the rounded sum
-    ``1 + s`` would lose.
+    inf - inf = nan) except at ``first``, which marks one maximal entry per row, where ``e`` is
+    0 (rather than exactly 1 when ``m`` is finite), and ``s`` is the sum of ``e``, so that the
+    row sum is ``1 + s``. Keeping ``s`` apart lets ``log1p(s)`` keep a tiny ``s`` that the
+    rounded sum ``1 + s`` would lose.
     """
     m = np.max(z, axis=axis, keepdims=True)
+    e = np.subtract(z, np.where(np.isfinite(m), m, 0), out=np.empty_like(z))
     with np.errstate(over="ignore"):
-        e = np.exp(z - np.where(np.isfinite(m), m, 0))
-    top = z == m
-    first = top & (np.cumsum(top, axis=axis) == 1)  # the first maximal entry of each row
-    s = np.sum(np.where(first, 0, e), axis=axis, keepdims=True)
+        np.exp(e, out=e)
+    # The first maximal entry of each row: a maximum with none before it (boolean arrays only).
+    first = z == m
+    before = np.moveaxis(np.logical_or.accumulate(first, axis=axis), axis, 0)[:-1]
+    np.moveaxis(first, axis, 0)[1:] &= ~before
+    np.copyto(e, 0, where=first)
+    s = np.sum(e, axis=axis, keepdims=True)
     return m, e, first, s
 
 
@@ -332,30 +336,42 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
     # Subtract the maximum: every exponent is then <= 0 and the largest term is exactly 1.
     # (Dividing e^(z - m) by its sum is more accurate than exponentiating log_softmax, whose
     # rounding error grows with the size of the scores.)
-    e = np.exp(z - np.where(np.isfinite(m), m, 0))
+    e = np.subtract(z, np.where(np.isfinite(m), m, 0), out=np.empty_like(z))
+    np.exp(e, out=e)
     infinite = np.isposinf(m)
     if infinite.any():
         # The limit for a row with +inf scores: equal mass on those entries, 0 elsewhere.
         e = np.where(infinite, np.isposinf(z).astype(z.dtype), e)
-    return e / e.sum(axis=axis, keepdims=True)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
-def _softmax_grad(z: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -> np.ndarray:
     """``sum(y) softmax(z) - y``, the derivative of ``-sum(y log softmax(z))`` w.r.t. ``z``.
 
     For the largest score softmax is ``1 / (1 + s)``, and ``sum(y) softmax - y`` equals
     ``(sum of the other targets - y s) / (1 + s)``: for a one-hot target on that class it is
     ``-s / (1 + s)`` to full precision, where ``softmax - 1`` keeps only the rounding error of
     the softmax (z = [40, 0]: 0 instead of -4.2e-18). Rows with a ``+inf`` score (and rows of
-    only ``-inf``) keep the plain formula with the limiting softmax.
+    only ``-inf``) keep the plain formula with the limiting softmax. Given class indices
+    ``labels`` instead of ``y``, ``y`` is their one-hot rows, never built.
     """
-    out = np.sum(y, axis=axis, keepdims=True) * _softmax(z, axis) - y
+    out = _softmax(z, axis)
     m, _, first, s = _shifted(z, axis)
-    y_top = np.sum(np.where(first, y, 0), axis=axis, keepdims=True)
-    y_rest = np.sum(np.where(first, 0, y), axis=axis, keepdims=True)
+    if labels is None:
+        out *= np.sum(y, axis=axis, keepdims=True)
+        out -= y
+        y_top = np.sum(y, axis=axis, keepdims=True, where=first)
+        y_rest = np.sum(y, axis=axis, keepdims=True, where=~first)
+    else:  # sum(y) = 1: subtract 1 at each label; y_top is 1 where the label is first
+        hot = _one_hot(labels, z, axis, dtype=bool)  # an eighth of float64 one-hot rows
+        out -= hot
+        y_top = np.sum(hot & first, axis=axis, keepdims=True, dtype=z.dtype)
+        y_rest = 1 - y_top
     with np.errstate(invalid="ignore", over="ignore"):
         top = (y_rest - y_top * s) / (1 + s)
-    return np.where(first & np.isfinite(m), top, out)
+    np.copyto(out, top, where=first & np.isfinite(m))
+    return out
 
 
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
@@ -369,10 +385,10 @@ def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
     return _rows(a, axis)[np.arange(flat.size), flat].reshape(labels.shape)
 
 
-def _one_hot(labels: np.ndarray, like: np.ndarray, axis: int) -> np.ndarray:
-    """One-hot rows of ``like``'s shape and dtype, with the class axis at ``axis``."""
+def _one_hot(labels: np.ndarray, like: np.ndarray, axis: int, dtype=None) -> np.ndarray:
+    """One-hot rows of ``like``'s shape and dtype (or ``dtype``), the class axis at ``axis``."""
     flat = labels.reshape(-1)
-    rows = np.zeros((flat.size, like.shape[axis]), dtype=like.dtype)
+    rows = np.zeros((flat.size, like.shape[axis]), dtype=dtype or like.dtype)
     rows[np.arange(flat.size), flat] = 1
     shape = (*like.shape[:axis], *like.shape[axis + 1:], like.shape[axis])
     return np.moveaxis(rows.reshape(shape), -1, axis)

@@ -194,7 +194,8 @@ def perceptron_grad(m):
     array([-1., -1.,  0.])
     """
     m = _m(m)
-    return np.where(m <= 0, -1, 0).astype(m.dtype)
+    g = np.array(m <= 0, dtype=m.dtype)
+    return np.subtract(0, g, out=g)  # -1 or +0
 
 
 def hinge(m):
@@ -263,7 +264,8 @@ def hinge_grad(m, *, convention: str = "exact"):
     m = _m(m)
     if convention != "exact":
         return _conventions.hinge_grad(m)
-    return np.where(m < 1, -1, 0).astype(m.dtype)
+    g = np.array(m < 1, dtype=m.dtype)
+    return np.subtract(0, g, out=g)  # -1 or +0
 
 
 def squared_hinge(m):
