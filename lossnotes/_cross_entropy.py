@@ -14,7 +14,7 @@ from . import _conventions
 from ._conventions import check_convention
 from ._links import (
     _log1p_exp_minus_abs,
-    _log_softmax_t,
+    _log_softmax_last,
     _one_hot,
     _pick,
     _sigmoid_pair,
@@ -28,7 +28,6 @@ from ._validation import (
     check_flag,
     check_rows_sum_to_one,
     check_unit_interval,
-    class_sum,
     has_nan,
     pair,
     reduce,
@@ -401,14 +400,14 @@ def categorical_cross_entropy(
         )
         return reduce(loss, reduction)
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * inf by _xmul
-        if from_logits:  # log_softmax with the classes first: move the targets' classes alike
-            log_p = _log_softmax_t(y_pred, axis)
-            terms = _xmul(np.moveaxis(y_true, axis, 0), log_p, out=log_p)
-            axis = 0
+        if from_logits:  # log_softmax with the classes last: move the targets' classes alike
+            log_p = _log_softmax_last(y_pred, axis)
+            terms = _xmul(np.moveaxis(y_true, axis, -1), log_p, out=log_p)
+            axis = -1
         else:
             terms = _xlog(y_true, y_pred)
-    loss = class_sum(terms, axis)  # in float32 for float16 terms, rounded once below
-    return reduce(np.negative(loss, out=loss).astype(y_pred.dtype, copy=False), reduction)
+    loss = np.asarray(np.sum(terms, axis=axis))  # the pairwise sum of each row
+    return reduce(np.negative(loss, out=loss), reduction)
 
 
 def _log(p: np.ndarray) -> np.ndarray:
@@ -587,7 +586,7 @@ def sparse_categorical_cross_entropy(
         )
         return reduce(loss, reduction)
     if from_logits:
-        log_p = _pick(_log_softmax_t(y_pred, axis), index, 0)  # classes first
+        log_p = _pick(_log_softmax_last(y_pred, axis), index, -1)
     else:
         log_p = _log(_pick(y_pred, index, axis))  # the log of the picked entries only
     return reduce(np.negative(log_p, out=log_p), reduction)

@@ -327,6 +327,10 @@ def test_row_losses_do_not_depend_on_the_rest_of_the_batch(fn, from_logits, clas
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alone = fn(labels, pred, from_logits=from_logits, reduction="none")
+        for i in range(3):  # a batch of one row
+            np.testing.assert_array_equal(
+                fn(labels[i:i + 1], pred[i:i + 1], from_logits=from_logits, reduction="none"),
+                alone[i:i + 1])
         for k in range(len(edge)):
             for e, t in ((edge[k:k + 1], edge_labels[k:k + 1]), (edge, edge_labels)):
                 joined = fn(np.concatenate([labels, t]), np.concatenate([pred, e]),
