@@ -13,6 +13,7 @@ import numpy as np
 from . import _conventions
 from ._conventions import check_convention
 from ._links import (
+    _class_axis_last,
     _log1p_exp_minus_abs,
     _log_softmax_last,
     _one_hot,
@@ -402,7 +403,7 @@ def categorical_cross_entropy(
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * inf by _xmul
         if from_logits:  # log_softmax with the classes last: move the targets' classes alike
             log_p = _log_softmax_last(y_pred, axis)
-            terms = _xmul(np.moveaxis(y_true, axis, -1), log_p, out=log_p)
+            terms = _xmul(_class_axis_last(y_true, axis), log_p, out=log_p)
             axis = -1
         else:
             terms = _xlog(y_true, y_pred)

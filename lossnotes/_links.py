@@ -6,6 +6,8 @@ raw score; these links are kept separate and computed so that no input overflows
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from ._validation import _where, as_float_array, check_axis
@@ -258,27 +260,28 @@ def _log_softmax_last(z: np.ndarray, axis: int) -> np.ndarray:
     maximum) of one row, the same for a row whatever the rest of the batch and wherever the
     class axis was. The formula is ``(z - m) - log1p(s)``, ``m`` the row maximum and ``s`` the
     sum of ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`)."""
-    d = np.array(np.moveaxis(z, axis, -1), order="C")  # always a copy: overwritten below
-    m = np.max(d, axis=-1, keepdims=True)
-    # Rows holding +inf are the rare case: compute every row with a finite shift, then
-    # overwrite those rows with their limit.
+    last = _class_axis_last(z, axis)
+    d = np.array(last, order="C")  # always a copy: overwritten below
+    m = np.maximum.reduce(d, axis=-1, keepdims=True)
+    # Rows holding +inf are the rare case: compute every row with a finite shift (inf - inf
+    # and the like only there, hence the errstate), then overwrite those rows with their limit.
     infinite = bool(m.size) and np.isposinf(np.maximum.reduce(m, axis=None))
     if infinite:
         inf_rows = np.isposinf(m)
         m[inf_rows] = 0
-    with np.errstate(invalid="ignore", over="ignore"):  # only in the rows overwritten below
+    with np.errstate(invalid="ignore", over="ignore") if infinite else nullcontext():
         d -= m  # 0 exactly at each maximal entry, every other exponent below 0
         top = d == 0
         e = np.exp(d)
         e -= top  # exp(0) = 1 at each maximum, left out of the sum
-        s = np.sum(e, axis=-1, keepdims=True)
+        s = np.add.reduce(e, axis=-1, keepdims=True)
         if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere:
-            s += np.sum(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # all maxima but one
-        d -= np.log1p(s, out=s)
+            s += np.add.reduce(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # add back all
+        d -= np.log1p(s, out=s)  # maxima but one
     if infinite:
         # A row with +inf scores: in the limit its n infinite entries share the mass equally,
         # log(1/n) each, and every other entry has log-probability -inf.
-        top = np.isposinf(np.moveaxis(z, axis, -1))
+        top = np.isposinf(last)
         n = np.sum(top, axis=-1, keepdims=True)
         with np.errstate(divide="ignore"):
             limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
@@ -374,7 +377,12 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -
 
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
     """``a`` with the class axis last, as a 2-d array of rows (a view where possible)."""
-    return np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
+    return _class_axis_last(a, axis).reshape(-1, a.shape[axis])
+
+
+def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
+    """``np.moveaxis(a, axis, -1)``, without its cost per call when the axis is already last."""
+    return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
 
 
 def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:

@@ -190,17 +190,18 @@ def check_label_shape(labels: np.ndarray, y_pred: np.ndarray, axis: int,
 def check_class_labels(labels: np.ndarray, y_pred: np.ndarray, axis: int) -> None:
     """Class indices: ``y_pred``'s shape without the class axis, integers in [0, C)."""
     check_label_shape(labels, y_pred, axis)
-    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+    if labels.dtype.kind not in "iuf":
         raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
-    if np.issubdtype(labels.dtype, np.floating):
+    if labels.dtype.kind == "f":
         bad = ~np.isfinite(labels) | (labels != np.round(labels))
         if bad.any():
             raise ValueError(
                 f"labels must be integer class indices; found {first(labels, bad)!r}"
             )
     n = y_pred.shape[axis]
-    bad = (labels < 0) | (labels >= n)
-    if bad.any():
+    if labels.size and not (np.minimum.reduce(labels, axis=None) >= 0
+                            and np.maximum.reduce(labels, axis=None) < n):
+        bad = (labels < 0) | (labels >= n)
         raise ValueError(
             f"labels must be class indices in [0, {n - 1}] for {n} classes on axis {axis}; "
             f"found {first(labels, bad)!r}"
