@@ -141,6 +141,8 @@ def mae_grad(y_true, y_pred):
 
 
 def _check_delta(delta) -> float:
+    if type(delta) is float and 0 < delta < np.inf:  # the common case, checked without NumPy
+        return delta
     if isinstance(delta, (bool, np.bool_)):
         raise TypeError(f"delta must be a positive finite number; found {delta!r} (a bool)")
     if isinstance(delta, int) and abs(delta) > float(np.finfo(np.float64).max):
