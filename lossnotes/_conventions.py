@@ -231,3 +231,69 @@ def logistic_grad(m: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(-m)
         return -e / (1 + e)
+
+
+# --------------------------------------------------------------------------------------------
+# the entry points of like_keras and like_torch: the exact functions' checks, then the above
+# --------------------------------------------------------------------------------------------
+# Each takes the framework first; the inputs are checked as the exact function checks them,
+# except where the framework accepts more (rows of probabilities that do not sum to 1, margin
+# labels of 0). The private helpers of the exact modules are imported on call: those modules
+# import this one.
+
+
+def margin_of(convention: str, y, score) -> np.ndarray:
+    from ._validation import _where, first, pair
+
+    y, score = pair(y, score, "y", "score")
+    bad = (y != 1) & (y != -1) & (y != 0)
+    if bad.any():
+        raise ValueError(f"y must hold labels in {{-1, 0, +1}} for {convention}; found "
+                         f"{first(y, bad)!r} {_where(bad)}")
+    with np.errstate(invalid="ignore"):  # a 0 label times an infinite score is nan, as in torch
+        return margin_labels(y, convention) * score
+
+
+def margin_function(convention: str, fn, m) -> np.ndarray:
+    """``fn`` (hinge_grad, logistic, logistic_grad above) on checked margins."""
+    from ._validation import as_float_array
+
+    return fn(as_float_array(m, "m"))
+
+
+def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
+    """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
+    from . import _cross_entropy as ce
+    from ._validation import check_flag, reduce
+
+    from_logits = check_flag(from_logits, "from_logits")
+    if reduction is None and from_logits:  # sigma(z) - y in both autograds: the exact one
+        return ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True)
+    y, p = ce._binary_inputs(y_true, y_pred, from_logits)
+    if reduction is None:
+        return binary_cross_entropy_grad(y, p, convention)
+    return reduce(binary_cross_entropy(y, p, from_logits, convention), reduction)
+
+
+def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None):
+    """Categorical cross-entropy (``reduction`` given) or its derivative."""
+    from . import _cross_entropy as ce
+    from ._validation import reduce
+
+    y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
+    if reduction is None:
+        return categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+    return reduce(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction)
+
+
+def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None):
+    """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
+    from . import _cross_entropy as ce
+    from ._validation import reduce
+
+    index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
+    from_logits = bool(from_logits)
+    if reduction is None:
+        return sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
+    return reduce(sparse_categorical_cross_entropy(index, p, from_logits, axis, convention),
+                  reduction)

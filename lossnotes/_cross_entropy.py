@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions
-from ._conventions import check_convention
 from ._links import (
     _class_axis_last,
     _log1p_exp_minus_abs,
@@ -69,7 +67,6 @@ def _binary_inputs(y_true, y_pred, from_logits: bool):
 
 def binary_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean",
-    convention: str = "exact",
 ):
     r"""Binary cross-entropy between targets in [0, 1] and predicted probabilities or logits.
 
@@ -97,11 +94,6 @@ def binary_cross_entropy(
     from_logits : bool, default False
         Whether ``y_pred`` holds logits :math:`z` rather than probabilities.
     reduction : {"mean", "sum", "none"}, default "mean"
-    convention : {"exact", "keras", "torch"}, default "exact"
-        ``"exact"`` is the mathematics above. ``"keras"`` and ``"torch"`` evaluate the loss the
-        way ``tf.keras.losses.binary_crossentropy`` and ``torch.nn.functional``'s
-        ``binary_cross_entropy`` / ``binary_cross_entropy_with_logits`` do, edge cases included
-        (see Notes); the inputs are validated the same way.
 
     Returns
     -------
@@ -129,24 +121,6 @@ def binary_cross_entropy(
     returns one value per sample, ``"none"`` keeps every element; the ``"mean"`` of all
     elements equals torch's default and the mean of Keras's per-sample values.
 
-    The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
-    :math:`1 - \varepsilon` rounded to ``y_pred``'s dtype (0.99999988 in float32):
-
-    .. math::
-
-        \ell^{\text{keras}}_i = -\bigl(y_i \log \tilde p_i + (1 - y_i) \log(1 - \tilde p_i)\bigr),
-        \quad \tilde p_i = \operatorname{clip}(p_i, \varepsilon, 1 - \varepsilon),
-        \qquad
-        \ell^{\text{torch}}_i = -\bigl(y_i \max(\log p_i, -100)
-        + (1 - y_i) \max(\log(1 - p_i), -100)\bigr).
-
-    Keras evaluates :math:`\log(1 - \tilde p)` with ``log``, not ``log1p``, which costs relative
-    precision for small :math:`p` in float32. For logits, Keras evaluates
-    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and torch
-    :math:`(1 - y) z - \log \sigma(z)`, literally: an infinite logit gives ``nan`` where
-    :math:`0 \cdot \infty` or :math:`\infty - \infty` appears (Keras returns ``inf`` for
-    :math:`z = -\infty, y = 1`).
-
     References
     ----------
     Goodfellow, Bengio and Courville, *Deep Learning*, MIT Press, 2016, section 6.2.2.2.
@@ -163,22 +137,9 @@ def binary_cross_entropy(
     >>> ln.binary_cross_entropy([1.0, 0.0], [1000.0, 1000.0], from_logits=True, reduction="none")
     array([   0., 1000.])
 
-    A certain and wrong prediction, exactly and as the frameworks compute it:
-
-    >>> import numpy as np
-    >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
-    >>> ln.binary_cross_entropy(y, p, reduction="none")
-    array([inf, inf], dtype=float32)
-    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="keras").round(4)
-    array([16.1181, 15.9424], dtype=float32)
-    >>> ln.binary_cross_entropy(y, p, reduction="none", convention="torch")
-    array([100., 100.], dtype=float32)
     """
     from_logits = check_flag(from_logits, "from_logits")
-    check_convention(convention)
     y, z = _binary_inputs(y_true, y_pred, from_logits)
-    if convention != "exact":
-        return reduce(_conventions.binary_cross_entropy(y, z, from_logits, convention), reduction)
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, and 0 * inf below
         loss = _binary_terms(y, z, from_logits, np.multiply)
         # A NaN is a 0 * inf (an infinite logit, a probability of 0 or 1, and a weight of 0):
@@ -208,7 +169,7 @@ def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.nd
 
 
 def binary_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False, convention: str = "exact"
+    y_true, y_pred, *, from_logits: bool = False
 ):
     r"""Derivative of the unreduced :func:`binary_cross_entropy` with respect to ``y_pred``.
 
@@ -223,9 +184,6 @@ def binary_cross_entropy_grad(
     ----------
     y_true, y_pred, from_logits
         As for :func:`binary_cross_entropy`.
-    convention : {"exact", "keras", "torch"}, default "exact"
-        The derivative that ``tf.GradientTape`` or ``torch.autograd`` returns for that
-        framework's loss (see Notes). With logits all three are the same.
 
     Returns
     -------
@@ -242,20 +200,6 @@ def binary_cross_entropy_grad(
     :math:`(1 - y)\sigma(z) - y\,\sigma(-z)` so that a confident right answer gets its tiny
     derivative to full precision instead of :math:`1 - 1 = 0`.
 
-    Under the framework conventions, for probabilities,
-
-    .. math::
-
-        \frac{\partial \ell^{\text{keras}}}{\partial p} =
-        \Bigl(-\frac{y}{\tilde p} + \frac{1 - y}{1 - \tilde p}\Bigr)
-        \mathbb{1}[\varepsilon \le p \le 1 - \varepsilon],
-        \qquad
-        \frac{\partial \ell^{\text{torch}}}{\partial p} =
-        \frac{p - y}{\max(p (1 - p), 10^{-12})}:
-
-    Keras's clip stops the gradient outside its range, while torch's backward ignores its own
-    -100 clamp and returns :math:`\mp 10^{12}` at a certain and wrong prediction.
-
     Examples
     --------
     >>> import lossnotes as ln
@@ -263,16 +207,9 @@ def binary_cross_entropy_grad(
     array([-2.,  2.])
     >>> ln.binary_cross_entropy_grad([1.0, 1.0], [-50.0, 50.0], from_logits=True)
     array([-1.00000000e+00, -1.92874985e-22])
-    >>> ln.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5], convention="torch")
-    array([-1.e+12, -2.e+00])
-    >>> ln.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5], convention="keras")
-    array([ 0., -2.])
     """
     from_logits = check_flag(from_logits, "from_logits")
-    check_convention(convention)
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
-    if convention != "exact" and not from_logits:
-        return _conventions.binary_cross_entropy_grad(y_true, y_pred, convention)
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
         return (1 - y_true) * s_pos - y_true * s_neg
@@ -282,9 +219,10 @@ def binary_cross_entropy_grad(
         return _xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p)
 
 
-def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str):
+def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+    """The checked inputs; ``convention`` ("keras", "torch": :mod:`lossnotes.like_keras`,
+    :mod:`lossnotes.like_torch`) accepts probability rows that do not sum to 1."""
     from_logits = check_flag(from_logits, "from_logits")
-    check_convention(convention)
     y_true, y_pred = pair(y_true, y_pred, check_true=_class_targets)
     axis = check_axis(axis, y_pred.ndim)
     _check_classes(y_pred, axis)
@@ -313,7 +251,6 @@ def _check_distribution(y_pred: np.ndarray, axis: int, convention: str = "exact"
 
 def categorical_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
-    convention: str = "exact",
 ):
     r"""Categorical cross-entropy between target distributions and predicted ones.
 
@@ -341,10 +278,6 @@ def categorical_cross_entropy(
     axis : int, default -1
         The class axis (Keras's convention; torch puts classes on axis 1).
     reduction : {"mean", "sum", "none"}, default "mean"
-    convention : {"exact", "keras", "torch"}, default "exact"
-        ``"keras"`` evaluates ``tf.keras.losses.categorical_crossentropy``'s arithmetic,
-        ``"torch"`` that of ``F.cross_entropy`` given ``log p`` (probabilities) or the logits
-        (see Notes). Under either, probability rows need not sum to 1.
 
     Returns
     -------
@@ -364,19 +297,6 @@ def categorical_cross_entropy(
     computed with the max-shift of :func:`logsumexp`, so logits of 1000 are fine, and the
     softmax is never formed.
 
-    The framework conventions for probabilities renormalise each row, Keras before clipping:
-
-    .. math::
-
-        \ell^{\text{keras}}_i = -\sum_k y_{ik} \log \operatorname{clip}\Bigl(
-        \frac{p_{ik}}{\sum_j p_{ij}}, \varepsilon, 1 - \varepsilon\Bigr),
-        \qquad
-        \ell^{\text{torch}}_i = -\sum_k y_{ik} \log \frac{p_{ik}}{\sum_j p_{ij}},
-
-    the latter because ``log_softmax(log p)`` is :math:`\log(p / \sum p)`. Both multiply
-    plainly, so :math:`0 \cdot \log 0` is ``nan`` under ``"torch"`` (and, with logits, a
-    ``+inf`` logit or a 0 target against a ``-inf`` one gives ``nan`` under both).
-
     Examples
     --------
     The notes' example: true class 1, predicted [0.4, 0.6].
@@ -388,18 +308,8 @@ def categorical_cross_entropy(
     ...                                    from_logits=True))
     200.0
 
-    Keras renormalises a row that does not sum to 1 (the exact formula refuses it):
-
-    >>> round(float(ln.categorical_cross_entropy([[0.0, 1.0, 0.0]], [[0.2, 0.2, 0.2]],
-    ...                                          convention="keras")), 6)  # log 3
-    1.098612
     """
-    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
-    if convention != "exact":
-        loss = _conventions.categorical_cross_entropy(
-            y_true, y_pred, from_logits, axis, convention
-        )
-        return reduce(loss, reduction)
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * inf by _xmul
         if from_logits:  # log_softmax with the classes last: move the targets' classes alike
             log_p = _log_softmax_last(y_pred, axis)
@@ -417,7 +327,7 @@ def _log(p: np.ndarray) -> np.ndarray:
 
 
 def categorical_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, convention: str = "exact"
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1
 ):
     r"""Derivative of the unreduced :func:`categorical_cross_entropy` with respect to ``y_pred``.
 
@@ -430,9 +340,8 @@ def categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    y_true, y_pred, from_logits, axis, convention
-        As for :func:`categorical_cross_entropy`; a framework convention gives the derivative
-        that its autograd returns for its loss.
+    y_true, y_pred, from_logits, axis
+        As for :func:`categorical_cross_entropy`.
 
     Returns
     -------
@@ -447,23 +356,6 @@ def categorical_cross_entropy_grad(
     :math:`\operatorname{softmax}(z) - y` holds when each target row sums to 1: it is bounded,
     which is why frameworks want logits.
 
-    Both frameworks differentiate through their renormalisation of the probabilities: inside
-    Keras's clip range, and always for torch,
-
-    .. math::
-
-        \frac{\partial \ell^{\text{keras}}_i}{\partial p_{ik}} =
-        \frac{\partial \ell^{\text{torch}}_i}{\partial p_{ik}} =
-        -\frac{y_{ik}}{p_{ik}} + \frac{\sum_j y_{ij}}{\sum_j p_{ij}},
-
-    the exact derivative plus the same constant for every class of a row: a vector along
-    :math:`(1, \dots, 1)`, a direction in which no change of :math:`p` within the simplex
-    moves. Keras zeroes the gradient of entries it clipped; torch gives ``nan`` (:math:`0/0`)
-    where :math:`p_{ik} = y_{ik} = 0`. With logits the conventions differ from the exact
-    derivative at a ``+inf`` logit (``nan``), and Keras's also wherever a target row does not
-    sum to 1: TensorFlow's fused kernel backpropagates
-    :math:`\operatorname{softmax}(z_{i\cdot})_k - y_{ik}` whatever :math:`\sum_j y_{ij}` is.
-
     Examples
     --------
     >>> import lossnotes as ln
@@ -471,14 +363,8 @@ def categorical_cross_entropy_grad(
     array([[ 0.      , -1.666667]])
     >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
-    >>> ln.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]], convention="keras").round(6)
-    array([[ 1.      , -0.666667]])
     """
-    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention)
-    if convention != "exact":
-        return _conventions.categorical_cross_entropy_grad(
-            y_true, y_pred, from_logits, axis, convention
-        )
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
     if from_logits:
         # sum(y) softmax(z) - y, without cancelling softmax against 1 at the largest score.
         return _softmax_grad(y_pred, y_true, axis)
@@ -493,8 +379,8 @@ def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+    """As :func:`_categorical_inputs`, for class indices."""
     from_logits = check_flag(from_logits, "from_logits")
-    check_convention(convention)
     y_pred = as_float_array(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = _asarray(labels, "labels")
@@ -508,7 +394,6 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
 
 def sparse_categorical_cross_entropy(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
-    convention: str = "exact",
 ):
     r"""Categorical cross-entropy with the true class given as an integer index.
 
@@ -531,10 +416,6 @@ def sparse_categorical_cross_entropy(
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
-    convention : {"exact", "keras", "torch"}, default "exact"
-        ``"keras"``: ``tf.keras.losses.sparse_categorical_crossentropy``'s arithmetic;
-        ``"torch"``: ``F.nll_loss(log p, labels)`` for probabilities, ``F.cross_entropy`` for
-        logits. Under either, probability rows need not sum to 1.
 
     Returns
     -------
@@ -549,19 +430,6 @@ def sparse_categorical_cross_entropy(
 
     Notes
     -----
-    Keras clips first and renormalises the clipped row afterwards (through the log-softmax
-    of :math:`\log \tilde p`), the reverse of its categorical order; torch's ``nll_loss``
-    takes :math:`\log p_{i, c_i}` as it is:
-
-    .. math::
-
-        \ell^{\text{keras}}_i = -\log \frac{\tilde p_{i, c_i}}{\sum_j \tilde p_{ij}},
-        \quad \tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon),
-        \qquad
-        \ell^{\text{torch}}_i = -\log p_{i, c_i}.
-
-    With logits both conventions return ``nan`` for a row holding a ``+inf`` logit.
-
     Examples
     --------
     >>> import lossnotes as ln
@@ -571,21 +439,8 @@ def sparse_categorical_cross_entropy(
     ...                                     from_logits=True, reduction="none").round(6)
     array([ 0., 39.])
 
-    A row that does not sum to 1: Keras renormalises it, torch's ``nll_loss`` does not.
-
-    >>> round(float(ln.sparse_categorical_cross_entropy([1], [[0.2, 0.2, 0.2]],
-    ...                                                 convention="keras")), 6)  # log 3
-    1.098612
-    >>> round(float(ln.sparse_categorical_cross_entropy([1], [[0.2, 0.2, 0.2]],
-    ...                                                 convention="torch")), 6)  # -log 0.2
-    1.609438
     """
-    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
-    if convention != "exact":
-        loss = _conventions.sparse_categorical_cross_entropy(
-            index, y_pred, from_logits, axis, convention
-        )
-        return reduce(loss, reduction)
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
     if from_logits:
         log_p = _pick(_log_softmax_last(y_pred, axis), index, -1)
     else:
@@ -594,7 +449,7 @@ def sparse_categorical_cross_entropy(
 
 
 def sparse_categorical_cross_entropy_grad(
-    labels, y_pred, *, from_logits: bool = False, axis: int = -1, convention: str = "exact"
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1
 ):
     r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
 
@@ -606,7 +461,7 @@ def sparse_categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    labels, y_pred, from_logits, axis, convention
+    labels, y_pred, from_logits, axis
         As for :func:`sparse_categorical_cross_entropy`.
 
     Returns
@@ -616,24 +471,13 @@ def sparse_categorical_cross_entropy_grad(
 
     Notes
     -----
-    Under ``"keras"`` the derivative with respect to the probabilities is
-    :math:`(\tilde p_{ik} / \sum_j \tilde p_{ij} - [k = c_i]) / \tilde p_{ik}` inside the
-    clip range and 0 outside; under ``"torch"`` it is the exact one, except that :math:`0/0`
-    gives ``nan`` at a zero probability of another class.
-
     Examples
     --------
     >>> import lossnotes as ln
     >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
-    >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]], convention="keras").round(6)
-    array([[ 1.      , -0.666667]])
     """
-    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis, convention)
-    if convention != "exact":
-        return _conventions.sparse_categorical_cross_entropy_grad(
-            index, y_pred, from_logits, axis, convention
-        )
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
     if from_logits:
         return _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
     return _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)

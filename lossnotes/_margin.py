@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions
-from ._conventions import check_convention
 from ._links import _log1p_exp_minus_abs, _sigmoid
-from ._validation import _where, as_float_array, check_plus_minus_one, first, pair
+from ._validation import as_float_array, check_plus_minus_one, pair
 
 
-def margin(y, score, *, convention: str = "exact"):
+def margin(y, score):
     r"""The margin :math:`m = y \, f(x)` of labels in {-1, +1} and real scores.
 
     .. math::
@@ -31,12 +29,6 @@ def margin(y, score, *, convention: str = "exact"):
         Labels, each exactly -1 or +1.
     score : array_like
         Real scores :math:`f(x)`, the same shape as ``y``.
-    convention : {"exact", "keras", "torch"}, default "exact"
-        How labels are read. ``"exact"`` accepts only -1 and +1. The framework conventions
-        also accept 0, as the frameworks do: ``"keras"`` converts the labels with
-        :math:`2y - 1` when **every** label is 0 or 1 (``keras.losses.hinge`` and
-        ``squared_hinge``), ``"torch"`` uses them as given (a hand-written
-        ``clamp(1 - y * x, min=0)``, ``F.soft_margin_loss``), so a 0 label gives margin 0.
 
     Returns
     -------
@@ -46,41 +38,23 @@ def margin(y, score, *, convention: str = "exact"):
     Raises
     ------
     ValueError
-        If a label is not -1 or +1 (labels in {0, 1} must be mapped with :math:`2y - 1`), or,
-        under a framework convention, not -1, 0 or +1; if the shapes differ, or on NaN.
-
-    Notes
-    -----
-    Keras's conversion is all or nothing: labels [0, 1, 1] become [-1, 1, 1], but in
-    [0, 1, -1] the single -1 turns it off and the 0 stays a 0.
+        If a label is not -1 or +1 (labels in {0, 1} must be mapped with :math:`2y - 1`); if
+        the shapes differ, or on NaN. The frameworks read labels of 0 too; see
+        :func:`lossnotes.like_keras.margin` and :func:`lossnotes.like_torch.margin`.
 
     Examples
     --------
     >>> import lossnotes as ln
     >>> ln.margin([1, -1, 1], [2.0, 0.5, -0.25])
     array([ 2.  , -0.5 , -0.25])
-    >>> ln.margin([1, 0, 1], [2.0, 0.5, -0.25], convention="keras")
-    array([ 2.  , -0.5 , -0.25])
-    >>> ln.margin([1, 0, -1], [2.0, 0.5, -0.25], convention="keras")
-    array([2.  , 0.  , 0.25])
     """
-    check_convention(convention)
     y, score = pair(y, score, "y", "score")
-    if convention == "exact":
-        # |y| is 1 everywhere exactly when its minimum and maximum are 1; its buffer then
-        # receives the margins.
-        m = np.abs(y, out=np.empty_like(score))
-        if m.size and not np.minimum.reduce(m, axis=None) == np.maximum.reduce(m, axis=None) == 1:
-            check_plus_minus_one(y, "y")
-        return np.multiply(y, score, out=m)[()]
-    bad = (y != 1) & (y != -1) & (y != 0)
-    if bad.any():
-        raise ValueError(
-            f"y must hold labels in {{-1, 0, +1}} under convention={convention!r}; found "
-            f"{first(y, bad)!r} {_where(bad)}"
-        )
-    with np.errstate(invalid="ignore"):  # a 0 label times an infinite score is nan, as in torch
-        return _conventions.margin_labels(y, convention) * score
+    # |y| is 1 everywhere exactly when its minimum and maximum are 1; its buffer then
+    # receives the margins.
+    m = np.abs(y, out=np.empty_like(score))
+    if m.size and not np.minimum.reduce(m, axis=None) == np.maximum.reduce(m, axis=None) == 1:
+        check_plus_minus_one(y, "y")
+    return np.multiply(y, score, out=m)[()]
 
 
 def _m(m) -> np.ndarray:
@@ -231,7 +205,7 @@ def hinge(m):
     return np.clip(out, 0, np.inf, out=out)[()]  # max(1 - m, 0): clip's SIMD path
 
 
-def hinge_grad(m, *, convention: str = "exact"):
+def hinge_grad(m):
     r"""Derivative of :func:`hinge` with respect to the margin.
 
     .. math::
@@ -240,30 +214,16 @@ def hinge_grad(m, *, convention: str = "exact"):
 
     At the kink :math:`m = 1` any value in [-1, 0] is a subgradient; 0 is chosen, as in
     Pegasos and as torch's autograd of ``relu(1 - m)`` reports: a point exactly on the
-    margin no longer pulls.
-
-    With ``convention="keras"`` or ``"torch"`` the value at the kink is -1 instead, which is
-    what ``tf.GradientTape`` reports for ``keras.losses.hinge`` (the gradient of
-    ``maximum(1 - m, 0)`` goes to its first argument on a tie) and ``torch.autograd`` for
-    ``clamp(1 - m, min=0)`` (the gradient passes at the bound):
-
-    .. math::
-
-        L'_{\text{keras}}(m) = L'_{\text{torch}}(m) =
-        \begin{cases} -1 & m \le 1 \\ 0 & m > 1 \end{cases}
+    margin no longer pulls. Both frameworks' autograds report -1 at the kink instead
+    (:func:`lossnotes.like_keras.hinge_grad`).
 
     Examples
     --------
     >>> import lossnotes as ln
     >>> ln.hinge_grad([0.0, 1.0, 2.0])
     array([-1.,  0.,  0.])
-    >>> ln.hinge_grad([0.0, 1.0, 2.0], convention="torch")
-    array([-1., -1.,  0.])
     """
-    check_convention(convention)
     m = _m(m)
-    if convention != "exact":
-        return _conventions.hinge_grad(m)
     g = np.array(m < 1, dtype=m.dtype)
     return np.subtract(0, g, out=g)  # -1 or +0
 
@@ -319,7 +279,7 @@ def squared_hinge_grad(m):
         return 2 * np.minimum(m - 1, 0)
 
 
-def logistic(m, *, convention: str = "exact"):
+def logistic(m):
     r"""The logistic loss :math:`\log(1 + e^{-m})`, computed stably.
 
     .. math::
@@ -330,10 +290,6 @@ def logistic(m, *, convention: str = "exact"):
     ----------
     m : array_like
         Margins of any shape; ``+-inf`` allowed.
-    convention : {"exact", "torch"}, default "exact"
-        ``"torch"`` evaluates ``log1p(exp(-m))`` directly, as ``F.soft_margin_loss`` does
-        (see Notes). Keras has no margin loss; its binary cross-entropy on logits is
-        reproduced by ``binary_cross_entropy(..., from_logits=True, convention="keras")``.
 
     Returns
     -------
@@ -353,19 +309,14 @@ def logistic(m, *, convention: str = "exact"):
     >>> import lossnotes as ln
     >>> ln.logistic([-1000.0, 0.0, 1000.0])
     array([1.00000000e+03, 6.93147181e-01, 0.00000000e+00])
-    >>> ln.logistic([-1000.0, 0.0, 1000.0], convention="torch")  # exp(1000) overflows
-    array([       inf, 0.69314718, 0.        ])
     """
-    check_convention(convention, ("exact", "torch"))
     m = _m(m)
-    if convention == "torch":
-        return _conventions.logistic(m)
     # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), right at m = +-inf as well; in two buffers.
     t = _log1p_exp_minus_abs(m)
     return np.subtract(t, np.clip(m, -np.inf, 0), out=t)[()]  # + max(-m, 0)
 
 
-def logistic_grad(m, *, convention: str = "exact"):
+def logistic_grad(m):
     r"""Derivative of :func:`logistic`: :math:`-\sigma(-m) = -1/(1 + e^{m})`.
 
     .. math::
@@ -375,21 +326,12 @@ def logistic_grad(m, *, convention: str = "exact"):
     Tends to -1 for very wrong points (like the perceptron and hinge) and to 0 for very right
     ones, but never reaches 0: the logistic loss always asks for a little more margin.
 
-    With ``convention="torch"`` it is :math:`-e/(1 + e)` with :math:`e = e^{-m}` evaluated
-    directly, as ``F.soft_margin_loss``'s backward does: ``nan`` (:math:`\infty/\infty`) once
-    :math:`e^{-m}` overflows.
-
     Examples
     --------
     >>> import lossnotes as ln
     >>> ln.logistic_grad([-1000.0, 0.0, 1000.0])
     array([-1. , -0.5, -0. ])
-    >>> ln.logistic_grad([-1000.0, 0.0, 1000.0], convention="torch")
-    array([ nan, -0.5, -0. ])
     """
-    check_convention(convention, ("exact", "torch"))
-    if convention == "torch":
-        return _conventions.logistic_grad(_m(m))
     return -_sigmoid(_m(m), flip=True)  # -sigma(-m)
 
 

@@ -16,7 +16,7 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
-from . import _cross_entropy, _margin, _regression
+from . import _conventions, _margin, _regression
 
 __all__ = [
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -38,57 +38,225 @@ huber, huber_grad = _regression.huber, _regression.huber_grad
 
 
 def margin(y, score):
-    """``y * score`` with the labels as given: -1, 0 or +1 (a 0 label makes the margin 0)."""
-    return _margin.margin(y, score, convention=CONVENTION)
+    r"""``y * score`` with the labels as given: -1, 0 or +1 (a 0 label makes the margin 0).
+
+    A hand-written ``clamp(1 - y * x, min=0)`` and ``F.soft_margin_loss`` read labels as they
+    are; a 0 times an infinite score is ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.margin([1, 0, -1], [2.0, 0.5, -0.25])
+    array([2.  , 0.  , 0.25])
+    """
+    return _conventions.margin_of(CONVENTION, y, score)
 
 
 def hinge_grad(m):
-    """Autograd of ``clamp(1 - m, min=0)``: -1 for ``m <= 1`` (the kink included), 0 above."""
-    return _margin.hinge_grad(m, convention=CONVENTION)
+    r"""The derivative of ``clamp(1 - m, min=0)`` that ``torch.autograd`` reports.
+
+    The value at the kink is -1 instead, which is
+    what ``tf.GradientTape`` reports for ``keras.losses.hinge`` (the gradient of
+    ``maximum(1 - m, 0)`` goes to its first argument on a tie) and ``torch.autograd`` for
+    ``clamp(1 - m, min=0)`` (the gradient passes at the bound):
+
+    .. math::
+
+        L'_{\text{keras}}(m) = L'_{\text{torch}}(m) =
+        \begin{cases} -1 & m \le 1 \\ 0 & m > 1 \end{cases}
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.hinge_grad([0.0, 1.0, 2.0])
+    array([-1., -1.,  0.])
+    """
+    return _conventions.margin_function(CONVENTION, _conventions.hinge_grad, m)
 
 
 def logistic(m):
-    """``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly: inf for a margin
-    below about -709 in float64 (-88 in float32), where the exact loss is -m."""
-    return _margin.logistic(m, convention=CONVENTION)
+    r"""``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly.
+
+    ``exp(-m)`` overflows for a margin below about -709 in float64 (-88 in float32): the loss
+    is then ``inf`` where the exact one is :math:`-m`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
+    array([       inf, 0.69314718, 0.        ])
+    """
+    return _conventions.margin_function(CONVENTION, _conventions.logistic, m)
 
 
 def logistic_grad(m):
-    """``F.soft_margin_loss``'s backward, ``-e / (1 + e)`` with ``e = exp(-m)``: nan (inf/inf)
-    where ``exp`` overflows."""
-    return _margin.logistic_grad(m, convention=CONVENTION)
+    r"""``F.soft_margin_loss``'s backward.
+
+    It is :math:`-e/(1 + e)` with :math:`e = e^{-m}` evaluated
+    directly, as ``F.soft_margin_loss``'s backward does: ``nan`` (:math:`\infty/\infty`) once
+    :math:`e^{-m}` overflows.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.logistic_grad([-1000.0, 0.0, 1000.0])
+    array([ nan, -0.5, -0. ])
+    """
+    return _conventions.margin_function(CONVENTION, _conventions.logistic_grad, m)
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
-    """``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``), unreduced per
-    element for ``reduction="none"``."""
-    return _cross_entropy.binary_cross_entropy(y_true, y_pred, from_logits=from_logits,
-                                               reduction=reduction, convention=CONVENTION)
+    r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
+
+    The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
+    :math:`1 - \varepsilon` rounded to ``y_pred``'s dtype (0.99999988 in float32):
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\bigl(y_i \log \tilde p_i + (1 - y_i) \log(1 - \tilde p_i)\bigr),
+        \quad \tilde p_i = \operatorname{clip}(p_i, \varepsilon, 1 - \varepsilon),
+        \qquad
+        \ell^{\text{torch}}_i = -\bigl(y_i \max(\log p_i, -100)
+        + (1 - y_i) \max(\log(1 - p_i), -100)\bigr).
+
+    Keras evaluates :math:`\log(1 - \tilde p)` with ``log``, not ``log1p``, which costs relative
+    precision for small :math:`p` in float32. For logits, Keras evaluates
+    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and torch
+    :math:`(1 - y) z - \log \sigma(z)`, literally: an infinite logit gives ``nan`` where
+    :math:`0 \cdot \infty` or :math:`\infty - \infty` appears (Keras returns ``inf`` for
+    :math:`z = -\infty, y = 1`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
+    >>> ln.like_torch.binary_cross_entropy(y, p, reduction="none")
+    array([100., 100.], dtype=float32)
+    """
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction)
 
 
 def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
-    return _cross_entropy.binary_cross_entropy_grad(y_true, y_pred, from_logits=from_logits,
-                                                    convention=CONVENTION)
+    r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
+
+    Under the framework conventions, for probabilities,
+
+    .. math::
+
+        \frac{\partial \ell^{\text{keras}}}{\partial p} =
+        \Bigl(-\frac{y}{\tilde p} + \frac{1 - y}{1 - \tilde p}\Bigr)
+        \mathbb{1}[\varepsilon \le p \le 1 - \varepsilon],
+        \qquad
+        \frac{\partial \ell^{\text{torch}}}{\partial p} =
+        \frac{p - y}{\max(p (1 - p), 10^{-12})}:
+
+    Keras's clip stops the gradient outside its range, while torch's backward ignores its own
+    -100 clamp and returns :math:`\mp 10^{12}` at a certain and wrong prediction.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5])
+    array([-1.e+12, -2.e+00])
+    """
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits)
 
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
-    return _cross_entropy.categorical_cross_entropy(
-        y_true, y_pred, from_logits=from_logits, axis=axis, reduction=reduction,
-        convention=CONVENTION)
+    r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
+
+    The framework conventions for probabilities renormalise each row, Keras before clipping:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\sum_k y_{ik} \log \operatorname{clip}\Bigl(
+        \frac{p_{ik}}{\sum_j p_{ij}}, \varepsilon, 1 - \varepsilon\Bigr),
+        \qquad
+        \ell^{\text{torch}}_i = -\sum_k y_{ik} \log \frac{p_{ik}}{\sum_j p_{ij}},
+
+    the latter because ``log_softmax(log p)`` is :math:`\log(p / \sum p)`. Both multiply
+    plainly, so :math:`0 \cdot \log 0` is ``nan`` for torch (and, with logits, a
+    ``+inf`` logit or a 0 target against a ``-inf`` one gives ``nan`` under both).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> round(float(ln.like_torch.categorical_cross_entropy([[0.0, 1.0, 0.0]],
+    ...                                                     [[0.2, 0.2, 0.2]])), 6)  # log 3
+    1.098612
+    """
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
-    return _cross_entropy.categorical_cross_entropy_grad(
-        y_true, y_pred, from_logits=from_logits, axis=axis, convention=CONVENTION)
+    r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
+
+    Both frameworks differentiate through their renormalisation of the probabilities: inside
+    Keras's clip range, and always for torch,
+
+    .. math::
+
+        \frac{\partial \ell^{\text{keras}}_i}{\partial p_{ik}} =
+        \frac{\partial \ell^{\text{torch}}_i}{\partial p_{ik}} =
+        -\frac{y_{ik}}{p_{ik}} + \frac{\sum_j y_{ij}}{\sum_j p_{ij}},
+
+    the exact derivative plus the same constant for every class of a row: a vector along
+    :math:`(1, \dots, 1)`, a direction in which no change of :math:`p` within the simplex
+    moves. Keras zeroes the gradient of entries it clipped; torch gives ``nan`` (:math:`0/0`)
+    where :math:`p_{ik} = y_{ik} = 0`. With logits the conventions differ from the exact
+    derivative at a ``+inf`` logit (``nan``), and Keras's also wherever a target row does not
+    sum to 1: TensorFlow's fused kernel backpropagates
+    :math:`\operatorname{softmax}(z_{i\cdot})_k - y_{ik}` whatever :math:`\sum_j y_{ij}` is.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
+    array([[ 1.      , -0.666667]])
+    """
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
                                      reduction="mean"):
-    return _cross_entropy.sparse_categorical_cross_entropy(
-        labels, y_pred, from_logits=from_logits, axis=axis, reduction=reduction,
-        convention=CONVENTION)
+    r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
+
+    Keras clips first and renormalises the clipped row afterwards (through the log-softmax
+    of :math:`\log \tilde p`), the reverse of its categorical order; torch's ``nll_loss``
+    takes :math:`\log p_{i, c_i}` as it is:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\log \frac{\tilde p_{i, c_i}}{\sum_j \tilde p_{ij}},
+        \quad \tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon),
+        \qquad
+        \ell^{\text{torch}}_i = -\log p_{i, c_i}.
+
+    With logits both conventions return ``nan`` for a row holding a ``+inf`` logit.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> round(float(ln.like_torch.sparse_categorical_cross_entropy([1], [[0.2, 0.2, 0.2]])),
+    ...       6)  # -log 0.2: no renormalisation
+    1.609438
+    """
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
-    return _cross_entropy.sparse_categorical_cross_entropy_grad(
-        labels, y_pred, from_logits=from_logits, axis=axis, convention=CONVENTION)
+    r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
+
+    For Keras the derivative with respect to the probabilities is
+    :math:`(\tilde p_{ik} / \sum_j \tilde p_{ij} - [k = c_i]) / \tilde p_{ik}` inside the
+    clip range and 0 outside; for torch it is the exact one, except that :math:`0/0`
+    gives ``nan`` at a zero probability of another class.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]]).round(6)
+    array([[-0.      , -1.666667]])
+    """
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)

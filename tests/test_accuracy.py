@@ -350,13 +350,13 @@ def test_a_documented_convention_predicts_its_error():
     # 1.7e-4 / 2**-23 ~ 1e3 ulps (up to the position of the value in its binade).
     keras = acc.measure(
         "binary_cross_entropy",
-        lambda y, p: ln.binary_cross_entropy(y, p, reduction="none", convention="keras"),
+        lambda y, p: ln.like_keras.binary_cross_entropy(y, p, reduction="none"),
         dtype="float32", inputs=([0.0], [1e-4]))
     assert 500 < keras.worst < 3000
     # and its clip: a perfect prediction costs -log(1 - 1e-7) instead of 0
     perfect = acc.measure(
         "binary_cross_entropy",
-        lambda y, p: ln.binary_cross_entropy(y, p, reduction="none", convention="keras"),
+        lambda y, p: ln.like_keras.binary_cross_entropy(y, p, reduction="none"),
         dtype="float32", inputs=([1.0], [1.0]))
     assert perfect.computed[0] > 1e-7 and perfect.exact[0] == 0 and perfect.worst > 1e30
 
