@@ -20,10 +20,11 @@ from ._results import ATOL_ULPS, Note
 
 
 def sci(x: float, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant digits, as the notes print numbers: 1e-7, 1.19e-7."""
-    text = f"{x:.{digits}g}"
-    mantissa, _, exponent = text.partition("e")
-    return f"{mantissa}e{int(exponent)}" if exponent else text
+    """``x`` in scientific notation to ``digits`` significant digits, as the notes print
+    numbers: 1e-7, 1.19e-7, 1.000050e-4."""
+    mantissa, _, exponent = f"{x:.{digits - 1}e}".partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    return f"{whole if set(fraction) <= {'0'} else mantissa}e{int(exponent)}"
 
 
 _EPS = sci(KERAS_EPSILON)
