@@ -55,7 +55,7 @@ class Frameworks:
     returns per-sample values (the mean over the last axis); each torch call as
     ``fn(torch, F, p, y, opts, reduction)`` with torch's (input, target) order. ``hand`` and
     ``hand_grad`` compute the unreduced loss and its derivative with respect to ``y_pred``
-    from a module of losses: :mod:`lossnotes` itself, :mod:`lossnotes.like_keras` or
+    from a module of losses: ``lossnotes`` itself, :mod:`lossnotes.like_keras` or
     :mod:`lossnotes.like_torch`. ``scale`` is the size ``s`` of the terms of the formula at each
     element (the tolerance's absolute floor is 8 eps s) and ``scale_text`` says what it is.
     """

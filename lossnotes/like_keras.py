@@ -1,4 +1,5 @@
-"""The losses as ``tf.keras`` computes them: the same names and arguments as :mod:`lossnotes`.
+"""The losses as ``tf.keras`` computes them: the same names and arguments as the exact
+functions of ``lossnotes``.
 
 ``lossnotes.binary_cross_entropy`` is the mathematics; ``lossnotes.like_keras.
 binary_cross_entropy`` is what ``keras.losses.binary_crossentropy`` returns for the same inputs,

@@ -1,5 +1,5 @@
 """The losses as ``torch.nn.functional`` computes them: the same names and arguments as
-:mod:`lossnotes`.
+the exact functions of ``lossnotes``.
 
 ``lossnotes.binary_cross_entropy`` is the mathematics; ``lossnotes.like_torch.
 binary_cross_entropy`` is what ``F.binary_cross_entropy`` returns for the same inputs, repeated
@@ -55,15 +55,8 @@ def margin(y, score):
 def hinge_grad(m):
     r"""The derivative of ``clamp(1 - m, min=0)`` that ``torch.autograd`` reports.
 
-    The value at the kink is -1 instead, which is
-    what ``tf.GradientTape`` reports for ``keras.losses.hinge`` (the gradient of
-    ``maximum(1 - m, 0)`` goes to its first argument on a tie) and ``torch.autograd`` for
-    ``clamp(1 - m, min=0)`` (the gradient passes at the bound):
-
-    .. math::
-
-        L'_{\text{keras}}(m) = L'_{\text{torch}}(m) =
-        \begin{cases} -1 & m \le 1 \\ 0 & m > 1 \end{cases}
+    ``torch.autograd`` passes the gradient of ``clamp(1 - m, min=0)`` at the bound: -1 for
+    :math:`m \le 1`, the kink included, and 0 above (lossnotes chooses 0 at the kink).
 
     Examples
     --------
@@ -108,23 +101,16 @@ def logistic_grad(m):
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
     r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
 
-    The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
-    :math:`1 - \varepsilon` rounded to ``y_pred``'s dtype (0.99999988 in float32):
+    Each log is clamped at -100, so a certain and wrong prediction costs 100:
 
     .. math::
 
-        \ell^{\text{keras}}_i = -\bigl(y_i \log \tilde p_i + (1 - y_i) \log(1 - \tilde p_i)\bigr),
-        \quad \tilde p_i = \operatorname{clip}(p_i, \varepsilon, 1 - \varepsilon),
-        \qquad
         \ell^{\text{torch}}_i = -\bigl(y_i \max(\log p_i, -100)
         + (1 - y_i) \max(\log(1 - p_i), -100)\bigr).
 
-    Keras evaluates :math:`\log(1 - \tilde p)` with ``log``, not ``log1p``, which costs relative
-    precision for small :math:`p` in float32. For logits, Keras evaluates
-    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and torch
-    :math:`(1 - y) z - \log \sigma(z)`, literally: an infinite logit gives ``nan`` where
-    :math:`0 \cdot \infty` or :math:`\infty - \infty` appears (Keras returns ``inf`` for
-    :math:`z = -\infty, y = 1`).
+    With logits torch evaluates :math:`(1 - y) z - \log \sigma(z)` literally: an infinite
+    logit gives ``nan`` where :math:`0 \cdot \infty` or :math:`\infty - \infty` appears.
+    Keras's arithmetic, and both side by side: :func:`lossnotes.like_keras.binary_cross_entropy`.
 
     Examples
     --------
@@ -140,19 +126,15 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean")
 def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
     r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
 
-    Under the framework conventions, for probabilities,
+    torch's backward ignores its own -100 clamp:
 
     .. math::
 
-        \frac{\partial \ell^{\text{keras}}}{\partial p} =
-        \Bigl(-\frac{y}{\tilde p} + \frac{1 - y}{1 - \tilde p}\Bigr)
-        \mathbb{1}[\varepsilon \le p \le 1 - \varepsilon],
-        \qquad
         \frac{\partial \ell^{\text{torch}}}{\partial p} =
-        \frac{p - y}{\max(p (1 - p), 10^{-12})}:
+        \frac{p - y}{\max(p (1 - p), 10^{-12})},
 
-    Keras's clip stops the gradient outside its range, while torch's backward ignores its own
-    -100 clamp and returns :math:`\mp 10^{12}` at a certain and wrong prediction.
+    with the :math:`10^{-12}` a C ``float`` (9.99999996e-13) even in float64: :math:`\mp 10^{12}`
+    at a certain and wrong prediction. With logits it is the exact :math:`\sigma(z) - y`.
 
     Examples
     --------
@@ -166,18 +148,11 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
     r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
 
-    The framework conventions for probabilities renormalise each row, Keras before clipping:
-
-    .. math::
-
-        \ell^{\text{keras}}_i = -\sum_k y_{ik} \log \operatorname{clip}\Bigl(
-        \frac{p_{ik}}{\sum_j p_{ij}}, \varepsilon, 1 - \varepsilon\Bigr),
-        \qquad
-        \ell^{\text{torch}}_i = -\sum_k y_{ik} \log \frac{p_{ik}}{\sum_j p_{ij}},
-
-    the latter because ``log_softmax(log p)`` is :math:`\log(p / \sum p)`. Both multiply
-    plainly, so :math:`0 \cdot \log 0` is ``nan`` for torch (and, with logits, a
-    ``+inf`` logit or a 0 target against a ``-inf`` one gives ``nan`` under both).
+    ``log_softmax(log p)`` is :math:`\log(p / \sum p)`, so each row is renormalised:
+    :math:`\ell^{\text{torch}}_i = -\sum_k y_{ik} \log (p_{ik} / \sum_j p_{ij})`, multiplied
+    plainly (:math:`0 \cdot \log 0` is ``nan``). With logits a ``+inf`` logit, or a 0 target
+    against a ``-inf`` one, gives ``nan``. Keras's arithmetic:
+    :func:`lossnotes.like_keras.categorical_cross_entropy`.
 
     Examples
     --------
@@ -192,22 +167,9 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
     r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
 
-    Both frameworks differentiate through their renormalisation of the probabilities: inside
-    Keras's clip range, and always for torch,
-
-    .. math::
-
-        \frac{\partial \ell^{\text{keras}}_i}{\partial p_{ik}} =
-        \frac{\partial \ell^{\text{torch}}_i}{\partial p_{ik}} =
-        -\frac{y_{ik}}{p_{ik}} + \frac{\sum_j y_{ij}}{\sum_j p_{ij}},
-
-    the exact derivative plus the same constant for every class of a row: a vector along
-    :math:`(1, \dots, 1)`, a direction in which no change of :math:`p` within the simplex
-    moves. Keras zeroes the gradient of entries it clipped; torch gives ``nan`` (:math:`0/0`)
-    where :math:`p_{ik} = y_{ik} = 0`. With logits the conventions differ from the exact
-    derivative at a ``+inf`` logit (``nan``), and Keras's also wherever a target row does not
-    sum to 1: TensorFlow's fused kernel backpropagates
-    :math:`\operatorname{softmax}(z_{i\cdot})_k - y_{ik}` whatever :math:`\sum_j y_{ij}` is.
+    Through the renormalisation, :math:`-y_{ik}/p_{ik} + \sum_j y_{ij} / \sum_j p_{ij}`: the
+    exact derivative plus one constant per row, ``nan`` (:math:`0/0`) where
+    :math:`p_{ik} = y_{ik} = 0`; see :func:`lossnotes.like_keras.categorical_cross_entropy_grad`.
 
     Examples
     --------
@@ -222,18 +184,9 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
                                      reduction="mean"):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
-    Keras clips first and renormalises the clipped row afterwards (through the log-softmax
-    of :math:`\log \tilde p`), the reverse of its categorical order; torch's ``nll_loss``
-    takes :math:`\log p_{i, c_i}` as it is:
-
-    .. math::
-
-        \ell^{\text{keras}}_i = -\log \frac{\tilde p_{i, c_i}}{\sum_j \tilde p_{ij}},
-        \quad \tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon),
-        \qquad
-        \ell^{\text{torch}}_i = -\log p_{i, c_i}.
-
-    With logits both conventions return ``nan`` for a row holding a ``+inf`` logit.
+    ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
+    -\log p_{i, c_i}`: no renormalisation, no clamp. With logits a row holding a ``+inf`` logit
+    gives ``nan``.
 
     Examples
     --------
@@ -248,10 +201,8 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
-    For Keras the derivative with respect to the probabilities is
-    :math:`(\tilde p_{ik} / \sum_j \tilde p_{ij} - [k = c_i]) / \tilde p_{ik}` inside the
-    clip range and 0 outside; for torch it is the exact one, except that :math:`0/0`
-    gives ``nan`` at a zero probability of another class.
+    The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
+    another class (autograd through ``torch.log``).
 
     Examples
     --------
