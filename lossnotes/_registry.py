@@ -610,8 +610,8 @@ LOSSES = {loss.name: loss for loss in (
               loss=(A, E), grad=(A, E)),
         _edge("infinite scores", *_f64([1.0, -1.0], [inf, -inf]), loss=(E, A), grad=(A, A)),
     )),
-    _margin_loss("exponential", absent="neither Keras nor torch.nn.functional ships it "
-                 "(it is AdaBoost's loss)"),
+    _margin_loss("exponential", absent="AdaBoost's loss; neither Keras nor "
+                 "torch.nn.functional ships it"),
     Loss(
         name="binary_cross_entropy", family="cross-entropy",
         function=_ce.binary_cross_entropy, grad=_ce.binary_cross_entropy_grad,
