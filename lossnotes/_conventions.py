@@ -1,11 +1,12 @@
 r"""Framework conventions: the hand formulas as tf.keras and torch.nn.functional evaluate them.
 
-The public loss functions compute exact mathematics by default. Their keyword-only
-``convention="keras"`` or ``convention="torch"`` switches to the arithmetic below, which repeats
-each framework's documented edge behaviour (clipping, log clamps, renormalisation, label
-conversion, the subgradient chosen at a kink, literal formulas that return ``nan`` at infinite
-inputs) operation by operation, so that the result matches the framework to the rounding of the
-dtype. Each function here receives inputs that the caller has already validated.
+The public loss functions compute exact mathematics. ``lossnotes.like_keras`` and
+``lossnotes.like_torch`` call the arithmetic below, which repeats each framework's documented
+edge behaviour (clipping, log clamps, renormalisation, label conversion, the subgradient chosen
+at a kink, literal formulas that return ``nan`` at infinite inputs) operation by operation, so
+that the result matches the framework to the rounding of the dtype. The formulas receive
+validated inputs; the entry points at the end of the module validate them as the exact
+functions do.
 
 Every number below was measured against TensorFlow 2.21.0 / Keras 3.15.1 and PyTorch 2.13.0, and
 is checked again by ``tests/test_compare.py`` and ``python -m lossnotes``.
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _cross_entropy as ce
 from ._links import _one_hot, _pick
-
-CONVENTIONS = ("exact", "keras", "torch")
+from ._validation import _where, check_flag, first, pair, reduce
 
 #: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
 KERAS_EPSILON = 1e-7
@@ -27,14 +28,6 @@ TORCH_LOG_CLAMP = -100.0
 #: C ``float``: 9.99999996e-13 even in float64, so the float64 derivative at p = 0, y = 1 is
 #: -1.0000000039958029e12 (measured), not -1e12.
 TORCH_BCE_GRAD_EPS = float(np.float32(1e-12))
-
-
-def check_convention(convention, allowed=CONVENTIONS) -> str:
-    if not isinstance(convention, str) or convention not in allowed:
-        raise ValueError(
-            f"convention must be one of {', '.join(map(repr, allowed))}; found {convention!r}"
-        )
-    return convention
 
 
 def keras_clip_bounds(dtype) -> tuple:
@@ -238,13 +231,10 @@ def logistic_grad(m: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Each takes the framework first; the inputs are checked as the exact function checks them,
 # except where the framework accepts more (rows of probabilities that do not sum to 1, margin
-# labels of 0). The private helpers of the exact modules are imported on call: those modules
-# import this one.
+# labels of 0).
 
 
 def margin_of(convention: str, y, score) -> np.ndarray:
-    from ._validation import _where, first, pair
-
     y, score = pair(y, score, "y", "score")
     bad = (y != 1) & (y != -1) & (y != 0)
     if bad.any():
@@ -254,18 +244,8 @@ def margin_of(convention: str, y, score) -> np.ndarray:
         return margin_labels(y, convention) * score
 
 
-def margin_function(convention: str, fn, m) -> np.ndarray:
-    """``fn`` (hinge_grad, logistic, logistic_grad above) on checked margins."""
-    from ._validation import as_float_array
-
-    return fn(as_float_array(m, "m"))
-
-
 def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
-    from . import _cross_entropy as ce
-    from ._validation import check_flag, reduce
-
     from_logits = check_flag(from_logits, "from_logits")
     if reduction is None and from_logits:  # sigma(z) - y in both autograds: the exact one
         return ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True)
@@ -277,9 +257,6 @@ def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
 
 def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
-    from . import _cross_entropy as ce
-    from ._validation import reduce
-
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
     if reduction is None:
         return categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
@@ -288,9 +265,6 @@ def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=No
 
 def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None):
     """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
-    from . import _cross_entropy as ce
-    from ._validation import reduce
-
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
     if reduction is None:

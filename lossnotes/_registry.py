@@ -280,10 +280,8 @@ def _cce_scale(y, p, opts, grad):
 
 
 def one_hot(labels, p, axis) -> np.ndarray:
-    out = np.zeros_like(p)
-    np.put_along_axis(out, np.expand_dims(np.asarray(labels).astype(np.intp), axis), 1,
-                      axis=axis)
-    return out
+    """Class indices as one-hot rows of ``p``'s shape and dtype, classes on ``axis``."""
+    return _links._one_hot(np.asarray(labels).astype(np.intp), p, axis)
 
 
 def _sparse_scale(y, p, opts, grad):
@@ -577,15 +575,28 @@ _CE_VARIANTS = ({"from_logits": False}, {"from_logits": True})
 _NO_FRAMEWORK = "neither Keras nor torch.nn.functional ships it"
 
 
+def _loss(name: str, module, **fields) -> Loss:
+    """A record whose function, gradient and references are found by the loss's name."""
+    return Loss(name=name, function=getattr(module, name), grad=getattr(module, f"{name}_grad"),
+                reference=_reference.REFERENCES[name],
+                grad_reference=_reference.REFERENCES[f"{name}_grad"], **fields)
+
+
 def _margin_loss(name, *, frameworks=None, absent=_NO_FRAMEWORK, cases=()):
-    return Loss(
-        name=name, family="margin", function=getattr(_margin, name),
-        grad=getattr(_margin, f"{name}_grad"), inputs=_M,
+    return _loss(
+        name, _margin, family="margin", inputs=_M,
         domain="m: margins y f(x) (any real number; +-inf allowed)", options={}, variants=({},),
-        reference=_reference.REFERENCES[name], grad_reference=_reference.REFERENCES[f"{name}_grad"],
         grid=logit_grid, frameworks=frameworks, absent="" if frameworks else absent,
         cases=cases,
     )
+
+
+def _regression_loss(name, frameworks, *, cases, options=None, variants=({},),
+                     grid=_regression_grid):
+    return _loss(name, _regression, family="regression",
+                 inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR,
+                 options=options or {}, variants=variants, grid=grid, frameworks=frameworks,
+                 cases=cases)
 
 
 LOSSES = {loss.name: loss for loss in (
@@ -612,14 +623,11 @@ LOSSES = {loss.name: loss for loss in (
     )),
     _margin_loss("exponential", absent="AdaBoost's loss; neither Keras nor "
                  "torch.nn.functional ships it"),
-    Loss(
-        name="binary_cross_entropy", family="cross-entropy",
-        function=_ce.binary_cross_entropy, grad=_ce.binary_cross_entropy_grad,
+    _loss(
+        "binary_cross_entropy", _ce, family="cross-entropy",
         inputs=(("y_true", "labels or soft labels in [0, 1]"),
                 ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
-        domain=_PAIR, options={"from_logits": False}, variants=_CE_VARIANTS,
-        reference=_reference.REFERENCES["binary_cross_entropy"],
-        grad_reference=_reference.REFERENCES["binary_cross_entropy_grad"], grid=_binary_grid,
+        domain=_PAIR, options={"from_logits": False}, variants=_CE_VARIANTS, grid=_binary_grid,
         frameworks=Frameworks(
             targets="values",
             lossnotes_call=lambda o: (
@@ -633,15 +641,12 @@ LOSSES = {loss.name: loss for loss in (
         ),
         cases=_BCE_CASES,
     ),
-    Loss(
-        name="categorical_cross_entropy", family="cross-entropy",
-        function=_ce.categorical_cross_entropy, grad=_ce.categorical_cross_entropy_grad,
+    _loss(
+        "categorical_cross_entropy", _ce, family="cross-entropy",
         inputs=(("y_true", "class probabilities (one-hot or soft) in [0, 1]"),
                 ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
         domain=_PAIR + "; classes along axis", options={"from_logits": False, "axis": -1},
         variants=_CE_VARIANTS,
-        reference=_reference.REFERENCES["categorical_cross_entropy"],
-        grad_reference=_reference.REFERENCES["categorical_cross_entropy_grad"],
         grid=_categorical_grid,
         frameworks=Frameworks(
             targets="values",
@@ -663,16 +668,12 @@ LOSSES = {loss.name: loss for loss in (
         ),
         cases=_CCE_CASES,
     ),
-    Loss(
-        name="sparse_categorical_cross_entropy", family="cross-entropy",
-        function=_ce.sparse_categorical_cross_entropy,
-        grad=_ce.sparse_categorical_cross_entropy_grad,
+    _loss(
+        "sparse_categorical_cross_entropy", _ce, family="cross-entropy",
         inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
                 ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
         domain="one class index per row of y_pred", options={"from_logits": False, "axis": -1},
         variants=_CE_VARIANTS,
-        reference=_reference.REFERENCES["sparse_categorical_cross_entropy"],
-        grad_reference=_reference.REFERENCES["sparse_categorical_cross_entropy_grad"],
         grid=_sparse_grid,
         frameworks=Frameworks(
             targets="classes",
@@ -694,36 +695,24 @@ LOSSES = {loss.name: loss for loss in (
         ),
         cases=_SPARSE_CASES,
     ),
-    Loss(
-        name="mse", family="regression", function=_regression.mse, grad=_regression.mse_grad,
-        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
-        variants=({},), reference=_reference.REFERENCES["mse"],
-        grad_reference=_reference.REFERENCES["mse_grad"], grid=_regression_grid,
-        frameworks=_regression_calls("mse", "mean_squared_error", "mse_loss",
-                               "1 (the same residual, squared, in every library)"),
+    _regression_loss(
+        "mse", _regression_calls("mse", "mean_squared_error", "mse_loss",
+                                 "1 (the same residual, squared, in every library)"),
         cases=(_edge("infinite prediction, zero residual", *_f64([0.0, 1.0], [inf, 1.0]),
                      loss=(A, A), grad=(A, A)),),
     ),
-    Loss(
-        name="mae", family="regression", function=_regression.mae, grad=_regression.mae_grad,
-        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
-        variants=({},), reference=_reference.REFERENCES["mae"],
-        grad_reference=_reference.REFERENCES["mae_grad"], grid=_regression_grid,
-        frameworks=_regression_calls("mae", "mean_absolute_error", "l1_loss",
-                               "1 (the same residual in every library)"),
+    _regression_loss(
+        "mae", _regression_calls("mae", "mean_absolute_error", "l1_loss",
+                                 "1 (the same residual in every library)"),
         cases=(_edge("zero residual (the kink)", *_f64([1.0, 2.0], [1.0, 3.0]),
                      loss=(A, A), grad=(A, A)),),
     ),
-    Loss(
-        name="huber", family="regression", function=_regression.huber,
-        grad=_regression.huber_grad, inputs=(("y_true", "targets"), ("y_pred", "predictions")),
-        domain=_PAIR, options={"delta": 1.0}, variants=({"delta": 1.0}, {"delta": 1.5}),
-        reference=_reference.REFERENCES["huber"],
-        grad_reference=_reference.REFERENCES["huber_grad"], grid=_huber_grid,
-        frameworks=_regression_calls(
+    _regression_loss(
+        "huber", _regression_calls(
             "huber", "huber", "huber_loss",
             "max(1, delta |r|) (delta |r| - delta^2/2 cancels terms of that size)",
             scale=_huber_scale, extra_torch=(_SMOOTH_L1,)),
+        options={"delta": 1.0}, variants=({"delta": 1.0}, {"delta": 1.5}), grid=_huber_grid,
         cases=(_edge("residuals at and beyond delta", *_f64([0.0, 0.0, 0.0], [2.0, -2.0, 5.0]),
                      {"delta": 2.0}, loss=(A, A), grad=(A, A)),),
     ),

@@ -74,7 +74,7 @@ def hinge_grad(m):
     >>> ln.like_keras.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.margin_function(CONVENTION, _conventions.hinge_grad, m)
+    return _conventions.hinge_grad(_margin._m(m))
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):

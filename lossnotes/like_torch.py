@@ -64,7 +64,7 @@ def hinge_grad(m):
     >>> ln.like_torch.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.margin_function(CONVENTION, _conventions.hinge_grad, m)
+    return _conventions.hinge_grad(_margin._m(m))
 
 
 def logistic(m):
@@ -79,7 +79,7 @@ def logistic(m):
     >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    return _conventions.margin_function(CONVENTION, _conventions.logistic, m)
+    return _conventions.logistic(_margin._m(m))
 
 
 def logistic_grad(m):
@@ -95,7 +95,7 @@ def logistic_grad(m):
     >>> ln.like_torch.logistic_grad([-1000.0, 0.0, 1000.0])
     array([ nan, -0.5, -0. ])
     """
-    return _conventions.margin_function(CONVENTION, _conventions.logistic_grad, m)
+    return _conventions.logistic_grad(_margin._m(m))
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):

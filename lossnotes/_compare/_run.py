@@ -74,12 +74,14 @@ def _options(name: str, given: dict) -> dict:
 
 
 def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
+    """``(y_true, y_pred, axis)`` checked; ``axis`` the non-negative class axis of a row-wise
+    loss, else None."""
     y_pred = as_float_array(y_pred, "y_pred")
     if spec.targets == "classes":
         axis = check_axis(opts["axis"], y_pred.ndim)
         labels = np.asarray(y_true)
         check_label_shape(labels, y_pred, axis, "y_true (the labels)")
-        return labels, y_pred
+        return labels, y_pred, axis
     y_true = as_float_array(y_true, "y_true", dtype=y_pred.dtype)
     check_same_shape(y_true, y_pred, "y_true", "y_pred")
     if y_pred.ndim == 0:
@@ -87,12 +89,10 @@ def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
             "y_pred is a scalar; compare needs at least one axis (Keras averages over the "
             "last one): pass [value]"
         )
-    if spec.rowwise:
-        check_axis(opts["axis"], y_pred.ndim)
-    return y_true, y_pred
+    return y_true, y_pred, check_axis(opts["axis"], y_pred.ndim) if spec.rowwise else None
 
 
-def _out_shape(spec, p, axis, grad: bool) -> tuple:
+def _out_shape(p, axis, grad: bool) -> tuple:
     if grad or axis is None:
         return p.shape
     return p.shape[:axis] + p.shape[axis + 1:]
@@ -226,7 +226,7 @@ def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
     spec = _record(name)
     frameworks = _frameworks_of(frameworks)
     opts = _options(name, options)
-    y, p = _inputs(spec, y_true, y_pred, opts)
+    y, p, axis = _inputs(spec, y_true, y_pred, opts)
     if p.dtype not in RTOL:
         raise ValueError(f"y_pred has dtype {p.dtype}; compare works in float32 or float64")
     if p.size == 0:
@@ -238,14 +238,13 @@ def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
         )
     # nan and inf are results here (the edge cases are the point), not floating-point alarms.
     with np.errstate(all="ignore"):
-        return _run(name, spec, y, p, frameworks, opts, grad)
+        return _run(name, spec, y, p, axis, frameworks, opts, grad)
 
 
-def _run(name, spec, y, p, frameworks, opts, grad: bool) -> Comparison:
+def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     import lossnotes
 
-    axis = opts["axis"] % p.ndim if spec.rowwise else None
-    n = int(np.prod(_out_shape(spec, p, axis, grad=False)))
+    n = int(np.prod(_out_shape(p, axis, grad=False)))
     compute = spec.hand_grad if grad else spec.hand
 
     def summary(e):
