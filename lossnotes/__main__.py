@@ -6,6 +6,12 @@ differs in a way no documented convention explains (or fails), 0 otherwise: run 
 the book's comparisons hold on your install. A ``--loss`` that is not covered (the message
 suggests close names) or a selection that matches no case is a usage error, exit status 2,
 reported before TensorFlow or torch is imported.
+
+It first prints the versions of NumPy, TensorFlow, Keras and torch it finds (from the installed
+packages' metadata, before importing anything), and for a framework that is missing or too old
+(TensorFlow before 2.16, whose tf.keras is Keras 2) how to install one that works; it then
+compares with the other framework alone and exits with status 3, or at once with status 3 when
+neither can be used.
 """
 
 from __future__ import annotations
@@ -62,6 +68,14 @@ def _check_selection(parser, args, cases, covered) -> list:
     return selected
 
 
+def _found_line(version: str, found: dict) -> str:
+    """``lossnotes 0.1.0 on Python 3.11.7 found NumPy 2.4.6, TensorFlow 2.21.0, ...``."""
+    names = {"numpy": "NumPy", "tensorflow": "TensorFlow", "keras": "Keras", "torch": "torch"}
+    parts = [f"{names[m]} {v if v is not None else '(not installed)'}" for m, v in found.items()]
+    return (f"lossnotes {version} on Python {sys.version.split()[0]} found: "
+            + ", ".join(parts))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lossnotes",
@@ -77,16 +91,39 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import lossnotes as ln
-    from lossnotes._compare._frameworks import versions
+    from lossnotes._compare import _frameworks
     from lossnotes._registry import COVERED, cases
 
     every = [(name, case) for name in COVERED for case in cases(name)]
     selected = _check_selection(parser, args, every, COVERED)
 
+    # What is installed comes first, read from the packages' metadata: importing TensorFlow
+    # takes seconds, and a missing framework should be explained before anything runs.
+    found = _frameworks.found()
+    print(_found_line(ln.__version__, found))
+    missing = {fw: _frameworks.unusable(fw, found) for fw in ("keras", "torch")}
+    usable = tuple(fw for fw, why in missing.items() if why is None)
+    for fw, why in missing.items():
+        if why is not None:
+            print(f"\n{fw}: {why}")
+    for warning in _frameworks.older_than_tested(found):
+        print(f"\nnote: {warning}")
+    if not usable:
+        print("\nNothing to compare with: install TensorFlow or PyTorch (or both, with "
+              "pip install 'lossnotes[frameworks]') and run python -m lossnotes again.",
+              file=sys.stderr)
+        return 3
+    if len(usable) < 2:
+        print(f"\nComparing with {usable[0]} only; its column is the only one filled in.")
+
     start = time.perf_counter()
-    v = versions()
-    print(f"lossnotes {ln.__version__} against TensorFlow {v['tensorflow']} (Keras "
-          f"{v['keras']}) and torch {v['torch']}, NumPy {v['numpy']}")
+    v = _frameworks.versions(usable)
+    against = []
+    if "keras" in usable:
+        against.append(f"TensorFlow {v['tensorflow']} (Keras {v['keras']})")
+    if "torch" in usable:
+        against.append(f"torch {v['torch']}")
+    print(f"\nlossnotes {ln.__version__} against {' and '.join(against)}, NumPy {v['numpy']}")
     print("Each cell: the loss / its gradient. agree = within the dtype's tolerance; explained = "
           "differs as a\ndocumented convention says, and lossnotes under that convention "
           "matches; DIFFERS = unexplained.\nrefused = the exact formula refuses the input (the "
@@ -95,8 +132,9 @@ def main(argv=None) -> int:
     header = ("", "case", "dtype", "lossnotes", "keras loss / grad", "torch loss / grad")
     table, details, counts, bad = [], [], {}, 0
     for name, case in selected:
-        loss = ln.compare(name, case.y_true, case.y_pred, **case.options)
-        grad = ln.compare_grad(name, case.y_true, case.y_pred, **case.options)
+        loss = ln.compare(name, case.y_true, case.y_pred, frameworks=usable, **case.options)
+        grad = ln.compare_grad(name, case.y_true, case.y_pred, frameworks=usable,
+                               **case.options)
         opts = ", ".join(f"{k}={val}" for k, val in case.options.items())
         label = case.label + (f" [{opts}]" if opts else "")
         refused = "refused" if loss.rows[0].status == "refused" else "exact"
@@ -134,6 +172,11 @@ def main(argv=None) -> int:
     if bad:
         print(f"\n{bad} comparison(s) differ without a documented explanation.", file=sys.stderr)
         return 1
+    if len(usable) < 2:
+        skipped = next(fw for fw in ("keras", "torch") if fw not in usable)
+        print(f"\nNot compared with {skipped}: it is missing or too old (see the top).",
+              file=sys.stderr)
+        return 3
     return 0
 
 

@@ -329,7 +329,8 @@ def _grad_of(name):
 # regression ------------------------------------------------------------------------------------
 
 
-def _regression_calls(name, keras_name, torch_name, scale_text, scale=_ones, extra_torch=()):
+def _regression_calls(name, keras_name, torch_name, scale_text, scale=_ones, extra_torch=(),
+                      keras=None):
     def call(opts):
         return "".join(f", {k}={v!r}" for k, v in opts.items())
 
@@ -340,12 +341,24 @@ def _regression_calls(name, keras_name, torch_name, scale_text, scale=_ones, ext
         targets="values",
         lossnotes_call=lambda o: f"ln.{name}(y_true, y_pred{call(o)}, reduction='none')",
         keras_call=lambda o: f"keras.losses.{keras_name}(y_true, y_pred{call(o)})",
-        keras=lambda keras, y, p, opts: getattr(keras.losses, keras_name)(y, p, **opts),
+        keras=keras or (lambda keras, y, p, opts: getattr(keras.losses, keras_name)(y, p, **opts)),
         torch=(("torch", lambda o: f"F.{torch_name}(y_pred, y_true{call(o)}, reduction='none')",
                 torch_fn), *extra_torch),
         hand=_loss_of(name), hand_grad=_grad_of(name), scale=scale,
         scale_text=lambda opts, grad: "1" if grad else scale_text,
     )
+
+
+def _keras_huber(keras, y, p, opts):
+    """keras.losses.huber, with ``delta`` in y_pred's dtype for a Keras that would make it
+    float32 (see ``_frameworks.KERAS_HUBER_DELTA_IN_PRED_DTYPE``; the call's text stays
+    ``delta=1.0`` and a note says what was passed)."""
+    from ._compare import _frameworks
+
+    delta = opts["delta"]
+    if _frameworks.keras_before(_frameworks.KERAS_HUBER_DELTA_IN_PRED_DTYPE):
+        delta = np.asarray(delta, dtype=y.dtype)
+    return keras.losses.huber(y, p, delta=delta)
 
 
 def _huber_scale(y, p, opts, grad):
@@ -711,7 +724,7 @@ LOSSES = {loss.name: loss for loss in (
         "huber", _regression_calls(
             "huber", "huber", "huber_loss",
             "max(1, delta |r|) (delta |r| - delta^2/2 cancels terms of that size)",
-            scale=_huber_scale, extra_torch=(_SMOOTH_L1,)),
+            scale=_huber_scale, extra_torch=(_SMOOTH_L1,), keras=_keras_huber),
         options={"delta": 1.0}, variants=({"delta": 1.0}, {"delta": 1.5}), grid=_huber_grid,
         cases=(_edge("residuals at and beyond delta", *_f64([0.0, 0.0, 0.0], [2.0, -2.0, 5.0]),
                      {"delta": 2.0}, loss=(A, A), grad=(A, A)),),

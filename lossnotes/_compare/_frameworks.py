@@ -9,16 +9,99 @@ round-off differences of oneDNN's kernels.
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
+import re
 import sys
 
-#: What to install when a framework is missing: the versions the book is tested with.
+#: The oldest releases ``compare`` supports; pyproject.toml's ``frameworks`` extra declares the
+#: same floors (``tests/test_packaging.py`` checks that they agree). TensorFlow 2.16 is the first
+#: whose ``tf.keras`` is Keras 3 (up to 2.15 it is Keras 2, another library), Keras 3.0.0 the
+#: first Keras 3. ``make oldest-test`` runs the comparison tests on TensorFlow 2.16.1 with Keras
+#: 3.0.0; torch 2.0.1 was checked by hand (README, "Which versions"), and CI's oldest
+#: environment runs torch 2.13.0, the oldest CPU build within its reach.
+OLDEST = {"tensorflow": "2.16.1", "keras": "3.0.0", "torch": "2.0.1"}
+
+#: What to install when a framework is missing or too old: CPU builds, any supported version.
 INSTALL = {
-    "keras": "pip install tensorflow-cpu==2.21.0",
-    "torch": "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
+    "keras": (f"pip install 'tensorflow-cpu>={OLDEST['tensorflow']}'   (the CPU build, with "
+              f"Keras 3; or 'tensorflow>={OLDEST['tensorflow']}')"),
+    "torch": ("pip install torch --index-url https://download.pytorch.org/whl/cpu   (the CPU "
+              "build; plain 'pip install torch' on Linux brings CUDA, several GB)"),
 }
 
+#: Behaviour that changed between supported releases, by the release that changed it (compare
+#: picks the call for the installed release, and a note says what it did):
+#: before Keras 3.4.0, ``keras.losses.huber`` converts ``delta`` to a float32 tensor whatever
+#: y_pred's dtype, and fails on float64 predictions (InvalidArgumentError in LessEqual); from
+#: 3.4.0 it converts ``delta`` to y_pred's dtype. Measured with Keras 3.0.0 to 3.3.3 and 3.4.0.
+KERAS_HUBER_DELTA_IN_PRED_DTYPE = (3, 4, 0)
+
+#: The import name and the human name of what each framework needs.
+_MODULES = {"tensorflow": "TensorFlow", "keras": "Keras", "torch": "PyTorch", "numpy": "NumPy"}
+
 _loaded: dict = {}
+
+
+def release(version: str) -> tuple:
+    """The numeric release of a version string, for comparisons: ``"2.13.0+cpu"`` -> (2, 13, 0).
+
+    >>> release("2.13.0+cpu"), release("3.0.0rc1"), release("2.16.1") >= release("2.16")
+    ((2, 13, 0), (3, 0, 0), True)
+    """
+    match = re.match(r"\d+(?:\.\d+)*", version)
+    return tuple(int(part) for part in match.group(0).split(".")) if match else ()
+
+
+def installed(module: str) -> str | None:
+    """The version of the distribution that provides ``module`` (``tensorflow`` may come from
+    ``tensorflow``, ``tensorflow-cpu``, ...), read from its metadata without importing it; None
+    when the module cannot be found."""
+    try:
+        if importlib.util.find_spec(module) is None:
+            return None
+    except (ImportError, ValueError):  # a module set to None in sys.modules, say
+        return None
+    names = importlib.metadata.packages_distributions().get(module, [module])
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    module_object = sys.modules.get(module)
+    return getattr(module_object, "__version__", "unknown version")
+
+
+def found() -> dict:
+    """Versions of NumPy, TensorFlow, Keras and torch as installed (None if missing), found
+    without importing any of them."""
+    return {module: installed(module) for module in ("numpy", "tensorflow", "keras", "torch")}
+
+
+def unusable(framework: str, versions: dict | None = None) -> str | None:
+    """Why ``compare`` cannot run against ``framework`` (``"keras"`` or ``"torch"``) with the
+    installed versions, and how to fix it; None when it can."""
+    v = found() if versions is None else versions
+    needs = ("tensorflow", "keras") if framework == "keras" else ("torch",)
+    for module in needs:
+        if v.get(module) is None:
+            return (f"{_MODULES[module]} is not installed; lossnotes.compare needs "
+                    f"{_MODULES[module]} {OLDEST[module]} or newer to compare with {framework}. "
+                    f"Install it with:\n    {INSTALL[framework]}")
+        if module in ("tensorflow", "keras") and release(v[module]) < release(OLDEST[module]):
+            return (f"{_MODULES[module]} {v[module]} is installed, whose tf.keras is Keras 2; "
+                    f"lossnotes.compare needs TensorFlow {OLDEST['tensorflow']} or newer with "
+                    f"Keras {OLDEST['keras']} or newer (Keras 3). Upgrade with:\n    "
+                    f"{INSTALL['keras']}")
+    return None
+
+
+def older_than_tested(versions: dict) -> list[str]:
+    """The installed frameworks older than :data:`OLDEST` (compare runs, untested there)."""
+    return [f"{_MODULES[m]} {versions[m]} is older than {OLDEST[m]}, the oldest release "
+            "lossnotes.compare is tested with" for m in ("torch",)
+            if versions.get(m) and release(versions[m]) < release(OLDEST[m])]
 
 
 class FrameworkNotInstalledError(ImportError):
@@ -47,6 +130,9 @@ def keras():
             import tensorflow as tf
         except ImportError as exc:
             raise _missing("keras", "tensorflow", exc) from exc
+        if release(keras_module.__version__) < release(OLDEST["keras"]):
+            raise FrameworkNotInstalledError(unusable("keras", {
+                "tensorflow": tf.__version__, "keras": keras_module.__version__}))
         backend = keras_module.backend.backend()
         if backend != "tensorflow":
             raise FrameworkNotInstalledError(
@@ -56,6 +142,19 @@ def keras():
         _loaded["tf"] = tf
         _loaded["keras"] = keras_module
     return _loaded["keras"]
+
+
+def keras_before(version: tuple) -> bool:
+    """Whether the Keras that compare runs is older than ``version``: read from the module once
+    it is loaded, before that from the installed metadata (without importing it)."""
+    if "keras" in _loaded:
+        current = _loaded["keras"].__version__
+    else:
+        try:
+            current = importlib.metadata.version("keras")
+        except importlib.metadata.PackageNotFoundError:
+            return False
+    return release(current) < version
 
 
 def tensorflow():

@@ -16,6 +16,7 @@ from math import log
 import numpy as np
 
 from .._conventions import KERAS_EPSILON, TORCH_BCE_GRAD_EPS, TORCH_LOG_CLAMP, keras_clip_bounds
+from . import _frameworks
 from ._results import ATOL_ULPS, Note
 
 
@@ -223,6 +224,11 @@ RULES = (
         "torch's smooth_l1_loss(beta=delta) is Huber divided by delta: the row 'torch "
         "smooth_l1' is delta * smooth_l1_loss(y_pred, y_true, beta=delta), which equals "
         "huber_loss(y_pred, y_true, delta=delta)."), explains=False),
+    Rule(("huber",), K, lambda c: c.p.dtype == np.float64 and _frameworks.keras_before(
+        _frameworks.KERAS_HUBER_DELTA_IN_PRED_DTYPE), (
+        "Keras before 3.4.0 converts delta to a float32 tensor whatever y_pred's dtype, so "
+        "keras.losses.huber fails on float64 predictions; with this Keras compare passes delta "
+        "as an array of y_pred's dtype, as Keras does itself from 3.4.0."), explains=False),
     # margins ---------------------------------------------------------------------------------
     Rule(HINGES, T, lambda c: True, lambda c: (
         "torch.nn.functional has no classification hinge loss: compare computes it with torch "
