@@ -9,7 +9,9 @@ validated inputs; the entry points at the end of the module validate them as the
 functions do.
 
 Every number below was measured against TensorFlow 2.21.0 / Keras 3.15.1 and PyTorch 2.13.0, and
-is checked again by ``tests/test_compare.py`` and ``python -m lossnotes``.
+is checked again by ``tests/test_compare.py`` and ``python -m lossnotes``; they hold unchanged on
+the oldest supported releases, TensorFlow 2.16.1 / Keras 3.0.0 (``make oldest-test``) and torch
+2.0.1 (run by hand; README, "Which versions").
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """lossnotes.compare / compare_grad against live tf.keras and torch.nn.functional.
 
 Every framework number asserted here is measured on the spot (TensorFlow 2.21.0 / Keras 3.15.1,
-torch 2.13.0); where a test names a value, it is the value the reference notes predict and the
+torch 2.13.0 in the book's environment; ``make oldest-test`` runs this file on TensorFlow 2.16.1
+/ Keras 3.0.0); where a test names a value, it is the value the reference notes predict and the
 framework is asked again. Tolerances are those of ``compare`` (see its docstring): float64
 rtol 1e-12, float32 rtol 1e-5, each plus 8 machine epsilons times the size of the formula's
 intermediate terms.
