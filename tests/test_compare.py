@@ -706,10 +706,14 @@ def test_agreement_matrix(capsys):
     import tensorflow
     import torch
 
-    assert out.startswith(f"lossnotes {ln.__version__} on Python {sys.version.split()[0]} "
-                          f"found: NumPy {numpy.__version__}, TensorFlow "
-                          f"{tensorflow.__version__}, Keras {keras.__version__}, torch "
-                          f"{torch.__version__}\n")
+    # The first line is read from the packages' metadata, which may lack the local label of
+    # the module's __version__ (PyPI's torch 2.0.1 is "2.0.1", its module "2.0.1+cu117").
+    first = out.splitlines()[0]
+    public = [m.__version__.split("+")[0] for m in (numpy, tensorflow, keras, torch)]
+    assert re.fullmatch(
+        rf"lossnotes {re.escape(ln.__version__)} on Python {re.escape(sys.version.split()[0])} "
+        r"found: NumPy {}(\+\S+)?, TensorFlow {}(\+\S+)?, Keras {}(\+\S+)?, torch {}(\+\S+)?"
+        .format(*map(re.escape, public)), first), first
     assert (f"\nlossnotes {ln.__version__} against TensorFlow {tensorflow.__version__} (Keras "
             f"{keras.__version__}) and torch {torch.__version__}, NumPy {numpy.__version__}\n"
             in out)
