@@ -6,11 +6,17 @@ raw score; these links are kept separate and computed so that no input overflows
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 
-from ._validation import _where, as_float_array, check_axis
+from ._validation import (
+    _class_axis_last,
+    _where,
+    as_float_array,
+    as_floats,
+    check_axis,
+    check_no_nan,
+    quiet,
+)
 
 
 def sigmoid(z):
@@ -123,6 +129,7 @@ def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
     return np.log1p(t, out=t)
 
 
+@quiet
 def logsumexp(z, axis: int = -1):
     r"""Log of the sum of exponentials along ``axis``, computed without overflow.
 
@@ -177,8 +184,7 @@ def _shifted(z: np.ndarray, axis: int):
     """
     m = np.max(z, axis=axis, keepdims=True)
     e = np.subtract(z, np.where(np.isfinite(m), m, 0), out=np.empty_like(z))
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
+    np.exp(e, out=e)
     # The first maximal entry of each row: a maximum with none before it (boolean arrays only).
     first = z == m
     before = np.moveaxis(np.logical_or.accumulate(first, axis=axis), axis, 0)[:-1]
@@ -203,11 +209,11 @@ def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
     m, _, _, s = _shifted(z, axis)
     # m + log1p(s), not m + log(1 + s): for z = [0, -40] the sum 1 + 4e-18 rounds to 1 and log
     # would return 0. An infinite maximum is the answer itself (+inf; -inf for a row of -inf).
-    with np.errstate(invalid="ignore"):
-        out = np.where(np.isfinite(m), m + np.log1p(s), m)
+    out = np.where(np.isfinite(m), m + np.log1p(s), m)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+@quiet
 def log_softmax(z, axis: int = -1):
     r"""Log of the softmax along ``axis``, computed without overflow.
 
@@ -243,52 +249,62 @@ def log_softmax(z, axis: int = -1):
     >>> ln.log_softmax([1000.0, 0.0])
     array([    0., -1000.])
     """
-    z = as_float_array(z, "z")
+    z = as_floats(z, "z")  # NaN is refused by _log_softmax_last
     axis = check_axis(axis, z.ndim, "z")
-    _check_not_all_minus_inf(z, axis)
-    return _log_softmax(z, axis) if z.size else z.copy()
+    return np.moveaxis(_log_softmax_last(z, axis), -1, axis) if z.size else z.copy()
 
 
-def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    return np.moveaxis(_log_softmax_last(z, axis), -1, axis)
-
-
-def _log_softmax_last(z: np.ndarray, axis: int) -> np.ndarray:
-    """``log_softmax(z)`` along ``axis``, in a new C-contiguous array with the class axis last.
+def _log_softmax_last(z: np.ndarray, axis: int, labels: np.ndarray | None = None,
+                      name: str = "z") -> np.ndarray:
+    """``log_softmax(z)`` along ``axis``, in a new C-contiguous array with the class axis last;
+    given class indices ``labels``, only each sample's entry of its class (``labels``' shape).
+    ``z`` may hold NaN or a row of only ``-inf``: both are refused here, found in the row
+    maxima, an n-th of the work of looking at ``z``.
 
     With the classes last and contiguous, every reduction below is NumPy's pairwise sum (or
     maximum) of one row, the same for a row whatever the rest of the batch and wherever the
     class axis was. The formula is ``(z - m) - log1p(s)``, ``m`` the row maximum and ``s`` the
-    sum of ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`)."""
+    sum of ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`).
+    Call it under :data:`~lossnotes._validation.quiet`."""
     last = _class_axis_last(z, axis)
     d = np.array(last, order="C")  # always a copy: overwritten below
-    m = np.maximum.reduce(d, axis=-1, keepdims=True)
+    m = np.maximum.reduce(d, axis=-1, keepdims=True)  # NaN in a row with a NaN
+    infinite = False
+    if m.size:
+        lo, hi = np.minimum.reduce(m, axis=None), np.maximum.reduce(m, axis=None)
+        if not (lo > -np.inf and hi < np.inf):
+            check_no_nan(z, name)
+            _check_not_all_minus_inf(z, axis, name)
+            infinite = hi == np.inf
     # Rows holding +inf are the rare case: compute every row with a finite shift (inf - inf
-    # and the like only there, hence the errstate), then overwrite those rows with their limit.
-    infinite = bool(m.size) and np.isposinf(np.maximum.reduce(m, axis=None))
+    # and the like only there), then overwrite those rows with their limit.
     if infinite:
         inf_rows = np.isposinf(m)
         m[inf_rows] = 0
-    with np.errstate(invalid="ignore", over="ignore") if infinite else nullcontext():
-        d -= m  # 0 exactly at each maximal entry, every other exponent below 0
-        top = d == 0
-        e = np.exp(d)
-        e -= top  # exp(0) = 1 at each maximum, left out of the sum
-        s = np.add.reduce(e, axis=-1, keepdims=True)
-        if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere:
-            s += np.add.reduce(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # add back all
-        d -= np.log1p(s, out=s)  # maxima but one
+    d -= m  # 0 exactly at each maximum, every other exponent below 0
+    top = d == 0
+    e = np.exp(d)
+    e -= top  # exp(0) = 1 at each maximum, left out of the sum
+    s = np.add.reduce(e, axis=-1, keepdims=True)
+    if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere: add
+        s += np.add.reduce(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # back all but one
+    log1p_s = np.log1p(s, out=s)
+    if labels is not None and not infinite:  # only the entries asked for
+        picked = _pick(d, labels, -1)
+        picked -= log1p_s.reshape(labels.shape)
+        return picked
+    d -= log1p_s
     if infinite:
         # A row with +inf scores: in the limit its n infinite entries share the mass equally,
         # log(1/n) each, and every other entry has log-probability -inf.
         top = np.isposinf(last)
         n = np.sum(top, axis=-1, keepdims=True)
-        with np.errstate(divide="ignore"):
-            limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
+        limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
         d = np.where(inf_rows, limit, d)
-    return d
+    return d if labels is None else _pick(d, labels, -1)
 
 
+@quiet
 def softmax(z, axis: int = -1):
     r"""Softmax along ``axis``: scores to a probability distribution.
 
@@ -369,8 +385,7 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -
         out -= hot
         y_top = np.sum(hot & first, axis=axis, keepdims=True, dtype=z.dtype)
         y_rest = 1 - y_top
-    with np.errstate(invalid="ignore", over="ignore"):
-        top = (y_rest - y_top * s) / (1 + s)
+    top = (y_rest - y_top * s) / (1 + s)
     np.copyto(out, top, where=first & np.isfinite(m))
     return out
 
@@ -378,11 +393,6 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
     """``a`` with the class axis last, as a 2-d array of rows (a view where possible)."""
     return _class_axis_last(a, axis).reshape(-1, a.shape[axis])
-
-
-def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
-    """``np.moveaxis(a, axis, -1)``, without its cost per call when the axis is already last."""
-    return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
 
 
 def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:

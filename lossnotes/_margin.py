@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._links import _log1p_exp_minus_abs, _sigmoid
-from ._validation import as_float_array, check_plus_minus_one, pair
+from ._validation import as_float_array, check_no_nan, check_plus_minus_one, has_nan, pair, quiet
 
 
 def margin(y, score):
@@ -48,13 +48,17 @@ def margin(y, score):
     >>> ln.margin([1, -1, 1], [2.0, 0.5, -0.25])
     array([ 2.  , -0.5 , -0.25])
     """
-    y, score = pair(y, score, "y", "score")
-    # |y| is 1 everywhere exactly when its minimum and maximum are 1; its buffer then
-    # receives the margins.
+    y, score = pair(y, score, "y", "score", check_true=None, check_pred=None)
+    # |y| is 1 everywhere exactly when its minimum and maximum are 1 (a NaN fails that too);
+    # its buffer then receives the margins, which are NaN exactly where the score is.
     m = np.abs(y, out=np.empty_like(score))
     if m.size and not np.minimum.reduce(m, axis=None) == np.maximum.reduce(m, axis=None) == 1:
+        check_no_nan(y, "y")
         check_plus_minus_one(y, "y")
-    return np.multiply(y, score, out=m)[()]
+    np.multiply(y, score, out=m)
+    if has_nan(m):
+        check_no_nan(score, "score")
+    return m[()]
 
 
 def _m(m) -> np.ndarray:
@@ -228,6 +232,7 @@ def hinge_grad(m):
     return np.subtract(0, g, out=g)  # -1 or +0
 
 
+@quiet
 def squared_hinge(m):
     r"""The squared hinge loss :math:`\max(0, 1 - m)^2`.
 
@@ -257,10 +262,10 @@ def squared_hinge(m):
     array([4.  , 1.  , 0.25, 0.  ])
     """
     out = np.asarray(hinge(m))
-    with np.errstate(over="ignore"):  # beyond the largest float: inf, the true value rounded
-        return np.square(out, out=out)[()]
+    return np.square(out, out=out)[()]  # beyond the largest float: inf, the true value rounded
 
 
+@quiet
 def squared_hinge_grad(m):
     r"""Derivative of :func:`squared_hinge`: :math:`-2 \max(0, 1 - m)`, continuous everywhere.
 
@@ -275,8 +280,7 @@ def squared_hinge_grad(m):
     array([-4.,  0.,  0.])
     """
     m = _m(m)
-    with np.errstate(over="ignore"):
-        return 2 * np.minimum(m - 1, 0)
+    return 2 * np.minimum(m - 1, 0)
 
 
 def logistic(m):
@@ -335,6 +339,7 @@ def logistic_grad(m):
     return -_sigmoid(_m(m), flip=True)  # -sigma(-m)
 
 
+@quiet
 def exponential(m):
     r"""The exponential loss of AdaBoost, :math:`e^{-m}`.
 
@@ -364,9 +369,7 @@ def exponential(m):
     >>> ln.exponential([-1.0, 0.0, 1.0])
     array([2.71828183, 1.        , 0.36787944])
     """
-    m = _m(m)
-    with np.errstate(over="ignore"):
-        return np.exp(-m)
+    return np.exp(-_m(m))
 
 
 def exponential_grad(m):

@@ -147,6 +147,67 @@ def test_a_row_of_only_minus_inf_has_no_softmax():
     assert ln.logsumexp([-np.inf, -np.inf]) == -np.inf  # the log of a sum of zeros
 
 
+_ROW_LOSSES = [ln.categorical_cross_entropy, ln.categorical_cross_entropy_grad,
+               ln.sparse_categorical_cross_entropy, ln.sparse_categorical_cross_entropy_grad]
+
+
+def _targets(fn, rows: int, classes: int):
+    """Class 0 for every row: as indices for the sparse losses, one-hot rows for the others."""
+    labels = np.zeros(rows, dtype=int)
+    return labels if "sparse" in fn.__name__ else np.eye(classes)[labels]
+
+
+@pytest.mark.parametrize("fn", _ROW_LOSSES, ids=lambda f: f.__name__)
+def test_a_row_of_only_minus_inf_logits_is_refused_by_the_cross_entropies(fn):
+    # Its softmax is 0 / 0; the frameworks return nan (see compare's notes), lossnotes says so.
+    z = np.array([[0.0, 1.0], [-np.inf, -np.inf]])
+    _raises(ValueError, r"y_pred has a row of only -inf scores along axis 1 at index \(1,\)",
+            fn, _targets(fn, 2, 2), z, from_logits=True)
+    z[1, 1] = np.nan  # a NaN is named as such, wherever the row's other entries are
+    _raises(ValueError, r"y_pred contains NaN at index \(1, 1\)", fn, _targets(fn, 2, 2), z,
+            from_logits=True)
+    z[1, 1] = 0.0  # one finite logit is enough: class 0 then has probability 0 (loss inf)
+    out = fn(_targets(fn, 2, 2), z, from_logits=True, **_unreduced(fn))
+    assert not np.isnan(out).any() and np.isinf(out).any() == ("grad" not in fn.__name__)
+
+
+def _unreduced(fn) -> dict:
+    return {} if "grad" in fn.__name__ else {"reduction": "none"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fn", _ROW_LOSSES[::2], ids=lambda f: f.__name__)
+def test_whether_a_row_sums_to_one_does_not_depend_on_the_batch(fn, dtype):
+    # Large batches add their rows with a matrix-vector product (in the dtype, in an order that
+    # depends on the CPU): a row near the edge of the tolerance must be judged as it is alone.
+    classes = 10
+    tol = 8 * classes * np.finfo(dtype).eps
+    base = np.full(classes, 0.1, dtype=dtype)
+    base[-1] = 1 - base[:-1].sum(dtype=np.float64)  # as close to a sum of 1 as the dtype gets
+    rows = []
+    for scale in (0.25, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0, 4.0):  # a nudge of scale * tol
+        row = base.copy()
+        row[0] = dtype(float(row[0]) + scale * tol)
+        rows.append(row)
+    filler = np.tile(base, (200, 1))  # 2000 elements: the fast path
+    for row in rows:
+        alone = _accepted(fn, row[None, :])
+        assert alone == (abs(row.sum(dtype=np.float64) - 1) <= tol)
+        for at in (0, 57, 199):
+            batch = filler.copy()
+            batch[at] = row
+            assert _accepted(fn, batch) == alone, (row, at)
+
+
+def _accepted(fn, p) -> bool:
+    try:
+        fn(_targets(fn, len(p), p.shape[1]), p)
+    except ValueError as exc:
+        assert "must sum to 1" in str(exc)
+        return False
+    return True
+
+
 @pytest.mark.parametrize("value", [np.array(["mean", "sum"]), True, None, "MEAN"])
 def test_reduction_must_be_one_of_the_names(value):
     _raises(ValueError, r"reduction must be one of 'mean', 'sum', 'none'; found", ln.mse, [1.0],
