@@ -13,7 +13,8 @@ from ._validation import (
     _where,
     as_float_array,
     as_floats,
-    check_axis,
+    check_axes,
+    check_flag,
     check_no_nan,
     quiet,
 )
@@ -129,8 +130,20 @@ def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
     return np.log1p(t, out=t)
 
 
+def _merged(z: np.ndarray, axes: tuple[int, ...]):
+    """``z`` with ``axes`` moved last and merged into one class axis, and the function that
+    takes an array of that shape back to ``z``'s layout. A single axis is left where it is."""
+    if len(axes) == 1:
+        return z, axes[0], lambda out: out
+    rest = [a for a in range(z.ndim) if a not in axes]
+    moved = np.transpose(z, rest + list(axes))
+    order = np.argsort(rest + list(axes))
+    return (moved.reshape((*moved.shape[:len(rest)], -1)), len(rest),
+            lambda out: np.transpose(out.reshape(moved.shape), order))
+
+
 @quiet
-def logsumexp(z, axis: int = -1):
+def logsumexp(z, axis=-1, *, keepdims: bool = False):
     r"""Log of the sum of exponentials along ``axis``, computed without overflow.
 
     .. math::
@@ -142,13 +155,17 @@ def logsumexp(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The axis to reduce.
+    axis : int, tuple of ints or None, default -1
+        The axis or axes to reduce (None: all of them), as in ``keras.ops.logsumexp`` and
+        ``torch.logsumexp(z, dim)``.
+    keepdims : bool, default False
+        Keep each reduced axis with length 1, so that the result broadcasts against ``z``
+        (torch's ``keepdim``).
 
     Returns
     -------
     ndarray
-        ``z``'s shape without ``axis``, same dtype.
+        ``z``'s shape without ``axis`` (or with length 1 there, with ``keepdims``), same dtype.
 
     Notes
     -----
@@ -165,12 +182,18 @@ def logsumexp(z, axis: int = -1):
     44.000000000279
     >>> round(float(ln.logsumexp([1000.0, 1000.0])), 12)  # 1000 + log 2
     1000.69314718056
+    >>> ln.logsumexp([[0.0, 0.0], [0.0, 0.0]], axis=None).round(6)  # log 4, over both axes
+    np.float64(1.386294)
     """
     z = as_float_array(z, "z")
-    axis = check_axis(axis, z.ndim, "z")
-    if z.shape[axis] == 0:
-        return np.full(z.shape[:axis] + z.shape[axis + 1:], -np.inf, dtype=z.dtype)
-    return _logsumexp(z, axis, keepdims=False)
+    axes = check_axes(axis, z.ndim, "z")
+    keepdims = check_flag(keepdims, "keepdims")
+    merged, axis, _ = _merged(z, axes)
+    if merged.shape[axis] == 0:
+        out = np.full(merged.shape[:axis] + merged.shape[axis + 1:], -np.inf, dtype=z.dtype)
+    else:
+        out = _logsumexp(merged, axis, keepdims=False)
+    return np.expand_dims(out, axes) if keepdims else out
 
 
 def _shifted(z: np.ndarray, axis: int):
@@ -194,7 +217,7 @@ def _shifted(z: np.ndarray, axis: int):
     return m, e, first, s
 
 
-def _check_not_all_minus_inf(z: np.ndarray, axis: int, name: str = "z") -> None:
+def _check_not_all_minus_inf(z: np.ndarray, axis, name: str = "z") -> None:
     """A row of only ``-inf`` scores has no softmax: every probability would be 0 / 0."""
     if z.size and np.isneginf(np.min(z)):
         dead = np.all(np.isneginf(z), axis=axis)
@@ -214,7 +237,7 @@ def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
 
 
 @quiet
-def log_softmax(z, axis: int = -1):
+def log_softmax(z, axis=-1):
     r"""Log of the softmax along ``axis``, computed without overflow.
 
     .. math::
@@ -225,8 +248,9 @@ def log_softmax(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The class axis.
+    axis : int, tuple of ints or None, default -1
+        The class axis, or axes whose entries together form the distribution (None: all), as
+        in ``keras.ops.log_softmax``.
 
     Returns
     -------
@@ -250,8 +274,14 @@ def log_softmax(z, axis: int = -1):
     array([    0., -1000.])
     """
     z = as_floats(z, "z")  # NaN is refused by _log_softmax_last
-    axis = check_axis(axis, z.ndim, "z")
-    return np.moveaxis(_log_softmax_last(z, axis), -1, axis) if z.size else z.copy()
+    axes = check_axes(axis, z.ndim, "z")
+    if len(axes) > 1:  # refused here, where a message can name z's own axes and indices
+        check_no_nan(z, "z")
+        _check_not_all_minus_inf(z, axes)
+    merged, axis, restore = _merged(z, axes)
+    if not z.size:
+        return z.copy()
+    return restore(np.moveaxis(_log_softmax_last(merged, axis), -1, axis))
 
 
 def _log_softmax_last(z: np.ndarray, axis: int, labels: np.ndarray | None = None,
@@ -305,7 +335,7 @@ def _log_softmax_last(z: np.ndarray, axis: int, labels: np.ndarray | None = None
 
 
 @quiet
-def softmax(z, axis: int = -1):
+def softmax(z, axis=-1):
     r"""Softmax along ``axis``: scores to a probability distribution.
 
     .. math::
@@ -317,8 +347,9 @@ def softmax(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The class axis.
+    axis : int, tuple of ints or None, default -1
+        The class axis, or axes whose entries together form the distribution (None: all), as
+        in ``keras.ops.softmax``.
 
     Returns
     -------
@@ -342,9 +373,10 @@ def softmax(z, axis: int = -1):
     array([0.5, 0.5])
     """
     z = as_float_array(z, "z")
-    axis = check_axis(axis, z.ndim, "z")
-    _check_not_all_minus_inf(z, axis)
-    return _softmax(z, axis) if z.size else z.copy()
+    axes = check_axes(axis, z.ndim, "z")
+    _check_not_all_minus_inf(z, axes if len(axes) > 1 else axes[0])
+    merged, axis, restore = _merged(z, axes)
+    return restore(_softmax(merged, axis)) if z.size else z.copy()
 
 
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:

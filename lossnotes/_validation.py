@@ -191,10 +191,32 @@ def check_axis(axis: int, ndim: int, name: str = "y_pred") -> int:
     return axis % ndim
 
 
+def check_axes(axis, ndim: int, name: str = "z") -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of distinct non-negative axes: an integer, a tuple of them,
+    or None for every axis (as ``keras.ops`` and ``torch`` take them)."""
+    if ndim == 0:
+        raise ValueError(f"{name} must have a class axis; found a scalar")
+    if axis is None:
+        return tuple(range(ndim))
+    if not isinstance(axis, tuple):
+        if isinstance(axis, list):
+            raise TypeError(f"axis must be an integer, a tuple of integers or None; found the "
+                            f"list {axis!r}: pass tuple(axis)")
+        return (check_axis(axis, ndim, name),)
+    if not axis:
+        raise ValueError(f"axis is an empty tuple; expected at least one axis of {name}")
+    axes = tuple(check_axis(a, ndim, name) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {axis} names an axis of {name} more than once; expected "
+                         "distinct axes")
+    return tuple(sorted(axes))
+
+
 def check_axis_type(axis) -> int:
     """``axis`` as a Python int: an integer, not a bool (NumPy would take True as 1)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer; found {axis!r} ({type(axis).__name__})")
+        raise TypeError(f"axis must be an integer; found {axis!r} ({type(axis).__name__})"
+                        + (": pass tuple(axis)" if isinstance(axis, list) else ""))
     return int(axis)
 
 
