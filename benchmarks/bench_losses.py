@@ -135,7 +135,7 @@ def lossnotes_call(name, y, p, opts):
     base = name.split()[0]
     if base in ("hinge", "squared_hinge", "logistic"):
         fn = getattr(ln, base)
-        return lambda: fn(ln.margin(y, p)).mean()
+        return lambda: fn(ln.margin(y, p), reduction="mean")
     fn = getattr(ln, base)
     return lambda: fn(y, p, **opts)
 

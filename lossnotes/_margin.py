@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._links import _log1p_exp_minus_abs, _sigmoid
-from ._validation import as_float_array, check_no_nan, check_plus_minus_one, has_nan, pair, quiet
+from ._validation import (
+    as_float_array,
+    check_no_nan,
+    check_plus_minus_one,
+    has_nan,
+    pair,
+    quiet,
+    reduce,
+)
 
 
 def margin(y, score):
@@ -65,7 +73,8 @@ def _m(m) -> np.ndarray:
     return as_float_array(m, "m")
 
 
-def zero_one(m):
+@quiet
+def zero_one(m, *, reduction: str = "none"):
     r"""The 0-1 loss: 1 for a wrong (or undecided) sign, 0 for a right one.
 
     .. math::
@@ -77,11 +86,14 @@ def zero_one(m):
     ----------
     m : array_like
         Margins :math:`y f(x)` of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``; its mean is the error rate.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype (its mean is the error rate); else a scalar.
 
     Notes
     -----
@@ -96,7 +108,7 @@ def zero_one(m):
     array([1., 1., 0., 0.])
     """
     m = _m(m)
-    return (m <= 0).astype(m.dtype)
+    return reduce((m <= 0).astype(m.dtype), reduction)
 
 
 def zero_one_grad(m):
@@ -120,7 +132,8 @@ def zero_one_grad(m):
     return np.zeros_like(_m(m))
 
 
-def perceptron(m):
+@quiet
+def perceptron(m, *, reduction: str = "none"):
     r"""The perceptron loss :math:`\max(0, -m)`.
 
     .. math::
@@ -131,11 +144,14 @@ def perceptron(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -151,7 +167,7 @@ def perceptron(m):
     array([2., 0., 0.])
     """
     m = _m(m)
-    return np.maximum(-m, 0)
+    return reduce(np.maximum(-m, 0), reduction)
 
 
 def perceptron_grad(m):
@@ -176,7 +192,8 @@ def perceptron_grad(m):
     return np.subtract(0, g, out=g)  # -1 or +0
 
 
-def hinge(m):
+@quiet
+def hinge(m, *, reduction: str = "none"):
     r"""The hinge loss of support vector machines, :math:`\max(0, 1 - m)`.
 
     .. math::
@@ -187,11 +204,14 @@ def hinge(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -203,10 +223,12 @@ def hinge(m):
     >>> import lossnotes as ln
     >>> ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0])
     array([2. , 1. , 0.5, 0. , 0. ])
+    >>> float(ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0], reduction="mean"))
+    0.7
     """
     m = _m(m)
     out = np.subtract(1, m, out=np.empty_like(m))
-    return np.clip(out, 0, np.inf, out=out)[()]  # max(1 - m, 0): clip's SIMD path
+    return reduce(np.clip(out, 0, np.inf, out=out), reduction)  # max(1 - m, 0): SIMD clip
 
 
 def hinge_grad(m):
@@ -233,7 +255,7 @@ def hinge_grad(m):
 
 
 @quiet
-def squared_hinge(m):
+def squared_hinge(m, *, reduction: str = "none"):
     r"""The squared hinge loss :math:`\max(0, 1 - m)^2`.
 
     .. math::
@@ -244,11 +266,14 @@ def squared_hinge(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -262,7 +287,8 @@ def squared_hinge(m):
     array([4.  , 1.  , 0.25, 0.  ])
     """
     out = np.asarray(hinge(m))
-    return np.square(out, out=out)[()]  # beyond the largest float: inf, the true value rounded
+    np.square(out, out=out)  # beyond the largest float: inf, the true value rounded
+    return reduce(out, reduction)
 
 
 @quiet
@@ -283,7 +309,8 @@ def squared_hinge_grad(m):
     return 2 * np.minimum(m - 1, 0)
 
 
-def logistic(m):
+@quiet
+def logistic(m, *, reduction: str = "none"):
     r"""The logistic loss :math:`\log(1 + e^{-m})`, computed stably.
 
     .. math::
@@ -294,11 +321,14 @@ def logistic(m):
     ----------
     m : array_like
         Margins of any shape; ``+-inf`` allowed.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -317,7 +347,7 @@ def logistic(m):
     m = _m(m)
     # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), right at m = +-inf as well; in two buffers.
     t = _log1p_exp_minus_abs(m)
-    return np.subtract(t, np.clip(m, -np.inf, 0), out=t)[()]  # + max(-m, 0)
+    return reduce(np.subtract(t, np.clip(m, -np.inf, 0), out=t), reduction)  # + max(-m, 0)
 
 
 def logistic_grad(m):
@@ -340,7 +370,7 @@ def logistic_grad(m):
 
 
 @quiet
-def exponential(m):
+def exponential(m, *, reduction: str = "none"):
     r"""The exponential loss of AdaBoost, :math:`e^{-m}`.
 
     .. math::
@@ -351,11 +381,14 @@ def exponential(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -369,7 +402,7 @@ def exponential(m):
     >>> ln.exponential([-1.0, 0.0, 1.0])
     array([2.71828183, 1.        , 0.36787944])
     """
-    return np.exp(-_m(m))
+    return reduce(np.exp(-_m(m)), reduction)
 
 
 def exponential_grad(m):

@@ -98,7 +98,7 @@ class Loss:
     #: Why the frameworks do not have it, when ``frameworks`` is None.
     absent: str = ""
     cases: tuple = ()
-    #: Whether the loss takes ``reduction`` (the margin losses return one value per margin).
+    #: Whether the loss takes ``reduction`` (every loss does; a link function does not).
     reduces: bool = True
 
 
@@ -605,7 +605,7 @@ def _margin_loss(name, *, frameworks=None, absent=_NO_FRAMEWORK, cases=()):
         name, _margin, family="margin", inputs=_M,
         domain="m: margins y f(x) (any real number; +-inf allowed)", options={}, variants=({},),
         grid=logit_grid, frameworks=frameworks, absent="" if frameworks else absent,
-        cases=cases, reduces=False,
+        cases=cases,
     )
 
 

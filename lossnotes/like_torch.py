@@ -21,6 +21,7 @@ from . import _conventions, _margin
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._validation import quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -64,11 +65,13 @@ def hinge_grad(m):
     return _conventions.hinge_grad(_margin._m(m))
 
 
-def logistic(m):
+@quiet
+def logistic(m, *, reduction="none"):
     r"""``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly.
 
     ``exp(-m)`` overflows for a margin below about -709 in float64 (-88 in float32): the loss
-    is then ``inf`` where the exact one is :math:`-m`.
+    is then ``inf`` where the exact one is :math:`-m`. ``reduction`` as in
+    :func:`lossnotes.logistic` (``F.soft_margin_loss`` defaults to ``"mean"``).
 
     Examples
     --------
@@ -76,7 +79,7 @@ def logistic(m):
     >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    return _conventions.logistic(_margin._m(m))
+    return reduce(_conventions.logistic(_margin._m(m)), reduction)
 
 
 def logistic_grad(m):

@@ -491,11 +491,14 @@ def test_sums_and_means_of_large_batches_are_the_exact_sums_rounded(dtype):
              (ln.categorical_cross_entropy, (np.eye(10, dtype=dtype)[np.zeros(n // 10, int)],
                                              rows), {"from_logits": True}),
              (ln.sparse_categorical_cross_entropy, (np.zeros(n // 10, int), rows),
-              {"from_logits": True})]
+              {"from_logits": True}),
+             # the margin losses, whose default is "none": small margins' losses
+             (ln.hinge, (1 - np.abs(y),), {}), (ln.perceptron, (-np.abs(y),), {}),
+             (ln.logistic, (np.abs(z),), {}), (ln.exponential, (np.abs(z),), {})]
     for fn, args, kwargs in calls:
         terms = fn(*args, **kwargs, reduction="none")
         total = fn(*args, **kwargs, reduction="sum")
-        mean = fn(*args, **kwargs)
+        mean = fn(*args, **kwargs, reduction="mean")
         assert total.dtype == mean.dtype == dtype
         assert _fsum_ulps(total, terms) <= 1, fn.__name__
         exact_mean = math.fsum(terms.astype(np.float64).tolist()) / terms.size
