@@ -308,6 +308,21 @@ def test_overflow_gives_the_true_infinity_silently():
                                       [[-np.inf, 0.0]])
 
 
+def test_the_callers_floating_point_state_is_left_as_it_was():
+    # Public functions silence warnings only while they run, nested calls included
+    # (squared_hinge calls hinge), and after an error too.
+    before = np.geterr()
+    with np.errstate(over="raise", invalid="warn"):
+        inside = np.geterr()
+        np.testing.assert_array_equal(ln.squared_hinge([-1e200], reduction="none"), [np.inf])
+        with pytest.raises(ValueError):
+            ln.mse([np.nan], [0.0])
+        assert np.geterr() == inside
+        with pytest.raises(FloatingPointError):
+            np.float64(1e300) * np.float64(1e300)
+    assert np.geterr() == before
+
+
 def test_an_error_message_costs_constant_memory():
     m = np.full((2,) * 21, np.nan)  # 16 MiB of NaN in 21 dimensions
     tracemalloc.start()
