@@ -504,9 +504,13 @@ def test_text_and_html_rendering():
     assert len({line.rfind(line.split()[-1]) for line in lines[3:6]}) == 1
     assert "notes" in lines and "tolerance" in text
     page = r._repr_html_()
-    assert page.startswith('<div class="lossnotes-comparison">') and "<table>" in page
+    assert page.startswith('<div class="lossnotes-comparison"><table><caption>')
     assert "&lt;=" in page  # escaped
     assert page.count("<tr>") == 4
+    # Every header cell has text and a scope: columns in the head, one row header a row.
+    assert re.findall(r"<th([^>]*)>([^<]*)</th>", page)[0] == (' scope="col"', "computed by")
+    assert page.count('<th scope="col">') == 6 and page.count('<th scope="row">') == 3
+    assert "<th>" not in page and '<th scope="col"></th>' not in page
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
