@@ -6,8 +6,11 @@
 #   make isa-matrix    strict nbval, doctests and the ulp bounds again under other instruction
 #                      sets (NumPy at X86_V3 / torch at AVX2; NumPy at baseline / torch DEFAULT)
 # Both create .venv from requirements.txt on first use. Checks of what readers get:
-#   make browser-test  open every page of the built book in headless Chromium and check it
+#   make browser-test  open every page of the built book in headless Chromium and check it, for
+#                      readers in light and dark mode (axe-core), on a keyboard and on a phone
 #                      (installs Debian's chromium if missing; screenshots in _build/screenshots)
+#   make lighthouse    Lighthouse on a few pages, desktop and mobile: scores, LCP, CLS and bytes
+#                      into _build/lighthouse/summary.md; fails under the goals (see the target)
 #   make binder-test   build a fresh environment from exactly binder/ and run every notebook
 #                      in it, measuring peak memory against mybinder.org's limit
 # The package as readers install it (README "Installing lossnotes"):
@@ -30,8 +33,8 @@ NPM    ?= npm
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: all book test lint pytest venv node mathjax browser-test binder-test lint-workflows \
-	notebooks isa-matrix clean distclean dist wheel-test oldest-test colab-test
+.PHONY: all book test lint pytest venv node mathjax browser-test lighthouse binder-test \
+	lint-workflows notebooks isa-matrix clean distclean dist wheel-test oldest-test colab-test
 
 all: test book
 
@@ -44,7 +47,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.txt
 	touch $(STAMP)
 
-# --- npm tools: MathJax (served by the book itself), Playwright (drives Chromium) ----------------
+# --- npm tools: MathJax (served by the book itself), Playwright (drives Chromium), axe-core and
+# --- Lighthouse (check what readers get) -------------------------------------------------------
 NODE_STAMP := node_modules/.installed
 
 node: $(NODE_STAMP)
@@ -79,9 +83,12 @@ $(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP) Makefile
 	rm -f _build/html/$(shell sed -n 's/^root: *//p' _toc.yml).html
 
 # Sphinx rewrites only the pages whose source changed, so after an edit of _toc.yml the other
-# pages would keep their old sidebar: then every page is rebuilt (--all; execution stays cached).
+# pages would keep their old sidebar, and after an edit of the book's own stylesheet, script or
+# Sphinx extension (book/_static, _ext) with no page changed, nothing would be written at all:
+# then every page is rebuilt (--all; execution stays cached).
 book: $(STAMP) $(MATHJAX_OUT)/tex-chtml-full.js
-	$(BIN)/jupyter-book build . -W -n --keep-going $$(cmp -s _toc.yml _build/.toc.yml || echo --all)
+	$(BIN)/jupyter-book build . -W -n --keep-going $$(cmp -s _toc.yml _build/.toc.yml \
+	  && [ -z "$$(find book/_static _ext -newer _build/.toc.yml -print -quit)" ] || echo --all)
 	cp _toc.yml _build/.toc.yml
 
 lint: $(STAMP)
@@ -114,6 +121,16 @@ $(CHROMIUM):
 browser-test: book $(NODE_STAMP) | $(CHROMIUM)
 	node tests/browser/check_book.mjs --html _build/html --toc _toc.yml --config _config.yml \
 	  --screenshots _build/screenshots --chromium $(CHROMIUM)
+
+# Lighthouse 12.2.3 (npm, pinned) once per page and form factor, on pages that stand for the rest
+# (about 1.5 minutes): the front page, and the chapter with the most mathematics and comparison
+# tables. Goals: performance >= 90 desktop and >= 75 mobile, layout shift < 0.1, <= 700 KB gzip
+# on a first visit. Any pages can be measured (each takes 10-40 s a form factor):
+#   make lighthouse LIGHTHOUSE_PAGES=book/api,book/07_numbers_at_the_edge
+LIGHTHOUSE_PAGES ?= book/intro,book/04_cross_entropy
+lighthouse: book $(NODE_STAMP) | $(CHROMIUM)
+	node tests/browser/lighthouse.mjs --html _build/html --out _build/lighthouse \
+	  --chromium $(CHROMIUM) --pages $(LIGHTHOUSE_PAGES)
 
 # --- Binder: a fresh environment from exactly binder/, every notebook run in it ------------------
 # runtime.txt's Python (python-3.11 -> python3.11) unless BINDER_PYTHON says otherwise.

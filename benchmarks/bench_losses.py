@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import inspect
 import os
 import platform
 import sys
@@ -123,7 +124,8 @@ def memory_rows(n: int, dtype) -> list:
                 rows.append(("margin", peak_memory(ln.margin, y, p) / (y.nbytes + p.nbytes)))
         for label, fn in calls:
             kwargs = {**opts, "reduction": "none"} if label == name else dict(opts)
-            kwargs = {k: v for k, v in kwargs.items() if k in fn.__code__.co_varnames}
+            params = inspect.signature(fn).parameters
+            kwargs = {k: v for k, v in kwargs.items() if k in params}
             inputs = sum(np.asarray(a).nbytes for a in args)
             rows.append((label, peak_memory(fn, *args, **kwargs) / inputs))
     return rows
@@ -133,7 +135,7 @@ def lossnotes_call(name, y, p, opts):
     base = name.split()[0]
     if base in ("hinge", "squared_hinge", "logistic"):
         fn = getattr(ln, base)
-        return lambda: fn(ln.margin(y, p)).mean()
+        return lambda: fn(ln.margin(y, p), reduction="mean")
     fn = getattr(ln, base)
     return lambda: fn(y, p, **opts)
 

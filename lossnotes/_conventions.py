@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _cross_entropy as ce
 from ._links import _one_hot, _pick
-from ._validation import _where, check_flag, first, pair, reduce
+from ._validation import _where, check_flag, first, pair, quiet, reduce
 
 #: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
 KERAS_EPSILON = 1e-7
@@ -246,6 +246,7 @@ def margin_of(convention: str, y, score) -> np.ndarray:
         return margin_labels(y, convention) * score
 
 
+@quiet
 def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
     from_logits = check_flag(from_logits, "from_logits")
@@ -257,6 +258,7 @@ def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
     return reduce(binary_cross_entropy(y, p, from_logits, convention), reduction)
 
 
+@quiet
 def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
@@ -265,6 +267,7 @@ def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=No
     return reduce(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction)
 
 
+@quiet
 def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None):
     """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._links import (
-    _class_axis_last,
+    _check_not_all_minus_inf,
     _log1p_exp_minus_abs,
     _log_softmax_last,
     _one_hot,
@@ -21,14 +21,17 @@ from ._links import (
 )
 from ._validation import (
     _asarray,
-    as_float_array,
+    _class_axis_last,
+    as_floats,
     check_axis,
     check_class_labels,
     check_flag,
+    check_no_nan,
     check_rows_sum_to_one,
     check_unit_interval,
     has_nan,
     pair,
+    quiet,
     reduce,
 )
 
@@ -39,7 +42,7 @@ def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nda
     The inputs hold no NaN, so a NaN in the product is a ``0 * inf``: one reduction finds out
     whether there is any, and only then a mask finds where. Adding 0 makes a zero weight's
     ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value. Call it under
-    ``np.errstate(invalid="ignore")``."""
+    :data:`~lossnotes._validation.quiet`."""
     out = np.multiply(a, b, out=out)
     out += 0
     if has_nan(out):
@@ -48,23 +51,28 @@ def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nda
 
 
 def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``a * log(p)`` with the convention ``0 log 0 = 0``, under ``np.errstate(divide="ignore",
-    invalid="ignore")``."""
+    """``a * log(p)`` with the convention ``0 log 0 = 0``, under
+    :data:`~lossnotes._validation.quiet`."""
     log_p = np.log(p, out=np.empty_like(p))
     return _xmul(a, log_p, out=log_p)
 
 
-def _binary_labels(y: np.ndarray) -> None:
-    check_unit_interval(y, "y_true", "binary labels (or soft labels)")
+def _binary_labels(y: np.ndarray, name: str) -> None:
+    check_unit_interval(y, name, "binary labels (or soft labels)")
 
 
-def _binary_inputs(y_true, y_pred, from_logits: bool):
-    y_true, y_pred = pair(y_true, y_pred, check_true=_binary_labels)
-    if not from_logits:
-        check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
-    return y_true, y_pred
+def _probabilities(p: np.ndarray, name: str) -> None:
+    check_unit_interval(p, name, hint="; pass from_logits=True for raw scores")
 
 
+def _binary_inputs(y_true, y_pred, from_logits: bool, logits_checked_later: bool = False):
+    """The checked inputs; with ``logits_checked_later`` a NaN logit is left to the caller."""
+    check_pred = (_probabilities if not from_logits
+                  else None if logits_checked_later else check_no_nan)
+    return pair(y_true, y_pred, check_true=_binary_labels, check_pred=check_pred)
+
+
+@quiet
 def binary_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean",
 ):
@@ -139,13 +147,14 @@ def binary_cross_entropy(
 
     """
     from_logits = check_flag(from_logits, "from_logits")
-    y, z = _binary_inputs(y_true, y_pred, from_logits)
-    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, and 0 * inf below
-        loss = _binary_terms(y, z, from_logits, np.multiply)
-        # A NaN is a 0 * inf (an infinite logit, a probability of 0 or 1, and a weight of 0):
-        # then, and only then, the terms again with 0 * inf taken as 0.
-        return reduce(_binary_terms(y, z, from_logits, _xmul) if has_nan(loss) else loss,
-                      reduction)
+    y, z = _binary_inputs(y_true, y_pred, from_logits, logits_checked_later=True)
+    loss = _binary_terms(y, z, from_logits, np.multiply)  # log 0 = -inf
+    if has_nan(loss):
+        # A NaN logit, or a 0 * inf (an infinite logit, a probability of 0 or 1, and a weight
+        # of 0): then, and only then, the terms again with 0 * inf taken as 0.
+        check_no_nan(z, "y_pred")
+        loss = _binary_terms(y, z, from_logits, _xmul)
+    return reduce(loss, reduction)
 
 
 def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.ndarray:
@@ -168,6 +177,7 @@ def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.nd
     return np.negative(loss, out=loss)
 
 
+@quiet
 def binary_cross_entropy_grad(
     y_true, y_pred, *, from_logits: bool = False
 ):
@@ -215,19 +225,22 @@ def binary_cross_entropy_grad(
         return (1 - y_true) * s_pos - y_true * s_neg
     p = y_pred + 0  # -0.0 is the probability 0: 1/p must be +inf, not -inf
     # 1/p overflows to inf for a subnormal p: that is the true derivative's rounding.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p)
+    return _xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p)
 
 
-def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact",
+                        logits_checked_later: bool = False):
     """The checked inputs; ``convention`` ("keras", "torch": :mod:`lossnotes.like_keras`,
-    :mod:`lossnotes.like_torch`) accepts probability rows that do not sum to 1."""
+    :mod:`lossnotes.like_torch`) accepts probability rows that do not sum to 1 and rows of
+    only -inf logits; with ``logits_checked_later`` logits are left to
+    :func:`~lossnotes._links._log_softmax_last`, which refuses NaN and such rows."""
     from_logits = check_flag(from_logits, "from_logits")
-    y_true, y_pred = pair(y_true, y_pred, check_true=_class_targets)
+    y_true, y_pred = pair(y_true, y_pred, check_true=_class_targets,
+                          check_pred=_probabilities if not from_logits
+                          else None if logits_checked_later else check_no_nan)
     axis = check_axis(axis, y_pred.ndim)
     _check_classes(y_pred, axis)
-    if not from_logits:
-        _check_distribution(y_pred, axis, convention)
+    _check_rows(y_pred, axis, from_logits, convention, logits_checked_later)
     return y_true, y_pred, axis
 
 
@@ -237,18 +250,22 @@ def _check_classes(y_pred: np.ndarray, axis: int) -> None:
                          "expected at least one class")
 
 
-def _class_targets(y: np.ndarray) -> None:
-    check_unit_interval(y, "y_true", "class probabilities (one-hot or soft labels)")
-
-
-def _check_distribution(y_pred: np.ndarray, axis: int, convention: str = "exact") -> None:
-    check_unit_interval(y_pred, "y_pred", hint="; pass from_logits=True for raw scores")
-    if convention == "exact":
+def _check_rows(y_pred, axis, from_logits, convention, logits_checked_later) -> None:
+    if convention != "exact":
         # Keras renormalises rows and torch's log-probability losses take them as they are:
         # only the exact formula insists on a distribution.
+        return
+    if not from_logits:
         check_rows_sum_to_one(y_pred, axis, "y_pred")
+    elif not logits_checked_later:
+        _check_not_all_minus_inf(y_pred, axis, "y_pred")
 
 
+def _class_targets(y: np.ndarray, name: str) -> None:
+    check_unit_interval(y, name, "class probabilities (one-hot or soft labels)")
+
+
+@quiet
 def categorical_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
 ):
@@ -309,23 +326,19 @@ def categorical_cross_entropy(
     200.0
 
     """
-    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
-    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * inf by _xmul
-        if from_logits:  # log_softmax with the classes last: move the targets' classes alike
-            log_p = _log_softmax_last(y_pred, axis)
-            terms = _xmul(_class_axis_last(y_true, axis), log_p, out=log_p)
-            axis = -1
-        else:
-            terms = _xlog(y_true, y_pred)
+    y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis,
+                                               logits_checked_later=True)
+    if from_logits:  # log_softmax with the classes last: move the targets' classes alike
+        log_p = _log_softmax_last(y_pred, axis, name="y_pred")
+        terms = _xmul(_class_axis_last(y_true, axis), log_p, out=log_p)  # 0 * inf as 0
+        axis = -1
+    else:
+        terms = _xlog(y_true, y_pred)  # log 0 = -inf; 0 log 0 = 0
     loss = np.asarray(np.sum(terms, axis=axis))  # the pairwise sum of each row
     return reduce(np.negative(loss, out=loss), reduction)
 
 
-def _log(p: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(p, out=np.empty_like(p))  # an array even for 0-d p
-
-
+@quiet
 def categorical_cross_entropy_grad(
     y_true, y_pred, *, from_logits: bool = False, axis: int = -1
 ):
@@ -374,24 +387,28 @@ def categorical_cross_entropy_grad(
 def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``-y / p`` with ``0 / 0`` taken as 0, a probability of -0.0 as +0.0 (so ``-inf``, not
     ``+inf``), and an overflow to ``-inf`` at a subnormal ``p`` taken as the true value."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return _xmul(y, -1 / (p + 0))
+    return _xmul(y, -1 / (p + 0))
 
 
-def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact"):
+def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact",
+                   logits_checked_later: bool = False):
     """As :func:`_categorical_inputs`, for class indices."""
     from_logits = check_flag(from_logits, "from_logits")
-    y_pred = as_float_array(y_pred, "y_pred")
+    y_pred = as_floats(y_pred, "y_pred")
+    if not from_logits:
+        _probabilities(y_pred, "y_pred")
+    elif not logits_checked_later:
+        check_no_nan(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = _asarray(labels, "labels")
     _check_classes(y_pred, axis)
     check_class_labels(labels, y_pred, axis)
-    if not from_logits:
-        _check_distribution(y_pred, axis, convention)
-    return labels.astype(np.intp), y_pred, axis
+    _check_rows(y_pred, axis, from_logits, convention, logits_checked_later)
+    return labels.astype(np.intp, copy=False), y_pred, axis
 
 
 
+@quiet
 def sparse_categorical_cross_entropy(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
 ):
@@ -440,14 +457,17 @@ def sparse_categorical_cross_entropy(
     array([ 0., 39.])
 
     """
-    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis,
+                                         logits_checked_later=True)
     if from_logits:
-        log_p = _pick(_log_softmax_last(y_pred, axis), index, -1)
+        log_p = _log_softmax_last(y_pred, axis, index, name="y_pred")
     else:
-        log_p = _log(_pick(y_pred, index, axis))  # the log of the picked entries only
+        log_p = _pick(y_pred, index, axis)  # a new array: the log of the picked entries only
+        np.log(log_p, out=log_p)
     return reduce(np.negative(log_p, out=log_p), reduction)
 
 
+@quiet
 def sparse_categorical_cross_entropy_grad(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1
 ):

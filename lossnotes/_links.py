@@ -6,11 +6,18 @@ raw score; these links are kept separate and computed so that no input overflows
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 
-from ._validation import _where, as_float_array, check_axis
+from ._validation import (
+    _class_axis_last,
+    _where,
+    as_float_array,
+    as_floats,
+    check_axes,
+    check_flag,
+    check_no_nan,
+    quiet,
+)
 
 
 def sigmoid(z):
@@ -123,7 +130,20 @@ def _log1p_exp_minus_abs(x: np.ndarray) -> np.ndarray:
     return np.log1p(t, out=t)
 
 
-def logsumexp(z, axis: int = -1):
+def _merged(z: np.ndarray, axes: tuple[int, ...]):
+    """``z`` with ``axes`` moved last and merged into one class axis, and the function that
+    takes an array of that shape back to ``z``'s layout. A single axis is left where it is."""
+    if len(axes) == 1:
+        return z, axes[0], lambda out: out
+    rest = [a for a in range(z.ndim) if a not in axes]
+    moved = np.transpose(z, rest + list(axes))
+    order = np.argsort(rest + list(axes))
+    return (moved.reshape((*moved.shape[:len(rest)], -1)), len(rest),
+            lambda out: np.transpose(out.reshape(moved.shape), order))
+
+
+@quiet
+def logsumexp(z, axis=-1, *, keepdims: bool = False):
     r"""Log of the sum of exponentials along ``axis``, computed without overflow.
 
     .. math::
@@ -135,13 +155,17 @@ def logsumexp(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The axis to reduce.
+    axis : int, tuple of ints or None, default -1
+        The axis or axes to reduce (None: all of them), as in ``keras.ops.logsumexp`` and
+        ``torch.logsumexp(z, dim)``.
+    keepdims : bool, default False
+        Keep each reduced axis with length 1, so that the result broadcasts against ``z``
+        (torch's ``keepdim``).
 
     Returns
     -------
     ndarray
-        ``z``'s shape without ``axis``, same dtype.
+        ``z``'s shape without ``axis`` (or with length 1 there, with ``keepdims``), same dtype.
 
     Notes
     -----
@@ -158,12 +182,18 @@ def logsumexp(z, axis: int = -1):
     44.000000000279
     >>> round(float(ln.logsumexp([1000.0, 1000.0])), 12)  # 1000 + log 2
     1000.69314718056
+    >>> ln.logsumexp([[0.0, 0.0], [0.0, 0.0]], axis=None).round(6)  # log 4, over both axes
+    np.float64(1.386294)
     """
     z = as_float_array(z, "z")
-    axis = check_axis(axis, z.ndim, "z")
-    if z.shape[axis] == 0:
-        return np.full(z.shape[:axis] + z.shape[axis + 1:], -np.inf, dtype=z.dtype)
-    return _logsumexp(z, axis, keepdims=False)
+    axes = check_axes(axis, z.ndim, "z")
+    keepdims = check_flag(keepdims, "keepdims")
+    merged, axis, _ = _merged(z, axes)
+    if merged.shape[axis] == 0:
+        out = np.full(merged.shape[:axis] + merged.shape[axis + 1:], -np.inf, dtype=z.dtype)
+    else:
+        out = _logsumexp(merged, axis, keepdims=False)
+    return np.expand_dims(out, axes) if keepdims else out
 
 
 def _shifted(z: np.ndarray, axis: int):
@@ -177,8 +207,7 @@ def _shifted(z: np.ndarray, axis: int):
     """
     m = np.max(z, axis=axis, keepdims=True)
     e = np.subtract(z, np.where(np.isfinite(m), m, 0), out=np.empty_like(z))
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
+    np.exp(e, out=e)
     # The first maximal entry of each row: a maximum with none before it (boolean arrays only).
     first = z == m
     before = np.moveaxis(np.logical_or.accumulate(first, axis=axis), axis, 0)[:-1]
@@ -188,7 +217,7 @@ def _shifted(z: np.ndarray, axis: int):
     return m, e, first, s
 
 
-def _check_not_all_minus_inf(z: np.ndarray, axis: int, name: str = "z") -> None:
+def _check_not_all_minus_inf(z: np.ndarray, axis, name: str = "z") -> None:
     """A row of only ``-inf`` scores has no softmax: every probability would be 0 / 0."""
     if z.size and np.isneginf(np.min(z)):
         dead = np.all(np.isneginf(z), axis=axis)
@@ -203,12 +232,12 @@ def _logsumexp(z: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
     m, _, _, s = _shifted(z, axis)
     # m + log1p(s), not m + log(1 + s): for z = [0, -40] the sum 1 + 4e-18 rounds to 1 and log
     # would return 0. An infinite maximum is the answer itself (+inf; -inf for a row of -inf).
-    with np.errstate(invalid="ignore"):
-        out = np.where(np.isfinite(m), m + np.log1p(s), m)
+    out = np.where(np.isfinite(m), m + np.log1p(s), m)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def log_softmax(z, axis: int = -1):
+@quiet
+def log_softmax(z, axis=-1):
     r"""Log of the softmax along ``axis``, computed without overflow.
 
     .. math::
@@ -219,8 +248,9 @@ def log_softmax(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The class axis.
+    axis : int, tuple of ints or None, default -1
+        The class axis, or axes whose entries together form the distribution (None: all), as
+        in ``keras.ops.log_softmax``.
 
     Returns
     -------
@@ -243,53 +273,69 @@ def log_softmax(z, axis: int = -1):
     >>> ln.log_softmax([1000.0, 0.0])
     array([    0., -1000.])
     """
-    z = as_float_array(z, "z")
-    axis = check_axis(axis, z.ndim, "z")
-    _check_not_all_minus_inf(z, axis)
-    return _log_softmax(z, axis) if z.size else z.copy()
+    z = as_floats(z, "z")  # NaN is refused by _log_softmax_last
+    axes = check_axes(axis, z.ndim, "z")
+    if len(axes) > 1:  # refused here, where a message can name z's own axes and indices
+        check_no_nan(z, "z")
+        _check_not_all_minus_inf(z, axes)
+    merged, axis, restore = _merged(z, axes)
+    if not z.size:
+        return z.copy()
+    return restore(np.moveaxis(_log_softmax_last(merged, axis), -1, axis))
 
 
-def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    return np.moveaxis(_log_softmax_last(z, axis), -1, axis)
-
-
-def _log_softmax_last(z: np.ndarray, axis: int) -> np.ndarray:
-    """``log_softmax(z)`` along ``axis``, in a new C-contiguous array with the class axis last.
+def _log_softmax_last(z: np.ndarray, axis: int, labels: np.ndarray | None = None,
+                      name: str = "z") -> np.ndarray:
+    """``log_softmax(z)`` along ``axis``, in a new C-contiguous array with the class axis last;
+    given class indices ``labels``, only each sample's entry of its class (``labels``' shape).
+    ``z`` may hold NaN or a row of only ``-inf``: both are refused here, found in the row
+    maxima, an n-th of the work of looking at ``z``.
 
     With the classes last and contiguous, every reduction below is NumPy's pairwise sum (or
     maximum) of one row, the same for a row whatever the rest of the batch and wherever the
     class axis was. The formula is ``(z - m) - log1p(s)``, ``m`` the row maximum and ``s`` the
-    sum of ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`)."""
+    sum of ``exp(z - m)`` over all entries but one maximal one (see :func:`log_softmax`).
+    Call it under :data:`~lossnotes._validation.quiet`."""
     last = _class_axis_last(z, axis)
     d = np.array(last, order="C")  # always a copy: overwritten below
-    m = np.maximum.reduce(d, axis=-1, keepdims=True)
+    m = np.maximum.reduce(d, axis=-1, keepdims=True)  # NaN in a row with a NaN
+    infinite = False
+    if m.size:
+        lo, hi = np.minimum.reduce(m, axis=None), np.maximum.reduce(m, axis=None)
+        if not (lo > -np.inf and hi < np.inf):
+            check_no_nan(z, name)
+            _check_not_all_minus_inf(z, axis, name)
+            infinite = hi == np.inf
     # Rows holding +inf are the rare case: compute every row with a finite shift (inf - inf
-    # and the like only there, hence the errstate), then overwrite those rows with their limit.
-    infinite = bool(m.size) and np.isposinf(np.maximum.reduce(m, axis=None))
+    # and the like only there), then overwrite those rows with their limit.
     if infinite:
         inf_rows = np.isposinf(m)
         m[inf_rows] = 0
-    with np.errstate(invalid="ignore", over="ignore") if infinite else nullcontext():
-        d -= m  # 0 exactly at each maximal entry, every other exponent below 0
-        top = d == 0
-        e = np.exp(d)
-        e -= top  # exp(0) = 1 at each maximum, left out of the sum
-        s = np.add.reduce(e, axis=-1, keepdims=True)
-        if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere:
-            s += np.add.reduce(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # add back all
-        d -= np.log1p(s, out=s)  # maxima but one
+    d -= m  # 0 exactly at each maximum, every other exponent below 0
+    top = d == 0
+    e = np.exp(d)
+    e -= top  # exp(0) = 1 at each maximum, left out of the sum
+    s = np.add.reduce(e, axis=-1, keepdims=True)
+    if infinite or np.count_nonzero(top) != m.size:  # a tie for the maximum somewhere: add
+        s += np.add.reduce(top, axis=-1, keepdims=True, dtype=s.dtype) - 1  # back all but one
+    log1p_s = np.log1p(s, out=s)
+    if labels is not None and not infinite:  # only the entries asked for
+        picked = _pick(d, labels, -1)
+        picked -= log1p_s.reshape(labels.shape)
+        return picked
+    d -= log1p_s
     if infinite:
         # A row with +inf scores: in the limit its n infinite entries share the mass equally,
         # log(1/n) each, and every other entry has log-probability -inf.
         top = np.isposinf(last)
         n = np.sum(top, axis=-1, keepdims=True)
-        with np.errstate(divide="ignore"):
-            limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
+        limit = np.where(top, -np.log(np.maximum(n, 1)), -np.inf).astype(z.dtype)
         d = np.where(inf_rows, limit, d)
-    return d
+    return d if labels is None else _pick(d, labels, -1)
 
 
-def softmax(z, axis: int = -1):
+@quiet
+def softmax(z, axis=-1):
     r"""Softmax along ``axis``: scores to a probability distribution.
 
     .. math::
@@ -301,8 +347,9 @@ def softmax(z, axis: int = -1):
     ----------
     z : array_like
         Scores with a class axis.
-    axis : int, default -1
-        The class axis.
+    axis : int, tuple of ints or None, default -1
+        The class axis, or axes whose entries together form the distribution (None: all), as
+        in ``keras.ops.softmax``.
 
     Returns
     -------
@@ -326,9 +373,10 @@ def softmax(z, axis: int = -1):
     array([0.5, 0.5])
     """
     z = as_float_array(z, "z")
-    axis = check_axis(axis, z.ndim, "z")
-    _check_not_all_minus_inf(z, axis)
-    return _softmax(z, axis) if z.size else z.copy()
+    axes = check_axes(axis, z.ndim, "z")
+    _check_not_all_minus_inf(z, axes if len(axes) > 1 else axes[0])
+    merged, axis, restore = _merged(z, axes)
+    return restore(_softmax(merged, axis)) if z.size else z.copy()
 
 
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
@@ -369,8 +417,7 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -
         out -= hot
         y_top = np.sum(hot & first, axis=axis, keepdims=True, dtype=z.dtype)
         y_rest = 1 - y_top
-    with np.errstate(invalid="ignore", over="ignore"):
-        top = (y_rest - y_top * s) / (1 + s)
+    top = (y_rest - y_top * s) / (1 + s)
     np.copyto(out, top, where=first & np.isfinite(m))
     return out
 
@@ -378,11 +425,6 @@ def _softmax_grad(z: np.ndarray, y: np.ndarray | None, axis: int, labels=None) -
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
     """``a`` with the class axis last, as a 2-d array of rows (a view where possible)."""
     return _class_axis_last(a, axis).reshape(-1, a.shape[axis])
-
-
-def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
-    """``np.moveaxis(a, axis, -1)``, without its cost per call when the axis is already last."""
-    return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
 
 
 def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:

@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._links import _log1p_exp_minus_abs, _sigmoid
-from ._validation import as_float_array, check_plus_minus_one, pair
+from ._validation import (
+    as_float_array,
+    check_no_nan,
+    check_plus_minus_one,
+    has_nan,
+    pair,
+    quiet,
+    reduce,
+)
 
 
 def margin(y, score):
@@ -48,20 +56,25 @@ def margin(y, score):
     >>> ln.margin([1, -1, 1], [2.0, 0.5, -0.25])
     array([ 2.  , -0.5 , -0.25])
     """
-    y, score = pair(y, score, "y", "score")
-    # |y| is 1 everywhere exactly when its minimum and maximum are 1; its buffer then
-    # receives the margins.
+    y, score = pair(y, score, "y", "score", check_true=None, check_pred=None)
+    # |y| is 1 everywhere exactly when its minimum and maximum are 1 (a NaN fails that too);
+    # its buffer then receives the margins, which are NaN exactly where the score is.
     m = np.abs(y, out=np.empty_like(score))
     if m.size and not np.minimum.reduce(m, axis=None) == np.maximum.reduce(m, axis=None) == 1:
+        check_no_nan(y, "y")
         check_plus_minus_one(y, "y")
-    return np.multiply(y, score, out=m)[()]
+    np.multiply(y, score, out=m)
+    if has_nan(m):
+        check_no_nan(score, "score")
+    return m[()]
 
 
 def _m(m) -> np.ndarray:
     return as_float_array(m, "m")
 
 
-def zero_one(m):
+@quiet
+def zero_one(m, *, reduction: str = "none"):
     r"""The 0-1 loss: 1 for a wrong (or undecided) sign, 0 for a right one.
 
     .. math::
@@ -73,11 +86,14 @@ def zero_one(m):
     ----------
     m : array_like
         Margins :math:`y f(x)` of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``; its mean is the error rate.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype (its mean is the error rate); else a scalar.
 
     Notes
     -----
@@ -92,7 +108,7 @@ def zero_one(m):
     array([1., 1., 0., 0.])
     """
     m = _m(m)
-    return (m <= 0).astype(m.dtype)
+    return reduce((m <= 0).astype(m.dtype), reduction)
 
 
 def zero_one_grad(m):
@@ -116,7 +132,8 @@ def zero_one_grad(m):
     return np.zeros_like(_m(m))
 
 
-def perceptron(m):
+@quiet
+def perceptron(m, *, reduction: str = "none"):
     r"""The perceptron loss :math:`\max(0, -m)`.
 
     .. math::
@@ -127,11 +144,14 @@ def perceptron(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -147,7 +167,7 @@ def perceptron(m):
     array([2., 0., 0.])
     """
     m = _m(m)
-    return np.maximum(-m, 0)
+    return reduce(np.maximum(-m, 0), reduction)
 
 
 def perceptron_grad(m):
@@ -172,7 +192,8 @@ def perceptron_grad(m):
     return np.subtract(0, g, out=g)  # -1 or +0
 
 
-def hinge(m):
+@quiet
+def hinge(m, *, reduction: str = "none"):
     r"""The hinge loss of support vector machines, :math:`\max(0, 1 - m)`.
 
     .. math::
@@ -183,11 +204,14 @@ def hinge(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -199,10 +223,12 @@ def hinge(m):
     >>> import lossnotes as ln
     >>> ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0])
     array([2. , 1. , 0.5, 0. , 0. ])
+    >>> float(ln.hinge([-1.0, 0.0, 0.5, 1.0, 2.0], reduction="mean"))
+    0.7
     """
     m = _m(m)
     out = np.subtract(1, m, out=np.empty_like(m))
-    return np.clip(out, 0, np.inf, out=out)[()]  # max(1 - m, 0): clip's SIMD path
+    return reduce(np.clip(out, 0, np.inf, out=out), reduction)  # max(1 - m, 0): SIMD clip
 
 
 def hinge_grad(m):
@@ -228,7 +254,8 @@ def hinge_grad(m):
     return np.subtract(0, g, out=g)  # -1 or +0
 
 
-def squared_hinge(m):
+@quiet
+def squared_hinge(m, *, reduction: str = "none"):
     r"""The squared hinge loss :math:`\max(0, 1 - m)^2`.
 
     .. math::
@@ -239,11 +266,14 @@ def squared_hinge(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -257,10 +287,11 @@ def squared_hinge(m):
     array([4.  , 1.  , 0.25, 0.  ])
     """
     out = np.asarray(hinge(m))
-    with np.errstate(over="ignore"):  # beyond the largest float: inf, the true value rounded
-        return np.square(out, out=out)[()]
+    np.square(out, out=out)  # beyond the largest float: inf, the true value rounded
+    return reduce(out, reduction)
 
 
+@quiet
 def squared_hinge_grad(m):
     r"""Derivative of :func:`squared_hinge`: :math:`-2 \max(0, 1 - m)`, continuous everywhere.
 
@@ -275,11 +306,11 @@ def squared_hinge_grad(m):
     array([-4.,  0.,  0.])
     """
     m = _m(m)
-    with np.errstate(over="ignore"):
-        return 2 * np.minimum(m - 1, 0)
+    return 2 * np.minimum(m - 1, 0)
 
 
-def logistic(m):
+@quiet
+def logistic(m, *, reduction: str = "none"):
     r"""The logistic loss :math:`\log(1 + e^{-m})`, computed stably.
 
     .. math::
@@ -290,11 +321,14 @@ def logistic(m):
     ----------
     m : array_like
         Margins of any shape; ``+-inf`` allowed.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -313,7 +347,7 @@ def logistic(m):
     m = _m(m)
     # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), right at m = +-inf as well; in two buffers.
     t = _log1p_exp_minus_abs(m)
-    return np.subtract(t, np.clip(m, -np.inf, 0), out=t)[()]  # + max(-m, 0)
+    return reduce(np.subtract(t, np.clip(m, -np.inf, 0), out=t), reduction)  # + max(-m, 0)
 
 
 def logistic_grad(m):
@@ -335,7 +369,8 @@ def logistic_grad(m):
     return -_sigmoid(_m(m), flip=True)  # -sigma(-m)
 
 
-def exponential(m):
+@quiet
+def exponential(m, *, reduction: str = "none"):
     r"""The exponential loss of AdaBoost, :math:`e^{-m}`.
 
     .. math::
@@ -346,11 +381,14 @@ def exponential(m):
     ----------
     m : array_like
         Margins of any shape.
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"none"`` keeps one value per margin, the loss as a function of the margin;
+        ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
 
     Returns
     -------
-    ndarray
-        Same shape and dtype as ``m``.
+    ndarray or scalar
+        For ``"none"``, ``m``'s shape and dtype; else a scalar of its dtype.
 
     Notes
     -----
@@ -364,9 +402,7 @@ def exponential(m):
     >>> ln.exponential([-1.0, 0.0, 1.0])
     array([2.71828183, 1.        , 0.36787944])
     """
-    m = _m(m)
-    with np.errstate(over="ignore"):
-        return np.exp(-m)
+    return reduce(np.exp(-_m(m)), reduction)
 
 
 def exponential_grad(m):

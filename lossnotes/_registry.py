@@ -98,6 +98,8 @@ class Loss:
     #: Why the frameworks do not have it, when ``frameworks`` is None.
     absent: str = ""
     cases: tuple = ()
+    #: Whether the loss takes ``reduction`` (every loss does; a link function does not).
+    reduces: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Link:
     options: dict
     reference: Callable
     grid: Callable
+    reduces = False  # one value per score, like the margin losses (a class constant)
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,6 +315,21 @@ def _sparse_torch(torch, F, p, y, opts, reduction):
     if opts["from_logits"]:
         return F.cross_entropy(p, y, reduction=reduction)
     return F.nll_loss(torch.log(p), y, reduction=reduction)
+
+
+def _ce_frameworks(name: str, keras_name: str, target: str, **fields) -> Frameworks:
+    """How a cross-entropy is called: lossnotes and Keras by name with ``from_logits`` (and
+    ``axis`` for lossnotes' row losses), the rest given."""
+    def lossnotes_call(o):
+        axis = f", axis={o['axis']}" if "axis" in o else ""
+        return f"ln.{name}({target}, y_pred{_suffix(o)}{axis}, reduction='none')"
+
+    return Frameworks(
+        lossnotes_call=lossnotes_call,
+        keras_call=lambda o: f"keras.losses.{keras_name}({target}, y_pred{_suffix(o)})",
+        keras=lambda keras, y, p, opts: getattr(keras.losses, keras_name)(
+            y, p, from_logits=opts["from_logits"]),
+        hand=_loss_of(name), hand_grad=_grad_of(name), **fields)
 
 
 def _loss_of(name):
@@ -641,15 +659,9 @@ LOSSES = {loss.name: loss for loss in (
         inputs=(("y_true", "labels or soft labels in [0, 1]"),
                 ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
         domain=_PAIR, options={"from_logits": False}, variants=_CE_VARIANTS, grid=_binary_grid,
-        frameworks=Frameworks(
-            targets="values",
-            lossnotes_call=lambda o: (
-                f"ln.binary_cross_entropy(y_true, y_pred{_suffix(o)}, reduction='none')"),
-            keras_call=lambda o: f"keras.losses.binary_crossentropy(y_true, y_pred{_suffix(o)})",
-            keras=lambda keras, y, p, opts: keras.losses.binary_crossentropy(
-                y, p, from_logits=opts["from_logits"]),
+        frameworks=_ce_frameworks(
+            "binary_cross_entropy", "binary_crossentropy", "y_true", targets="values",
             torch=(("torch", _bce_torch_call, _bce_torch),),
-            hand=_loss_of("binary_cross_entropy"), hand_grad=_grad_of("binary_cross_entropy"),
             scale=_bce_scale, scale_text=_bce_scale_text,
         ),
         cases=_BCE_CASES,
@@ -661,21 +673,12 @@ LOSSES = {loss.name: loss for loss in (
         domain=_PAIR + "; classes along axis", options={"from_logits": False, "axis": -1},
         variants=_CE_VARIANTS,
         grid=_categorical_grid,
-        frameworks=Frameworks(
-            targets="values",
-            lossnotes_call=lambda o: (
-                f"ln.categorical_cross_entropy(y_true, y_pred{_suffix(o)}, axis={o['axis']}, "
-                "reduction='none')"),
-            keras_call=lambda o: (
-                f"keras.losses.categorical_crossentropy(y_true, y_pred{_suffix(o)})"),
-            keras=lambda keras, y, p, opts: keras.losses.categorical_crossentropy(
-                y, p, from_logits=opts["from_logits"]),
+        frameworks=_ce_frameworks(
+            "categorical_cross_entropy", "categorical_crossentropy", "y_true", targets="values",
             torch=(("torch", lambda o: (
                 ("F.cross_entropy(y_pred, y_true" if o["from_logits"] else
                  "F.cross_entropy(torch.log(y_pred), y_true")
                 + ", reduction='none'), probability targets, classes on dim 1"), _cce_torch),),
-            hand=_loss_of("categorical_cross_entropy"),
-            hand_grad=_grad_of("categorical_cross_entropy"),
             scale=_cce_scale, scale_text=_row_scale_text("sum(y)", "y/p + sum(y)/sum(p)"),
             rowwise=True,
         ),
@@ -688,21 +691,13 @@ LOSSES = {loss.name: loss for loss in (
         domain="one class index per row of y_pred", options={"from_logits": False, "axis": -1},
         variants=_CE_VARIANTS,
         grid=_sparse_grid,
-        frameworks=Frameworks(
+        frameworks=_ce_frameworks(
+            "sparse_categorical_cross_entropy", "sparse_categorical_crossentropy", "labels",
             targets="classes",
-            lossnotes_call=lambda o: (
-                f"ln.sparse_categorical_cross_entropy(labels, y_pred{_suffix(o)}, "
-                f"axis={o['axis']}, reduction='none')"),
-            keras_call=lambda o: (
-                f"keras.losses.sparse_categorical_crossentropy(labels, y_pred{_suffix(o)})"),
-            keras=lambda keras, y, p, opts: keras.losses.sparse_categorical_crossentropy(
-                y, p, from_logits=opts["from_logits"]),
             torch=(("torch", lambda o: (
                 ("F.cross_entropy(y_pred" if o["from_logits"] else
                  "F.nll_loss(torch.log(y_pred)") + ", labels, reduction='none'), classes on "
                 "dim 1"), _sparse_torch),),
-            hand=_loss_of("sparse_categorical_cross_entropy"),
-            hand_grad=_grad_of("sparse_categorical_cross_entropy"),
             scale=_sparse_scale, scale_text=_row_scale_text("1", "[k = c]/p + 1/sum(p)"),
             rowwise=True,
         ),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import _where, as_float_array, first, has_nan, pair, reduce
+from ._validation import _where, as_float_array, check_no_nan, first, has_nan, pair, quiet, reduce
 
 
+@quiet
 def mse(y_true, y_pred, *, reduction: str = "mean"):
     r"""Mean squared error (L2 loss).
 
@@ -57,11 +58,11 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     1.4166666666666667
     """
     # a residual or square beyond the largest float is inf, its rounding
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
-        return reduce(np.square(r, out=r), reduction)
+    r = _residual(y_true, y_pred)
+    return reduce(np.square(r, out=r), reduction)
 
 
+@quiet
 def mse_grad(y_true, y_pred):
     r"""Derivative of the unreduced :func:`mse` with respect to the prediction.
 
@@ -78,12 +79,12 @@ def mse_grad(y_true, y_pred):
     >>> ln.mse_grad([1.0, 2.0], [1.5, 0.0])
     array([ 1., -4.])
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
-        np.subtract(0, r, out=r)  # y_pred - y_true; 0 - r keeps a zero residual +0, not -0
-        return np.multiply(r, 2, out=r)[()]
+    r = _residual(y_true, y_pred)
+    np.subtract(0, r, out=r)  # y_pred - y_true; 0 - r keeps a zero residual +0, not -0
+    return np.multiply(r, 2, out=r)[()]
 
 
+@quiet
 def mae(y_true, y_pred, *, reduction: str = "mean"):
     r"""Mean absolute error (L1 loss).
 
@@ -112,11 +113,11 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     >>> float(ln.mae([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.5 + 0 + 2) / 3
     0.8333333333333334
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
-        return reduce(np.abs(r, out=r), reduction)
+    r = _residual(y_true, y_pred)
+    return reduce(np.abs(r, out=r), reduction)
 
 
+@quiet
 def mae_grad(y_true, y_pred):
     r"""(Sub)derivative of the unreduced :func:`mae` with respect to the prediction.
 
@@ -134,8 +135,7 @@ def mae_grad(y_true, y_pred):
     >>> ln.mae_grad([1.0, 2.0, 3.0], [1.5, 2.0, 1.0])
     array([ 1.,  0., -1.])
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
+    r = _residual(y_true, y_pred)
     np.sign(r, out=r)
     return np.subtract(0, r, out=r)[()]  # sign(y_pred - y_true), with +0 at 0
 
@@ -156,11 +156,14 @@ def _check_delta(delta) -> float:
 
 def _residual(y_true, y_pred) -> np.ndarray:
     """``y_true - y_pred`` in a new array (even 0-d, to be overwritten in place), refusing the
-    one residual that is undefined: inf - inf. Call it under ``np.errstate(over="ignore",
-    invalid="ignore")``: a residual beyond the largest float is inf, the true value rounded."""
-    y_true, y_pred = pair(y_true, y_pred)
+    one residual that is undefined: inf - inf, and NaN. Call it under :data:`quiet`: a
+    residual beyond the largest float is inf, the true value rounded."""
+    # A NaN in either shows in the residual, so one reduction checks all three.
+    y_true, y_pred = pair(y_true, y_pred, check_true=None, check_pred=None)
     r = np.subtract(y_true, y_pred, out=np.empty_like(y_pred))
-    if has_nan(r):  # only from inf - inf
+    if has_nan(r):  # a NaN given, or inf - inf
+        check_no_nan(y_pred, "y_pred")
+        check_no_nan(y_true, "y_true")
         bad = np.isnan(r)
         raise ValueError(
             f"y_true and y_pred are the same infinity {_where(bad)} (found {first(y_true, bad)!r}"
@@ -170,6 +173,7 @@ def _residual(y_true, y_pred) -> np.ndarray:
     return r
 
 
+@quiet
 def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     r"""Huber loss: quadratic for small residuals, linear for large ones.
 
@@ -219,18 +223,18 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     array([0.125, 0.5  , 2.5  ])
     """
     delta = _check_delta(delta)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
-        # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
-        # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
-        # delta |r| - delta^2/2 outside. Three buffers, each operation in place.
-        q = np.clip(r, -delta, delta)
-        half = np.multiply(q, 0.5)
-        r -= half
-        r *= q
-        return reduce(r, reduction)
+    r = _residual(y_true, y_pred)
+    # Clipping at delta gives both branches at once: with q = clip(r, -delta, delta),
+    # q (r - q/2) is r^2/2 inside (one rounding: q/2 and r - q/2 are exact there) and
+    # delta |r| - delta^2/2 outside. Three buffers, each operation in place.
+    q = np.clip(r, -delta, delta)
+    half = np.multiply(q, 0.5)
+    r -= half
+    r *= q
+    return reduce(r, reduction)
 
 
+@quiet
 def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     r"""Derivative of the unreduced :func:`huber` with respect to the prediction.
 
@@ -249,7 +253,6 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     array([ 0.5,  1. , -1. ])
     """
     delta = _check_delta(delta)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _residual(y_true, y_pred)
+    r = _residual(y_true, y_pred)
     np.clip(r, -delta, delta, out=r)
     return np.subtract(0, r, out=r)[()]  # clip(y_pred - y_true, -delta, delta)

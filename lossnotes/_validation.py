@@ -7,6 +7,8 @@ the shape and range its formula is defined on, or the caller hears why not.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -46,6 +48,27 @@ def _asarray(x, name: str) -> np.ndarray:
         ) from None
 
 
+def quiet(fn):
+    """Run ``fn`` with every floating-point warning off: a loss handles its infinities and
+    zeros itself (and says so where it does), so no warning escapes a public function.
+
+    NumPy 2's ``np.errstate`` decorator sets the state once per call and is re-entrant, at
+    half the cost of a ``with`` block; NumPy 1's would share one saved state between nested
+    calls (``squared_hinge`` calls ``hinge``) and leave warnings off afterwards, so there
+    each call gets a ``with`` block of its own."""
+    if _NUMPY_2:
+        return np.errstate(all="ignore")(fn)
+
+    @functools.wraps(fn)
+    def quietly(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return quietly
+
+
+_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
 def as_float_array(x, name: str, dtype=None) -> np.ndarray:
     """Return ``x`` as a floating array, refusing NaN and non-real values.
 
@@ -53,17 +76,27 @@ def as_float_array(x, name: str, dtype=None) -> np.ndarray:
     their dtype, so float32 predictions give float32 losses. A cast to ``dtype`` that would
     turn a finite value into an infinity (``1e6`` into float16) is refused.
     """
-    arr = _asarray(x, name)
-    if arr.dtype.kind not in "fiub":  # floating, signed and unsigned integer, bool
-        raise ValueError(f"{name} must hold real numbers; found dtype {arr.dtype}")
-    if dtype is not None:
-        arr = _cast(arr, np.dtype(dtype), name)
-    elif arr.dtype.kind != "f":
-        arr = arr.astype(np.float64)
-    if has_nan(arr):
-        nan = np.isnan(arr)
-        raise ValueError(f"{name} contains NaN {_where(nan)}; expected real numbers")
+    arr = as_floats(x, name, dtype)
+    check_no_nan(arr, name)
     return arr
+
+
+def as_floats(x, name: str, dtype=None) -> np.ndarray:
+    """:func:`as_float_array` without the NaN check: for a caller that checks the range of
+    ``x`` (a NaN is out of every range) or finds a NaN in its result."""
+    arr = x if type(x) is np.ndarray else _asarray(x, name)
+    kind = arr.dtype.kind
+    if kind != "f":
+        if kind not in "iub":  # signed and unsigned integer, bool
+            raise ValueError(f"{name} must hold real numbers; found dtype {arr.dtype}")
+        if dtype is None:
+            return arr.astype(np.float64)
+    return arr if dtype is None else _cast(arr, np.dtype(dtype), name)
+
+
+def check_no_nan(x: np.ndarray, name: str) -> None:
+    if has_nan(x):
+        raise ValueError(f"{name} contains NaN {_where(np.isnan(x))}; expected real numbers")
 
 
 def has_nan(x: np.ndarray) -> bool:
@@ -97,17 +130,22 @@ def check_flag(value, name: str) -> bool:
     raise TypeError(f"{name} must be True or False; found {value!r} ({type(value).__name__})")
 
 
-def pair(y_true, y_pred, true_name: str = "y_true", pred_name: str = "y_pred", check_true=None):
+def pair(y_true, y_pred, true_name: str = "y_true", pred_name: str = "y_pred", *,
+         check_true=check_no_nan, check_pred=check_no_nan):
     """Convert a (target, prediction) pair to arrays of the prediction's floating dtype.
 
     The shapes must be equal: (N, 1) against (N,) is refused rather than broadcast to (N, N).
-    ``check_true``, if given, checks the targets as given, before they are rounded to the
-    prediction's dtype (so ``1 + 1e-10`` is not a probability even against float32).
+    ``check_true(y_true, true_name)`` and ``check_pred(y_pred, pred_name)`` check each array as
+    given, the targets before they are rounded to the prediction's dtype (so ``1 + 1e-10`` is
+    not a probability even against float32). Each must refuse NaN, as the default does and as
+    a range check does; ``None`` leaves a NaN to the caller, who finds it in its result.
     """
-    y_pred = as_float_array(y_pred, pred_name)
-    y_true = as_float_array(y_true, true_name)
+    y_pred = as_floats(y_pred, pred_name)
+    y_true = as_floats(y_true, true_name)
+    if check_pred is not None:
+        check_pred(y_pred, pred_name)
     if check_true is not None:
-        check_true(y_true)
+        check_true(y_true, true_name)
     y_true = _cast(y_true, y_pred.dtype, true_name)
     check_same_shape(y_true, y_pred, true_name, pred_name)
     return y_true, y_pred
@@ -130,11 +168,12 @@ def first(x: np.ndarray, mask: np.ndarray):
 
 
 def check_unit_interval(x: np.ndarray, name: str, what: str = "probabilities", hint: str = ""):
-    """Refuse values outside [0, 1] (``x`` holds no NaN); return ``x``'s minimum and maximum."""
+    """Refuse values outside [0, 1] and NaN; return ``x``'s minimum and maximum."""
     if not x.size:
         return 0, 1
     lo, hi = np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)
-    if lo < 0 or hi > 1:
+    if not (lo >= 0 and hi <= 1):  # a NaN fails both
+        check_no_nan(x, name)
         bad = (x < 0) | (x > 1)
         raise ValueError(
             f"{name} must be {what} in [0, 1]; found {first(x, bad)!r} {_where(bad)}{hint}"
@@ -169,10 +208,32 @@ def check_axis(axis: int, ndim: int, name: str = "y_pred") -> int:
     return axis % ndim
 
 
+def check_axes(axis, ndim: int, name: str = "z") -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of distinct non-negative axes: an integer, a tuple of them,
+    or None for every axis (as ``keras.ops`` and ``torch`` take them)."""
+    if ndim == 0:
+        raise ValueError(f"{name} must have a class axis; found a scalar")
+    if axis is None:
+        return tuple(range(ndim))
+    if not isinstance(axis, tuple):
+        if isinstance(axis, list):
+            raise TypeError(f"axis must be an integer, a tuple of integers or None; found the "
+                            f"list {axis!r}: pass tuple(axis)")
+        return (check_axis(axis, ndim, name),)
+    if not axis:
+        raise ValueError(f"axis is an empty tuple; expected at least one axis of {name}")
+    axes = tuple(check_axis(a, ndim, name) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {axis} names an axis of {name} more than once; expected "
+                         "distinct axes")
+    return tuple(sorted(axes))
+
+
 def check_axis_type(axis) -> int:
     """``axis`` as a Python int: an integer, not a bool (NumPy would take True as 1)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer; found {axis!r} ({type(axis).__name__})")
+        raise TypeError(f"axis must be an integer; found {axis!r} ({type(axis).__name__})"
+                        + (": pass tuple(axis)" if isinstance(axis, list) else ""))
     return int(axis)
 
 
@@ -199,8 +260,7 @@ def check_class_labels(labels: np.ndarray, y_pred: np.ndarray, axis: int) -> Non
                 f"labels must be integer class indices; found {first(labels, bad)!r}"
             )
     n = y_pred.shape[axis]
-    if labels.size and not (np.minimum.reduce(labels, axis=None) >= 0
-                            and np.maximum.reduce(labels, axis=None) < n):
+    if labels.size and not _below(labels, n):
         bad = (labels < 0) | (labels >= n)
         raise ValueError(
             f"labels must be class indices in [0, {n - 1}] for {n} classes on axis {axis}; "
@@ -208,26 +268,77 @@ def check_class_labels(labels: np.ndarray, y_pred: np.ndarray, axis: int) -> Non
         )
 
 
+_UNSIGNED = {np.dtype(t).itemsize: np.dtype(t) for t in (np.uint8, np.uint16, np.uint32,
+                                                       np.uint64)}
+
+
+def _below(labels: np.ndarray, n: int) -> bool:
+    """Whether every label is in [0, n). Integers read as unsigned turn a negative label into
+    one of at least 2**(bits - 1), so one maximum checks both ends when n is below that."""
+    kind, size = labels.dtype.kind, labels.dtype.itemsize
+    if kind == "u" or (kind == "i" and n <= 2 ** (8 * size - 1)):
+        return bool(np.maximum.reduce(labels.view(_UNSIGNED[size]), axis=None) < n)
+    return bool(np.minimum.reduce(labels, axis=None) >= 0
+                and np.maximum.reduce(labels, axis=None) < n)
+
+
+#: The machine epsilon of each floating dtype, without np.finfo's cost per call.
+EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float16, np.float32, np.float64,
+                                                      np.longdouble)}
+
+
 def check_rows_sum_to_one(p: np.ndarray, axis: int, name: str,
                           hint: str = "Pass from_logits=True for raw scores") -> None:
-    """Probabilities along ``axis`` must sum to 1, to within the dtype's rounding."""
-    totals = _class_sum(p, axis, np.float64)
+    """Probabilities along ``axis`` (values in [0, 1]) must sum to 1, to within the dtype's
+    rounding."""
+    n, eps = p.shape[axis], EPS[p.dtype]
     # Each of the n entries may be a few ulps off (rounded to the dtype, or computed by a
     # softmax): 8 n eps accepts that and nothing more (float16: 1.02 for two classes is out).
-    tol = 8 * max(1, p.shape[axis]) * float(np.finfo(p.dtype).eps)
-    off = np.abs(totals - 1)
-    if off.size and not np.maximum.reduce(off, axis=None) <= tol:
-        bad = off > tol
+    tol = 8 * max(1, n) * eps
+    if p.size >= 1024 and p.dtype.char in "fd" and _within(_matvec_sums(p, axis),
+                                                           tol - 2 * n * eps):
+        return
+    totals = _class_sum(p, axis, np.float64)
+    if not _within(totals, tol):
+        bad = np.abs(totals - 1) > tol
         raise ValueError(
             f"{name} must sum to 1 along axis {axis} (a probability distribution per sample); "
             f"found a sum of {first(totals, bad)!r} {_where(bad)}. {hint}"
         )
 
 
+def _matvec_sums(p: np.ndarray, axis: int) -> np.ndarray:
+    """The row sums of many rows, fastest: a matrix-vector product adds each row in the dtype
+    (float32 or float64), in an order that depends on the CPU, within n eps / 2 of the exact
+    sum for entries in [0, 1] that sum to about 1. Rows within a bound narrowed by 2 n eps
+    therefore pass on every CPU; the others are decided, and any message written, from
+    :func:`_class_sum`."""
+    key = (p.shape[axis], p.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(key[0], p.dtype)
+    return _class_axis_last(p, axis) @ ones
+
+
+_ONES: dict = {}  # (n, dtype): n ones, only ever read
+
+
+def _within(totals: np.ndarray, tol: float) -> bool:
+    """Whether every total is within ``tol`` of 1 (an empty array: yes)."""
+    return not totals.size or bool(np.minimum.reduce(totals, axis=None) >= 1 - tol
+                                   and np.maximum.reduce(totals, axis=None) <= 1 + tol)
+
+
+def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
+    """``np.moveaxis(a, axis, -1)``, without its cost per call when the axis is already last."""
+    return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
+
+
 def reduce(loss: np.ndarray, reduction: str):
     """Apply ``"mean"``, ``"sum"`` or ``"none"`` to an unreduced loss, keeping its dtype.
 
-    A 0-d loss comes back as a NumPy scalar, as from a ufunc."""
+    A 0-d loss comes back as a NumPy scalar, as from a ufunc. Call it under :data:`quiet`:
+    a total beyond the largest float is ``inf``, its rounding."""
     check_reduction(reduction)
     if reduction == "none":
         return loss[()]
@@ -237,12 +348,11 @@ def reduce(loss: np.ndarray, reduction: str):
     # NumPy's pairwise summation, accumulated in at least float32 (a float16 sum of more than
     # a few thousand terms of size 1 would overflow); the result keeps the loss's dtype. The
     # mean divides in float64 and rounds to the accumulator's dtype, as ndarray.mean does.
-    acc = np.float32 if dtype == np.float16 else dtype.type
-    with np.errstate(over="ignore"):  # a total beyond the largest float is inf, its rounding
-        total = np.add.reduce(loss, axis=None, dtype=acc)
-        if reduction == "mean":
-            total = acc(total / n) if dtype.itemsize > 8 else acc(float(total) / n)
-        return dtype.type(total)
+    acc = np.float32 if dtype.char == "e" else dtype.type
+    total = np.add.reduce(loss, axis=None, dtype=acc)
+    if reduction == "mean":
+        total = acc(total / n) if dtype.itemsize > 8 else acc(float(total) / n)
+    return dtype.type(total)
 
 
 def _class_sum(x: np.ndarray, axis: int, dtype) -> np.ndarray:
@@ -252,7 +362,7 @@ def _class_sum(x: np.ndarray, axis: int, dtype) -> np.ndarray:
     the tolerance of :func:`check_rows_sum_to_one`, the one caller, does not notice."""
     n = x.shape[axis]
     if not 0 < n <= 32 or x.size < 4096:
-        return x.sum(axis=axis, dtype=dtype)
+        return np.add.reduce(x, axis=axis, dtype=dtype)
     cols = np.moveaxis(x, axis, 0)
     total = cols[0].astype(dtype)  # always a copy
     for k in range(1, n):

@@ -70,7 +70,6 @@ rounding error that grows with their number and is not a property of the loss.
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections import OrderedDict
@@ -651,7 +650,7 @@ def _cached_reference(name: str, inputs: tuple, options: dict):
 def _lossnotes_function(name: str, options: dict):
     record, grad = _RECORDS[name]
     func = record.grad if grad else record.function
-    if "reduction" in inspect.signature(func).parameters:  # unreduced values
+    if record.reduces and not grad:  # unreduced values
         options = {**options, "reduction": "none"}
     return lambda *inputs: func(*inputs, **options)
 

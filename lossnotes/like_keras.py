@@ -1,13 +1,14 @@
 """The losses as ``tf.keras`` computes them: the same names and arguments as the exact
 functions of ``lossnotes``.
 
-``lossnotes.binary_cross_entropy`` is the mathematics; ``lossnotes.like_keras.
-binary_cross_entropy`` is what ``keras.losses.binary_crossentropy`` returns for the same inputs,
-repeated operation by operation in NumPy: the clip of probabilities to ``[1e-7, 1 - 1e-7]``,
-``log(1 - p)`` instead of ``log1p(-p)``, the renormalisation of probability rows, the literal
-``log_softmax`` that gives nan at an infinite logit, the conversion of 0/1 labels for the hinge
-losses, the gradient -1 that autograd takes at the hinge's kink. Where Keras computes the
-mathematics itself the function is the exact one (``like_keras.mse is lossnotes.mse``).
+``lossnotes.binary_cross_entropy`` is the mathematics;
+``lossnotes.like_keras.binary_cross_entropy`` is what ``keras.losses.binary_crossentropy``
+returns for the same inputs, repeated operation by operation in NumPy: the clip of probabilities
+to ``[1e-7, 1 - 1e-7]``, ``log(1 - p)`` instead of ``log1p(-p)``, the renormalisation of
+probability rows, the literal ``log_softmax`` that gives nan at an infinite logit, the
+conversion of 0/1 labels for the hinge losses, the gradient -1 that autograd takes at the
+hinge's kink. Where Keras computes the mathematics itself the function is the exact one
+(``like_keras.mse is lossnotes.mse``).
 
 Each function validates its inputs as the exact one does, except where Keras accepts more
 (hinge labels in {0, 1}); the measured behaviour behind every line is checked against Keras by
@@ -16,24 +17,21 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
-from . import _conventions, _margin, _regression
+from . import _conventions, _margin
 
-__all__ = [
+# What Keras computes as the mathematics is the exact function itself.
+from ._margin import hinge, squared_hinge, squared_hinge_grad
+from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+
+__all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
-    "binary_cross_entropy", "binary_cross_entropy_grad",
-    "categorical_cross_entropy", "categorical_cross_entropy_grad",
-    "sparse_categorical_cross_entropy", "sparse_categorical_cross_entropy_grad",
-    "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
+    "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
+    "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
+    "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
+    "huber_grad",
 ]
 
 CONVENTION = "keras"
-
-hinge = _margin.hinge
-squared_hinge = _margin.squared_hinge
-squared_hinge_grad = _margin.squared_hinge_grad
-mse, mse_grad = _regression.mse, _regression.mse_grad
-mae, mae_grad = _regression.mae, _regression.mae_grad
-huber, huber_grad = _regression.huber, _regression.huber_grad
 
 
 def margin(y, score):

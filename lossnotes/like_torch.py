@@ -1,12 +1,12 @@
 """The losses as ``torch.nn.functional`` computes them: the same names and arguments as
 the exact functions of ``lossnotes``.
 
-``lossnotes.binary_cross_entropy`` is the mathematics; ``lossnotes.like_torch.
-binary_cross_entropy`` is what ``F.binary_cross_entropy`` returns for the same inputs, repeated
-operation by operation in NumPy: each log clamped at -100, the backward's division by
-``max(p (1 - p), 1e-12)``, the literal ``log_softmax`` that gives nan at an infinite logit,
-``log(1 + exp(-m))`` evaluated directly in ``soft_margin_loss``, labels used as given, the
-gradient -1 that ``clamp`` passes at the hinge's kink. Where torch computes the mathematics
+``lossnotes.binary_cross_entropy`` is the mathematics;
+``lossnotes.like_torch.binary_cross_entropy`` is what ``F.binary_cross_entropy`` returns for the
+same inputs, repeated operation by operation in NumPy: each log clamped at -100, the backward's
+division by ``max(p (1 - p), 1e-12)``, the literal ``log_softmax`` that gives nan at an infinite
+logit, ``log(1 + exp(-m))`` evaluated directly in ``soft_margin_loss``, labels used as given,
+the gradient -1 that ``clamp`` passes at the hinge's kink. Where torch computes the mathematics
 itself the function is the exact one (``like_torch.mse is lossnotes.mse``).
 
 Each function validates its inputs as the exact one does, except where torch accepts more
@@ -16,25 +16,23 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
-from . import _conventions, _margin, _regression
+from . import _conventions, _margin
 
-__all__ = [
+# What torch computes as the mathematics is the exact function itself.
+from ._margin import hinge, squared_hinge, squared_hinge_grad
+from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._validation import quiet, reduce
+
+__all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
     "logistic", "logistic_grad",
-    "binary_cross_entropy", "binary_cross_entropy_grad",
-    "categorical_cross_entropy", "categorical_cross_entropy_grad",
-    "sparse_categorical_cross_entropy", "sparse_categorical_cross_entropy_grad",
-    "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
+    "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
+    "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
+    "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
+    "huber_grad",
 ]
 
 CONVENTION = "torch"
-
-hinge = _margin.hinge
-squared_hinge = _margin.squared_hinge
-squared_hinge_grad = _margin.squared_hinge_grad
-mse, mse_grad = _regression.mse, _regression.mse_grad
-mae, mae_grad = _regression.mae, _regression.mae_grad
-huber, huber_grad = _regression.huber, _regression.huber_grad
 
 
 def margin(y, score):
@@ -67,11 +65,13 @@ def hinge_grad(m):
     return _conventions.hinge_grad(_margin._m(m))
 
 
-def logistic(m):
+@quiet
+def logistic(m, *, reduction="none"):
     r"""``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly.
 
     ``exp(-m)`` overflows for a margin below about -709 in float64 (-88 in float32): the loss
-    is then ``inf`` where the exact one is :math:`-m`.
+    is then ``inf`` where the exact one is :math:`-m`. ``reduction`` as in
+    :func:`lossnotes.logistic` (``F.soft_margin_loss`` defaults to ``"mean"``).
 
     Examples
     --------
@@ -79,7 +79,7 @@ def logistic(m):
     >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    return _conventions.logistic(_margin._m(m))
+    return reduce(_conventions.logistic(_margin._m(m)), reduction)
 
 
 def logistic_grad(m):

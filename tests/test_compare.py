@@ -512,9 +512,13 @@ def test_text_and_html_rendering():
     assert len({line.rfind(line.split()[-1]) for line in lines[3:6]}) == 1
     assert "notes" in lines and "tolerance" in text
     page = r._repr_html_()
-    assert page.startswith('<div class="lossnotes-comparison">') and "<table>" in page
+    assert page.startswith('<div class="lossnotes-comparison"><table><caption>')
     assert "&lt;=" in page  # escaped
     assert page.count("<tr>") == 4
+    # Every header cell has text and a scope: columns in the head, one row header a row.
+    assert re.findall(r"<th([^>]*)>([^<]*)</th>", page)[0] == (' scope="col"', "computed by")
+    assert page.count('<th scope="col">') == 6 and page.count('<th scope="row">') == 3
+    assert "<th>" not in page and '<th scope="col"></th>' not in page
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -613,6 +617,25 @@ def test_one_framework_only():
     r = ln.compare("mse", [0.0, 1.0], [1.0, 1.0], frameworks="torch")
     assert [row.label for row in r.rows] == ["lossnotes", "torch"]
     assert all("keras" not in n.frameworks for n in r.notes)
+
+
+@pytest.mark.parametrize("axis", [(0, 2), (2, 1), None], ids=str)
+def test_several_axes_agree_with_keras_ops_and_torch(axis):
+    # The same axis argument as keras.ops.{softmax, log_softmax, logsumexp} and torch.logsumexp
+    # (torch's softmax takes one dim): the same numbers, to the rounding of a few operations.
+    keras, (torch, _) = _frameworks.keras(), _frameworks.torch()
+    z = np.random.default_rng(11).normal(0, 5, (3, 4, 5))
+    dims = tuple(range(3)) if axis is None else axis
+    close = {"rtol": 1e-14, "atol": 1e-14}
+    kept = ln.logsumexp(z, axis=axis, keepdims=True)
+    np.testing.assert_allclose(kept, torch.logsumexp(torch.from_numpy(z), dim=dims,
+                                                     keepdim=True).numpy(), **close)
+    np.testing.assert_allclose(kept, np.asarray(keras.ops.logsumexp(z, axis=axis,
+                                                                    keepdims=True)), **close)
+    np.testing.assert_allclose(ln.softmax(z, axis=axis),
+                               np.asarray(keras.ops.softmax(z, axis=axis)), **close)
+    np.testing.assert_allclose(ln.log_softmax(z, axis=axis),
+                               np.asarray(keras.ops.log_softmax(z, axis=axis)), **close)
 
 
 def test_missing_framework_says_how_to_install(monkeypatch):

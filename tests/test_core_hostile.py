@@ -111,10 +111,58 @@ def test_combine_takes_zero_times_inf_as_zero_and_wants_a_sequence():
     _raises(TypeError, r"losses must be a sequence", ln.combine, "mse")
 
 
-@pytest.mark.parametrize("axis", [True, None, 1.5, "0", [1], np.array(1)])
+@pytest.mark.parametrize("axis", [True, 1.5, "0", np.array(1), (0, 1.0)])
 @pytest.mark.parametrize("fn", [ln.softmax, ln.log_softmax, ln.logsumexp])
 def test_axis_must_be_an_integer(fn, axis):
     _raises(TypeError, r"axis must be an integer; found", fn, np.zeros((2, 3)), axis=axis)
+
+
+_AXES = [(0, 2), (2, 0), (1, 2), (0, 1, 2), None, (-1,)]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("axis", _AXES, ids=str)
+@pytest.mark.parametrize("fn", [ln.softmax, ln.log_softmax, ln.logsumexp])
+def test_several_axes_are_one_merged_class_axis(fn, axis, dtype):
+    # Over a tuple of axes (None: all) the function is the one-axis function of those axes
+    # moved last and merged, bit for bit: the same row arithmetic whatever the layout.
+    z = np.random.default_rng(3).normal(0, 4, (3, 4, 5)).astype(dtype)
+    z[1, 2, 3] = np.inf if fn is ln.logsumexp else z[1, 2, 3]  # a limit on the way
+    axes = tuple(range(3)) if axis is None else tuple(a % 3 for a in axis)
+    rest = [a for a in range(3) if a not in axes]
+    moved = np.transpose(z, rest + sorted(axes))
+    merged = moved.reshape(*moved.shape[:len(rest)], -1)
+    expected = fn(merged, axis=-1)
+    got = fn(z, axis=axis)
+    if fn is ln.logsumexp:
+        np.testing.assert_array_equal(got, expected)
+        kept = fn(z, axis=axis, keepdims=True)
+        assert kept.shape == tuple(1 if a in axes else n for a, n in enumerate(z.shape))
+        np.testing.assert_array_equal(kept.reshape(np.shape(expected)), expected)
+    else:
+        back = np.transpose(expected.reshape(moved.shape), np.argsort(rest + sorted(axes)))
+        np.testing.assert_array_equal(got, back)
+        assert got.dtype == z.dtype
+
+
+def test_several_axes_errors_name_the_axes():
+    z = np.zeros((2, 3, 4))
+    _raises(TypeError, r"axis must be an integer, a tuple of integers or None; found the list "
+            r"\[0, 1\]: pass tuple\(axis\)", ln.logsumexp, z, axis=[0, 1])
+    _raises(ValueError, r"axis \(0, -3\) names an axis of z more than once", ln.softmax, z,
+            axis=(0, -3))
+    _raises(ValueError, r"axis is an empty tuple; expected at least one axis of z",
+            ln.log_softmax, z, axis=())
+    _raises(ValueError, r"axis 3 is out of range for z with 3 dimension", ln.logsumexp, z,
+            axis=(0, 3))
+    _raises(ValueError, r"z must have a class axis; found a scalar", ln.softmax, 1.0, axis=None)
+    _raises(TypeError, r"keepdims must be True or False", ln.logsumexp, z, keepdims=1)
+    z[:, :, 2] = -np.inf  # the slice z[:, :, 2] is all -inf: no softmax over axes (0, 1)
+    for fn in (ln.softmax, ln.log_softmax):
+        _raises(ValueError, r"z has a row of only -inf scores along axis \(0, 1\) at index "
+                r"\(2,\)", fn, z, axis=(0, 1))
+    z[1, 1, 1] = np.nan
+    _raises(ValueError, r"z contains NaN at index \(1, 1, 1\)", ln.log_softmax, z, axis=(0, 2))
 
 
 def test_axis_out_of_range_gives_the_valid_range():
@@ -145,6 +193,67 @@ def test_a_row_of_only_minus_inf_has_no_softmax():
         _raises(ValueError, r"z has a row of only -inf scores along axis 1 at index \(1,\).*"
                 r"undefined", fn, [[0.0, 1.0], [-np.inf, -np.inf]])
     assert ln.logsumexp([-np.inf, -np.inf]) == -np.inf  # the log of a sum of zeros
+
+
+_ROW_LOSSES = [ln.categorical_cross_entropy, ln.categorical_cross_entropy_grad,
+               ln.sparse_categorical_cross_entropy, ln.sparse_categorical_cross_entropy_grad]
+
+
+def _targets(fn, rows: int, classes: int):
+    """Class 0 for every row: as indices for the sparse losses, one-hot rows for the others."""
+    labels = np.zeros(rows, dtype=int)
+    return labels if "sparse" in fn.__name__ else np.eye(classes)[labels]
+
+
+@pytest.mark.parametrize("fn", _ROW_LOSSES, ids=lambda f: f.__name__)
+def test_a_row_of_only_minus_inf_logits_is_refused_by_the_cross_entropies(fn):
+    # Its softmax is 0 / 0; the frameworks return nan (see compare's notes), lossnotes says so.
+    z = np.array([[0.0, 1.0], [-np.inf, -np.inf]])
+    _raises(ValueError, r"y_pred has a row of only -inf scores along axis 1 at index \(1,\)",
+            fn, _targets(fn, 2, 2), z, from_logits=True)
+    z[1, 1] = np.nan  # a NaN is named as such, wherever the row's other entries are
+    _raises(ValueError, r"y_pred contains NaN at index \(1, 1\)", fn, _targets(fn, 2, 2), z,
+            from_logits=True)
+    z[1, 1] = 0.0  # one finite logit is enough: class 0 then has probability 0 (loss inf)
+    out = fn(_targets(fn, 2, 2), z, from_logits=True, **_unreduced(fn))
+    assert not np.isnan(out).any() and np.isinf(out).any() == ("grad" not in fn.__name__)
+
+
+def _unreduced(fn) -> dict:
+    return {} if "grad" in fn.__name__ else {"reduction": "none"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fn", _ROW_LOSSES[::2], ids=lambda f: f.__name__)
+def test_whether_a_row_sums_to_one_does_not_depend_on_the_batch(fn, dtype):
+    # Large batches add their rows with a matrix-vector product (in the dtype, in an order that
+    # depends on the CPU): a row near the edge of the tolerance must be judged as it is alone.
+    classes = 10
+    tol = 8 * classes * np.finfo(dtype).eps
+    base = np.full(classes, 0.1, dtype=dtype)
+    base[-1] = 1 - base[:-1].sum(dtype=np.float64)  # as close to a sum of 1 as the dtype gets
+    rows = []
+    for scale in (0.25, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0, 4.0):  # a nudge of scale * tol
+        row = base.copy()
+        row[0] = dtype(float(row[0]) + scale * tol)
+        rows.append(row)
+    filler = np.tile(base, (200, 1))  # 2000 elements: the fast path
+    for row in rows:
+        alone = _accepted(fn, row[None, :])
+        assert alone == (abs(row.sum(dtype=np.float64) - 1) <= tol)
+        for at in (0, 57, 199):
+            batch = filler.copy()
+            batch[at] = row
+            assert _accepted(fn, batch) == alone, (row, at)
+
+
+def _accepted(fn, p) -> bool:
+    try:
+        fn(_targets(fn, len(p), p.shape[1]), p)
+    except ValueError as exc:
+        assert "must sum to 1" in str(exc)
+        return False
+    return True
 
 
 @pytest.mark.parametrize("value", [np.array(["mean", "sum"]), True, None, "MEAN"])
@@ -197,6 +306,21 @@ def test_overflow_gives_the_true_infinity_silently():
         np.testing.assert_array_equal(ln.categorical_cross_entropy_grad([[1.0, 0.0]],
                                                                         [[5e-324, 1.0]]),
                                       [[-np.inf, 0.0]])
+
+
+def test_the_callers_floating_point_state_is_left_as_it_was():
+    # Public functions silence warnings only while they run, nested calls included
+    # (squared_hinge calls hinge), and after an error too.
+    before = np.geterr()
+    with np.errstate(over="raise", invalid="warn"):
+        inside = np.geterr()
+        np.testing.assert_array_equal(ln.squared_hinge([-1e200], reduction="none"), [np.inf])
+        with pytest.raises(ValueError):
+            ln.mse([np.nan], [0.0])
+        assert np.geterr() == inside
+        with pytest.raises(FloatingPointError):
+            np.float64(1e300) * np.float64(1e300)
+    assert np.geterr() == before
 
 
 def test_an_error_message_costs_constant_memory():
@@ -382,11 +506,14 @@ def test_sums_and_means_of_large_batches_are_the_exact_sums_rounded(dtype):
              (ln.categorical_cross_entropy, (np.eye(10, dtype=dtype)[np.zeros(n // 10, int)],
                                              rows), {"from_logits": True}),
              (ln.sparse_categorical_cross_entropy, (np.zeros(n // 10, int), rows),
-              {"from_logits": True})]
+              {"from_logits": True}),
+             # the margin losses, whose default is "none": small margins' losses
+             (ln.hinge, (1 - np.abs(y),), {}), (ln.perceptron, (-np.abs(y),), {}),
+             (ln.logistic, (np.abs(z),), {}), (ln.exponential, (np.abs(z),), {})]
     for fn, args, kwargs in calls:
         terms = fn(*args, **kwargs, reduction="none")
         total = fn(*args, **kwargs, reduction="sum")
-        mean = fn(*args, **kwargs)
+        mean = fn(*args, **kwargs, reduction="mean")
         assert total.dtype == mean.dtype == dtype
         assert _fsum_ulps(total, terms) <= 1, fn.__name__
         exact_mean = math.fsum(terms.astype(np.float64).tolist()) / terms.size

@@ -38,11 +38,13 @@ def test_record_is_the_public_function(loss):
     for option, default in loss.options.items():
         assert params[option].default == default, option
     assert {k for v in loss.variants for k in v} <= set(loss.options)
+    assert ("reduction" in params) == loss.reduces
+    assert "reduction" not in inspect.signature(loss.grad).parameters
 
 
 def _unreduced(loss, grad, *inputs, **variant):
     fn = loss.grad if grad else loss.function
-    kw = {} if grad or loss.family == "margin" else {"reduction": "none"}
+    kw = {"reduction": "none"} if loss.reduces and not grad else {}
     return np.asarray(fn(*inputs, **variant, **kw), dtype=np.float64)
 
 

@@ -115,6 +115,16 @@ _LOGIT_INF_TEXT = (
     "probability).")
 
 
+def _dead_row(c: Call) -> bool:
+    """A row of only -inf logits, which has no softmax."""
+    return c.logits and bool(np.isneginf(c.p).all(axis=c.axis).any())
+
+
+_DEAD_ROW_TEXT = (
+    "A row of only -inf logits has no softmax (every probability would be 0 / 0): Keras and "
+    "torch give nan, and lossnotes refuses the row.")
+
+
 def _torch_clamped(c: Call) -> bool:
     y, p = c.y, c.p
     if c.grad:
@@ -203,6 +213,7 @@ RULES = (
         "gives nan (lossnotes takes 0 log 0 = 0), and its gradient is 0/0 = nan.")),
     # sparse categorical cross-entropy --------------------------------------------------------
     Rule(SPARSE, KT, _logit_inf(categorical=False), _LOGIT_INF_TEXT),
+    Rule(CCE + SPARSE, KT, _dead_row, _DEAD_ROW_TEXT),
     Rule(SPARSE, K, lambda c: c.probabilities and (c.rows_off() or c.clipped() or c.grad), (
         f"Keras clips the probabilities to [{_EPS}, 1 - {_EPS}], takes "
         "their log and then the log-softmax of that: -log(p_c / sum p) over the clipped row. "

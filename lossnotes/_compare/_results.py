@@ -285,16 +285,19 @@ class Comparison:
         return str(self)
 
     def _repr_html_(self) -> str:
+        # An accessible table: the title is its caption, every header cell has text and a
+        # scope (the rows' labels are row headers), values stay in <code>. Spacing and colours
+        # come from the page (the book styles .lossnotes-comparison in both colour modes).
         e = html.escape
         table = self._table()
-        head = "".join(f"<th>{e(c)}</th>" for c in table[0])
+        head = "".join(f'<th scope="col">{e(c or "computed by")}</th>' for c in table[0])
         body = []
         for row in table[1:]:
             status = row[-1]
-            style = ' style="color:#b00020;font-weight:bold"' if status in (
-                "differs", "error") else ""
-            cells = [f"<th>{e(row[0])}</th>"] + [f"<td><code>{e(c)}</code></td>" for c in row[1:-1]]
-            cells.append(f"<td{style}>{e(status)}</td>")
+            shown = f"<strong>{e(status)}</strong>" if status in ("differs", "error") else e(status)
+            cells = [f'<th scope="row">{e(row[0])}</th>']
+            cells += [f"<td><code>{e(c)}</code></td>" for c in row[1:-1]]
+            cells.append(f"<td>{shown}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         extra = "".join(
             f"<li><b>{e(k)}</b>: <code>{e(t)}</code></li>" for k, t in self._extra_lines()
@@ -303,8 +306,8 @@ class Comparison:
             f"<li><b>{e(' and '.join(n.frameworks))}</b>: {e(n.text)}</li>" for n in self.notes
         )
         return (
-            f"<div class=\"lossnotes-comparison\"><p><b>{e(self._title())}</b></p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div class="lossnotes-comparison"><table><caption>{e(self._title())}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<ul>{extra}</ul>" + (f"<p>notes</p><ul>{notes}</ul>" if notes else "") + "</div>"
         )
 

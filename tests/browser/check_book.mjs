@@ -16,18 +16,38 @@
 //   - every local link resolves to a file of the build, and its #anchor to an id in that page;
 //   - every code cell has a copy button; hidden cells and dropdowns have their toggles;
 //   - a notebook page has a Binder launch link to its own notebook, made from _config.yml;
-// and a full-page screenshot is saved as <screenshots>/<page>.png. Last, in a fresh context, the
+// and a full-page screenshot is saved as <screenshots>/<page>.png. Then, in a fresh context, the
 // first page with mathematics switches on MathJax's accessibility explorer, which must load its
-// code and speech rules from the book.
-// Prints one line a page and "browser: N passed, M failed"; exits 1 if anything failed.
+// code and speech rules from the book. Then every page, the generated index, module index and
+// search page included, as readers with other screens and other means meet it:
+//   - axe-core (npm, pinned): every rule in light mode, then the rules about colours in dark
+//     mode (the theme's data-theme switch, on the page as loaded): no violation of any impact;
+//     every contrast that axe leaves "incomplete" is measured here instead (the text's colour
+//     against the nearest opaque background) and must reach 4.5:1 (3:1 for large text);
+//   - figures: every image a notebook outputs has alt text that is not a file name, sits in a
+//     <figure> with a caption, and is a link to the image file (open it at full size);
+//   - keyboard, at 1280 px: Tab from the top of the page to the end; every control reached
+//     shows a focus ring (an outline or a box-shadow), at most one mathematical expression is
+//     a tab stop (the one from which MathJax's menu opens), and every box that scrolls (an
+//     output, an equation, a table, a code block) can be focused;
+//   - a phone, 390x844, its system in dark mode (the page must follow it): the article header's
+//     navigation buttons (☰ and page contents) open the chapter list and the page's contents,
+//     and Escape closes them; no page is wider than the screen;
+//   - at 390, 1024 and 1280 px: no display equation is wider than its column; one whose
+//     content is wider scrolls inside it, with the shadow cue, and can be focused.
+// Prints one line a page and check and "browser: N passed, M failed"; exits 1 if anything failed.
 
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createRequire } from 'node:module';
+
 import { chromium } from 'playwright-core';
 import YAML from 'yaml';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const { values: opt } = parseArgs({
   options: {
@@ -290,10 +310,17 @@ for (let i = 0; i < pages.length; i += 1) {
     problems.push(...result.problems);
     const shot = path.join(opt.screenshots, `${entry.docname.replaceAll('/', '__')}.png`);
     await page.screenshot({ path: shot, fullPage: true });
+    // axe-core in light and dark mode, figures, and the keyboard.
+    const axe = await axeCheck(page);
+    problems.push(...axe.problems);
+    problems.push(...(await darkContrast(page)).problems);
+    const keys = await within(figuresAndKeyboard(page), 'the keyboard walk');
+    problems.push(...keys.problems);
     problems.push(...events);
     const summary = `math ${info.mathTypeset}/${info.math} typeset, ${info.figures} figures, `
       + `${info.images.length} images, ${result.local} local + ${result.external} external links, `
-      + `${info.codeCells} code cells; ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      + `${info.codeCells} code cells; axe light and dark, ${keys.summary}; `
+      + `${((Date.now() - started) / 1000).toFixed(1)} s`;
     console.log(`${problems.length ? 'FAIL' : 'ok  '} ${entry.html} "${info.title}": ${summary}`);
   } catch (err) {
     problems.push(...events, `${err.name}: ${err.message.split('\n')[0]}`);
@@ -337,6 +364,323 @@ if (mathPage) {
   for (const problem of problems) console.log(`     ${problem}`);
   if (problems.length) failed += 1; else passed += 1;
   await a11y.close();
+}
+
+// ---- every reader, every screen -------------------------------------------------------------
+// The pages Sphinx writes besides the table of contents'.
+const allPages = [...pages, ...['genindex', 'py-modindex', 'search']
+  .filter((name) => fs.existsSync(path.join(htmlDir, `${name}.html`)))
+  .map((name) => ({ docname: name, source: null, html: `${name}.html`, generated: true }))];
+
+async function freshContext(options) {
+  const ctx = await browser.newContext({ serviceWorkers: 'block', ...options });
+  await ctx.route('**/*', (route) => (new URL(route.request().url()).origin === origin
+    ? route.continue() : route.abort('blockedbyclient')));
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(timeout);
+  return { ctx, p };
+}
+
+async function open(p, entry) {
+  await p.goto(`${origin}/${entry.html}`);
+  await settle(p);
+  // lossnotes.js marks scroll boxes once MathJax has typeset; let that (and fonts) finish.
+  await p.evaluate(() => document.fonts.ready);
+  await p.waitForTimeout(100);
+}
+
+function report(name, problems, summary) {
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} ${name}${summary ? `: ${summary}` : ''}`);
+  for (const problem of problems.slice(0, 25)) console.log(`     ${problem}`);
+  if (problems.length > 25) console.log(`     ... and ${problems.length - 25} more`);
+  if (problems.length) failed += 1; else passed += 1;
+}
+
+// In the page: the contrast of an element's text against the nearest opaque background
+// behind it (WCAG 2 formula), for the contrasts axe could not decide.
+function measureContrast(selectors) {
+  const parse = (c) => {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a };
+  };
+  const lum = ({ r, g, b }) => {
+    const ch = (v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a), a: 1,
+  });
+  return selectors.map((selector) => {
+    const el = document.querySelector(selector);
+    if (!el) return { selector, ratio: null, why: 'element not found' };
+    const cs = getComputedStyle(el);
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const s = getComputedStyle(node);
+      if (s.backgroundImage !== 'none' && !node.classList.contains('lossnotes-scroll-cue')) {
+        return { selector, ratio: null, why: `background image on ${node.tagName.toLowerCase()}` };
+      }
+      const bg = parse(s.backgroundColor);
+      if (bg && bg.a > 0) { layers.push(bg); if (bg.a >= 1) break; }
+    }
+    let background = { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) background = over(layer, background);
+    const fg = over(parse(cs.color), background);
+    const [l1, l2] = [lum(fg), lum(background)].sort((a, b) => b - a);
+    const size = parseFloat(cs.fontSize);
+    const bold = Number(cs.fontWeight) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    return { selector, ratio: (l1 + 0.05) / (l2 + 0.05), need: large ? 3 : 4.5, text: el.textContent.trim().slice(0, 40) };
+  });
+}
+
+async function axeCheck(p, rules = null) {
+  if (!(await p.evaluate(() => Boolean(window.axe)))) await p.addScriptTag({ content: AXE_SOURCE });
+  const result = await within(p.evaluate(async (only) => {
+    const options = { resultTypes: ['violations', 'incomplete'] };
+    if (only) options.runOnly = { type: 'rule', values: only };
+    const r = await window.axe.run(document, options);
+    const nodes = (rule) => rule.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 120),
+      why: (n.failureSummary || n.any?.[0]?.message || '').replace(/\s+/g, ' ').slice(0, 240) }));
+    return {
+      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: nodes(v) })),
+      contrast: r.incomplete.filter((v) => v.id === 'color-contrast').flatMap(nodes),
+    };
+  }, rules), 'axe-core');
+  const problems = [];
+  for (const v of result.violations) {
+    for (const n of v.nodes) problems.push(`axe ${v.id} (${v.impact}): ${n.target}: ${n.why}`);
+  }
+  const measured = await p.evaluate(measureContrast, result.contrast.map((n) => n.target));
+  for (const m of measured) {
+    if (m.ratio === null) problems.push(`contrast undecided (axe and here: ${m.why}): ${m.selector}`);
+    else if (m.ratio < m.need) problems.push(`contrast ${m.ratio.toFixed(2)}:1 < ${m.need}:1 for "${m.text}": ${m.selector}`);
+  }
+  return { problems, undecided: result.contrast.length };
+}
+
+// Dark mode, on the page as loaded: the theme's own switch (what it does when the reader's system
+// is dark, checked on the phone below) is the data-theme attribute, on which every dark style
+// hangs. The page's structure is the same in both modes, so axe runs the rules about colours.
+async function darkContrast(p) {
+  await p.evaluate(() => { document.documentElement.dataset.theme = 'dark'; });
+  try {
+    const result = await axeCheck(p, ['color-contrast', 'link-in-text-block']);
+    return { problems: result.problems.map((problem) => `dark mode: ${problem}`) };
+  } finally {
+    await p.evaluate(() => { document.documentElement.dataset.theme = 'light'; });
+  }
+}
+
+// ---- figures and keyboard ----------------------------------------------------------------------
+async function figuresAndKeyboard(p) {
+  const problems = [];
+  const figures = await p.evaluate(() => [...document.querySelectorAll('div.cell_output img')].map((img) => ({
+    src: img.getAttribute('src'),
+    alt: img.getAttribute('alt') ?? '',
+    caption: img.closest('figure')?.querySelector('figcaption')?.textContent.trim() ?? '',
+    link: img.closest('a[href]')?.getAttribute('href') ?? null,
+  })));
+  for (const f of figures) {
+    const base = f.src.split('/').pop();
+    if (f.alt.trim().length < 20 || f.alt.includes(base) || /^[\w./-]+\.(png|jpe?g|svg|gif)$/i.test(f.alt.trim())) {
+      problems.push(`figure ${base}: alt text is missing, a path or too short ("${f.alt.slice(0, 60)}")`);
+    }
+    if (!f.caption) problems.push(`figure ${base}: no <figure> with a caption`);
+    if (f.link !== f.src) problems.push(`figure ${base}: not a link to the image file (link: ${f.link})`);
+  }
+  // Tab through the page from the top, as a keyboard user does; each stop is read in the page.
+  await p.evaluate(() => {
+    window.scrollTo(0, 0);
+    document.activeElement?.blur();
+    window.lossnotesStops = [];
+    document.addEventListener('focusin', (event) => {
+      const el = event.target;
+      const cs = getComputedStyle(el);
+      const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2)
+        || (cs.boxShadow !== 'none' && /\d+(\.\d+)?px \d/.test(cs.boxShadow));
+      const name = (el.getAttribute('aria-label') || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 30);
+      const cls = typeof el.className === 'string' && el.className.trim()
+        ? `.${el.className.trim().split(/\s+/).slice(0, 2).join('.')}` : '';
+      window.lossnotesStops.push({ el, ring, math: Boolean(el.closest('mjx-container')),
+        what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${cls} "${name}"` });
+    });
+  });
+  let count = 0;
+  for (let i = 0; i < 3000; i += 20) {
+    for (let k = 0; k < 20; k += 1) await p.keyboard.press('Tab');
+    // Stop once focus has gone round (an element reached twice) or left the page.
+    const state = await p.evaluate(() => {
+      const stops = window.lossnotesStops;
+      return { n: stops.length, wrapped: new Set(stops.map((s) => s.el)).size < stops.length,
+        away: document.activeElement === document.body || !document.hasFocus() };
+    });
+    count = state.n;
+    if (state.wrapped || state.away) break;
+  }
+  const stops = await p.evaluate(() => {
+    const seen = new Set();
+    return window.lossnotesStops.filter((s) => (seen.has(s.el) ? false : seen.add(s.el)))
+      .map(({ ring, math, what }) => ({ ring, math, what }));
+  });
+  const noRing = stops.filter((s) => !s.ring);
+  for (const s of noRing.slice(0, 10)) problems.push(`no visible focus ring on ${s.what}`);
+  if (noRing.length > 10) problems.push(`... ${noRing.length} controls without a focus ring in all`);
+  const mathStops = stops.filter((s) => s.math).length;
+  if (mathStops > 1) problems.push(`${mathStops} mathematical expressions are tab stops (at most 1)`);
+  const hasMath = await p.evaluate(() => document.querySelectorAll('mjx-container').length);
+  if (hasMath && mathStops !== 1) {
+    problems.push(`MathJax's menu cannot be reached from the keyboard (${mathStops} expressions are tab stops)`);
+  }
+  const unfocusable = await p.evaluate(() => [...document.querySelectorAll('.bd-article *')]
+    .filter((el) => {
+      const cs = getComputedStyle(el);
+      const scrolls = (el.scrollWidth > el.clientWidth + 1 && /auto|scroll/.test(cs.overflowX))
+        || (el.scrollHeight > el.clientHeight + 1 && /auto|scroll/.test(cs.overflowY));
+      return scrolls && el.tabIndex < 0 && !el.querySelector('a[href], button, [tabindex="0"]');
+    }).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].slice(0, 2).join('.')}`));
+  for (const u of unfocusable.slice(0, 10)) problems.push(`a box that scrolls cannot be focused: ${u}`);
+  return { problems, summary: `${figures.length} figures, ${stops.length} tab stops (${mathStops} in mathematics; ${count} Tab presses)` };
+}
+
+// ---- axe-core and keyboard on the generated pages (the walk above did the book's own) -----------
+{
+  const { ctx, p } = await freshContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  for (const entry of allPages.filter((e) => e.generated)) {
+    const started = Date.now();
+    let problems = [];
+    let summary = '';
+    try {
+      await open(p, entry);
+      const axe = await axeCheck(p);
+      const dark = await darkContrast(p);
+      const keys = await figuresAndKeyboard(p);
+      problems = [...axe.problems, ...dark.problems, ...keys.problems];
+      summary = `axe light and dark, ${keys.summary}; ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    } catch (err) {
+      problems.push(`${err.name}: ${err.message.split('\n')[0]}`);
+    }
+    report(entry.html, problems, summary);
+  }
+  await ctx.close();
+}
+
+// ---- a phone: navigation buttons, page width; equations at three widths -------------------------
+async function equationWidths(p) {
+  return p.evaluate(() => [...document.querySelectorAll('mjx-container[display="true"]')].map((eq) => {
+    const box = eq.closest('div.math') ?? eq;
+    const column = box.parentElement;
+    const cs = getComputedStyle(column);
+    const columnRight = column.getBoundingClientRect().right - parseFloat(cs.paddingRight);
+    const rect = box.getBoundingClientRect();
+    const content = eq.querySelector('mjx-math')?.getBoundingClientRect().width ?? eq.scrollWidth;
+    const overflows = content > box.clientWidth + 1;
+    const bs = getComputedStyle(box);
+    return {
+      tex: (eq.querySelector('mjx-assistive-mml')?.textContent ?? '').slice(0, 50),
+      width: Math.round(rect.width), right: Math.round(rect.right), columnRight: Math.round(columnRight),
+      viewport: document.documentElement.clientWidth, content: Math.round(content), overflows,
+      scrolls: /auto|scroll/.test(bs.overflowX), focusable: box.tabIndex >= 0,
+      cue: box.classList.contains('lossnotes-scroll-cue'),
+    };
+  }));
+}
+
+function checkEquations(eqs, width) {
+  const problems = [];
+  for (const e of eqs) {
+    const where = `at ${width} px, equation "${e.tex}"`;
+    if (e.right > e.columnRight + 1 || e.right > e.viewport + 1) {
+      problems.push(`${where} is ${e.width} px wide and ends at ${e.right} px, beyond its column (${e.columnRight} px)`);
+    } else if (e.overflows && !(e.scrolls && e.focusable && e.cue)) {
+      problems.push(`${where} (${e.content} px in a ${e.width} px box) is cut off: scrolls ${e.scrolls}, focusable ${e.focusable}, scroll cue ${e.cue}`);
+    }
+  }
+  return problems;
+}
+
+{
+  // A phone whose system is in dark mode: the theme (default_mode auto) must follow it.
+  const { ctx, p } = await freshContext({ viewport: { width: 390, height: 844 }, isMobile: true,
+    hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark' });
+  const tocLinks = pages.map((entry) => `${origin}/${entry.html}`);
+  for (const entry of allPages) {
+    const problems = [];
+    let summary = '';
+    try {
+      await p.setViewportSize({ width: 390, height: 844 });
+      await open(p, entry);
+      const theme = await p.evaluate(() => document.documentElement.dataset.theme);
+      if (theme !== 'dark') problems.push(`the system is in dark mode, the page in ${theme} mode`);
+      const widths = await p.evaluate(() => {
+        const vw = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll('body *')].filter((el) => {
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || r.right <= vw + 1) return false;
+          for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (/auto|scroll|hidden|clip/.test(getComputedStyle(a).overflowX)) return false;
+          }
+          return true;
+        }).slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].slice(0, 2).join('.')} (right edge ${Math.round(el.getBoundingClientRect().right)} px)`);
+        return { page: document.documentElement.scrollWidth, vw, wide };
+      });
+      if (widths.page > widths.vw) {
+        problems.push(`page is ${widths.page} px wide on a ${widths.vw} px screen: ${widths.wide.join(', ')}`);
+      }
+      let eqCount = 0;
+      for (const width of [390, 1024, 1280]) {
+        if (width !== 390) {
+          await p.setViewportSize({ width, height: 844 });
+          await p.waitForTimeout(250); // lossnotes.js re-marks scroll boxes 150 ms after a resize
+        }
+        const eqs = await equationWidths(p);
+        eqCount = eqs.length;
+        problems.push(...checkEquations(eqs, width));
+      }
+      // The navigation buttons, on the phone.
+      if (!entry.generated) {
+        await p.setViewportSize({ width: 390, height: 844 });
+        await p.waitForTimeout(200);
+        for (const [kind, dialog, expect] of [['primary', '#pst-primary-sidebar-modal', 'chapters'],
+          ['secondary', '#pst-secondary-sidebar-modal', 'contents']]) {
+          const hasSecondary = await p.evaluate(() => Boolean(document.querySelector('#pst-secondary-sidebar .page-toc, #pst-secondary-sidebar nav')));
+          if (kind === 'secondary' && !hasSecondary) continue;
+          const button = p.locator(`.${kind}-toggle:visible`);
+          if (await button.count() !== 1) {
+            problems.push(`phone: ${await button.count()} visible .${kind}-toggle buttons (expected 1)`);
+            continue;
+          }
+          await button.click();
+          await p.waitForTimeout(150);
+          const state = await p.evaluate((sel) => {
+            const d = document.querySelector(sel);
+            return { open: Boolean(d?.open), links: d ? [...d.querySelectorAll('a[href]')].filter((a) => a.getClientRects().length).map((a) => a.href.split('#')[0]) : [] };
+          }, dialog);
+          if (!state.open) {
+            problems.push(`phone: the ${kind === 'primary' ? '☰ (chapters)' : 'page contents'} button does not open ${dialog}`);
+          } else if (expect === 'chapters') {
+            const missing = tocLinks.filter((u) => !state.links.includes(u));
+            if (missing.length) problems.push(`phone: the chapter list lacks ${missing.map((u) => u.replace(`${origin}/`, '')).join(', ')}`);
+          } else if (!state.links.some((u) => u === `${origin}/${entry.html}`)) {
+            problems.push('phone: the page contents list no section of this page');
+          }
+          await p.keyboard.press('Escape');
+          await p.waitForTimeout(100);
+          if (await p.evaluate((sel) => Boolean(document.querySelector(sel)?.open), dialog)) {
+            problems.push(`phone: Escape does not close ${dialog}`);
+          }
+        }
+      }
+      summary = `page ${widths.page} px wide at ${widths.vw}; ${eqCount} display equations checked at 390, 1024, 1280 px`;
+    } catch (err) {
+      problems.push(`${err.name}: ${err.message.split('\n')[0]}`);
+    }
+    report(`phone ${entry.html}`, problems, summary);
+  }
+  await ctx.close();
 }
 
 await browser.close();

@@ -1,0 +1,163 @@
+// Lighthouse (npm lighthouse@12.2.3, pinned: 13.x needs Node 22) on pages of the built book,
+// desktop and mobile, as a reader on a first visit gets them, and fail under the goals.
+//
+//   node tests/browser/lighthouse.mjs --html _build/html --out _build/lighthouse \
+//        --chromium /usr/bin/chromium --pages book/intro,book/04_cross_entropy
+//
+// (`make lighthouse` runs exactly this after `make book`.) The book is served from 127.0.0.1 with
+// gzip, as GitHub Pages serves it, and Chromium starts with no network beyond loopback. Each
+// page is measured once per form factor, with Lighthouse's own settings: desktop (1350x940,
+// no throttling of the CPU, a fast connection simulated) and mobile (a mid-range phone,
+// 4x slower CPU, a slow 4G connection simulated). Written into --out:
+//   summary.json, summary.md   the four scores, LCP, CLS, TBT, transfer bytes and requests
+//   <page>.<form factor>.json  Lighthouse's full report of each run
+// Goals (the run fails if any is missed): performance >= 90 on desktop and >= 75 on mobile,
+// cumulative layout shift < 0.1, at most 700 KB transferred (gzip) on a first visit.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { parseArgs } from 'node:util';
+
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+import desktopConfig from 'lighthouse/core/config/desktop-config.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    html: { type: 'string', default: '_build/html' },
+    out: { type: 'string', default: '_build/lighthouse' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+    pages: { type: 'string', default: 'book/intro,book/04_cross_entropy' },
+    'form-factors': { type: 'string', default: 'desktop,mobile' },
+  },
+});
+
+const GOALS = {
+  performance: { desktop: 0.9, mobile: 0.75 },
+  cls: 0.1,
+  bytes: 700 * 1024,
+};
+
+const htmlDir = path.resolve(opt.html);
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg', '.ico': 'image/x-icon',
+  '.woff': 'font/woff', '.woff2': 'font/woff2', '.ttf': 'font/ttf', '.json': 'application/json',
+  '.txt': 'text/plain', '.ipynb': 'application/json',
+};
+// Already compressed formats are sent as they are, like any static host does.
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt', '.ttf', '.ico', '.ipynb']);
+
+const server = http.createServer((req, res) => {
+  let rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (rel.endsWith('/')) rel += 'index.html';
+  const file = path.join(htmlDir, path.normalize(rel));
+  if (!file.startsWith(htmlDir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    res.writeHead(404).end('not found');
+    return;
+  }
+  const ext = path.extname(file);
+  const headers = {
+    'content-type': TYPES[ext] ?? 'application/octet-stream',
+    'cache-control': 'max-age=600', // GitHub Pages' own
+  };
+  const body = fs.readFileSync(file);
+  if (COMPRESSIBLE.has(ext) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+    res.writeHead(200, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding' });
+    res.end(zlib.gzipSync(body, { level: 6 }));
+  } else {
+    res.writeHead(200, headers);
+    res.end(body);
+  }
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+fs.mkdirSync(opt.out, { recursive: true });
+const chrome = await chromeLauncher.launch({
+  chromePath: opt.chromium,
+  chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-default-apps'],
+});
+
+const pages = opt.pages.split(',').map((p) => p.trim()).filter(Boolean);
+const formFactors = opt['form-factors'].split(',').map((f) => f.trim());
+const rows = [];
+let failed = 0;
+const started = Date.now();
+try {
+  for (const page of pages) {
+    for (const formFactor of formFactors) {
+      const t0 = Date.now();
+      const url = `${origin}/${page}.html`;
+      const flags = { port: chrome.port, output: 'json', logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'] };
+      const result = await lighthouse(url, flags, formFactor === 'desktop' ? desktopConfig : undefined);
+      const lhr = result.lhr;
+      fs.writeFileSync(path.join(opt.out, `${page.replaceAll('/', '__')}.${formFactor}.json`), result.report);
+      const audit = (id) => lhr.audits[id];
+      const requests = audit('network-requests')?.details?.items ?? [];
+      const row = {
+        page, formFactor,
+        performance: lhr.categories.performance.score,
+        accessibility: lhr.categories.accessibility.score,
+        bestPractices: lhr.categories['best-practices'].score,
+        seo: lhr.categories.seo.score,
+        lcpMs: Math.round(audit('largest-contentful-paint').numericValue),
+        fcpMs: Math.round(audit('first-contentful-paint').numericValue),
+        tbtMs: Math.round(audit('total-blocking-time').numericValue),
+        cls: Number(audit('cumulative-layout-shift').numericValue.toFixed(3)),
+        bytes: Math.round(audit('total-byte-weight').numericValue),
+        requests: requests.length,
+        runtimeError: lhr.runtimeError?.message ?? null,
+        seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+      };
+      const problems = [];
+      if (row.runtimeError) problems.push(`Lighthouse error: ${row.runtimeError}`);
+      if (!(row.performance >= GOALS.performance[formFactor])) {
+        problems.push(`performance ${row.performance} < ${GOALS.performance[formFactor]}`);
+      }
+      if (!(row.cls < GOALS.cls)) problems.push(`layout shift ${row.cls} >= ${GOALS.cls}`);
+      if (!(row.bytes <= GOALS.bytes)) {
+        problems.push(`${(row.bytes / 1024).toFixed(0)} KB transferred > ${GOALS.bytes / 1024} KB`);
+      }
+      // The biggest contributors to a missed goal, so a failure says where to look.
+      if (problems.length) {
+        const heavy = requests.slice().sort((a, b) => b.transferSize - a.transferSize).slice(0, 4)
+          .map((r) => `${r.url.replace(origin, '')} ${(r.transferSize / 1024).toFixed(0)} KB`);
+        problems.push(`largest transfers: ${heavy.join(', ')}`);
+        const work = audit('bootup-time')?.details?.items?.slice(0, 3)
+          .map((r) => `${r.url.replace(origin, '')} ${Math.round(r.total)} ms`);
+        if (work?.length) problems.push(`most script time: ${work.join(', ')}`);
+      }
+      row.problems = problems;
+      rows.push(row);
+      const verdict = problems.length ? 'FAIL' : 'ok  ';
+      console.log(`${verdict} ${page} ${formFactor}: performance ${Math.round(row.performance * 100)}, `
+        + `accessibility ${Math.round(row.accessibility * 100)}, best practices `
+        + `${Math.round(row.bestPractices * 100)}, SEO ${Math.round(row.seo * 100)}; LCP `
+        + `${(row.lcpMs / 1000).toFixed(1)} s, TBT ${row.tbtMs} ms, CLS ${row.cls}, `
+        + `${(row.bytes / 1024).toFixed(0)} KB in ${row.requests} requests; ${row.seconds} s`);
+      for (const p of problems) console.log(`     ${p}`);
+      if (problems.length) failed += 1;
+    }
+  }
+} finally {
+  await chrome.kill();
+  server.close();
+}
+
+fs.writeFileSync(path.join(opt.out, 'summary.json'), `${JSON.stringify({ goals: GOALS, rows }, null, 2)}\n`);
+const md = ['| page | form factor | performance | accessibility | best practices | SEO | LCP (s) | TBT (ms) | CLS | KB (gzip) | requests |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.page} | ${r.formFactor} | ${Math.round(r.performance * 100)} | `
+    + `${Math.round(r.accessibility * 100)} | ${Math.round(r.bestPractices * 100)} | ${Math.round(r.seo * 100)} | `
+    + `${(r.lcpMs / 1000).toFixed(1)} | ${r.tbtMs} | ${r.cls} | ${(r.bytes / 1024).toFixed(0)} | ${r.requests} |`)];
+fs.writeFileSync(path.join(opt.out, 'summary.md'), `${md.join('\n')}\n`);
+console.log(`Reports in ${opt.out}/ (summary.md, summary.json, one JSON per run); `
+  + `${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`lighthouse: ${rows.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
