@@ -632,6 +632,9 @@ def test_several_axes_agree_with_keras_ops_and_torch(axis):
                                                      keepdim=True).numpy(), **close)
     np.testing.assert_allclose(kept, np.asarray(keras.ops.logsumexp(z, axis=axis,
                                                                     keepdims=True)), **close)
+    if isinstance(axis, tuple) and _frameworks.keras_before(
+            _frameworks.KERAS_SOFTMAX_SEVERAL_AXES):
+        return  # this Keras's softmax does not take several axes: nothing to compare with
     np.testing.assert_allclose(ln.softmax(z, axis=axis),
                                np.asarray(keras.ops.softmax(z, axis=axis)), **close)
     np.testing.assert_allclose(ln.log_softmax(z, axis=axis),

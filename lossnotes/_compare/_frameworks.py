@@ -37,6 +37,12 @@ INSTALL = {
 #: y_pred's dtype, and fails on float64 predictions (InvalidArgumentError in LessEqual); from
 #: 3.4.0 it converts ``delta`` to y_pred's dtype. Measured with Keras 3.0.0 to 3.3.3 and 3.4.0.
 KERAS_HUBER_DELTA_IN_PRED_DTYPE = (3, 4, 0)
+#: Before Keras 3.5.0, ``keras.ops.softmax`` and ``log_softmax`` hand a tuple ``axis`` to
+#: ``tf.nn.softmax`` as it is, which does not normalise over those axes jointly (for axis (0, 2)
+#: of a 3-d array every slice along the last axis sums to 1); from 3.5.0 they do, as lossnotes'
+#: softmax with several axes. ``keras.ops.logsumexp`` takes several axes in every Keras 3.
+#: Measured with Keras 3.0.0, 3.1.0, 3.3.3, 3.4.0 and 3.4.1 (wrong) and 3.5.0, 3.7.0 (right).
+KERAS_SOFTMAX_SEVERAL_AXES = (3, 5, 0)
 
 #: The import name and the human name of what each framework needs.
 _MODULES = {"tensorflow": "TensorFlow", "keras": "Keras", "torch": "PyTorch", "numpy": "NumPy"}
