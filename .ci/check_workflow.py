@@ -61,12 +61,17 @@ def check(path: Path) -> list[str]:
     return problems
 
 
-if __name__ == "__main__":
+def main(check, paths) -> int:
+    """Check each workflow file and print its problems; 1 if any, else 0."""
     failed = 0
-    for arg in sys.argv[1:]:
+    for arg in paths:
         problems = check(Path(arg))
         for problem in problems:
             print(f"{arg}: {problem}")
         print(f"{arg}: {'FAILED' if problems else 'ok'}")
         failed += bool(problems)
-    sys.exit(1 if failed else 0)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(check, sys.argv[1:]))
