@@ -65,11 +65,18 @@ def _probabilities(p: np.ndarray, name: str) -> None:
     check_unit_interval(p, name, hint="; pass from_logits=True for raw scores")
 
 
+def _prediction_check(from_logits: bool, logits_checked_later: bool):
+    """The check of ``y_pred``: probabilities in [0, 1], or logits without NaN, unless the
+    caller finds a NaN logit in its result (``logits_checked_later``: None)."""
+    if not from_logits:
+        return _probabilities
+    return None if logits_checked_later else check_no_nan
+
+
 def _binary_inputs(y_true, y_pred, from_logits: bool, logits_checked_later: bool = False):
     """The checked inputs; with ``logits_checked_later`` a NaN logit is left to the caller."""
-    check_pred = (_probabilities if not from_logits
-                  else None if logits_checked_later else check_no_nan)
-    return pair(y_true, y_pred, check_true=_binary_labels, check_pred=check_pred)
+    return pair(y_true, y_pred, check_true=_binary_labels,
+                check_pred=_prediction_check(from_logits, logits_checked_later))
 
 
 @quiet
@@ -236,8 +243,7 @@ def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention
     :func:`~lossnotes._links._log_softmax_last`, which refuses NaN and such rows."""
     from_logits = check_flag(from_logits, "from_logits")
     y_true, y_pred = pair(y_true, y_pred, check_true=_class_targets,
-                          check_pred=_probabilities if not from_logits
-                          else None if logits_checked_later else check_no_nan)
+                          check_pred=_prediction_check(from_logits, logits_checked_later))
     axis = check_axis(axis, y_pred.ndim)
     _check_classes(y_pred, axis)
     _check_rows(y_pred, axis, from_logits, convention, logits_checked_later)
@@ -395,10 +401,9 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
     """As :func:`_categorical_inputs`, for class indices."""
     from_logits = check_flag(from_logits, "from_logits")
     y_pred = as_floats(y_pred, "y_pred")
-    if not from_logits:
-        _probabilities(y_pred, "y_pred")
-    elif not logits_checked_later:
-        check_no_nan(y_pred, "y_pred")
+    check_pred = _prediction_check(from_logits, logits_checked_later)
+    if check_pred is not None:
+        check_pred(y_pred, "y_pred")
     axis = check_axis(axis, y_pred.ndim)
     labels = _asarray(labels, "labels")
     _check_classes(y_pred, axis)
