@@ -10,6 +10,9 @@ each loss.
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import lossnotes as ln
 from lossnotes import _reference
@@ -324,3 +327,56 @@ def test_agreement_matrix_lists_absent_frameworks(capsys):
     assert main(["--loss", "multi_margin_loss", "--kind", "edge"]) == 0
     out = capsys.readouterr().out
     assert "absent / absent" in out and " 0 differs, 0 error, " in out
+
+
+# --------------------------------------------------------------------------------------------
+# properties: on any valid input, compare finds agreement or a documented convention
+# --------------------------------------------------------------------------------------------
+
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def rows_of_scores(draw, dtype):
+    """Scores of shape (n, C), values often repeated (ties, zeros, kinks, infinities), and one
+    class index per row. No subnormals: TensorFlow's CPU kernels flush them to zero (5e-324
+    ties with 0 in tf.reduce_max's gradient), a setting of the hardware, not of the losses."""
+    n, k = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, inf, -inf]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    z = draw(arrays(dtype, (n, k), elements=values))
+    labels = draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))
+    return labels, z
+
+
+def never_differs(result):
+    assert result.ok, str(result)
+    for row in result.rows[1:]:
+        if row.status == "explained":
+            assert any(row.framework in n.frameworks and n.explains for n in result.notes)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_categorical_hinge_never_differs(dtype, data):
+    labels, z = data.draw(rows_of_scores(dtype))
+    y = np.eye(z.shape[1], dtype=dtype)[labels]
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("categorical_hinge", y, z))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_multi_margin_loss_never_differs(dtype, data):
+    labels, z = data.draw(rows_of_scores(dtype))
+    options = {"p": data.draw(st.sampled_from([1, 2])),
+               "margin": data.draw(st.sampled_from([1.0, 0.5, 0.0, 2.0]))}
+    if data.draw(st.booleans()):
+        options["weight"] = data.draw(arrays(np.float64, z.shape[1],
+                                             elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("multi_margin_loss", labels, z, **options))

@@ -321,10 +321,12 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     name : str
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
-        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``.
+        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"categorical_hinge"``,
+        ``"multi_margin_loss"`` (every covered loss of the registry).
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
-        ``y_pred``'s shape without the class axis for the sparse loss; labels in
+        ``y_pred``'s shape without the class axis for the sparse loss and
+        ``multi_margin_loss``; one-hot rows for ``categorical_hinge``; labels in
         :math:`\{-1, +1\}` for the margin losses (``hinge`` and ``squared_hinge`` also take
         0/1 labels, to show how each framework reads them).
     y_pred : array_like
@@ -334,14 +336,16 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Which frameworks to run; each is imported the first time it is needed.
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
-        sparse; the class axis of ``y_pred``), ``delta`` (``huber``).
+        sparse, ``categorical_hinge``, ``multi_margin_loss``; the class axis of ``y_pred``),
+        ``delta`` (``huber``), ``p``, ``margin`` and ``weight`` (``multi_margin_loss``).
 
     Returns
     -------
     Comparison
         The values of every row (``.elementwise``, ``.per_sample`` -- Keras's mean over the last
         axis -- and ``.reduced``, the mean of everything), ``.max_abs_diff`` from lossnotes,
-        ``.status`` per framework (``"agree"``, ``"explained"``, ``"differs"`` or ``"error"``),
+        ``.status`` per framework (``"agree"``, ``"explained"``, ``"differs"`` or ``"error"``;
+        ``"absent"`` when the framework does not ship the loss, and a note says why),
         ``.ok``, the ``.tolerance`` used and the ``.notes`` that apply. It prints as an aligned
         table and renders as HTML in a notebook.
 
