@@ -614,7 +614,7 @@ def _random_multi_margin(rng, shape, c):
     classes, z = rng.integers(0, shape[1], shape[0]), rng.normal(0, 2, shape)
     c(classes, z)
     c(classes, z, {"p": 2, "margin": 0.5})
-    c(classes, z, {"weight": rng.uniform(0.5, 2, shape[1])})
+    c(classes, z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})  # short to print
 
 
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
