@@ -38,6 +38,12 @@ from ._margin import (
     zero_one,
     zero_one_grad,
 )
+from ._multiclass_margin import (
+    categorical_hinge,
+    categorical_hinge_grad,
+    multi_margin_loss,
+    multi_margin_loss_grad,
+)
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 
 __version__ = "0.1.0"
@@ -77,6 +83,11 @@ __all__ = [
     "mae_grad",
     "huber",
     "huber_grad",
+    # multiclass margins, similarity and metric learning
+    "categorical_hinge",
+    "categorical_hinge_grad",
+    "multi_margin_loss",
+    "multi_margin_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -21,11 +21,12 @@ import difflib
 import sys
 import time
 
-SYMBOL = {"agree": "agree", "explained": "explained", "differs": "DIFFERS", "error": "ERROR"}
+SYMBOL = {"agree": "agree", "explained": "explained", "differs": "DIFFERS", "error": "ERROR",
+          "absent": "absent"}
 
 
 def _worst(statuses):
-    order = ("error", "differs", "explained", "agree")
+    order = ("error", "differs", "explained", "agree", "absent")
     return min(statuses, key=order.index) if statuses else "-"
 
 
@@ -185,7 +186,7 @@ def main(argv=None) -> int:
         print(line(row[1:]))
     total = sum(counts.values())
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("agree", "explained", "differs",
-                                                           "error"))
+                                                           "error", "absent"))
     print(f"\n{len(selected)} cases, {total} framework comparisons: {summary} "
           f"({time.perf_counter() - start:.1f} s)")
     for result in details:

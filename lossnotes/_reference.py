@@ -418,6 +418,87 @@ REFERENCES = {
     "huber_grad": ref_huber_grad,
 }
 
+# ---------------------------------------------------------------------------------------------
+# multiclass margins (a margin z_y - z_j of two floats is exact at this precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def _label_rows(labels, y_pred, axis):
+    """(index, true class, row of floats) for each sample, the classes along ``axis``."""
+    p = np.moveaxis(np.asarray(y_pred), axis, -1)
+    labels = np.asarray(labels)
+    for index in np.ndindex(p.shape[:-1]):
+        yield index, int(labels[index]), tuple(float(v) for v in p[index])
+
+
+def _one_hot_labels(y_true, axis):
+    return np.argmax(np.moveaxis(np.asarray(y_true), axis, -1), axis=-1)
+
+
+def _rival_margin(row, k):
+    """z_k - max_{j != k} z_j, and the rivals that reach the maximum."""
+    top = max(v for j, v in enumerate(row) if j != k)
+    return to_mp(row[k]) - to_mp(top), [j for j, v in enumerate(row) if j != k and v == top]
+
+
+def ref_categorical_hinge(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, k, row in _label_rows(_one_hot_labels(y_true, axis), y_pred, axis):
+        out[index] = max(ZERO, 1 - _rival_margin(row, k)[0])
+    return out
+
+
+def ref_categorical_hinge_grad(y_true, y_pred, axis=-1):
+    p = np.moveaxis(np.asarray(y_pred), axis, -1)
+    out = np.full(p.shape, ZERO, dtype=object)
+    for index, k, row in _label_rows(_one_hot_labels(y_true, axis), y_pred, axis):
+        m, rivals = _rival_margin(row, k)
+        if m < 1:
+            out[(*index, k)] = -ONE
+            for j in rivals:
+                out[(*index, j)] = ONE / len(rivals)
+    return np.moveaxis(out, -1, axis)
+
+
+def _rival_terms(row, k, margin):
+    """margin - (z_k - z_j) for each rival j (None at k)."""
+    return [None if j == k else to_mp(margin) - (to_mp(row[k]) - to_mp(v))
+            for j, v in enumerate(row)]
+
+
+def _class_weight(weight, k):
+    return ONE if weight is None else to_mp(np.asarray(weight, dtype=np.float64)[k])
+
+
+def ref_multi_margin_loss(labels, y_pred, p=1, margin=1.0, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, k, row in _label_rows(labels, y_pred, axis):
+        terms = [max(ZERO, d) ** p for d in _rival_terms(row, k, margin) if d is not None]
+        out[index] = _weighted(_class_weight(weight, k), mp.fsum(terms)) / len(row)
+    return out
+
+
+def ref_multi_margin_loss_grad(labels, y_pred, p=1, margin=1.0, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.full(shape, ZERO, dtype=object)
+    for index, k, row in _label_rows(labels, y_pred, axis):
+        w = _class_weight(weight, k)
+        for j, d in enumerate(_rival_terms(row, k, margin)):
+            if d is not None and d > 0:
+                out[(*index, j)] = _weighted(w, ONE if p == 1 else 2 * d) / len(row)
+        out[(*index, k)] = -mp.fsum(out[(*index, j)] for j in range(len(row)) if j != k)
+    return np.moveaxis(out, -1, axis)
+
+
+REFERENCES.update({
+    "categorical_hinge": ref_categorical_hinge,
+    "categorical_hinge_grad": ref_categorical_hinge_grad,
+    "multi_margin_loss": ref_multi_margin_loss,
+    "multi_margin_loss_grad": ref_multi_margin_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _links, _margin, _reference, _regression, like_keras
+from . import _links, _margin, _multiclass_margin, _reference, _regression, like_keras
 
 inf = np.inf
 
@@ -71,6 +71,10 @@ class Frameworks:
     lossnotes_call: Callable[[dict], str]
     #: Categorical losses: one value per row, classes along ``axis``.
     rowwise: bool = False
+    #: The frameworks that do not ship the loss, each with the reason and how to write it with
+    #: that framework's ops: compare reports them as "absent" (``keras`` is then None, or
+    #: ``torch`` empty).
+    absent: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -489,11 +493,141 @@ _LOGISTIC = Frameworks(
     scale_text=lambda o, grad: "1" if grad else "max(1, |score|)",
 )
 
+# multiclass margins, similarity and metric learning --------------------------------------------
+
+
+def _rival_grid(weston_watkins: bool, one_hot: bool):
+    """Rows of three scores (``score_rows``), each class in turn the true one; without the rows
+    where the true class and its closest rival (Weston-Watkins: any rival) sit at the same
+    infinity, whose margin inf - inf has no value."""
+    def grid(grad=False, limits=True, **options):
+        rows = score_rows(limits=limits)[0]
+        labels = np.repeat(np.arange(3), len(rows))
+        rows = np.tile(rows, (3, 1))
+        true = np.eye(3, dtype=bool)[labels]
+        z_y = rows[true]
+        with np.errstate(invalid="ignore"):
+            if weston_watkins:
+                keep = ~np.isnan(np.where(true, 0, z_y[:, None] - rows)).any(axis=1)
+            else:
+                keep = ~np.isnan(z_y - np.max(np.where(true, -inf, rows), axis=1))
+        y = np.eye(3)[labels[keep]] if one_hot else labels[keep]
+        return y, rows[keep]
+    return grid
+
+
+def _rival_size(p, opts) -> np.ndarray:
+    """max(1, |margin|, max |z|) per row: the size of the terms margin - z_y + z_j cancels."""
+    axis = _axis_of(p, opts)
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(np.isfinite(p), np.abs(p), 0), axis=axis)
+    return np.maximum(top, max(1.0, abs(opts.get("margin", 1.0))))
+
+
+def _categorical_hinge_scale(y, p, opts, grad):
+    if grad:
+        return np.ones(p.shape)
+    return _rival_size(p, opts)
+
+
+def _multi_margin_scale(y, p, opts, grad):
+    s = 3 * _rival_size(p, opts)
+    if opts["weight"] is not None:
+        s = s * max(1.0, float(np.max(opts["weight"])))
+    if grad:
+        s = s * 2 if opts["p"] == 2 else np.ones_like(s)
+        return np.broadcast_to(np.expand_dims(s, _axis_of(p, opts)), p.shape)
+    return s ** opts["p"]
+
+
+def _multi_margin_scale_text(opts, grad):
+    size = "3 max(1, |margin|, max |z|)" + (" max(weight)" if opts["weight"] is not None else "")
+    if grad:
+        return "1" if opts["p"] == 1 else f"2 * {size} per row (the terms 2 (margin - z_y + z_j))"
+    power = "" if opts["p"] == 1 else "^2"
+    return f"({size}){power} per row (margin - z_y + z_j cancels terms of that size)"
+
+
+def _multi_margin_torch(torch, F, p, y, opts, reduction):
+    """F.multi_margin_loss, which takes scores of shape (N, C) or (C,) only: other shapes go in
+    as rows (classes last) and their losses come back in the labels' shape."""
+    weight = opts["weight"]
+    if weight is not None:
+        weight = torch.as_tensor(np.asarray(weight), dtype=p.dtype)
+    kw = {"p": opts["p"], "margin": opts["margin"], "weight": weight}
+    if p.ndim <= 2:
+        return F.multi_margin_loss(p, y, reduction=reduction, **kw)
+    rows = p.movedim(1, -1).reshape(-1, p.shape[1])
+    out = F.multi_margin_loss(rows, y.reshape(-1), reduction=reduction, **kw)
+    return out.reshape(y.shape) if reduction == "none" else out
+
+
+def _options_text(opts, names) -> str:
+    return "".join(f", {k}={opts[k]!r}" for k in names)
+
+
+_CATEGORICAL_HINGE = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.categorical_hinge(y_true, y_pred, axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: "keras.losses.categorical_hinge(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.categorical_hinge(y, p),
+    torch=(),
+    absent={"torch": (
+        "torch.nn.functional has no Crammer-Singer loss; F.multi_margin_loss is the "
+        "Weston-Watkins loss, which sums over every rival (see multi_margin_loss). With torch "
+        "ops, for "
+        "scores z of shape (N, C) and class indices c: (1 - z.gather(1, c[:, None])[:, 0] + "
+        "z.masked_fill(F.one_hot(c, C).bool(), -float('inf')).amax(1)).clamp(min=0)")},
+    hand=_loss_of("categorical_hinge"), hand_grad=_grad_of("categorical_hinge"),
+    scale=_categorical_hinge_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, max |z|) per row (1 + max z_j - z_y cancels terms of that size)"),
+)
+
+_MULTI_MARGIN = Frameworks(
+    targets="classes", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.multi_margin_loss(labels, y_pred{_options_text(o, ('p', 'margin', 'weight'))}, "
+        f"axis={o['axis']}, reduction='none')"),
+    keras_call=None, keras=None,
+    torch=(("torch", lambda o: (
+        f"F.multi_margin_loss(y_pred, labels{_options_text(o, ('p', 'margin', 'weight'))}, "
+        "reduction='none'), classes on dim 1"), _multi_margin_torch),),
+    absent={"keras": (
+        "Keras has no Weston-Watkins loss; keras.losses.categorical_hinge is the Crammer-Singer "
+        "loss, which charges the closest rival only (see categorical_hinge). With keras.ops, "
+        "for scores z of "
+        "shape (N, C) and one-hot targets y: ops.sum((1 - y) * ops.relu(margin - "
+        "ops.sum(y * z, -1, keepdims=True) + z) ** p, -1) / C")},
+    hand=_loss_of("multi_margin_loss"), hand_grad=_grad_of("multi_margin_loss"),
+    scale=_multi_margin_scale, scale_text=_multi_margin_scale_text,
+)
+
+
+def _random_categorical_hinge(rng, shape, c):
+    classes = rng.integers(0, shape[1], shape[0])
+    c(np.eye(shape[1])[classes], rng.normal(0, 2, shape))
+
+
+def _random_multi_margin(rng, shape, c):
+    classes, z = rng.integers(0, shape[1], shape[0]), rng.normal(0, 2, shape)
+    c(classes, z)
+    c(classes, z, {"p": 2, "margin": 0.5})
+    c(classes, z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})  # short to print
+
+
+#: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
+_RANDOM = {
+    "categorical_hinge": _random_categorical_hinge,
+    "multi_margin_loss": _random_multi_margin,
+}
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
 
-A, E = "agree", "explained"
+A, E, ABSENT = "agree", "explained", "absent"
 SEED = 20240611
 
 
@@ -577,7 +711,9 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             y = y if np.asarray(y).dtype.kind in "iu" else np.asarray(y, dtype=dtype)
             out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {}))
 
-        if name == "binary_cross_entropy":
+        if name in _RANDOM:
+            _RANDOM[name](rng, shape, c)
+        elif name == "binary_cross_entropy":
             c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
             c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
         elif name.endswith("categorical_cross_entropy"):
@@ -724,6 +860,52 @@ LOSSES = {loss.name: loss for loss in (
         cases=(_edge("residuals at and beyond delta", *_f64([0.0, 0.0, 0.0], [2.0, -2.0, 5.0]),
                      {"delta": 2.0}, loss=(A, A), grad=(A, A)),),
     ),
+    # multiclass margins, similarity and metric learning ---------------------------------------
+    _loss(
+        "categorical_hinge", _multiclass_margin, family="multiclass margin",
+        inputs=(("y_true", "one-hot rows"), ("y_pred", "real scores, at least two classes")),
+        domain=_PAIR + "; classes along axis", options={"axis": -1}, variants=({},),
+        grid=_rival_grid(weston_watkins=False, one_hot=True), frameworks=_CATEGORICAL_HINGE,
+        cases=(
+            MatrixCase("the same scores as multi_margin_loss's", "notes",
+                       *_f64([[1.0, 0.0, 0.0]], [[2.0, 1.5, 1.8]])),
+            _edge("every rival negative: Keras compares with 0", *_f64(
+                [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [[-3.0, -2.0, -1.0], [0.5, -1.0, -2.0]]),
+                loss=(E, ABSENT), grad=(E, ABSENT)),
+            _edge("margin exactly 1 (the kink)", *_f64([[1.0, 0.0, 0.0]], [[3.0, 2.0, 0.5]]),
+                  loss=(A, ABSENT), grad=(E, ABSENT)),
+            _edge("two rivals tie for the largest score", *_f32([[1.0, 0.0, 0.0]],
+                                                                [[0.0, 0.5, 0.5]]),
+                  loss=(A, ABSENT), grad=(A, ABSENT)),
+            _edge("infinite scores", *_f64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+                                           [[inf, 0.0, 1.0], [0.0, 1.0, inf]]),
+                  loss=(E, ABSENT), grad=(E, ABSENT)),
+        ),
+    ),
+    _loss(
+        "multi_margin_loss", _multiclass_margin, family="multiclass margin",
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "real scores, at least two classes")),
+        domain="one class index per row of y_pred",
+        options={"p": 1, "margin": 1.0, "weight": None, "axis": -1},
+        variants=({"p": 1}, {"p": 2}, {"p": 1, "margin": 0.5}),
+        grid=_rival_grid(weston_watkins=True, one_hot=False), frameworks=_MULTI_MARGIN,
+        cases=(
+            MatrixCase("the same scores as categorical_hinge's", "notes",
+                       np.array([0]), np.array([[2.0, 1.5, 1.8]])),
+            _edge("rivals exactly at the margin (the kink)", np.array([0, 1]),
+                  np.array([[2.0, 1.0, 0.0], [0.0, 1.0, 0.0]]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("weight and p=2", np.array([0, 2]), *_f32([[0.5, 1.0, -1.0],
+                                                            [2.0, 0.0, 0.25]]),
+                  {"p": 2, "weight": [2.0, 1.0, 0.5]}, loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("a weight of 0 against an infinite rival", np.array([0, 1]),
+                  np.array([[0.0, inf, 1.0], [0.0, 0.5, 1.0]]), {"weight": [0.0, 1.0, 1.0]},
+                  loss=(ABSENT, E), grad=(ABSENT, A)),
+            _edge("the true class and a rival both +inf", np.array([0]),
+                  np.array([[inf, inf, 1.0]]), loss=(ABSENT, E), grad=(ABSENT, E)),
+        ),
+    ),
 )}
 
 #: The losses compare covers, in the table's order.
@@ -752,6 +934,13 @@ def cases(name: str) -> list[MatrixCase]:
     return notes + random_cases(name) + [c for c in loss.cases if c.kind == "edge"]
 
 
+def _absent_cell(fw: Frameworks, framework: str) -> str:
+    """"none (why)" for a framework that does not ship the loss: the first sentence of the
+    reason; empty when it does."""
+    reason = fw.absent.get(framework, "")
+    return reason and f"none ({reason.split('. ')[0]})"
+
+
 def markdown_table() -> str:
     """The table of losses on the API page (``book/api.md``), generated from this registry;
     ``tests/test_registry.py`` checks that the page holds exactly this table."""
@@ -765,8 +954,9 @@ def markdown_table() -> str:
             keras, torch = "none", f"none ({loss.absent})"
         else:
             opts = {**loss.options}
-            keras = f"`{fw.keras_call(opts)}`"
-            torch = "<br>".join(f"`{text(opts)}`" for _, text, _ in fw.torch)
+            keras = _absent_cell(fw, "keras") or f"`{fw.keras_call(opts)}`"
+            torch = _absent_cell(fw, "torch") or "<br>".join(
+                f"`{text(opts)}`" for _, text, _ in fw.torch)
         lines.append(f"| {{func}}`~lossnotes.{loss.name}` | {inputs} | {options} | "
                      f"{keras} | {torch} |")
     return "\n".join(lines)

@@ -17,11 +17,14 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
-from . import _conventions, _margin
+import numpy as np
+
+from . import _conventions, _margin, _multiclass_margin
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._validation import quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -230,3 +233,62 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+# --------------------------------------------------------------------------------------------
+# multiclass margins, similarity and metric learning
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["categorical_hinge", "categorical_hinge_grad"]
+
+
+def _keras_hinge_parts(y_true, y_pred, axis):
+    """Keras's ``pos = sum(y z)``, ``v = (1 - y) z`` and ``neg = max(v)``, classes last, with
+    NumPy's ``0 * inf = nan`` as TensorFlow's."""
+    y, z, axis = _multiclass_margin._one_hot_inputs(y_true, y_pred, axis)
+    y, z = np.moveaxis(y, axis, -1), np.moveaxis(z, axis, -1)
+    v = (1 - y) * z
+    return y, v, np.sum(y * z, axis=-1), np.max(v, axis=-1), axis
+
+
+@quiet
+def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.categorical_hinge``: ``max(max((1 - y) z) - sum(y z) + 1, 0)``.
+
+    The true class enters the maximum as :math:`0 \cdot z_y = 0`, so Keras's rival is
+    :math:`\max(0, \max_{j \ne y} z_j)`: where every rival's score is negative it charges
+    :math:`\max(0, 1 - z_y)` instead of the exact :math:`\max(0, 1 - z_y + \max_{j \ne y}
+    z_j)`. Any infinite score gives ``nan`` (:math:`0 \cdot \infty` in ``y z`` or
+    ``(1 - y) z``). Inputs are checked as for :func:`lossnotes.categorical_hinge`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_hinge([[0, 0, 1]], [[-3.0, -2.0, -1.0]], reduction="none")
+    array([2.])
+    """
+    _, _, pos, neg, _ = _keras_hinge_parts(y_true, y_pred, axis)
+    return reduce(np.maximum(neg - pos + 1, 0), reduction)
+
+
+@quiet
+def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of Keras's categorical hinge that ``tf.GradientTape`` reports.
+
+    ``maximum(e, 0)`` passes the gradient to ``e = neg - pos + 1`` where :math:`e \ge 0`, the
+    kink included (-1 at the true class, +1 at the rival, where lossnotes chooses 0);
+    ``reduce_max`` shares it among the entries of ``(1 - y) z`` equal to the maximum (the true
+    class's 0 among them, which passes nothing on), and gives :math:`0/0` = ``nan`` to a whole
+    row whose maximum is ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_hinge_grad([[1, 0, 0]], [[3.0, 2.0, 0.5]])  # the kink
+    array([[-1.,  1.,  0.]])
+    """
+    y, v, pos, neg, axis = _keras_hinge_parts(y_true, y_pred, axis)
+    up = (neg - pos + 1 >= 0)[..., None]  # False for nan, as TensorFlow's x >= y
+    ties = v == neg[..., None]
+    dv = up * (ties / np.sum(ties, axis=-1, keepdims=True))  # 0/0 = nan for a nan maximum
+    return np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)

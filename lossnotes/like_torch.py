@@ -16,7 +16,10 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
-from . import _conventions, _margin
+import numpy as np
+
+from . import _conventions, _margin, _multiclass_margin
+from ._links import _one_hot, _pick
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -211,3 +214,74 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+# --------------------------------------------------------------------------------------------
+# multiclass margins, similarity and metric learning
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["multi_margin_loss", "multi_margin_loss_grad"]
+
+
+def _torch_rival_terms(labels, y_pred, p, margin, weight, axis):
+    """torch's ``(margin - z_y) + z_j`` per class (classes last), the true class's mask, the
+    weight of each sample's class (or None), ``p`` and the class axis."""
+    p, margin = _multiclass_margin._check_p(p), _multiclass_margin._check_margin(margin)
+    index, z, axis = _multiclass_margin._label_inputs(labels, y_pred, axis)
+    w = _multiclass_margin._class_weight(weight, index, z, axis)
+    z = np.moveaxis(z, axis, -1)
+    last = z.ndim - 1
+    true = _one_hot(index, z, last, dtype=bool)
+    d = (z.dtype.type(margin) - _pick(z, index, last))[..., None] + z
+    d[true] = -np.inf  # the true class is skipped
+    return d, true, w, p, axis
+
+
+@quiet
+def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
+                      reduction="mean"):
+    r"""``F.multi_margin_loss`` as its kernel computes it, operation by operation.
+
+    Per rival :math:`j \ne y`: :math:`d = (\text{margin} - z_y) + z_j` (in that order), a term
+    :math:`d^p` where :math:`d > 0`, multiplied by :math:`w_y` after the power; their sum
+    divided by :math:`C`. So a margin :math:`\infty - \infty` (the true class and a rival at
+    the same infinity) is ``nan``, which fails :math:`d > 0` and costs 0, where lossnotes
+    refuses it; and a weight of 0 times an infinite term is ``nan``, where lossnotes ignores
+    the sample. Otherwise the exact :func:`lossnotes.multi_margin_loss`, rounded in another
+    order.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multi_margin_loss([0], [[float("inf"), float("inf"), 1.0]],
+    ...                                 reduction="none")
+    array([0.])
+    """
+    d, _, w, p, axis = _torch_rival_terms(labels, y_pred, p, margin, weight, axis)
+    h = np.where(d > 0, d if p == 1 else d * d, 0).astype(d.dtype)
+    if w is not None:
+        h *= w[..., None]
+    return reduce(np.sum(h, axis=-1) / h.dtype.type(h.shape[-1]), reduction)
+
+
+@quiet
+def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1):
+    r"""The derivative of ``F.multi_margin_loss`` that its backward kernel computes.
+
+    :math:`h = 1/C` (``p=1``) or :math:`2 d / C` (``p=2``) at each rival with :math:`d > 0`,
+    times :math:`w_y`; :math:`-\sum h` at the true class. An infinite :math:`d` with ``p=2``
+    and a weight of 0 give ``nan``; a ``nan`` margin (:math:`\infty - \infty`) gives 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> (3 * ln.like_torch.multi_margin_loss_grad([0], [[2.0, 1.5, 1.8]])).round(12)
+    array([[-2.,  1.,  1.]])
+    """
+    d, true, w, p, axis = _torch_rival_terms(labels, y_pred, p, margin, weight, axis)
+    g = d.dtype.type(1 / d.shape[-1])
+    h = np.where(d > 0, g if p == 1 else 2 * g * d, 0).astype(d.dtype)
+    if w is not None:
+        h *= w[..., None]
+    h[true] = -np.sum(h, axis=-1).reshape(-1)
+    return np.moveaxis(h, -1, axis)

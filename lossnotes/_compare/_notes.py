@@ -276,6 +276,101 @@ RULES = (
         "and the gradient nan (inf/inf) instead of -y.")),
 )
 
+# multiclass margins, similarity and metric learning ------------------------------------------
+
+
+def _rows_last(c: Call):
+    """The scores with the classes last, and the true class's mask."""
+    z = np.moveaxis(c.p, c.axis, -1)
+    if c.name == "multi_margin_loss":
+        true = np.moveaxis(c.one_hot(), c.axis, -1) == 1
+    else:
+        true = np.moveaxis(c.y, c.axis, -1) == 1
+    return z, true
+
+
+def _keras_rival_is_zero(c: Call) -> bool:
+    """Rows where Keras's max((1 - y) z) is the true class's 0, not the best rival's score."""
+    z, true = _rows_last(c)
+    with np.errstate(invalid="ignore"):
+        rival = np.max(np.where(true, -np.inf, z), axis=-1)
+    return bool((rival <= 0).any())
+
+
+def _keras_hinge_kink(c: Call) -> bool:
+    z, true = _rows_last(c)
+    with np.errstate(invalid="ignore"):
+        m = z[true].reshape(true.shape[:-1]) - np.max(np.where(true, -np.inf, z), axis=-1)
+    return c.grad and bool((m == 1).any())
+
+
+def _same_infinity(c: Call) -> bool:
+    z, true = _rows_last(c)
+    z_y = z[true].reshape(true.shape[:-1])[..., None]
+    return bool(((z == z_y) & np.isinf(z) & ~true).any())
+
+
+def _torch_rounds_the_kink(c: Call) -> bool:
+    """Whether torch's (margin - z_y) + z_j and lossnotes' margin - (z_y - z_j) (in its working
+    dtype) disagree on the sign of a rival's term: a kink that rounding moves."""
+    from .._multiclass_margin import _WORK
+
+    z, true = _rows_last(c)
+    z_y = z[true].reshape(true.shape[:-1])[..., None]
+    margin = c.opts["margin"]
+    with np.errstate(invalid="ignore", over="ignore"):
+        theirs = (z.dtype.type(margin) - z_y) + z
+        work = _WORK.get(z.dtype, z.dtype)
+        ours = work.type(margin) - (z_y.astype(work) - z.astype(work))
+    return c.grad and bool((((theirs > 0) != (ours > 0)) & ~true).any())
+
+
+def _zero_weight_infinite_rival(c: Call) -> bool:
+    w = c.opts.get("weight")
+    if w is None:
+        return False
+    z, true = _rows_last(c)
+    w_y = np.asarray(w, dtype=np.float64)[np.argmax(true, axis=-1)]
+    z_y = z[true].reshape(true.shape[:-1])[..., None]
+    with np.errstate(invalid="ignore"):
+        infinite = np.isposinf((c.opts["margin"] - z_y) + z) & ~true
+    return bool(((w_y == 0) & infinite.any(axis=-1)).any())
+
+
+RULES += (
+    Rule(("categorical_hinge",), K, _keras_rival_is_zero, (
+        "Keras computes max((1 - y) z) - sum(y z) + 1: the true class enters the maximum as "
+        "0 * z_y = 0, so its rival is max(0, best other score). Where every other score is "
+        "negative Keras charges max(0, 1 - z_y) instead of max(0, 1 - z_y + max_{j != y} z_j), "
+        "more by up to |max_{j != y} z_j|, and its gradient has no +1 at the rival; where the "
+        "best other score is exactly 0, the true class's 0 ties with it and tf.reduce_max "
+        "shares the +1 among the tied entries, so the rivals get only part of it.")),
+    Rule(("categorical_hinge",), K, lambda c: bool(np.isinf(c.p).any()), (
+        "Keras multiplies every score by a 0 or a 1 (y z and (1 - y) z): an infinite score "
+        "gives 0 * inf = nan in the loss, and tf.reduce_max's gradient of a nan maximum is "
+        "0/0 = nan; the exact loss is 0 for an infinite true score and inf for an infinite "
+        "rival.")),
+    Rule(("categorical_hinge",), K, _keras_hinge_kink, (
+        "At the kink (margin exactly 1, loss 0) tf.maximum(e, 0) passes the gradient to its "
+        "first argument: -1 at the true class and +1 at the rival, where lossnotes chooses the "
+        "subgradient 0.")),
+    Rule(("multi_margin_loss",), T, _same_infinity, (
+        "torch computes (margin - z_y) + z_j: with the true class and a rival at the same "
+        "infinity that is inf - inf = nan, which fails its test d > 0, so the pair costs 0 (and "
+        "passes no gradient); the margin has no value and lossnotes refuses it.")),
+    Rule(("multi_margin_loss",), T, _torch_rounds_the_kink, (
+        "torch rounds (margin - z_y) + z_j where lossnotes computes margin - (z_y - z_j) (exact "
+        "wherever z_y - z_j is): for a rival on the margin up to one rounding the two disagree "
+        "on the sign of that term, and torch's gradient has w_y/C there (p=1) where lossnotes "
+        "has the subgradient 0; the losses differ by one rounding.")),
+    Rule(("multi_margin_loss",), T, _zero_weight_infinite_rival, (
+        "torch multiplies each term by the class weight after the power: a weight of 0 times "
+        "an infinite term (a rival at +inf, or the true class at -inf) is nan (and so is its "
+        "gradient for p=2), where lossnotes "
+        "takes a weight of 0 to ignore the sample and returns 0.")),
+)
+
+
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
     "compare also calls it with a trailing axis of length 1 to get per-element values, and "

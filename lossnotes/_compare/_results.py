@@ -208,7 +208,8 @@ class Comparison:
 
     @property
     def status(self) -> dict:
-        """For each framework row, one of "agree", "explained", "differs" or "error"."""
+        """For each framework row, one of "agree", "explained", "differs", "error" or "absent"
+        (the framework does not ship the loss; a note says why and how to write it)."""
         return {r.label: r.status for r in self._framework_rows()}
 
     @property
@@ -218,8 +219,9 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        """True when every framework agrees or differs only as a documented convention says."""
-        return all(r.status in ("agree", "explained") for r in self._framework_rows())
+        """True when every framework agrees or differs only as a documented convention says
+        (or does not ship the loss)."""
+        return all(r.status in ("agree", "explained", "absent") for r in self._framework_rows())
 
     # -- rendering ----------------------------------------------------------------------------
     def _title(self) -> str:

@@ -251,26 +251,35 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
         return None if e is None else _summarise(spec, e, grad, n)
 
     exact, exact_error = _attempt(lambda: compute(lossnotes, y, p, opts))
-    conv = {f: _attempt(lambda f=f: compute(LIKE[f], y, p, opts)) for f in frameworks}
+    # A framework that does not ship the loss gets a row "absent" and a note saying why.
+    present = tuple(f for f in frameworks if f not in spec.absent)
+    conv = {f: _attempt(lambda f=f: compute(LIKE[f], y, p, opts)) for f in present}
     if exact_error is not None and all(err is not None for _, err in conv.values()):
         raise ValueError(exact_error)
 
     tol = tolerance_for(p.dtype, spec.scale_text(opts, grad))
     scale = _summarise(spec, np.asarray(spec.scale(y, p, opts, grad), dtype=np.float64), grad, n)
-    found = tuple(notes(name, Call(y, p, opts, grad, axis, name), frameworks))
+    found = tuple(notes(name, Call(y, p, opts, grad, axis, name), present)) + tuple(
+        Note((f,), spec.absent[f], explains=False) for f in frameworks if f in spec.absent)
     exact_values = summary(exact)
     rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
                 error=exact_error, status="exact" if exact_error is None else "refused")]
     calls = []
     if "keras" in frameworks:
-        calls.append(("keras", "keras", spec.keras_call(opts),
+        calls.append(("keras", "keras", "not in tf.keras", None) if "keras" in spec.absent else
+                     ("keras", "keras", spec.keras_call(opts),
                       lambda: _keras_values(spec, y, p, opts, axis, grad)))
     if "torch" in frameworks:
+        if "torch" in spec.absent:
+            calls.append(("torch", "torch", "not in torch.nn.functional", None))
         calls.extend((label, "torch", text(opts),
                       lambda fn=fn: _torch_values(spec, fn, y, p, opts, axis, grad))
                      for label, text, fn in spec.torch)
     warned = []
     for label, fw, call, compute_values in calls:
+        if compute_values is None:
+            rows.append(Row(label, fw, call, None, status="absent"))
+            continue
         values, error, caught = _framework_call(label, fw, compute_values)
         warned += [w for w in caught if w not in warned]
         conv_e, conv_error = conv[fw]
@@ -312,10 +321,12 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     name : str
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
-        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``.
+        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"categorical_hinge"``,
+        ``"multi_margin_loss"`` (every covered loss of the registry).
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
-        ``y_pred``'s shape without the class axis for the sparse loss; labels in
+        ``y_pred``'s shape without the class axis for the sparse loss and
+        ``multi_margin_loss``; one-hot rows for ``categorical_hinge``; labels in
         :math:`\{-1, +1\}` for the margin losses (``hinge`` and ``squared_hinge`` also take
         0/1 labels, to show how each framework reads them).
     y_pred : array_like
@@ -325,14 +336,16 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Which frameworks to run; each is imported the first time it is needed.
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
-        sparse; the class axis of ``y_pred``), ``delta`` (``huber``).
+        sparse, ``categorical_hinge``, ``multi_margin_loss``; the class axis of ``y_pred``),
+        ``delta`` (``huber``), ``p``, ``margin`` and ``weight`` (``multi_margin_loss``).
 
     Returns
     -------
     Comparison
         The values of every row (``.elementwise``, ``.per_sample`` -- Keras's mean over the last
         axis -- and ``.reduced``, the mean of everything), ``.max_abs_diff`` from lossnotes,
-        ``.status`` per framework (``"agree"``, ``"explained"``, ``"differs"`` or ``"error"``),
+        ``.status`` per framework (``"agree"``, ``"explained"``, ``"differs"`` or ``"error"``;
+        ``"absent"`` when the framework does not ship the loss, and a note says why),
         ``.ok``, the ``.tolerance`` used and the ``.notes`` that apply. It prints as an aligned
         table and renders as HTML in a notebook.
 
