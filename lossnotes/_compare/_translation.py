@@ -207,18 +207,21 @@ ROWS = (
       None,
       "torch.clamp(1 + ((1 - y_true) * y_pred).amax(-1) - (y_true * y_pred).sum(-1), "
       "min=0).mean()",
-      None,
+      "ln.categorical_hinge(y_true, y_pred)",
       "Keras takes the largest wrong score as max((1 - y) * z), which is 0, not the largest "
-      "wrong score, when every wrong score is negative. Not torch's multi_margin_loss."),
+      "wrong score, when every wrong score is negative (ln.like_keras.categorical_hinge does "
+      "the same). Not torch's multi_margin_loss.",
+      matrix=("categorical_hinge", {})),
     T("Weston-Watkins multiclass hinge", "labels",
       None,
       "keras.ops.mean(keras.ops.sum(keras.ops.relu(1 - keras.ops.take_along_axis(y_pred, "
       "labels[:, None], axis=-1) + y_pred), axis=-1) - 1) / 6",
       "multi_margin_loss", "F.multi_margin_loss(y_pred, labels)",
-      None,
+      "ln.multi_margin_loss(labels, y_pred)",
       "The sum over wrong classes of max(0, 1 - z_y + z_j), divided by the number of classes "
       "(here 6); the true class adds exactly 1 to the sum, taken off again. Not Keras's "
-      "categorical_hinge, which keeps only the largest wrong score."),
+      "categorical_hinge, which keeps only the largest wrong score.",
+      matrix=("multi_margin_loss", {})),
     T("Multi-label hinge", "multilabel",
       None,
       "keras.ops.mean(keras.ops.sum(t[:, :, None] * (1 - t[:, None, :]) * keras.ops.relu(1 - "
@@ -542,11 +545,11 @@ def shown(reference: float) -> str:
     within 3 float32 tolerances of it rounds alike. The values that agree lie within one
     tolerance of it on any CPU, and the reference itself (a float64 computation) moves by
     about 1e-15 from CPU to CPU, so the printed digits are the same everywhere."""
-    for digits in (5, 4, 3):
-        texts = {f"{reference * f:.{digits}g}" for f in (1 - 3 * _RTOL32, 1, 1 + 3 * _RTOL32)}
+    for digits in (5, 4, 3):  # "#": trailing zeros are digits too (1.40, not 1.4)
+        texts = {f"{reference * f:#.{digits}g}" for f in (1 - 3 * _RTOL32, 1, 1 + 3 * _RTOL32)}
         if len(texts) == 1:
-            return texts.pop()
-    return f"{reference:.2g}"
+            return texts.pop().rstrip(".")
+    return f"{reference:#.2g}".rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -605,6 +608,8 @@ class Table:
         name = r.row.matrix[0]
         parts = []
         for fw, counts in r.edges.items():
+            if set(counts) <= {"absent"}:  # the framework does not ship the loss
+                continue
             label = {"keras": "Keras", "torch": "PyTorch"}[fw]
             parts.append(f"{label} " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         return f"{'; '.join(parts)} (python -m lossnotes --loss {name} --kind edge)"
