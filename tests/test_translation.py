@@ -156,3 +156,9 @@ def test_python_m_lossnotes_runs_every_row_and_fails_on_a_changed_one(monkeypatc
     assert f"{len(ROWS) + 1} rows: " in out
     line = next(s for s in out.splitlines() if s.startswith("  KL with torch's default"))
     assert "DIFFERS" in line and "F.kl_div(torch.log(y_pred), y_true)" in out
+
+
+@pytest.mark.parametrize("bad", [3, None, b"kl_div", "KL_DIV"])
+def test_a_name_that_is_not_a_framework_loss_is_refused(bad):
+    with pytest.raises(ValueError, match="translations: no row translates"):
+        ln.translations(bad)

@@ -520,11 +520,11 @@ def translations(*losses: str, frameworks=("keras", "torch")) -> Table:
     'agree'
     """
     known = {n for row in ROWS for n in (row.keras_loss, row.torch_loss) if n}
-    unknown = [name for name in losses if name not in known]
+    unknown = [name for name in losses if not isinstance(name, str) or name not in known]
     if unknown:
         import difflib
 
-        near = difflib.get_close_matches(unknown[0], sorted(known), n=3)
+        near = difflib.get_close_matches(str(unknown[0]).lower(), sorted(known), n=3)
         hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
         raise ValueError(f"translations: no row translates {unknown[0]!r}{hint}; the rows "
                          f"translate: {', '.join(sorted(known))}")
