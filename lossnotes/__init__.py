@@ -22,6 +22,7 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
+from ._divergence import kl_divergence, kl_divergence_grad, poisson, poisson_grad
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
     exponential,
@@ -77,6 +78,11 @@ __all__ = [
     "mae_grad",
     "huber",
     "huber_grad",
+    # divergences, counts and positive targets
+    "kl_divergence",
+    "kl_divergence_grad",
+    "poisson",
+    "poisson_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -384,6 +384,79 @@ def ref_huber_grad(y_true, y_pred, delta=1.0):
     return _elementwise(_huber_grad(delta), y_true, y_pred)
 
 
+# ---------------------------------------------------------------------------------------------
+# divergences and counts (the terms of a divergence have both signs; at 50 digits their
+# cancellation near q = p still leaves far more digits than a float64 holds)
+# ---------------------------------------------------------------------------------------------
+
+
+def _kl_term(p: float, q: float):
+    if p == 0:
+        return ZERO
+    if q == 0:
+        return INF
+    # log1p((p - q) / q): p - q of two exact floats is exact, so no digit is lost near q = p.
+    return to_mp(p) * mp.log1p((to_mp(p) - to_mp(q)) / to_mp(q))
+
+
+def ref_kl_divergence(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, p, q in _pairs_of_rows(y_true, y_pred, axis):
+        out[index] = mp.fsum(_kl_term(pk, qk) for pk, qk in zip(p, q, strict=True))
+    return out
+
+
+def _kl_grad(p: float, q: float):
+    return ZERO if p == 0 else (-INF if q == 0 else -to_mp(p) / to_mp(q))
+
+
+def ref_kl_divergence_grad(y_true, y_pred, axis=-1):
+    return _elementwise(_kl_grad, y_true, y_pred)
+
+
+def _log_factorial(y: float):
+    return mp.loggamma(to_mp(y) + 1)
+
+
+def _poisson(log_input: bool, full: bool):
+    def loss(y: float, p: float):
+        if log_input:
+            # e^x - y x: +inf at x = +inf (e^x wins) and at x = -inf for y > 0.
+            if p == np.inf or (p == -np.inf and y > 0):
+                value = INF
+            else:
+                value = mp.exp(to_mp(p)) - _weighted(to_mp(y), to_mp(p))
+        elif p == np.inf or (p == 0 and y > 0):
+            value = INF
+        else:
+            value = to_mp(p) - _weighted(to_mp(y), mp.log(to_mp(p)) if p > 0 else -INF)
+        return value + _log_factorial(y) if full else value
+    return loss
+
+
+def _poisson_grad(log_input: bool):
+    def grad(y: float, p: float):
+        if log_input:
+            if p == np.inf:
+                return INF
+            return (ZERO if p == -np.inf else mp.exp(to_mp(p))) - to_mp(y)
+        if p == np.inf or (p == 0 and y == 0):
+            return ONE
+        if p == 0:
+            return -INF
+        return (to_mp(p) - to_mp(y)) / to_mp(p)  # p - y: a difference of exact inputs
+    return grad
+
+
+def ref_poisson(y_true, y_pred, log_input=False, full=False):
+    return _elementwise(_poisson(log_input, full), y_true, y_pred)
+
+
+def ref_poisson_grad(y_true, y_pred, log_input=False, full=False):
+    return _elementwise(_poisson_grad(log_input), y_true, y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -416,6 +489,11 @@ REFERENCES = {
     "mae_grad": ref_mae_grad,
     "huber": ref_huber,
     "huber_grad": ref_huber_grad,
+    # divergences, counts and positive targets
+    "kl_divergence": ref_kl_divergence,
+    "kl_divergence_grad": ref_kl_divergence_grad,
+    "poisson": ref_poisson,
+    "poisson_grad": ref_poisson_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

@@ -17,11 +17,15 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _conventions, _margin
+from ._divergence import _poisson_inputs, kl_inputs, log_factorial
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -29,6 +33,8 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
+    # divergences, counts and positive targets, robust regression
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad",
 ]
 
 CONVENTION = "keras"
@@ -230,3 +236,109 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+
+# --------------------------------------------------------------------------------------------
+# divergences, counts and positive targets, robust regression
+# --------------------------------------------------------------------------------------------
+
+
+def _keras_clip(x: np.ndarray, hi: float = 1.0) -> np.ndarray:
+    """``ops.clip(x, keras.config.epsilon(), hi)`` in ``x``'s dtype."""
+    t = x.dtype.type
+    return np.clip(x, t(_conventions.KERAS_EPSILON), t(hi))
+
+
+@quiet
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.kl_divergence``'s arithmetic: both arguments clipped to
+    :math:`[\varepsilon, 1]`, :math:`\varepsilon = 10^{-7}`, rows taken as they are.
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \sum_k \tilde p_{ik} \log \frac{\tilde p_{ik}}{\tilde q_{ik}},
+        \qquad \tilde p = \operatorname{clip}(p, \varepsilon, 1),
+        \ \tilde q = \operatorname{clip}(q, \varepsilon, 1).
+
+    A class with target 0 costs :math:`\varepsilon \log(\varepsilon / q)` (negative, about
+    :math:`-10^{-6}`) instead of 0, and a prediction of 0 under a positive target costs
+    :math:`p \log(p / \varepsilon)` instead of ``inf``. Rows need not sum to 1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])):.6f}")
+    7.365901
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    p, q = _keras_clip(p), _keras_clip(q)
+    return reduce(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction)
+
+
+@quiet
+def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of Keras's KL divergence that ``tf.GradientTape`` reports:
+    :math:`-\tilde p / \tilde q` where :math:`\varepsilon \le q \le 1` (the clip passes the
+    gradient, bounds included), 0 where the clip moved :math:`q`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.kl_divergence_grad([[0.5, 0.5]], [[1.0, 0.0]])
+    array([[-0.5,  0. ]])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    t = q.dtype.type
+    inside = (q >= t(_conventions.KERAS_EPSILON)) & (q <= 1)
+    return np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+
+
+@quiet
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+    r"""``keras.losses.poisson``'s arithmetic: an epsilon inside the log.
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \lambda_i - y_i \log(\lambda_i + \varepsilon),
+        \qquad \varepsilon = 10^{-7},
+
+    so a rate of 0 costs :math:`-y \log \varepsilon = 16.1 y` instead of ``inf``, and every
+    rate is shifted by :math:`y \varepsilon / \lambda`. Keras has no log-rate form: with
+    ``log_input=True`` this is Keras's loss of :math:`\lambda = e^{\hat y}` (a log-rate of
+    -1000 underflows to the rate 0 and costs :math:`16.1 y` instead of :math:`1000 y`); and no
+    ``full`` form: ``full=True`` adds the exact :math:`\log\Gamma(y + 1)`, as compare does
+    with ``tf.math.lgamma``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.poisson([2.0], [0.0], reduction="none").round(4)
+    array([32.2362])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    full = check_flag(full, "full")
+    rate = np.exp(p) if log_input else p
+    loss = rate - y * np.log(rate + rate.dtype.type(_conventions.KERAS_EPSILON))
+    if full:
+        loss += log_factorial(y)
+    return reduce(loss, reduction)
+
+
+@quiet
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+    r"""The derivative of Keras's Poisson loss that ``tf.GradientTape`` reports:
+    :math:`1 - y / (\lambda + \varepsilon)`, and with ``log_input=True`` (the rate
+    :math:`e^{\hat y}`) :math:`e^{\hat y} - y e^{\hat y} / (e^{\hat y} + \varepsilon)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.poisson_grad([2.0], [0.0])
+    array([-19999999.])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    check_flag(full, "full")
+    rate = np.exp(p) if log_input else p
+    g = 1 - y / (rate + rate.dtype.type(_conventions.KERAS_EPSILON))
+    return (g * rate if log_input else g)[()]

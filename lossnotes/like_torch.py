@@ -16,12 +16,17 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from . import _conventions, _margin
+from ._divergence import _poisson_inputs, kl_inputs
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import quiet, reduce
+from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -30,6 +35,8 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
+    # divergences, counts and positive targets, robust regression
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad",
 ]
 
 CONVENTION = "torch"
@@ -211,3 +218,110 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+
+# --------------------------------------------------------------------------------------------
+# divergences, counts and positive targets, robust regression
+# --------------------------------------------------------------------------------------------
+
+#: ``F.poisson_nll_loss``'s default ``eps``, added to the rate inside the log.
+TORCH_POISSON_EPS = 1e-8
+
+
+@quiet
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``F.kl_div(torch.log(y_pred), y_true, reduction="none")`` summed over the classes.
+
+    torch takes the log of the prediction as ``input`` and computes, per element,
+
+    .. math::
+
+        \ell^{\text{torch}}_{ik} = \operatorname{xlogy}(p_{ik}, p_{ik}) - p_{ik} \log q_{ik},
+
+    so :math:`p = 0` with :math:`q > 0` gives 0, but :math:`p = q = 0` gives ``nan``
+    (:math:`0 \cdot (-\infty)`). Rows need not sum to 1. ``reduction`` as lossnotes reduces
+    (the mean over rows is torch's ``"batchmean"`` for an (N, C) input; torch's ``"mean"``
+    averages over all N C elements, the divergence divided by C).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.kl_divergence([[1.0, 0.0]], [[1.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    xlogy = np.where(p == 0, 0, p * np.log(p)).astype(p.dtype)
+    return reduce(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)), reduction)
+
+
+@quiet
+def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative ``torch.autograd`` reports through ``torch.log``: :math:`-p / q`
+    computed plainly, ``nan`` (:math:`0/0`) where :math:`p = q = 0`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.kl_divergence_grad([[1.0, 0.0]], [[1.0, 0.0]])
+    array([[-1., nan]])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    return -p / q
+
+
+def _stirling(y: np.ndarray) -> np.ndarray:
+    """torch's ``full=True`` term: y log y - y + log(2 pi y) / 2 where y > 1, else 0."""
+    big = np.where(y > 1, y, 1).astype(y.dtype)
+    term = big * np.log(big) - big + 0.5 * np.log(y.dtype.type(2 * math.pi) * big)
+    return np.where(y > 1, term, 0).astype(y.dtype)
+
+
+@quiet
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+    r"""``F.poisson_nll_loss(y_pred, y_true, log_input=..., full=...)``'s arithmetic.
+
+    .. math::
+
+        \ell^{\text{torch}}_i = e^{\hat y_i} - y_i \hat y_i \ (\texttt{log\_input=True},
+        \text{torch's default}), \qquad
+        \lambda_i - y_i \log(\lambda_i + 10^{-8}) \ (\texttt{log\_input=False}),
+
+    and ``full=True`` adds Stirling's approximation of :math:`\log y!`,
+    :math:`y \log y - y + \tfrac12 \log(2\pi y)`, for :math:`y > 1` only (0 below): it
+    drops :math:`\log 1! = 0` correctly but misses :math:`\log\Gamma(1.5) = -0.12` at
+    :math:`y = 0.5` and about :math:`1/(12 y)` above 1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.poisson([1.0, 2.0], [1.0, 2.0], full=True, reduction="none").round(4)
+    array([1.    , 1.2655])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    full = check_flag(full, "full")
+    if log_input:
+        loss = np.exp(p) - y * p
+    else:
+        loss = p - y * np.log(p + p.dtype.type(TORCH_POISSON_EPS))
+    if full:
+        loss += _stirling(y)
+    return reduce(loss, reduction)
+
+
+@quiet
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+    r"""The derivative ``torch.autograd`` reports: :math:`e^{\hat y} - y` with
+    ``log_input=True``, :math:`1 - y / (\lambda + 10^{-8})` without.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_torch.poisson_grad([2.0], [0.0])[0]):.8e}")  # 1 - 2 / 1e-8
+    -1.99999999e+08
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    check_flag(full, "full")
+    if log_input:
+        return (np.exp(p) - y)[()]
+    return (1 - y / (p + p.dtype.type(TORCH_POISSON_EPS)))[()]

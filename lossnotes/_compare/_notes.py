@@ -16,6 +16,7 @@ from math import log
 import numpy as np
 
 from .._conventions import KERAS_EPSILON, TORCH_BCE_GRAD_EPS, TORCH_LOG_CLAMP, keras_clip_bounds
+from ..like_torch import TORCH_POISSON_EPS
 from . import _frameworks
 from ._results import ATOL_ULPS, Note
 
@@ -275,6 +276,117 @@ RULES = (
         f"below -{_overflow_limit(c.p):.1f} in {c.p.dtype}, so the loss is inf instead of -m "
         "and the gradient nan (inf/inf) instead of -y.")),
 )
+
+
+# divergences, counts and positive targets, robust regression ---------------------------------
+
+
+def _gap(c: Call, framework: str) -> str:
+    """How far the framework's arithmetic (like_keras / like_torch) is from the exact values on
+    these inputs, as a sentence: the size of the gap a note explains."""
+    import lossnotes
+
+    from .. import _registry, like_keras, like_torch
+
+    spec = _registry.LOSSES[c.name].frameworks
+    compute = spec.hand_grad if c.grad else spec.hand
+    module = like_keras if framework == "keras" else like_torch
+    try:
+        with np.errstate(all="ignore"):
+            exact = np.asarray(compute(lossnotes, c.y, c.p, c.opts), dtype=np.float64)
+            theirs = np.asarray(compute(module, c.y, c.p, c.opts), dtype=np.float64)
+    except ValueError:
+        return ""
+    same = (exact == theirs) | (np.isnan(exact) & np.isnan(theirs))
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(exact - theirs)
+    finite = gap[~same & np.isfinite(gap)]
+    parts = []
+    if finite.size:
+        parts.append(f"differ by up to {sci(float(finite.max()))}")
+    odd = ~same & ~np.isfinite(gap)
+    if odd.any():
+        k = int(np.argmax(odd))
+        parts.append(f"give {theirs.flat[k]:.6g} where the exact value is {exact.flat[k]:.6g}")
+    what = "derivatives" if c.grad else "values"
+    return f" On these inputs the {what} " + " and ".join(parts) + "." if parts else ""
+
+
+def _kl_keras_clipped(c: Call) -> bool:
+    lo = np.asarray(KERAS_EPSILON, dtype=c.p.dtype)
+    return bool((c.y < lo).any() or (c.p < lo).any())
+
+
+def _kl_torch_reduction(c: Call) -> str:
+    from .. import like_torch
+
+    text = (
+        "torch's F.kl_div(input, target) takes the log of the prediction as input "
+        "(log_target=True takes the target as a log too), and its reduction='mean' divides "
+        "the sum by the number of elements N C, the divergence divided by C; "
+        "reduction='batchmean' divides by input.size(0), which is the mean per row only for "
+        "an (N, C) input: compare sums reduction='none' over the classes.")
+    try:
+        with np.errstate(all="ignore"):
+            rows = like_torch.kl_divergence(c.y, c.p, axis=c.axis, reduction="none")
+    except ValueError:
+        return text
+    classes = c.p.shape[c.axis]
+    mean = float(np.mean(rows))
+    return text + (f" Here reduction='mean' would give {mean / classes:.6g}, the mean "
+                   f"divergence {mean:.6g} divided by C = {classes}.")
+
+
+def _poisson_counts(c: Call) -> bool:
+    return bool((c.y > 0).any())
+
+
+def _torch_stirling(c: Call) -> bool:
+    return c.opts.get("full", False) and not c.grad and bool((c.y > 0).any())
+
+
+KL, POISSON = ("kl_divergence",), ("poisson",)
+
+RULES_A = (
+    Rule(KL, K, _kl_keras_clipped, lambda c: (
+        f"Keras clips both arguments to [{_EPS}, 1] before sum p log(p/q): a target of 0 "
+        f"costs {_EPS} log({_EPS}/q) instead of 0, a prediction of 0 under a positive target "
+        f"p costs p log(p/{_EPS}) instead of inf, and the gradient is 0 where the prediction "
+        "was clipped." + _gap(c, "keras"))),
+    Rule(KL, T, lambda c: bool(((c.y == 0) & (c.p == 0)).any()), lambda c: (
+        "torch computes xlogy(p, p) - p log q per class: where p = q = 0 the second term is "
+        "0 * (-inf) = nan, and autograd's -p/q is 0/0 = nan; lossnotes takes 0 log(0/0) = 0 "
+        "and the derivative 0." + _gap(c, "torch"))),
+    Rule(KL, T, lambda c: not c.grad, _kl_torch_reduction, explains=False),
+    Rule(POISSON, K, _poisson_counts, lambda c: (
+        f"Keras computes rate - y log(rate + {_EPS}) (keras.config.epsilon() inside the log): "
+        f"every loss is shifted by about y {_EPS}/rate, a rate of 0 costs -y log({_EPS}) = "
+        f"{_CLIP_LOSS:.3f} y instead of inf, and the derivative is 1 - y/(rate + {_EPS})."
+        + _gap(c, "keras"))),
+    Rule(POISSON, K, lambda c: c.opts.get("log_input", False), (
+        "Keras has no log-rate form: compare passes keras.ops.exp(y_pred) as the rate, whose "
+        "log Keras takes again with its epsilon (a log-rate of -1000 underflows to the rate 0 "
+        f"and costs {_CLIP_LOSS:.3f} y instead of 1000 y)."), explains=False),
+    Rule(POISSON, K, lambda c: c.opts.get("full", False) and not c.grad, (
+        "Keras has no full=True form: compare adds mean(tf.math.lgamma(y_true + 1), axis=-1), "
+        "the exact log y!, to keras.losses.poisson."), explains=False),
+    Rule(POISSON, T, lambda c: not c.opts.get("log_input", False) and _poisson_counts(c),
+         lambda c: (
+        f"torch's poisson_nll_loss(log_input=False) computes rate - y log(rate + eps) with "
+        f"eps = {sci(TORCH_POISSON_EPS)}: every loss is shifted by about y eps/rate, a rate of 0 "
+        f"costs {-log(TORCH_POISSON_EPS):.3f} y instead of inf, and the derivative is "
+        "1 - y/(rate + eps)." + _gap(c, "torch"))),
+    Rule(POISSON, T, _torch_stirling, lambda c: (
+        "With full=True torch adds Stirling's approximation y log y - y + log(2 pi y)/2 of "
+        "log y!, and only where y > 1 (0 where y <= 1); lossnotes adds log y! = lgamma(y + 1) "
+        "exactly (at y = 2 torch adds 0.651806 instead of log 2 = 0.693147)." + _gap(c, "torch"))),
+    Rule(POISSON, T, lambda c: True, (
+        "torch's poisson_nll_loss defaults to log_input=True (y_pred is a log-rate) and "
+        "full=False; compare passes both explicitly. Keras's poisson takes the rate."),
+        explains=False),
+)
+
+RULES = (*RULES, *RULES_A)
 
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "

@@ -1,0 +1,363 @@
+r"""Divergences between distributions and likelihoods of counts.
+
+:func:`kl_divergence` compares a target distribution with a predicted one, row by row, like
+the categorical cross-entropy it differs from by the target's entropy. :func:`poisson` is the
+negative log-likelihood of counts under a predicted Poisson rate. Both take
+``(y_true, y_pred)`` in the order of the notes and tf.keras, compute the mathematics without
+clipping or epsilons (those are the frameworks' conventions, in :mod:`lossnotes.like_keras`
+and :mod:`lossnotes.like_torch`), and refuse inputs outside their domain.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ._cross_entropy import _check_classes, _minus_reciprocal, _xmul
+from ._validation import (
+    _where,
+    check_axis,
+    check_flag,
+    check_no_nan,
+    check_rows_sum_to_one,
+    check_unit_interval,
+    first,
+    has_nan,
+    pair,
+    quiet,
+    reduce,
+)
+
+# --------------------------------------------------------------------------------------------
+# Kullback-Leibler divergence
+# --------------------------------------------------------------------------------------------
+
+
+def _probabilities(x: np.ndarray, name: str) -> None:
+    check_unit_interval(x, name)
+
+
+def kl_inputs(y_true, y_pred, axis, exact: bool = True):
+    """Two probability distributions along ``axis``: values in [0, 1], rows summing to 1
+    (``exact=False``, for the frameworks' arithmetic: rows as they are)."""
+    y_true, y_pred = pair(y_true, y_pred, check_true=_probabilities, check_pred=_probabilities)
+    axis = check_axis(axis, y_pred.ndim)
+    _check_classes(y_pred, axis)
+    if exact:
+        for x, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+            check_rows_sum_to_one(x, axis, name, hint="Both arguments of a divergence are "
+                                  "distributions over the classes")
+    return y_true, y_pred, axis
+
+
+def log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``log(p / q)`` for non-negative ``p`` and ``q``, to a few ulp of itself, under
+    :data:`~lossnotes._validation.quiet`.
+
+    ``log(p / q)`` rounds ``p / q`` first, which costs relative precision where the ratio is
+    close to 1 and the log close to 0; there ``p - q`` is exact (Sterbenz: within a factor 2)
+    and ``log1p((p - q) / q)`` keeps it. Where ``p / q`` overflows or underflows although
+    both are positive (a subnormal ``q``), the difference of the logs is taken."""
+    ratio = np.divide(p, q, out=np.empty_like(p))
+    out = np.log(ratio)
+    near = (ratio >= 0.5) & (ratio <= 2)
+    if near.any():
+        d = np.subtract(p, q, where=near, out=np.zeros_like(p))
+        np.divide(d, q, where=near, out=d)
+        np.log1p(d, where=near, out=out)
+    lost = ((ratio == np.inf) & (q > 0)) | ((ratio == 0) & (p > 0))
+    if lost.any():
+        out[lost] = np.log(p[lost]) - np.log(q[lost])
+    return out
+
+
+@quiet
+def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+    r"""Kullback-Leibler divergence of the predicted distribution from the target one.
+
+    .. math::
+
+        \ell_i = D_{\mathrm{KL}}(p_{i\cdot} \,\|\, q_{i\cdot})
+        = \sum_{k=1}^{C} p_{ik} \log \frac{p_{ik}}{q_{ik}},
+        \qquad 0 \log \tfrac{0}{q} = 0, \quad p \log \tfrac{p}{0} = +\infty \ (p > 0),
+
+    with :math:`p` = ``y_true`` and :math:`q` = ``y_pred``, one value per row (classes along
+    ``axis``). It equals the categorical cross-entropy :math:`-\sum_k p_{ik} \log q_{ik}`
+    minus the target's entropy :math:`-\sum_k p_{ik} \log p_{ik}`, which does not depend on
+    the prediction: both losses have the same gradient and the same minimum, where the
+    divergence is 0 (:math:`q = p`), while the cross-entropy is then the entropy of
+    :math:`p`. The reduction is the mean (default) or sum over rows, or ``"none"``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        The target distribution :math:`p`: values in [0, 1] summing to 1 along ``axis``.
+    y_pred : array_like
+        The predicted distribution :math:`q`, the same shape, summing to 1 along ``axis``.
+    axis : int, default -1
+        The class axis.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` averages over rows: torch's ``reduction="batchmean"`` for an (N, C) input,
+        not its ``"mean"``, which averages over all N C elements.
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape without ``axis`` for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On differing shapes, values outside [0, 1], rows of either argument that do not sum
+        to 1 along ``axis`` (to within the dtype's rounding), NaN, a bad axis or an unknown
+        reduction.
+
+    Notes
+    -----
+    The frameworks' traps: ``keras.losses.kl_divergence(y_true, y_pred)`` clips **both**
+    arguments to :math:`[10^{-7}, 1]`, so a zero target term costs
+    :math:`10^{-7} \log(10^{-7} / q)` instead of 0 and a zero prediction under a positive
+    target is finite. ``torch.nn.functional.kl_div(input, target)`` takes the **log** of the
+    prediction as ``input`` (and the target as probabilities, or as log-probabilities with
+    ``log_target=True``), and its default ``reduction="mean"`` divides the sum by the number
+    of elements N C, which is the divergence divided by C; ``"batchmean"`` divides by N, the
+    mean divergence per row of an (N, C) input. torch computes
+    :math:`p \log p - p \log q`, so :math:`p = q = 0` gives ``nan`` (:math:`0 \cdot
+    \infty`) where the divergence takes 0.
+
+    Each term :math:`p \log(p/q)` is computed to a few ulp, with :func:`numpy.log1p` where
+    :math:`p/q` is near 1. The terms of a row have both signs (their sum is never negative,
+    Gibbs' inequality): close to :math:`q = p` they cancel, and there the divergence,
+    of the order of :math:`\sum (p - q)^2 / p`, is ill-conditioned.
+
+    References
+    ----------
+    S. Kullback and R. A. Leibler, "On Information and Sufficiency", *Annals of Mathematical
+    Statistics* 22(1), 1951.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> p = [[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]
+    >>> q = [[0.25, 0.25, 0.5], [0.2, 0.3, 0.5]]
+    >>> ln.kl_divergence(p, q, reduction="none")  # log 2 and 0
+    array([0.69314718, 0.        ])
+    """
+    y_true, y_pred, axis = kl_inputs(y_true, y_pred, axis)
+    terms = _xmul(y_true, log_ratio(y_true, y_pred))  # 0 log(0/q) = 0, also at q = 0
+    loss = np.asarray(np.sum(terms, axis=axis))
+    return reduce(loss, reduction)
+
+
+@quiet
+def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
+    r"""Derivative of the unreduced :func:`kl_divergence` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial q_{ik}} = -\frac{p_{ik}}{q_{ik}},
+
+    the derivative of the categorical cross-entropy, since the two losses differ by a term
+    free of :math:`q`. Each :math:`q_{ik}` is treated as a free variable (the constraint
+    :math:`\sum_k q_{ik} = 1` is not projected out); an entry whose target is 0 gets exactly
+    0, and a positive target over :math:`q = 0` gives ``-inf``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.kl_divergence_grad([[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]])
+    array([[-2., -2.,  0.]])
+    """
+    y_true, y_pred, _ = kl_inputs(y_true, y_pred, axis)
+    return _minus_reciprocal(y_true, y_pred)
+
+
+# --------------------------------------------------------------------------------------------
+# Poisson negative log-likelihood
+# --------------------------------------------------------------------------------------------
+
+
+def _counts(y: np.ndarray, name: str) -> None:
+    """Targets of a count likelihood: finite and non-negative (integers or not)."""
+    if not y.size:
+        return
+    lo, hi = np.minimum.reduce(y, axis=None), np.maximum.reduce(y, axis=None)
+    if not (lo >= 0 and hi < np.inf):  # a NaN fails both
+        check_no_nan(y, name)
+        bad = ~((y >= 0) & (y < np.inf))
+        raise ValueError(f"{name} must hold counts, finite numbers >= 0; found "
+                         f"{first(y, bad)!r} {_where(bad)}")
+
+
+def _rates(lam: np.ndarray, name: str) -> None:
+    """Poisson rates: >= 0 (+inf allowed, as a limit)."""
+    if lam.size and not np.minimum.reduce(lam, axis=None) >= 0:  # a NaN fails too
+        check_no_nan(lam, name)
+        bad = lam < 0
+        raise ValueError(f"{name} must hold Poisson rates >= 0; found {first(lam, bad)!r} "
+                         f"{_where(bad)} (pass log_input=True for log-rates)")
+
+
+def _poisson_inputs(y_true, y_pred, log_input):
+    log_input = check_flag(log_input, "log_input")
+    y, p = pair(y_true, y_pred, check_true=_counts,
+                check_pred=check_no_nan if log_input else _rates)
+    return y, p, log_input
+
+
+def log_factorial(y: np.ndarray) -> np.ndarray:
+    """``log(y!) = lgamma(y + 1)`` for finite ``y >= 0``, in ``y``'s dtype, correctly rounded:
+    each distinct value once (counts repeat, so this is a sort and a table)."""
+    values, index = np.unique(y, return_inverse=True)
+    table = np.array([_log_gamma_1p(float(v)) for v in values], dtype=np.float64)
+    return table.astype(y.dtype)[index.reshape(y.shape)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _log_gamma_1p(v: float) -> float:
+    """log Gamma(v + 1) rounded once to a float. ``math.lgamma`` is off by up to 15 ulp
+    (``lgamma(1.5)``); mpmath, imported on the first call only, at 30 digits is not."""
+    import mpmath
+
+    ctx = _MP.get("ctx")
+    if ctx is None:
+        ctx = _MP["ctx"] = mpmath.MPContext()
+        ctx.dps = 30
+    return float(ctx.loggamma(ctx.mpf(v) + 1))
+
+
+_MP: dict = {}  # the private mpmath context, made on first use
+
+
+@quiet
+def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
+            reduction: str = "mean"):
+    r"""Poisson negative log-likelihood of counts under a predicted rate.
+
+    For a count :math:`y` and a rate :math:`\lambda > 0`,
+    :math:`-\log P(y \mid \lambda) = \lambda - y \log \lambda + \log y!`; the last term does
+    not depend on the prediction and is left out unless ``full=True``:
+
+    .. math::
+
+        \ell_i = \lambda_i - y_i \log \lambda_i \; [+ \log \Gamma(y_i + 1)],
+        \qquad \lambda_i = \hat y_i, \ \text{or} \ \lambda_i = e^{\hat y_i}
+        \text{ with } \texttt{log\_input=True}, \text{ where }
+        \ell_i = e^{\hat y_i} - y_i \hat y_i \; [+ \log \Gamma(y_i + 1)].
+
+    Parameters
+    ----------
+    y_true : array_like
+        Counts: finite numbers :math:`\ge 0` (non-integers are allowed, with
+        :math:`\log \Gamma(y + 1)` for :math:`\log y!`).
+    y_pred : array_like
+        Rates :math:`\lambda \ge 0` (``+inf`` allowed), or log-rates (any real, ``+-inf``
+        allowed) with ``log_input=True``; the same shape as ``y_true``.
+    log_input : bool, default False
+        Whether ``y_pred`` is :math:`\log \lambda`, as from a linear output layer.
+    full : bool, default False
+        Whether to add :math:`\log y! = \log\Gamma(y + 1)`, making the loss the exact negative
+        log-likelihood (never negative for integer counts).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On differing shapes, negative or infinite counts, negative rates, NaN, or an unknown
+        reduction; a TypeError for ``log_input`` or ``full`` that is not a bool.
+
+    Notes
+    -----
+    Limits, not clipping: a rate of 0 costs ``+inf`` for a positive count and 0 for a count
+    of 0 (:math:`0 \log 0 = 0`), an infinite rate costs ``+inf``. The frameworks add an
+    epsilon inside the log instead: ``keras.losses.poisson`` computes
+    :math:`\lambda - y \log(\lambda + 10^{-7})` (a rate of 0 costs :math:`16.1 y`),
+    torch's ``poisson_nll_loss(input, target, log_input=False)``
+    :math:`\lambda - y \log(\lambda + 10^{-8})`; the shift of :math:`y \varepsilon /
+    \lambda` is visible in float64 at every rate. torch's **default** is ``log_input=True``,
+    Keras has no log-rate form. torch's ``full=True`` adds Stirling's approximation
+    :math:`y \log y - y + \tfrac12 \log(2\pi y)` for :math:`y > 1` only (0 for
+    :math:`y \le 1`), not :math:`\log y!`: it is :math:`\log y!` minus about
+    :math:`1/(12 y)` (0.078 at :math:`y = 1` is dropped entirely, 0.041 at
+    :math:`y = 2`).
+
+    Without ``full`` the loss can be negative (:math:`y > e` near :math:`\lambda = y`) and
+    it crosses 0: there no formula is accurate in ulps. With ``log_input`` the log-rate form
+    never forms :math:`\log e^{\hat y}`, so it stays exact for :math:`\hat y = \pm 1000`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.poisson([0.0, 1.0, 2.0], [0.5, 1.0, 0.0], reduction="none")
+    array([0.5, 1. , inf])
+    >>> ln.poisson([0.0, 1.0], [-1000.0, 0.0], log_input=True, reduction="none")
+    array([0., 1.])
+    >>> print(f"{float(ln.poisson([3.0], [3.0], full=True)):.8f}")  # 3 - 3 log 3 + log 6
+    1.49592260
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    full = check_flag(full, "full")
+    if log_input:
+        loss = np.exp(p)
+        loss -= _xmul(y, p)  # y * (-inf) at y = 0 is 0
+        inf = p == np.inf
+    else:
+        loss = p - _xmul(y, np.log(p))  # 0 log 0 = 0; log 0 = -inf costs +inf
+        inf = p == np.inf
+    if inf.any():  # inf - inf: the rate dominates, the limit is +inf
+        loss[inf] = np.inf
+    if full:
+        loss += log_factorial(y)
+    return reduce(loss, reduction)
+
+
+@quiet
+def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False):
+    r"""Derivative of the unreduced :func:`poisson` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \lambda_i} = 1 - \frac{y_i}{\lambda_i}
+        = \frac{\lambda_i - y_i}{\lambda_i},
+        \qquad
+        \frac{\partial \ell_i}{\partial \hat y_i} = e^{\hat y_i} - y_i
+        \ (\texttt{log\_input=True}).
+
+    ``full`` changes nothing (:math:`\log y!` is constant in the prediction). The rate form
+    is computed as :math:`(\lambda - y)/\lambda` (the difference is exact near the optimum),
+    with its limits 1 at :math:`\lambda = +\infty` and at :math:`\lambda = y = 0`, and
+    ``-inf`` at :math:`\lambda = 0 < y`. The log-rate form is computed as
+    :math:`y \operatorname{expm1}(\hat y - \log y)` where :math:`e^{\hat y} < 2y`, so it is
+    exact at :math:`\hat y \to 0` for :math:`y = 1`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.poisson_grad([0.0, 1.0, 2.0], [0.5, 1.0, 4.0])
+    array([1. , 0. , 0.5])
+    >>> print(f"{float(ln.poisson_grad([1.0], [1e-10], log_input=True)[0]):.6e}")
+    1.000000e-10
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    check_flag(full, "full")
+    if log_input:
+        g = np.exp(p)
+        # e^x - y cancels where e^x is close to y: there y expm1(x - log y) keeps the digits.
+        t = p - np.log(y)
+        near = (y > 0) & (t < math.log(2))
+        if near.any():
+            g[near] = y[near] * np.expm1(t[near])
+        g -= np.where(near, 0, y).astype(g.dtype)
+        return g[()]
+    g = np.subtract(p, y, out=np.empty_like(p))
+    g /= p
+    if has_nan(g):  # inf / inf (an infinite rate) and 0 / 0 (rate and count 0): the limit 1
+        np.copyto(g, 1, where=np.isnan(g))
+    return g[()]

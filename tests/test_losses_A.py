@@ -1,0 +1,358 @@
+"""Divergences between distributions, counts and positive targets, robust regression.
+
+Unit tests of the losses of ``lossnotes/_divergence.py`` and ``lossnotes/_regression_more.py``
+beyond what the registry-parametrized tests check (reference on the grid, finite
+differences, compare's edge cases): values at hand-picked points against closed forms or the
+50-digit reference, gradients against torch.autograd and tf.GradientTape, the errors, and the
+frameworks' traps named in issue 15, each measured on the installed Keras and torch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import lossnotes as ln
+import lossnotes.accuracy as acc
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+EPS64 = np.finfo(np.float64).eps
+
+
+def _keras():
+    from lossnotes._compare import _frameworks
+
+    return _frameworks.keras(), _frameworks.tensorflow()
+
+
+def _no_warning(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args, **kwargs)
+
+
+def _raises(exc, pattern, fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc, match=pattern):
+            fn(*args, **kwargs)
+
+
+def _torch_grad(loss_of, p):
+    """d(sum of loss_of(pt))/dp by torch.autograd, in float64."""
+    pt = torch.tensor(np.asarray(p, dtype=np.float64), requires_grad=True)
+    loss_of(pt).sum().backward()
+    return pt.grad.numpy()
+
+
+def _tf_grad(loss_of, p):
+    _, tf = _keras()
+    pt = tf.constant(np.asarray(p, dtype=np.float64))
+    with tf.GradientTape() as tape:
+        tape.watch(pt)
+        total = tf.reduce_sum(loss_of(pt))
+    return tape.gradient(total, pt).numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Kullback-Leibler divergence
+# ---------------------------------------------------------------------------------------------
+
+RNG = np.random.default_rng(20261129)
+P = ln.softmax(RNG.normal(0, 1, (5, 4)))
+Q = ln.softmax(RNG.normal(0, 2, (5, 4)))
+
+
+def test_kl_values_at_closed_forms():
+    # (1/2, 1/2, 0) against (1/4, 1/4, 1/2): 2 * (1/2) log 2 = log 2; identical rows: 0; a
+    # one-hot target: -log q of its class.
+    got = ln.kl_divergence([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 1.0, 0.0]],
+                           [[0.25, 0.25, 0.5], [0.2, 0.3, 0.5], [0.1, 0.7, 0.2]],
+                           reduction="none")
+    np.testing.assert_allclose(got, [math.log(2), 0.0, -math.log(0.7)], rtol=1e-15, atol=0)
+    assert got[1] == 0.0
+
+
+def test_kl_against_the_reference_and_as_cross_entropy_minus_entropy():
+    ref = np.asarray(acc.reference("kl_divergence", P, Q), dtype=np.float64)
+    ours = ln.kl_divergence(P, Q, reduction="none")
+    np.testing.assert_allclose(ours, ref, rtol=1e-14)
+    # KL(p || q) = H(p, q) - H(p), the cross-entropy minus the entropy
+    cross = ln.categorical_cross_entropy(P, Q, reduction="none")
+    entropy = ln.categorical_cross_entropy(P, P, reduction="none")
+    np.testing.assert_allclose(ours, cross - entropy, rtol=1e-12)
+    assert float(ln.kl_divergence(P, Q)) == pytest.approx(float(ref.mean()), rel=1e-14)
+    assert float(ln.kl_divergence(P, Q, reduction="sum")) == pytest.approx(float(ref.sum()),
+                                                                          rel=1e-14)
+
+
+def test_kl_limits_and_classes_on_another_axis():
+    got = _no_warning(ln.kl_divergence, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]],
+                      [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]], reduction="none")
+    assert got.tolist() == [np.inf, 0.0, np.inf]
+    np.testing.assert_array_equal(ln.kl_divergence(P.T, Q.T, axis=0, reduction="none"),
+                                  ln.kl_divergence(P, Q, reduction="none"))
+    g = _no_warning(ln.kl_divergence_grad, [[0.5, 0.5, 0.0]], [[1.0, 0.0, 0.0]])
+    assert g.tolist() == [[-0.5, -np.inf, 0.0]]
+
+
+def test_kl_does_not_depend_on_other_rows():
+    alone = [float(ln.kl_divergence(P[i:i + 1], Q[i:i + 1])) for i in range(len(P))]
+    np.testing.assert_array_equal(ln.kl_divergence(P, Q, reduction="none"), alone)
+
+
+def test_kl_is_accurate_to_the_size_of_its_terms_near_q_equal_p():
+    # Against a soft target the terms p log(p/q) have both signs; where q nears p they cancel
+    # and the divergence is ill-conditioned (the accuracy grid uses hard targets only). Each
+    # term is accurate to a few ulp of itself, so the error is bounded by the terms' size.
+    rows = np.linspace(0.01, 0.99, 397)
+    q = np.stack([rows, (1 - rows) * 0.4, (1 - rows) * 0.6], axis=1)
+    p = np.tile([0.2, 0.3, 0.5], (len(rows), 1))
+    ours = ln.kl_divergence(p, q, reduction="none")
+    ref = acc.reference("kl_divergence", p, q)
+    err = np.abs(ours - np.asarray(ref, dtype=np.float64))
+    size = np.sum(np.abs(p * np.log(p / q)), axis=1)
+    assert np.all(err <= 4 * EPS64 * size), float(np.max(err / (EPS64 * size)))
+    assert np.min(ours) < 1e-3 * np.max(size)  # the rows do come close to the target
+
+
+def test_kl_gradient_against_both_autograds():
+    p, q = P, Q
+    ours = ln.kl_divergence_grad(p, q)
+    pt = torch.tensor(p)
+    np.testing.assert_allclose(
+        _torch_grad(lambda qt: F.kl_div(torch.log(qt), pt, reduction="none"), q), ours,
+        rtol=1e-14)
+    keras, _ = _keras()  # no entry is below Keras's clip of 1e-7: its gradient is -p/q
+    assert q.min() > 1e-7 and p.min() > 1e-7
+    np.testing.assert_allclose(_tf_grad(lambda qt: keras.losses.kl_divergence(p, qt), q), ours,
+                               rtol=1e-14)
+
+
+def test_kl_torch_reductions_trap():
+    # torch's reduction="mean" divides by N C elements; "batchmean" by N, the mean per row for
+    # an (N, C) input only.
+    n, c = P.shape
+    log_q, p = torch.log(torch.tensor(Q)), torch.tensor(P)
+    mean = float(ln.kl_divergence(P, Q))
+    with warnings.catch_warnings():  # torch warns that "mean" is not the divergence
+        warnings.simplefilter("ignore", UserWarning)
+        torch_mean = float(F.kl_div(log_q, p, reduction="mean"))
+    assert torch_mean == pytest.approx(mean / c, rel=1e-14)
+    assert float(F.kl_div(log_q, p, reduction="batchmean")) == pytest.approx(mean, rel=1e-14)
+    # log_target=True wants the target as a log too
+    assert float(F.kl_div(log_q, torch.log(p), reduction="batchmean", log_target=True)) == \
+        pytest.approx(mean, rel=1e-13)
+    # (2, N, C) with classes on dim 2 is not what batchmean averages over: it divides by 2
+    p3, q3 = np.stack([P, P[::-1]]), np.stack([Q, Q[::-1]])
+    batchmean = float(F.kl_div(torch.log(torch.tensor(q3)), torch.tensor(p3),
+                               reduction="batchmean"))
+    assert batchmean == pytest.approx(float(ln.kl_divergence(p3, q3)) * n, rel=1e-14)
+    # and an input given as probabilities instead of their log is silently another number
+    wrong = float(F.kl_div(torch.tensor(Q), p, reduction="batchmean"))
+    assert abs(wrong - mean) > 0.1
+
+
+def test_kl_keras_clip_trap():
+    keras, _ = _keras()
+    p, q = np.array([[0.5, 0.5, 0.0]]), np.array([[0.25, 0.25, 0.5]])
+    theirs = float(keras.losses.kl_divergence(p, q)[0])
+    # the target 0 is clipped to 1e-7: it adds 1e-7 log(1e-7 / 0.5) instead of 0
+    assert theirs == pytest.approx(math.log(2) + 1e-7 * math.log(1e-7 / 0.5), rel=1e-12)
+    assert theirs == pytest.approx(float(ln.like_keras.kl_divergence(p, q)), rel=1e-14)
+    # a prediction 0 under a positive target is finite: p log(p / 1e-7)
+    theirs = float(keras.losses.kl_divergence(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]]))[0])
+    assert theirs == pytest.approx(0.5 * math.log(0.5) + 0.5 * math.log(0.5 / 1e-7), rel=1e-12)
+    assert ln.kl_divergence([[0.5, 0.5]], [[1.0, 0.0]]) == np.inf
+
+
+@pytest.mark.parametrize("fn", [ln.kl_divergence, ln.kl_divergence_grad])
+def test_kl_errors_name_the_argument(fn):
+    _raises(ValueError, r"y_true must sum to 1 along axis 1.*found a sum of 0\.9", fn,
+            [[0.5, 0.4]], [[0.5, 0.5]])
+    _raises(ValueError, r"y_pred must sum to 1 along axis 1", fn, [[0.5, 0.5]], [[0.5, 0.6]])
+    _raises(ValueError, r"y_pred must be probabilities in \[0, 1\]; found 1\.5 at index "
+            r"\(0, 0\) \(2 such elements\)$", fn, [[0.5, 0.5]], [[1.5, -0.5]])
+    _raises(ValueError, r"y_true has shape \(1, 2\) but y_pred has shape \(2, 1\)", fn,
+            [[0.5, 0.5]], [[0.5], [0.5]])
+    _raises(ValueError, r"y_true contains NaN", fn, [[np.nan, 0.5]], [[0.5, 0.5]])
+    _raises(ValueError, r"axis 2 is out of range", fn, [[0.5, 0.5]], [[0.5, 0.5]], axis=2)
+
+
+def test_kl_reduction_is_checked():
+    _raises(ValueError, r"reduction must be one of 'mean', 'sum', 'none'; found 'batchmean'",
+            ln.kl_divergence, P, Q, reduction="batchmean")
+
+
+# ---------------------------------------------------------------------------------------------
+# Poisson negative log-likelihood
+# ---------------------------------------------------------------------------------------------
+
+COUNTS = np.array([0.0, 1.0, 2.0, 3.0, 7.0, 0.5])
+RATES = np.array([0.5, 1.0, 2.5, 3.0, 0.25, 4.0])
+
+
+def _pmf(y: int, lam: float) -> float:
+    return lam ** y * math.exp(-lam) / math.factorial(y)
+
+
+def test_poisson_values_by_hand():
+    hand = [lam - y * math.log(lam) for y, lam in zip(COUNTS, RATES, strict=True)]
+    np.testing.assert_allclose(ln.poisson(COUNTS, RATES, reduction="none"), hand, rtol=1e-15)
+    logs = np.log(RATES)
+    hand = [math.exp(x) - y * x for y, x in zip(COUNTS, logs, strict=True)]
+    np.testing.assert_allclose(ln.poisson(COUNTS, logs, log_input=True, reduction="none"), hand,
+                               rtol=1e-14)
+    assert ln.poisson([0.0, 1.0, 2.0], [0.5, 1.0, 0.0], reduction="none").tolist() == [
+        0.5, 1.0, np.inf]
+
+
+def test_poisson_full_is_the_exact_negative_log_likelihood():
+    y, lam = COUNTS[:5], RATES[:5]  # integer counts
+    full = ln.poisson(y, lam, full=True, reduction="none")
+    pmf = [_pmf(int(k), float(r)) for k, r in zip(y, lam, strict=True)]
+    np.testing.assert_allclose(np.exp(-full), pmf, rtol=1e-14)
+    ref = acc.reference("poisson", COUNTS, RATES, full=True)
+    np.testing.assert_allclose(ln.poisson(COUNTS, RATES, full=True, reduction="none"),
+                               np.asarray(ref, dtype=np.float64), rtol=2 * EPS64)
+    # log Gamma(1.5) = log(sqrt(pi) / 2) for the count 0.5, to the last bit
+    assert float(ln.poisson([0.5], [1.0], full=True)) - 1.0 == pytest.approx(
+        math.log(math.sqrt(math.pi) / 2), rel=1e-15)
+
+
+def test_poisson_limits_without_warnings():
+    inf = np.inf
+    got = _no_warning(ln.poisson, [0.0, 2.0, 0.0, 2.0], [0.0, 0.0, inf, inf], reduction="none")
+    assert got.tolist() == [0.0, inf, inf, inf]
+    got = _no_warning(ln.poisson, [0.0, 2.0, 0.0, 2.0, 1.0], [-inf, -inf, inf, inf, -1000.0],
+                      log_input=True, reduction="none")
+    assert got.tolist() == [0.0, inf, inf, inf, 1000.0]
+    g = _no_warning(ln.poisson_grad, [0.0, 2.0, 0.0, 2.0], [0.0, 0.0, inf, inf])
+    assert g.tolist() == [1.0, -inf, 1.0, 1.0]
+    g = _no_warning(ln.poisson_grad, [0.0, 2.0, 2.0], [-inf, -inf, inf], log_input=True)
+    assert g.tolist() == [0.0, -2.0, inf]
+
+
+def test_poisson_log_input_is_the_same_loss_of_the_log_rate():
+    np.testing.assert_allclose(ln.poisson(COUNTS, np.log(RATES), log_input=True,
+                                          reduction="none"),
+                               ln.poisson(COUNTS, RATES, reduction="none"), rtol=1e-14)
+    # the chain rule: d/dx = rate * d/drate
+    np.testing.assert_allclose(ln.poisson_grad(COUNTS, np.log(RATES), log_input=True),
+                               RATES * ln.poisson_grad(COUNTS, RATES), rtol=1e-14, atol=1e-15)
+
+
+def test_poisson_gradient_keeps_its_digits_near_the_optimum():
+    # e^x - 1 at x = 1e-10 is 1.00000000005e-10, not the 1.000000082740371e-10 of exp(x) - 1
+    assert float(ln.poisson_grad([1.0], [1e-10], log_input=True)[0]) == pytest.approx(
+        math.expm1(1e-10), rel=1e-15)
+    assert float(ln.poisson_grad([3.0], [3.0 + 3e-12])[0]) == pytest.approx(1e-12, rel=1e-3)
+
+
+def test_poisson_gradient_against_both_autograds():
+    yt = torch.tensor(COUNTS)
+    for log_input, p in ((True, np.log(RATES)), (False, RATES)):
+        ours = ln.poisson_grad(COUNTS, p, log_input=log_input)
+        # torch's eps=1e-8 inside the log is its convention: eps=0 gives the exact loss
+        theirs = _torch_grad(lambda pt, li=log_input: F.poisson_nll_loss(
+            pt, yt, log_input=li, eps=0.0, reduction="none"), p)
+        np.testing.assert_allclose(theirs, ours, rtol=1e-14, atol=1e-15)
+    _, tf = _keras()
+    theirs = _tf_grad(lambda lam: lam - COUNTS * tf.math.log(lam), RATES)
+    np.testing.assert_allclose(theirs, ln.poisson_grad(COUNTS, RATES), rtol=1e-14, atol=1e-15)
+    theirs = _tf_grad(lambda x: tf.exp(x) - COUNTS * x, np.log(RATES))
+    np.testing.assert_allclose(theirs, ln.poisson_grad(COUNTS, np.log(RATES), log_input=True),
+                               rtol=1e-14, atol=1e-15)
+
+
+def test_poisson_torch_default_is_the_log_rate_trap():
+    # F.poisson_nll_loss(input, target) reads input as a log-rate unless told otherwise
+    default = F.poisson_nll_loss(torch.tensor(RATES), torch.tensor(COUNTS),
+                                 reduction="none").numpy()
+    np.testing.assert_allclose(default, ln.poisson(COUNTS, RATES, log_input=True,
+                                                   reduction="none"), rtol=1e-14)
+    assert not np.allclose(default, ln.poisson(COUNTS, RATES, reduction="none"))
+
+
+def test_poisson_epsilon_traps():
+    keras, _ = _keras()
+    y, lam = np.array([[2.0, 0.0]]), np.array([[0.0, 0.0]])
+    # Keras: rate - y log(rate + 1e-7): a rate of 0 costs -2 log(1e-7) = 32.236, not inf
+    per_sample = float(keras.losses.poisson(y, lam)[0])
+    assert per_sample == pytest.approx(-2 * math.log(1e-7) / 2, rel=1e-12)
+    # torch log_input=False: log(rate + 1e-8): -2 log(1e-8) = 36.841
+    theirs = F.poisson_nll_loss(torch.tensor(lam), torch.tensor(y), log_input=False,
+                                reduction="none").numpy()
+    assert theirs[0, 0] == pytest.approx(-2 * math.log(1e-8), rel=1e-12)
+    assert ln.poisson(y, lam, reduction="none").tolist() == [[np.inf, 0.0]]
+    # Keras on the rate exp(-1000) = 0 (it has no log-rate form) loses the log-rate
+    x = np.array([[-1000.0]])
+    keras_value = float(keras.losses.poisson(np.array([[1.0]]), keras.ops.exp(x))[0])
+    assert keras_value == pytest.approx(-math.log(1e-7), rel=1e-12)
+    assert float(ln.poisson([1.0], [-1000.0], log_input=True)) == 1000.0
+
+
+def test_poisson_torch_full_is_stirling_above_one_only():
+    y = np.array([0.0, 0.5, 1.0, 2.0, 10.0])
+    lam = np.ones_like(y)
+    theirs = F.poisson_nll_loss(torch.tensor(lam), torch.tensor(y), log_input=False, full=True,
+                                eps=0.0, reduction="none").numpy()
+    base = ln.poisson(y, lam, reduction="none")
+    stirling = [0.0, 0.0, 0.0] + [k * math.log(k) - k + 0.5 * math.log(2 * math.pi * k)
+                                  for k in (2.0, 10.0)]
+    np.testing.assert_allclose(theirs - base, stirling, rtol=1e-12, atol=1e-15)
+    exact = ln.poisson(y, lam, full=True, reduction="none") - base
+    np.testing.assert_allclose(exact, [math.lgamma(k + 1) for k in y], rtol=1e-13, atol=1e-15)
+    # the gap: lgamma(1.5) = -0.12 at 0.5, about 1/(12 y) above 1 (0.041 at 2, 0.0083 at 10)
+    gap = exact - (theirs - base)
+    assert gap[1] == pytest.approx(math.lgamma(1.5), rel=1e-12)
+    np.testing.assert_allclose(gap[3:], [1 / 24, 1 / 120], rtol=0.03)
+
+
+@pytest.mark.parametrize("fn", [ln.poisson, ln.poisson_grad])
+def test_poisson_errors_name_the_argument(fn):
+    _raises(ValueError, r"y_true must hold counts, finite numbers >= 0; found -1\.0", fn,
+            [-1.0], [1.0])
+    _raises(ValueError, r"y_true must hold counts.*found inf", fn, [np.inf], [1.0])
+    _raises(ValueError, r"y_pred must hold Poisson rates >= 0; found -0\.5 .*log_input=True",
+            fn, [1.0], [-0.5])
+    _raises(ValueError, r"y_pred contains NaN", fn, [1.0], [np.nan], log_input=True)
+    _raises(ValueError, r"y_true contains NaN", fn, [np.nan], [1.0])
+    _raises(ValueError, r"y_true has shape \(2,\) but y_pred has shape \(2, 1\)", fn,
+            [1.0, 2.0], [[1.0], [2.0]])
+    _raises(TypeError, r"log_input must be True or False; found 'True'", fn, [1.0], [1.0],
+            log_input="True")
+    _raises(TypeError, r"full must be True or False; found 1", fn, [1.0], [1.0], full=1)
+
+
+def test_poisson_keeps_the_prediction_dtype():
+    for dtype in (np.float16, np.float32, np.float64):
+        p = RATES.astype(dtype)
+        assert ln.poisson(COUNTS, p, full=True, reduction="none").dtype == dtype
+        assert ln.poisson_grad(COUNTS, p, log_input=True).dtype == dtype
+
+
+def test_poisson_float64_before_keras_3_4_is_left_out_with_a_note(monkeypatch):
+    from lossnotes._compare import _frameworks
+
+    keras, _ = _keras()
+    y, p = np.array([1.0, 2.0]), np.array([0.5, 3.0])
+    old = _frameworks.keras_before(_frameworks.KERAS_EPSILON_IN_PRED_DTYPE)
+    if old:  # make oldest-test runs this on Keras 3.0.0
+        with pytest.raises(Exception, match=r"AddV2|double"):
+            keras.losses.poisson(y, p)
+    else:
+        assert np.asarray(keras.losses.poisson(y, p)).dtype == np.float64
+    # as an older Keras: float64 is left out with a note, float32 is compared
+    monkeypatch.setattr(_frameworks, "KERAS_EPSILON_IN_PRED_DTYPE", (99, 0, 0))
+    r = ln.compare("poisson", y, p)
+    assert list(r.status) == ["torch"] and r.ok
+    assert "fails on float64 predictions in this Keras" in r.notes[0].text
+    r = ln.compare("poisson", y.astype(np.float32), p.astype(np.float32))
+    assert list(r.status) == ["keras", "torch"] and r.ok
+    with pytest.raises(ValueError, match=r"compare\('poisson'\): not compared with Keras"):
+        ln.compare("poisson", y, p, frameworks=("keras",))
