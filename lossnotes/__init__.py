@@ -22,7 +22,14 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
-from ._divergence import kl_divergence, kl_divergence_grad, poisson, poisson_grad
+from ._divergence import (
+    gaussian_nll_loss,
+    gaussian_nll_loss_grad,
+    kl_divergence,
+    kl_divergence_grad,
+    poisson,
+    poisson_grad,
+)
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
     exponential,
@@ -40,6 +47,7 @@ from ._margin import (
     zero_one_grad,
 )
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import log_cosh, log_cosh_grad
 
 __version__ = "0.1.0"
 
@@ -83,6 +91,11 @@ __all__ = [
     "kl_divergence_grad",
     "poisson",
     "poisson_grad",
+    "gaussian_nll_loss",
+    "gaussian_nll_loss_grad",
+    # robust regression
+    "log_cosh",
+    "log_cosh_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -16,8 +16,10 @@ import math
 import numpy as np
 
 from ._cross_entropy import _check_classes, _minus_reciprocal, _xmul
+from ._regression import _residual
 from ._validation import (
     _where,
+    as_float_array,
     check_axis,
     check_flag,
     check_no_nan,
@@ -361,3 +363,132 @@ def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False)
     if has_nan(g):  # inf / inf (an infinite rate) and 0 / 0 (rate and count 0): the limit 1
         np.copyto(g, 1, where=np.isnan(g))
     return g[()]
+
+
+# --------------------------------------------------------------------------------------------
+# Gaussian negative log-likelihood
+# --------------------------------------------------------------------------------------------
+
+
+def variance(var, y_pred: np.ndarray) -> np.ndarray:
+    """``var`` as positive finite variances in ``y_pred``'s dtype: a scalar, or an array of
+    ``y_pred``'s shape (nothing else is broadcast)."""
+    if isinstance(var, (bool, np.bool_)):
+        raise TypeError(f"var must be a positive variance or an array of them; found {var!r} "
+                        "(a bool)")
+    v = as_float_array(var, "var", dtype=y_pred.dtype)
+    if v.ndim and v.shape != y_pred.shape:
+        raise ValueError(f"var has shape {v.shape} but y_pred has shape {y_pred.shape}; "
+                         "expected a scalar or y_pred's shape (nothing is broadcast: for one "
+                         "variance per sample, repeat it along the last axis)")
+    if v.size and not (np.minimum.reduce(v, axis=None) > 0
+                       and np.maximum.reduce(v, axis=None) < np.inf):
+        bad = ~((v > 0) & (v < np.inf))
+        raise ValueError(f"var must hold positive finite variances; found {first(v, bad)!r} "
+                         f"{_where(bad)}")
+    return v
+
+
+#: The constant of the full Gaussian negative log-likelihood, log(2 pi) / 2.
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+@quiet
+def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
+                      reduction: str = "mean"):
+    r"""Gaussian negative log-likelihood of the targets under a predicted mean and variance.
+
+    For a target :math:`y`, a predicted mean :math:`\hat y` and variance :math:`\sigma^2`,
+    :math:`-\log \mathcal N(y; \hat y, \sigma^2) = \tfrac12 \bigl(\log \sigma^2 +
+    (y - \hat y)^2 / \sigma^2\bigr) + \tfrac12 \log 2\pi`; the constant is left out unless
+    ``full=True``:
+
+    .. math::
+
+        \ell_i = \frac12 \Bigl(\log \sigma_i^2 + \frac{(y_i - \hat y_i)^2}{\sigma_i^2}\Bigr)
+        \; \Bigl[+ \tfrac12 \log 2\pi\Bigr].
+
+    With :math:`\sigma^2 = 1` it is half the squared error; a network that also predicts
+    :math:`\sigma^2` learns to widen it where its errors are large.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets.
+    y_pred : array_like
+        Predicted means, the same shape as ``y_true``.
+    var : float or array_like, default 1.0
+        The predicted variances :math:`\sigma^2 > 0`: one for every element (``y_pred``'s
+        shape) or a scalar for all.
+    full : bool, default False
+        Whether to add the constant :math:`\tfrac12 \log 2\pi`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`~lossnotes.mse`, and for a variance that is not positive and finite or
+        an array ``var`` of another shape than ``y_pred``; a TypeError for a bool ``var`` or
+        ``full``.
+
+    Notes
+    -----
+    torch's ``gaussian_nll_loss(input, target, var, full=False, eps=1e-6)`` takes the
+    prediction first, clamps the variance to at least ``eps`` (without telling autograd: the
+    derivative with respect to ``var`` ignores the clamp), refuses negative variances, and
+    broadcasts a ``var`` that is one dimension short of ``input`` (one variance per sample);
+    here a variance of 0 is refused rather than clamped, and ``var`` must be a scalar or of
+    ``y_pred``'s shape. Keras has no such loss.
+
+    For :math:`\sigma^2 < 1` the two terms have opposite signs and the loss crosses 0, where
+    no float formula is accurate in ulps; for :math:`\sigma^2 \ge 1` both are
+    non-negative.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.gaussian_nll_loss([0.0, 0.0], [1.0, 2.0], var=1.0, reduction="none")  # r^2 / 2
+    array([0.5, 2. ])
+    >>> print(f"{float(ln.gaussian_nll_loss([0.0], [2.0], var=4.0, full=True)):.8f}")
+    2.11208571
+    """
+    full = check_flag(full, "full")
+    r = _residual(y_true, y_pred)
+    v = variance(var, r)
+    # (r / 2) (r / var): r^2 alone would overflow where the loss does not (float16, var > 1)
+    loss = np.divide(r, v)
+    r *= 0.5
+    loss *= r
+    loss += 0.5 * np.log(v)
+    if full:
+        loss += loss.dtype.type(HALF_LOG_2PI)
+    return reduce(loss, reduction)
+
+
+@quiet
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
+    r"""Derivative of the unreduced :func:`gaussian_nll_loss` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_i} = \frac{\hat y_i - y_i}{\sigma_i^2},
+
+    the residual in units of the variance (``full`` adds a constant and changes nothing).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.gaussian_nll_loss_grad([0.0, 0.0], [1.0, 2.0], var=4.0)
+    array([0.25, 0.5 ])
+    """
+    check_flag(full, "full")
+    r = _residual(y_true, y_pred)
+    v = variance(var, r)
+    np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
+    r /= v
+    return r[()]

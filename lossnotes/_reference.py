@@ -457,6 +457,34 @@ def ref_poisson_grad(y_true, y_pred, log_input=False, full=False):
     return _elementwise(_poisson_grad(log_input), y_true, y_pred)
 
 
+def _gaussian_nll(full: bool):
+    def loss(y: float, p: float, v: float):
+        value = (mp.log(to_mp(v)) + _residual(y, p) ** 2 / to_mp(v)) / 2
+        return value + mp.log(2 * mp.pi) / 2 if full else value
+    return loss
+
+
+def ref_gaussian_nll_loss(y_true, y_pred, var=1.0, full=False):
+    return _elementwise(_gaussian_nll(full), y_true, y_pred, var)
+
+
+def ref_gaussian_nll_loss_grad(y_true, y_pred, var=1.0, full=False):
+    return _elementwise(lambda y, p, v: -_residual(y, p) / to_mp(v), y_true, y_pred, var)
+
+
+def _log_cosh(y: float, p: float):
+    # log(1 + 2 sinh(x/2)^2): cosh x - 1 without cancellation, so tiny residuals keep digits
+    return mp.log1p(2 * mp.sinh(_residual(y, p) / 2) ** 2)
+
+
+def ref_log_cosh(y_true, y_pred):
+    return _elementwise(_log_cosh, y_true, y_pred)
+
+
+def ref_log_cosh_grad(y_true, y_pred):
+    return _elementwise(lambda y, p: mp.tanh(-_residual(y, p)), y_true, y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -494,6 +522,10 @@ REFERENCES = {
     "kl_divergence_grad": ref_kl_divergence_grad,
     "poisson": ref_poisson,
     "poisson_grad": ref_poisson_grad,
+    "gaussian_nll_loss": ref_gaussian_nll_loss,
+    "gaussian_nll_loss_grad": ref_gaussian_nll_loss_grad,
+    "log_cosh": ref_log_cosh,
+    "log_cosh_grad": ref_log_cosh_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

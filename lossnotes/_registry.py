@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _divergence, _links, _margin, _reference, _regression, like_keras
+from . import (
+    _divergence,
+    _links,
+    _margin,
+    _reference,
+    _regression,
+    _regression_more,
+    like_keras,
+)
 
 inf = np.inf
 
@@ -789,7 +797,93 @@ def _kl_grid(grad=False, limits=True, axis=-1):
     return _categorical_grid(True, limits)
 
 
-_BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches}
+# Gaussian negative log-likelihood -------------------------------------------------------------
+
+
+def _gaussian_keras(keras, y, p, opts):
+    """Keras has no Gaussian NLL: the formula in keras.ops, averaged over the last axis as a
+    Keras loss does."""
+    ops = keras.ops
+    v = ops.convert_to_tensor(np.asarray(opts["var"], dtype=y.dtype))
+    loss = 0.5 * (ops.log(v) + ops.square(p - y) / v)
+    if opts["full"]:
+        loss = loss + np.asarray(0.5 * np.log(2 * np.pi), dtype=y.dtype)
+    return ops.mean(loss, axis=-1)
+
+
+def _gaussian_torch(torch, F, p, y, opts, reduction):
+    v = opts["var"]
+    v = float(v) if np.ndim(v) == 0 else torch.from_numpy(np.asarray(v, dtype=y.numpy().dtype))
+    return F.gaussian_nll_loss(p, y, v, full=opts["full"], reduction=reduction)
+
+
+def _gaussian_scale(y, p, opts, grad):
+    v = np.asarray(opts["var"], dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        s = np.abs((y - p) / v) if grad else np.abs(np.log(v)) + (y - p) ** 2 / v
+    return np.maximum(_finite_or_one(np.broadcast_to(s, np.shape(p))), 1)
+
+
+def _gaussian_call(o):
+    return f"var={o['var']!r}, full={o['full']}"
+
+
+_GAUSSIAN = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: f"ln.gaussian_nll_loss(y_true, y_pred, {_gaussian_call(o)}, "
+                             "reduction='none')",
+    keras_call=lambda o: ("0.5 * (keras.ops.log(var) + keras.ops.square(y_pred - y_true) / var)"
+                          + (" + 0.5 * log(2 pi)" if o["full"] else "")
+                          + ", with keras.ops (Keras has no such loss)"),
+    keras=_gaussian_keras,
+    torch=(("torch", lambda o: (f"F.gaussian_nll_loss(y_pred, y_true, {_gaussian_call(o)}, "
+                                "reduction='none')"), _gaussian_torch),),
+    hand=_loss_of("gaussian_nll_loss"), hand_grad=_grad_of("gaussian_nll_loss"),
+    scale=_gaussian_scale,
+    scale_text=lambda o, grad: "max(1, |r| / var)" if grad else (
+        "max(1, |log var| + r^2 / var)"),
+)
+
+
+def _gaussian_batches(rng, shape, dtype, c):
+    y, f = rng.normal(0, 2, shape), rng.normal(0, 2, shape)
+    c(y, f, {"var": 0.5, "full": False})
+    c(y, f, {"var": 2.0, "full": True})
+
+
+def _gaussian_grid(grad=False, limits=True, var=1.0, full=False):
+    """The residuals of the regression grid, with variances >= 1: there both terms are
+    non-negative (below 1 the loss crosses 0, where no formula is accurate in ulps)."""
+    return _regression_grid(grad, limits)
+
+
+# log-cosh ----------------------------------------------------------------------------------------
+
+
+def _log_cosh_torch(torch, F, p, y, opts, reduction):
+    """torch has no log-cosh loss: the stable form with torch ops."""
+    a = (p - y).abs()
+    loss = a + F.softplus(-2 * a) - np.log(2.0)
+    return loss if reduction == "none" else loss.mean()
+
+
+_LOG_COSH = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: "ln.log_cosh(y_true, y_pred, reduction='none')",
+    keras_call=lambda o: "keras.losses.log_cosh(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.log_cosh(y, p),
+    torch=(("torch", lambda o: ("x.abs() + F.softplus(-2 * x.abs()) - math.log(2), "
+                                "x = y_pred - y_true, with torch ops (no such torch loss)"),
+            _log_cosh_torch),),
+    hand=_loss_of("log_cosh"), hand_grad=_grad_of("log_cosh"),
+    scale=lambda y, p, opts, grad: np.ones_like(p) if grad else np.maximum(1, np.abs(y - p)),
+    scale_text=lambda o, grad: "1" if grad else "max(1, |r|) (|r| - log 2 cancels terms of "
+                                                "that size)",
+)
+
+
+_BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches,
+              "gaussian_nll_loss": _gaussian_batches}
 
 _FAMILY_A = (
     _loss(
@@ -826,6 +920,32 @@ _FAMILY_A = (
                   *_f32([0.0, 1.0, 2.0, 5.0], [0.5, 0.0, 1.0, 1.5]), {"log_input": True,
                                                                        "full": True},
                   loss=(A, E), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "gaussian_nll_loss", _divergence, family="regression",
+        inputs=(("y_true", "targets"), ("y_pred", "predicted means")),
+        domain=_PAIR + "; var > 0, a scalar or y_pred's shape",
+        options={"var": 1.0, "full": False},
+        variants=({"var": 1.0, "full": False}, {"var": 2.5, "full": False},
+                  {"var": 2.5, "full": True}),
+        grid=_gaussian_grid, frameworks=_GAUSSIAN,
+        cases=(
+            _edge("variance 1e-8, below torch's clamp", *_f64([0.0, 0.0], [1e-3, 0.0]),
+                  {"var": 1e-8}, loss=(A, E), grad=(A, E)),
+            _edge("large residuals, full=True", *_f32([0.0, 3.0], [1e3, -1e3]),
+                  {"var": 2.5, "full": True}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "log_cosh", _regression_more, family="regression",
+        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
+        variants=({},), grid=_regression_grid, frameworks=_LOG_COSH,
+        cases=(
+            _edge("residuals of +-1000, where cosh overflows", *_f32([0.0, 0.0], [1e3, -1e3]),
+                  loss=(A, A), grad=(A, A)),
+            _edge("residual 1e-8: Keras's x + softplus(-2x) - log 2",
+                  *_f64([0.0, 1.0], [1e-8, 1.0]), loss=(E, A), grad=(A, A)),
         ),
     ),
 )

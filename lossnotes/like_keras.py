@@ -20,11 +20,18 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conventions, _margin
-from ._divergence import _poisson_inputs, kl_inputs, log_factorial
+from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
+    _poisson_inputs,
+    gaussian_nll_loss,
+    gaussian_nll_loss_grad,
+    kl_inputs,
+    log_factorial,
+)
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
-from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
 from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
@@ -34,7 +41,8 @@ __all__ = [  # the names of the exact functions
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
     # divergences, counts and positive targets, robust regression
-    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad",
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad",
 ]
 
 CONVENTION = "keras"
@@ -342,3 +350,31 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     rate = np.exp(p) if log_input else p
     g = 1 - y / (rate + rate.dtype.type(_conventions.KERAS_EPSILON))
     return (g * rate if log_input else g)[()]
+
+
+#: ``keras.losses.log_cosh``'s log 2: ``ops.log(2.0)`` is computed in float32 and then cast to
+#: y_pred's dtype, so in float64 it is 0.6931471824645996, not 0.6931471805599453.
+KERAS_LOG_2 = float(np.log(np.float32(2.0)))
+
+
+@quiet
+def log_cosh(y_true, y_pred, *, reduction="mean"):
+    r"""``keras.losses.log_cosh``'s arithmetic: :math:`x + \operatorname{softplus}(-2x) -
+    \log 2` with :math:`x = \hat y - y` and :math:`\log 2` computed in float32.
+
+    The form never overflows, but Keras takes ``ops.log(2.0)`` in float32 and casts it, so
+    in float64 every value is :math:`1.9 \times 10^{-9}` below the loss (float32's
+    :math:`\log 2` is 0.6931471824645996); for small :math:`|x|` the subtraction of
+    :math:`\log 2` also leaves :math:`\tfrac12 x^2` with only absolute accuracy.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.log_cosh([0.0], [1e-8])):.3e}")  # the loss: 5.0e-17
+    -1.905e-09
+    """
+    r = _residual(y_true, y_pred)
+    x = np.subtract(0, r)
+    t = -2 * x  # softplus(t) = max(t, 0) + log1p(exp(-|t|))
+    softplus = np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
+    return reduce(x + softplus - x.dtype.type(KERAS_LOG_2), reduction)

@@ -21,11 +21,12 @@ import math
 import numpy as np
 
 from . import _conventions, _margin
-from ._divergence import _poisson_inputs, kl_inputs
+from ._divergence import HALF_LOG_2PI, _poisson_inputs, kl_inputs, variance
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
-from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
 from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
@@ -36,7 +37,8 @@ __all__ = [  # the names of the exact functions
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
     # divergences, counts and positive targets, robust regression
-    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad",
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad",
 ]
 
 CONVENTION = "torch"
@@ -325,3 +327,57 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     if log_input:
         return (np.exp(p) - y)[()]
     return (1 - y / (p + p.dtype.type(TORCH_POISSON_EPS)))[()]
+
+
+#: ``F.gaussian_nll_loss``'s default ``eps``: the variance is clamped to at least this.
+TORCH_GAUSSIAN_VAR_EPS = 1e-6
+
+
+def _torch_variance(var, y_true, y_pred):
+    r = _residual(y_true, y_pred)
+    v = variance(var, r)
+    return r, np.maximum(v, v.dtype.type(TORCH_GAUSSIAN_VAR_EPS))
+
+
+@quiet
+def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
+    r"""``F.gaussian_nll_loss(y_pred, y_true, var, full=..., eps=1e-6)``'s arithmetic: the
+    variance clamped to at least :math:`10^{-6}`,
+
+    .. math::
+
+        \ell^{\text{torch}}_i = \frac12 \Bigl(\log \tilde\sigma_i^2
+        + \frac{(y_i - \hat y_i)^2}{\tilde\sigma_i^2}\Bigr),
+        \qquad \tilde\sigma^2 = \max(\sigma^2, 10^{-6}),
+
+    so a variance of :math:`10^{-8}` counts as :math:`10^{-6}`. (torch also takes a variance
+    of 0, clamped the same way; lossnotes refuses it here too.)
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_torch.gaussian_nll_loss([0.0], [1e-3], var=1e-8)):.6f}")
+    -6.407755
+    """
+    full = check_flag(full, "full")
+    r, v = _torch_variance(var, y_true, y_pred)
+    loss = 0.5 * (np.log(v) + r * r / v)
+    if full:
+        loss += loss.dtype.type(HALF_LOG_2PI)
+    return reduce(loss, reduction)
+
+
+@quiet
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
+    r"""The derivative ``torch.autograd`` reports: :math:`(\hat y - y) / \tilde\sigma^2`
+    with the clamped variance.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.gaussian_nll_loss_grad([0.0], [1e-3], var=1e-8)
+    array([1000.])
+    """
+    check_flag(full, "full")
+    r, v = _torch_variance(var, y_true, y_pred)
+    return (np.subtract(0, r) / v)[()]  # 0 - r: +0 at a zero residual

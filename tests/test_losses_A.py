@@ -356,3 +356,152 @@ def test_poisson_float64_before_keras_3_4_is_left_out_with_a_note(monkeypatch):
     assert list(r.status) == ["keras", "torch"] and r.ok
     with pytest.raises(ValueError, match=r"compare\('poisson'\): not compared with Keras"):
         ln.compare("poisson", y, p, frameworks=("keras",))
+
+
+# ---------------------------------------------------------------------------------------------
+# Gaussian negative log-likelihood
+# ---------------------------------------------------------------------------------------------
+
+Y = RNG.normal(0, 2, 12)
+MEAN = RNG.normal(0, 2, 12)
+VAR = RNG.uniform(0.1, 4.0, 12)
+
+
+def test_gaussian_values_by_hand_and_as_a_density():
+    hand = [0.5 * (math.log(v) + (y - m) ** 2 / v) for y, m, v in zip(Y, MEAN, VAR, strict=True)]
+    ours = ln.gaussian_nll_loss(Y, MEAN, var=VAR, reduction="none")
+    np.testing.assert_allclose(ours, hand, rtol=1e-14, atol=1e-15)
+    # full=True is -log of the normal density
+    density = [math.exp(-(y - m) ** 2 / (2 * v)) / math.sqrt(2 * math.pi * v)
+               for y, m, v in zip(Y, MEAN, VAR, strict=True)]
+    full = ln.gaussian_nll_loss(Y, MEAN, var=VAR, full=True, reduction="none")
+    np.testing.assert_allclose(np.exp(-full), density, rtol=1e-13)
+    # var = 1: half the squared error
+    np.testing.assert_array_equal(ln.gaussian_nll_loss(Y, MEAN, reduction="none"),
+                                  ln.mse(Y, MEAN, reduction="none") / 2)
+    ref = acc.reference("gaussian_nll_loss", Y, MEAN, var=VAR)
+    np.testing.assert_allclose(ours, np.asarray(ref, dtype=np.float64), rtol=1e-14, atol=1e-15)
+
+
+def test_gaussian_float16_does_not_overflow_before_the_loss_does():
+    # r^2 = 1e5 is beyond float16, r^2 / (2 var) = 2e4 is not
+    got = ln.gaussian_nll_loss(np.float16([0.0]), np.float16([316.25]), var=2.5,
+                               reduction="none")
+    assert got.dtype == np.float16 and np.isfinite(got[0])
+    assert float(got[0]) == pytest.approx(0.5 * math.log(2.5) + 316.25 ** 2 / 5, rel=1e-3)
+
+
+def test_gaussian_gradient_against_both_autograds():
+    ours = ln.gaussian_nll_loss_grad(Y, MEAN, var=VAR)
+    yt, vt = torch.tensor(Y), torch.tensor(VAR)
+    theirs = _torch_grad(lambda m: F.gaussian_nll_loss(m, yt, vt, reduction="none"), MEAN)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-14)
+    _, tf = _keras()
+    theirs = _tf_grad(lambda m: 0.5 * (tf.math.log(VAR) + tf.square(m - Y) / VAR), MEAN)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-14)
+    assert ln.gaussian_nll_loss_grad([1.0], [1.0], var=3.0).tolist() == [0.0]
+
+
+def test_gaussian_torch_clamps_the_variance():
+    # torch: max(var, 1e-6); the exact loss uses 1e-8 itself
+    y, m = np.array([0.0]), np.array([1e-3])
+    theirs = float(F.gaussian_nll_loss(torch.tensor(m), torch.tensor(y), 1e-8))
+    assert theirs == pytest.approx(0.5 * (math.log(1e-6) + 1e-6 / 1e-6), rel=1e-14)
+    assert float(ln.gaussian_nll_loss(y, m, var=1e-8)) == pytest.approx(
+        0.5 * (math.log(1e-8) + 1e-6 / 1e-8), rel=1e-14)
+    assert theirs == pytest.approx(float(ln.like_torch.gaussian_nll_loss(y, m, var=1e-8)),
+                                   rel=1e-14)
+
+
+def test_gaussian_torch_broadcasts_a_variance_one_dimension_short():
+    # torch reads var of shape (N,) against input (N, 1)... and (N,) against (N, 3) per row
+    m, y, v = MEAN.reshape(4, 3), Y.reshape(4, 3), VAR[:4]
+    theirs = F.gaussian_nll_loss(torch.tensor(m), torch.tensor(y), torch.tensor(v),
+                                 reduction="none").numpy()
+    np.testing.assert_allclose(theirs, ln.gaussian_nll_loss(y, m, var=np.repeat(v[:, None], 3, 1),
+                                                            reduction="none"), rtol=1e-14)
+    # lossnotes broadcasts nothing: a var of another shape is refused
+    _raises(ValueError, r"var has shape \(4,\) but y_pred has shape \(4, 3\); expected a "
+            r"scalar or y_pred's shape", ln.gaussian_nll_loss, y, m, var=v)
+
+
+@pytest.mark.parametrize("fn", [ln.gaussian_nll_loss, ln.gaussian_nll_loss_grad])
+def test_gaussian_errors_name_the_argument(fn):
+    _raises(ValueError, r"var must hold positive finite variances; found 0\.0", fn, [0.0], [1.0],
+            var=0.0)
+    _raises(ValueError, r"var must hold positive finite variances; found -1\.0 at index \(1,\)",
+            fn, [0.0, 0.0], [1.0, 1.0], var=[1.0, -1.0])
+    _raises(ValueError, r"var must hold positive finite variances; found inf", fn, [0.0], [1.0],
+            var=np.inf)
+    _raises(ValueError, r"var contains NaN", fn, [0.0], [1.0], var=np.nan)
+    _raises(TypeError, r"var must be a positive variance or an array of them; found True", fn,
+            [0.0], [1.0], var=True)
+    _raises(TypeError, r"full must be True or False", fn, [0.0], [1.0], full="no")
+    _raises(ValueError, r"y_true has shape \(2,\) but y_pred has shape \(1,\)", fn, [0.0, 1.0],
+            [1.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# log-cosh
+# ---------------------------------------------------------------------------------------------
+
+RESIDUALS = np.array([0.0, 1e-8, -1e-3, 0.3, -1.0, 4.9, 5.1, -20.0, 800.0, -1e5])
+
+
+def test_log_cosh_values_by_hand():
+    ours = ln.log_cosh(np.zeros_like(RESIDUALS), RESIDUALS, reduction="none")
+    ref = acc.reference("log_cosh", np.zeros_like(RESIDUALS), RESIDUALS)
+    np.testing.assert_allclose(ours, np.asarray(ref, dtype=np.float64), rtol=2 * EPS64, atol=0)
+    # closed forms: x^2/2 - x^4/12 for tiny x, |x| - log 2 for large
+    assert ours[1] == pytest.approx(0.5e-16, rel=1e-15)
+    assert ours[2] == pytest.approx(0.5e-6 - 1e-12 / 12, rel=1e-14)
+    assert ours[-1] == 1e5 - math.log(2)
+    np.testing.assert_allclose(ours[3:6], [math.log(math.cosh(x)) for x in RESIDUALS[3:6]],
+                               rtol=1e-14)
+    assert ours[0] == 0.0
+
+
+def test_log_cosh_sits_between_half_the_squared_error_and_the_absolute_error():
+    x = RNG.normal(0, 3, 1000)
+    lc = ln.log_cosh(np.zeros_like(x), x, reduction="none")
+    assert np.all(lc <= x * x / 2) and np.all(lc >= np.abs(x) - math.log(2))
+
+
+def test_log_cosh_gradient_against_both_autograds():
+    y = RNG.normal(0, 1, RESIDUALS.size)
+    p = y + RESIDUALS
+    ours = ln.log_cosh_grad(y, p)
+    yt = torch.tensor(y[:-2])
+    theirs = _torch_grad(lambda pt: torch.log(torch.cosh(pt - yt)), p[:-2])  # cosh finite
+    np.testing.assert_allclose(theirs, ours[:-2], rtol=1e-14, atol=1e-16)
+    keras, _ = _keras()
+    theirs = _tf_grad(lambda pt: keras.losses.log_cosh(y[:, None], pt[:, None]), p)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-14, atol=1e-16)
+
+
+def test_log_cosh_traps_of_the_literal_and_of_keras():
+    # the one-line torch version overflows: cosh(800) is inf
+    literal = torch.log(torch.cosh(torch.tensor([800.0], dtype=torch.float64))).numpy()
+    assert literal[0] == np.inf
+    assert float(ln.log_cosh([0.0], [800.0])) == 800 - math.log(2)
+    # Keras: stable, but log 2 in float32 shifts every float64 value by 1.9e-9
+    keras, _ = _keras()
+    x = np.array([[0.3, -2.0, 800.0]])
+    theirs = np.asarray(keras.losses.log_cosh(np.zeros_like(x)[..., None], x[..., None]))[0]
+    shift = float(np.log(np.float32(2))) - math.log(2)
+    assert shift == pytest.approx(1.9046543e-9, rel=1e-7)
+    np.testing.assert_allclose(theirs, ln.log_cosh(np.zeros_like(x), x, reduction="none")[0]
+                               - shift, rtol=1e-15, atol=1e-15)
+    # float32 inputs: no shift beyond float32's rounding
+    x32 = x.astype(np.float32)
+    theirs = np.asarray(keras.losses.log_cosh(np.zeros_like(x32), x32))
+    assert float(theirs[0]) == pytest.approx(float(ln.log_cosh(np.zeros_like(x32), x32)),
+                                             rel=1e-6)
+
+
+def test_log_cosh_float16_is_rounded_once():
+    x = np.float16([1e-3, 0.5, 3.0, 6.0, 300.0])
+    got = ln.log_cosh(np.zeros_like(x), x, reduction="none")
+    assert got.dtype == np.float16
+    exact = acc.reference("log_cosh", np.zeros_like(x), x)
+    assert np.all(acc.ulp_error(got, exact) <= 0.5 + 1e-3)

@@ -16,7 +16,8 @@ from math import log
 import numpy as np
 
 from .._conventions import KERAS_EPSILON, TORCH_BCE_GRAD_EPS, TORCH_LOG_CLAMP, keras_clip_bounds
-from ..like_torch import TORCH_POISSON_EPS
+from ..like_keras import KERAS_LOG_2
+from ..like_torch import TORCH_GAUSSIAN_VAR_EPS, TORCH_POISSON_EPS
 from . import _frameworks
 from ._results import ATOL_ULPS, Note
 
@@ -384,6 +385,36 @@ RULES_A = (
         "torch's poisson_nll_loss defaults to log_input=True (y_pred is a log-rate) and "
         "full=False; compare passes both explicitly. Keras's poisson takes the rate."),
         explains=False),
+)
+
+RULES_A += (
+    Rule(("gaussian_nll_loss",), T, lambda c: bool(
+        (np.asarray(c.opts["var"]) < TORCH_GAUSSIAN_VAR_EPS).any()), lambda c: (
+        "torch's gaussian_nll_loss clamps the variance to at least eps = "
+        f"{sci(TORCH_GAUSSIAN_VAR_EPS)} (its default) before 0.5 (log var + r^2 / var), without "
+        "telling autograd; a smaller variance counts as eps in the loss and in the derivative "
+        "(y_pred - y_true) / var." + _gap(c, "torch"))),
+    Rule(("gaussian_nll_loss",), K, lambda c: True, (
+        "Keras has no Gaussian negative log-likelihood: compare computes "
+        "0.5 * (log(var) + square(y_pred - y_true) / var) with keras.ops (plus 0.5 log(2 pi) "
+        "for full=True), averaged over the last axis as a Keras loss is."), explains=False),
+)
+
+RULES_A += (
+    Rule(("log_cosh",), T, lambda c: True, lambda c: (
+        "torch.nn.functional has no log-cosh loss: compare computes |x| + softplus(-2|x|) - "
+        "log 2 (x = y_pred - y_true) with torch ops, and its mean; the literal "
+        f"torch.log(torch.cosh(x)) is inf beyond |x| = {_overflow_limit(c.p) + log(2):.1f} in "
+        f"{c.p.dtype}, where the loss is |x| - log 2."), explains=False),
+    Rule(("log_cosh",), K, lambda c: not c.grad and c.p.dtype == np.float64, lambda c: (
+        "keras.losses.log_cosh computes log 2 as ops.log(2.0) in float32 and casts it to "
+        f"float64 ({KERAS_LOG_2!r} instead of {log(2)!r}): every float64 value is "
+        f"{sci(KERAS_LOG_2 - log(2))} below the loss." + _gap(c, "keras"))),
+    Rule(("log_cosh",), K, lambda c: not c.grad and bool((np.abs(c.y - c.p) < 1e-4).any()), (
+        "keras.losses.log_cosh computes x + softplus(-2x) - log 2: it never overflows, but for "
+        "small |x| it subtracts log 2 from a number close to it, so x^2/2 keeps only its "
+        "absolute accuracy (about 1e-16 in float64), within the tolerance's absolute floor; "
+        "lossnotes computes log(1 + 2 sinh(x/2)^2) there."), explains=False),
 )
 
 RULES = (*RULES, *RULES_A)
