@@ -47,7 +47,12 @@ from ._margin import (
     zero_one_grad,
 )
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._regression_more import log_cosh, log_cosh_grad
+from ._regression_more import (
+    log_cosh,
+    log_cosh_grad,
+    mean_absolute_percentage_error,
+    mean_absolute_percentage_error_grad,
+)
 
 __version__ = "0.1.0"
 
@@ -96,6 +101,8 @@ __all__ = [
     # robust regression
     "log_cosh",
     "log_cosh_grad",
+    "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -485,6 +485,15 @@ def ref_log_cosh_grad(y_true, y_pred):
     return _elementwise(lambda y, p: mp.tanh(-_residual(y, p)), y_true, y_pred)
 
 
+def ref_mean_absolute_percentage_error(y_true, y_pred):
+    return _elementwise(lambda y, p: 100 * abs(_residual(y, p)) / abs(to_mp(y)), y_true, y_pred)
+
+
+def ref_mean_absolute_percentage_error_grad(y_true, y_pred):
+    return _elementwise(lambda y, p: 100 * mp.sign(-_residual(y, p)) / abs(to_mp(y)), y_true,
+                        y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -526,6 +535,8 @@ REFERENCES = {
     "gaussian_nll_loss_grad": ref_gaussian_nll_loss_grad,
     "log_cosh": ref_log_cosh,
     "log_cosh_grad": ref_log_cosh_grad,
+    "mean_absolute_percentage_error": ref_mean_absolute_percentage_error,
+    "mean_absolute_percentage_error_grad": ref_mean_absolute_percentage_error_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

@@ -882,8 +882,44 @@ _LOG_COSH = Frameworks(
 )
 
 
+# mean absolute percentage error --------------------------------------------------------------
+
+
+def _mape_torch(torch, F, p, y, opts, reduction):
+    """torch has no percentage error: 100 |y_pred - y_true| / |y_true| with torch ops."""
+    loss = 100 * (p - y).abs() / y.abs()
+    return loss if reduction == "none" else loss.mean()
+
+
+_MAPE = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: "ln.mean_absolute_percentage_error(y_true, y_pred, "
+                             "reduction='none')",
+    keras_call=lambda o: "keras.losses.mean_absolute_percentage_error(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.mean_absolute_percentage_error(y, p),
+    torch=(("torch", lambda o: "100 * (y_pred - y_true).abs() / y_true.abs(), with torch ops "
+                               "(no such torch loss)", _mape_torch),),
+    hand=_loss_of("mean_absolute_percentage_error"),
+    hand_grad=_grad_of("mean_absolute_percentage_error"),
+    scale=_ones, scale_text=lambda o, grad: "1 (one division in every library)",
+)
+
+
+def _mape_batches(rng, shape, dtype, c):
+    y = rng.uniform(0.5, 3.0, shape) * np.where(rng.random(shape) < 0.5, -1, 1)
+    c(y, y + rng.normal(0, 1, shape))
+
+
+def _mape_grid(grad=False, limits=True):
+    """The residuals of the regression grid on targets 3 and -0.25 (0 has no percentage)."""
+    r = _RESIDUALS
+    y = np.repeat((3.0, -0.25), len(r))
+    return y, y - np.tile(r, 2)
+
+
 _BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches,
-              "gaussian_nll_loss": _gaussian_batches}
+              "gaussian_nll_loss": _gaussian_batches,
+              "mean_absolute_percentage_error": _mape_batches}
 
 _FAMILY_A = (
     _loss(
@@ -946,6 +982,16 @@ _FAMILY_A = (
                   loss=(A, A), grad=(A, A)),
             _edge("residual 1e-8: Keras's x + softplus(-2x) - log 2",
                   *_f64([0.0, 1.0], [1e-8, 1.0]), loss=(E, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "mean_absolute_percentage_error", _regression_more, family="regression",
+        inputs=(("y_true", "finite targets other than 0"), ("y_pred", "predictions")),
+        domain=_PAIR, options={}, variants=({},), grid=_mape_grid, frameworks=_MAPE,
+        cases=(
+            _edge("a target of 0", *_f32([0.0, 2.0], [0.5, 1.0]), loss=(E, E), grad=(E, E)),
+            _edge("under- and over-prediction by 100%", *_f64([1.0, 1.0, -2.0], [0.0, 2.0, -2.0]),
+                  loss=(A, A), grad=(A, A)),
         ),
     ),
 )

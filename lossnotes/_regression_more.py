@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ._regression import _residual
-from ._validation import quiet, reduce
+from ._validation import _where, check_no_nan, first, pair, quiet, reduce
 
 #: log 2, the constant of log cosh x = |x| - log 2 + log(1 + e^(-2|x|)).
 LOG_2 = math.log(2.0)
@@ -109,3 +109,96 @@ def log_cosh_grad(y_true, y_pred):
     r = _residual(y_true, y_pred)
     np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
     return np.tanh(r, out=r)[()]
+
+
+def _nonzero_targets(y: np.ndarray, name: str) -> None:
+    """Targets of a relative error: finite numbers other than 0."""
+    check_no_nan(y, name)
+    bad = (y == 0) | np.isinf(y)
+    if bad.any():
+        raise ValueError(f"{name} holds {first(y, bad)!r} {_where(bad)}; the percentage error "
+                         "of a target 0 (or infinite) is undefined: expected finite targets "
+                         "other than 0")
+
+
+def _relative_residual(y_true, y_pred):
+    """``(y_true, r = y_true - y_pred)``, the targets refused where they are 0."""
+    y_true, y_pred = pair(y_true, y_pred, check_true=_nonzero_targets, check_pred=None)
+    return y_true, _residual(y_true, y_pred)
+
+
+@quiet
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction: str = "mean"):
+    r"""Mean absolute percentage error: the absolute error in percent of the target.
+
+    .. math::
+
+        \ell_i = 100 \, \frac{|y_i - \hat y_i|}{|y_i|}, \qquad y_i \ne 0.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Finite targets, none of them 0.
+    y_pred : array_like
+        Predictions, the same shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`~lossnotes.mse`, and for a target of 0 or an infinite one, whose
+        percentage error is undefined.
+
+    Notes
+    -----
+    A scale-free error (a miss of 1 costs 100 on a target of 1 and 1 on a target of 100), but
+    not a symmetric one: under-predicting a positive target costs at most 100, over-predicting
+    without bound, so a model trained on it leans low. ``keras.losses.
+    mean_absolute_percentage_error`` divides by :math:`\max(|y|, 10^{-7})` instead of
+    :math:`|y|`: a target of 0 is accepted and costs :math:`10^{9} |\hat y|`. torch has no
+    percentage error.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.mean_absolute_percentage_error([2.0, -4.0, 100.0], [1.0, -5.0, 101.0],
+    ...                                   reduction="none")
+    array([50., 25.,  1.])
+    """
+    y, r = _relative_residual(y_true, y_pred)
+    np.abs(r, out=r)
+    r /= np.abs(y)
+    r *= 100
+    return reduce(r, reduction)
+
+
+@quiet
+def mean_absolute_percentage_error_grad(y_true, y_pred):
+    r"""(Sub)derivative of the unreduced :func:`mean_absolute_percentage_error` with respect
+    to the prediction.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_i} = \frac{100}{|y_i|}
+        \operatorname{sign}(\hat y_i - y_i),
+
+    0 at an exact prediction (as for :func:`~lossnotes.mae`): MAE's subgradient, scaled by
+    :math:`100 / |y|`, so small targets pull hardest.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.mean_absolute_percentage_error_grad([2.0, -4.0, 100.0], [1.0, -4.0, 101.0])
+    array([-50.,   0.,   1.])
+    """
+    y, r = _relative_residual(y_true, y_pred)
+    np.sign(r, out=r)
+    np.subtract(0, r, out=r)  # sign(y_pred - y_true), +0 at 0
+    r *= 100
+    r /= np.abs(y)
+    return r[()]

@@ -42,7 +42,8 @@ __all__ = [  # the names of the exact functions
     "huber_grad",
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
-    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad",
 ]
 
 CONVENTION = "keras"
@@ -378,3 +379,45 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     t = -2 * x  # softplus(t) = max(t, 0) + log1p(exp(-|t|))
     softplus = np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
     return reduce(x + softplus - x.dtype.type(KERAS_LOG_2), reduction)
+
+
+def _keras_percentage(y_true, y_pred):
+    r = _residual(y_true, y_pred)
+    y = np.asarray(y_true, dtype=r.dtype)
+    return r, np.maximum(np.abs(y), y.dtype.type(_conventions.KERAS_EPSILON))
+
+
+@quiet
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+    r"""``keras.losses.mean_absolute_percentage_error``'s arithmetic: it divides by
+    :math:`\max(|y|, 10^{-7})`,
+
+    .. math::
+
+        \ell^{\text{keras}}_i = 100 \, \frac{|y_i - \hat y_i|}{\max(|y_i|, 10^{-7})},
+
+    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_absolute_percentage_error([0.0], [0.5])):.4g}")
+    5e+08
+    """
+    r, m = _keras_percentage(y_true, y_pred)
+    return reduce(100 * np.abs(r / m), reduction)
+
+
+@quiet
+def mean_absolute_percentage_error_grad(y_true, y_pred):
+    r"""The derivative ``tf.GradientTape`` reports: :math:`100 \operatorname{sign}(\hat y - y)
+    / \max(|y|, 10^{-7})`, 0 at an exact prediction.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_absolute_percentage_error_grad([0.0], [0.5])[0]):.4g}")
+    1e+09
+    """
+    r, m = _keras_percentage(y_true, y_pred)
+    return (100 * np.sign(np.subtract(0, r)) / m)[()]

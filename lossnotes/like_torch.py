@@ -38,7 +38,8 @@ __all__ = [  # the names of the exact functions
     "huber_grad",
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
-    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad",
 ]
 
 CONVENTION = "torch"
@@ -381,3 +382,36 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
     check_flag(full, "full")
     r, v = _torch_variance(var, y_true, y_pred)
     return (np.subtract(0, r) / v)[()]  # 0 - r: +0 at a zero residual
+
+
+@quiet
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+    r"""The percentage error written with torch ops, ``100 * (y_pred - y_true).abs() /
+    y_true.abs()`` (torch has no such loss): a target of 0 divides by 0, ``inf``, or ``nan``
+    for a prediction of 0 too.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_absolute_percentage_error([0.0, 0.0, 2.0], [0.5, 0.0, 1.0],
+    ...                                              reduction="none")
+    array([inf, nan, 50.])
+    """
+    r = _residual(y_true, y_pred)
+    return reduce(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)), reduction)
+
+
+@quiet
+def mean_absolute_percentage_error_grad(y_true, y_pred):
+    r"""``torch.autograd`` through ``(y_pred - y_true).abs() / y_true.abs()``:
+    :math:`100 \operatorname{sign}(\hat y - y) / |y|`, ``inf`` at a target of 0 (``nan`` if the
+    prediction is 0 too).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_absolute_percentage_error_grad([0.0, 2.0], [0.5, 1.0])
+    array([ inf, -50.])
+    """
+    r = _residual(y_true, y_pred)
+    return (100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype)))[()]

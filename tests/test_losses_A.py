@@ -505,3 +505,58 @@ def test_log_cosh_float16_is_rounded_once():
     assert got.dtype == np.float16
     exact = acc.reference("log_cosh", np.zeros_like(x), x)
     assert np.all(acc.ulp_error(got, exact) <= 0.5 + 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# mean absolute percentage error
+# ---------------------------------------------------------------------------------------------
+
+
+def test_mape_values_by_hand():
+    y, p = np.array([2.0, -4.0, 100.0, 0.1, 3.0]), np.array([1.0, -5.0, 101.0, 0.3, 3.0])
+    ours = ln.mean_absolute_percentage_error(y, p, reduction="none")
+    hand = [100 * abs(a - b) / abs(a) for a, b in zip(y, p, strict=True)]
+    np.testing.assert_allclose(ours, hand, rtol=1e-15)
+    assert ours[-1] == 0.0
+    ref = acc.reference("mean_absolute_percentage_error", y, p)
+    np.testing.assert_allclose(ours, np.asarray(ref, dtype=np.float64), rtol=2 * EPS64)
+    # asymmetric: under-predicting a positive target costs at most 100
+    assert ln.mean_absolute_percentage_error([1.0], [0.0]) == 100.0
+    assert ln.mean_absolute_percentage_error([1.0], [5.0]) == 400.0
+
+
+def test_mape_gradient_against_both_autograds():
+    y = np.array([2.0, -4.0, 100.0, 0.1])
+    p = np.array([1.0, -5.0, 101.0, 0.3])
+    ours = ln.mean_absolute_percentage_error_grad(y, p)
+    np.testing.assert_allclose(ours, [-50.0, -25.0, 1.0, 1000.0], rtol=1e-15)
+    yt = torch.tensor(y)
+    theirs = _torch_grad(lambda pt: 100 * (pt - yt).abs() / yt.abs(), p)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-15)
+    keras, _ = _keras()
+    theirs = _tf_grad(lambda pt: keras.losses.mean_absolute_percentage_error(y[:, None],
+                                                                             pt[:, None]), p)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-14)
+
+
+def test_mape_keras_epsilon_trap():
+    keras, _ = _keras()
+    y, p = np.float32([[0.0, 2.0]]), np.float32([[0.5, 1.0]])
+    per_element = np.asarray(keras.losses.mean_absolute_percentage_error(y[..., None],
+                                                                         p[..., None]))[0]
+    # a target of 0: 100 * 0.5 / 1e-7 = 5e8 percent, where lossnotes refuses
+    np.testing.assert_allclose(per_element, [5e8, 50.0], rtol=1e-6)
+    _raises(ValueError, r"y_true holds 0\.0 at index \(0, 0\).*undefined",
+            ln.mean_absolute_percentage_error, y, p)
+
+
+@pytest.mark.parametrize("fn", [ln.mean_absolute_percentage_error,
+                                ln.mean_absolute_percentage_error_grad])
+def test_mape_errors_name_the_argument(fn):
+    _raises(ValueError, r"y_true holds 0\.0 at index \(1,\) \(1 such element\); the percentage "
+            r"error of a target 0 \(or infinite\) is undefined", fn, [1.0, 0.0], [1.0, 1.0])
+    _raises(ValueError, r"y_true holds inf", fn, [np.inf], [1.0])
+    _raises(ValueError, r"y_true contains NaN", fn, [np.nan], [1.0])
+    _raises(ValueError, r"y_pred contains NaN", fn, [1.0], [np.nan])
+    _raises(ValueError, r"y_true has shape \(1,\) but y_pred has shape \(1, 1\)", fn, [1.0],
+            [[1.0]])

@@ -417,6 +417,20 @@ RULES_A += (
         "lossnotes computes log(1 + 2 sinh(x/2)^2) there."), explains=False),
 )
 
+MAPE = ("mean_absolute_percentage_error",)
+RULES_A += (
+    Rule(MAPE, K, lambda c: bool((np.abs(c.y) < KERAS_EPSILON).any()), lambda c: (
+        f"Keras divides by max(|y_true|, {_EPS}) instead of |y_true|: a target of 0 (refused "
+        f"by lossnotes, whose percentage is undefined) costs 100 |y_pred| / {_EPS} = "
+        "1e9 |y_pred|, and its derivative is 1e9 sign(y_pred)." + _gap(c, "keras"))),
+    Rule(MAPE, T, lambda c: True, (
+        "torch has no percentage error: compare computes 100 * (y_pred - y_true).abs() / "
+        "y_true.abs() with torch ops, and its mean."), explains=False),
+    Rule(MAPE, T, lambda c: bool((c.y == 0).any()), lambda c: (
+        "With torch ops a target of 0 divides by 0: the loss and its derivative are inf, or "
+        "nan (0/0) where the prediction is 0 too." + _gap(c, "torch"))),
+)
+
 RULES = (*RULES, *RULES_A)
 
 _KERAS_LAST_AXIS = (
