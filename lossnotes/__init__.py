@@ -27,6 +27,8 @@ from ._divergence import (
     gaussian_nll_loss_grad,
     kl_divergence,
     kl_divergence_grad,
+    nll_loss,
+    nll_loss_grad,
     poisson,
     poisson_grad,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "poisson_grad",
     "gaussian_nll_loss",
     "gaussian_nll_loss_grad",
+    "nll_loss",
+    "nll_loss_grad",
     # robust regression
     "log_cosh",
     "log_cosh_grad",

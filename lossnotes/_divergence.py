@@ -16,11 +16,15 @@ import math
 import numpy as np
 
 from ._cross_entropy import _check_classes, _minus_reciprocal, _xmul
+from ._links import _one_hot, _pick
 from ._regression import _residual
 from ._validation import (
+    _asarray,
     _where,
     as_float_array,
+    as_floats,
     check_axis,
+    check_class_labels,
     check_flag,
     check_no_nan,
     check_rows_sum_to_one,
@@ -492,3 +496,113 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
     np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
     r /= v
     return r[()]
+
+
+# --------------------------------------------------------------------------------------------
+# negative log-likelihood of a class
+# --------------------------------------------------------------------------------------------
+
+
+def _log_probabilities(x: np.ndarray, name: str) -> None:
+    if x.size and not np.maximum.reduce(x, axis=None) <= 0:  # a NaN fails too
+        check_no_nan(x, name)
+        bad = x > 0
+        raise ValueError(
+            f"{name} must hold log-probabilities, numbers <= 0 (-inf allowed); found "
+            f"{first(x, bad)!r} {_where(bad)}. For scores (logits) use "
+            "sparse_categorical_cross_entropy(labels, y_pred, from_logits=True)")
+
+
+def nll_inputs(labels, y_pred, axis):
+    """Class indices and log-probabilities with the classes along ``axis``."""
+    y_pred = as_floats(y_pred, "y_pred")
+    _log_probabilities(y_pred, "y_pred")
+    axis = check_axis(axis, y_pred.ndim)
+    labels = _asarray(labels, "labels")
+    _check_classes(y_pred, axis)
+    check_class_labels(labels, y_pred, axis)
+    return labels.astype(np.intp, copy=False), y_pred, axis
+
+
+@quiet
+def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
+    r"""Negative log-likelihood of the true class, given log-probabilities.
+
+    .. math::
+
+        \ell_i = -\log p_{i, c_i} = -\hat y_{i, c_i},
+        \qquad \hat y_{ik} = \log p_{ik} \le 0.
+
+    It only picks and negates: the logarithm was taken before (by a ``log_softmax`` layer).
+    On the log of probabilities it is :func:`sparse_categorical_cross_entropy` of the
+    probabilities, and on ``log_softmax(z)`` it is the sparse cross-entropy of the logits
+    :math:`z`, which is how torch builds ``F.cross_entropy``:
+    ``F.nll_loss(F.log_softmax(z, dim=1), labels)``.
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Class indices :math:`c_i \in \{0, \dots, C-1\}`, of ``y_pred``'s shape without
+        ``axis``.
+    y_pred : array_like
+        Log-probabilities (numbers :math:`\le 0`, ``-inf`` allowed), classes along ``axis``.
+        Each entry is read as the log of its class's probability; the rows are not
+        renormalised (nor required to be: only the true class's entry is used).
+    axis : int, default -1
+        The class axis (torch puts classes on axis 1).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` averages over samples, like torch's ``"mean"`` without class weights.
+
+    Returns
+    -------
+    ndarray or scalar
+        ``labels``' shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On labels of the wrong shape or outside [0, C), a positive entry or NaN in
+        ``y_pred`` (logits belong in the sparse cross-entropy with ``from_logits=True``), a bad
+        axis or an unknown reduction.
+
+    Notes
+    -----
+    A true class with log-probability ``-inf`` costs ``+inf``. Keras has no loss on
+    log-probabilities: ``keras.losses.sparse_categorical_crossentropy(labels, y_pred,
+    from_logits=True)`` gives the same number for rows of log-probabilities (their
+    ``log_softmax`` is themselves) but renormalises any other row, and its gradient is that of
+    the logits, :math:`\operatorname{softmax}(\hat y) - [k = c]`, not :math:`-[k = c]`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> log_p = np.log([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]])
+    >>> ln.nll_loss([1, 2], log_p, reduction="none").round(6)  # -log 0.2, -log 0.5
+    array([1.609438, 0.693147])
+    """
+    index, y_pred, axis = nll_inputs(labels, y_pred, axis)
+    loss = _pick(y_pred, index, axis)  # a new array
+    return reduce(np.negative(loss, out=loss), reduction)
+
+
+@quiet
+def nll_loss_grad(labels, y_pred, *, axis: int = -1):
+    r"""Derivative of the unreduced :func:`nll_loss` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial \hat y_{ik}} = -[k = c_i],
+
+    -1 at the true class and 0 elsewhere, whatever the values: the log-probabilities are
+    treated as free variables (through a ``log_softmax`` the chain rule turns this into
+    :math:`\operatorname{softmax}(z) - [k = c]` for the logits).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.nll_loss_grad([1], [[-0.5, -1.0, -2.0]])
+    array([[ 0., -1.,  0.]])
+    """
+    index, y_pred, axis = nll_inputs(labels, y_pred, axis)
+    return np.subtract(0, _one_hot(index, y_pred, axis))  # +0 elsewhere, not -0

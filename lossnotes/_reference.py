@@ -494,6 +494,20 @@ def ref_mean_absolute_percentage_error_grad(y_true, y_pred):
                         y_pred)
 
 
+def ref_nll_loss(labels, y_pred, axis=-1):
+    # -y_pred at each row's class: the one-hot weights pick it, exactly
+    one_hot = _one_hot(labels, y_pred, axis)
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, row in _pairs_of_rows(one_hot, y_pred, axis):
+        out[index] = -to_mp(row[y.index(1.0)])
+    return out
+
+
+def ref_nll_loss_grad(labels, y_pred, axis=-1):
+    return _elementwise(lambda y, p: -to_mp(y), _one_hot(labels, y_pred, axis), y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -537,6 +551,8 @@ REFERENCES = {
     "log_cosh_grad": ref_log_cosh_grad,
     "mean_absolute_percentage_error": ref_mean_absolute_percentage_error,
     "mean_absolute_percentage_error_grad": ref_mean_absolute_percentage_error_grad,
+    "nll_loss": ref_nll_loss,
+    "nll_loss_grad": ref_nll_loss_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

@@ -917,9 +917,50 @@ def _mape_grid(grad=False, limits=True):
     return y, y - np.tile(r, 2)
 
 
+# negative log-likelihood of a class -----------------------------------------------------------
+
+
+def _nll_torch(torch, F, p, y, opts, reduction):
+    return F.nll_loss(p, y, reduction=reduction)
+
+
+def _nll_scale(y, p, opts, grad):
+    axis = _axis_of(p, opts)
+    if grad:
+        return np.ones(p.shape)
+    with np.errstate(invalid="ignore"):
+        return np.maximum(1, np.max(np.where(np.isfinite(p), np.abs(p), 0), axis=axis))
+
+
+_NLL = Frameworks(
+    targets="classes", rowwise=True,
+    lossnotes_call=lambda o: f"ln.nll_loss(labels, y_pred, axis={o['axis']}, reduction='none')",
+    keras_call=lambda o: ("keras.losses.sparse_categorical_crossentropy(labels, y_pred, "
+                          "from_logits=True) (Keras has no loss on log-probabilities)"),
+    keras=lambda keras, y, p, opts: keras.losses.sparse_categorical_crossentropy(
+        y, p, from_logits=True),
+    torch=(("torch", lambda o: "F.nll_loss(y_pred, labels, reduction='none'), classes on dim 1",
+            _nll_torch),),
+    hand=_loss_of("nll_loss"), hand_grad=_grad_of("nll_loss"), scale=_nll_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, max |y_pred|) per row (Keras's logsumexp - y_pred cancels terms of that size)"),
+)
+
+
+def _nll_batches(rng, shape, dtype, c):
+    c(rng.integers(0, shape[1], shape[0]), _links.log_softmax(rng.normal(0, 2, shape)))
+
+
+def _nll_grid(grad=False, limits=True, axis=-1):
+    """Class indices 0, 1, 2 with the log-softmax of the score rows."""
+    labels, rows = _sparse_grid(grad, limits, from_logits=True)
+    with np.errstate(invalid="ignore"):
+        return labels, _links.log_softmax(rows)
+
+
 _BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches,
               "gaussian_nll_loss": _gaussian_batches,
-              "mean_absolute_percentage_error": _mape_batches}
+              "mean_absolute_percentage_error": _mape_batches, "nll_loss": _nll_batches}
 
 _FAMILY_A = (
     _loss(
@@ -992,6 +1033,21 @@ _FAMILY_A = (
             _edge("a target of 0", *_f32([0.0, 2.0], [0.5, 1.0]), loss=(E, E), grad=(E, E)),
             _edge("under- and over-prediction by 100%", *_f64([1.0, 1.0, -2.0], [0.0, 2.0, -2.0]),
                   loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "nll_loss", _divergence, family="log-likelihood",
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "log-probabilities (<= 0, -inf allowed)")),
+        domain="one class index per row of y_pred", options={"axis": -1}, variants=({},),
+        grid=_nll_grid, frameworks=_NLL,
+        cases=(
+            _edge("log-probabilities of a distribution", np.array([1, 0]),
+                  np.log([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]), loss=(A, A), grad=(E, A)),
+            _edge("a row whose probabilities sum to 0.55", np.array([0]),
+                  np.array([[-1.0, -2.0, -3.0]]), loss=(E, A), grad=(E, A)),
+            _edge("true class with log-probability -inf", np.array([1]),
+                  np.array([[0.0, -inf]], dtype=np.float32), loss=(A, A), grad=(E, A)),
         ),
     ),
 )

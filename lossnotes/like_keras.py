@@ -26,7 +26,9 @@ from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops,
     gaussian_nll_loss_grad,
     kl_inputs,
     log_factorial,
+    nll_inputs,
 )
+from ._links import _one_hot, _pick
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -43,7 +45,7 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad",
+    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
 ]
 
 CONVENTION = "keras"
@@ -421,3 +423,45 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     """
     r, m = _keras_percentage(y_true, y_pred)
     return (100 * np.sign(np.subtract(0, r)) / m)[()]
+
+
+
+@quiet
+def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)``,
+    Keras's nearest loss: it takes ``y_pred`` as logits and applies ``log_softmax`` first,
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\hat y_{i, c_i} + \log \sum_k e^{\hat y_{ik}},
+
+    which is :func:`lossnotes.nll_loss` for rows of log-probabilities (the log of their sum is
+    0) and renormalises any other row; evaluated literally, a row of only ``-inf`` gives
+    ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.nll_loss([0], [[-1.0, -2.0, -3.0]])):.6f}")  # not 1
+    0.407606
+    """
+    index, y, axis = nll_inputs(labels, y_pred, axis)
+    picked = _pick(_conventions.literal_log_softmax(y, axis), index, axis)
+    return reduce(np.negative(picked), reduction)
+
+
+@quiet
+def nll_loss_grad(labels, y_pred, *, axis=-1):
+    r"""The derivative ``tf.GradientTape`` reports for the softmax cross-entropy on logits:
+    :math:`\operatorname{softmax}(\hat y)_k - [k = c]`, which for log-probabilities is
+    :math:`p_k - [k = c]` (lossnotes: :math:`-[k = c]`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> ln.like_keras.nll_loss_grad([1], np.log([[0.5, 0.5]]))
+    array([[ 0.5, -0.5]])
+    """
+    index, y, axis = nll_inputs(labels, y_pred, axis)
+    return _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)

@@ -21,7 +21,14 @@ import math
 import numpy as np
 
 from . import _conventions, _margin
-from ._divergence import HALF_LOG_2PI, _poisson_inputs, kl_inputs, variance
+from ._divergence import (  # F.nll_loss picks and negates: the exact function
+    HALF_LOG_2PI,
+    _poisson_inputs,
+    kl_inputs,
+    nll_loss,
+    nll_loss_grad,
+    variance,
+)
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -39,7 +46,7 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad",
+    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
 ]
 
 CONVENTION = "torch"

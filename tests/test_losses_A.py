@@ -560,3 +560,84 @@ def test_mape_errors_name_the_argument(fn):
     _raises(ValueError, r"y_pred contains NaN", fn, [1.0], [np.nan])
     _raises(ValueError, r"y_true has shape \(1,\) but y_pred has shape \(1, 1\)", fn, [1.0],
             [[1.0]])
+
+
+# ---------------------------------------------------------------------------------------------
+# negative log-likelihood of a class
+# ---------------------------------------------------------------------------------------------
+
+LOGITS = RNG.normal(0, 3, (6, 5))
+LABELS = RNG.integers(0, 5, 6)
+
+
+def test_nll_is_the_sparse_cross_entropy_of_the_log():
+    probs = ln.softmax(LOGITS)
+    ours = ln.nll_loss(LABELS, np.log(probs), reduction="none")
+    np.testing.assert_allclose(ours, ln.sparse_categorical_cross_entropy(
+        LABELS, probs, reduction="none"), rtol=1e-15)
+    np.testing.assert_allclose(ln.nll_loss(LABELS, ln.log_softmax(LOGITS), reduction="none"),
+                               ln.sparse_categorical_cross_entropy(
+                                   LABELS, LOGITS, from_logits=True, reduction="none"),
+                               rtol=1e-15)
+    # it picks and negates: exactly -y_pred at the class
+    log_p = ln.log_softmax(LOGITS)
+    np.testing.assert_array_equal(ours, -np.log(probs)[np.arange(6), LABELS])
+    np.testing.assert_array_equal(ln.nll_loss(LABELS, log_p, reduction="none"),
+                                  -log_p[np.arange(6), LABELS])
+    # classes on axis 0, and one unbatched row
+    np.testing.assert_array_equal(ln.nll_loss(LABELS, log_p.T, axis=0, reduction="none"),
+                                  ln.nll_loss(LABELS, log_p, reduction="none"))
+    assert float(ln.nll_loss(2, log_p[0])) == -log_p[0, 2]
+    assert ln.nll_loss([1], [[0.0, -np.inf]]) == np.inf
+
+
+def test_nll_matches_torch_and_its_cross_entropy():
+    log_p = ln.log_softmax(LOGITS)
+    labels = torch.tensor(LABELS)
+    theirs = F.nll_loss(torch.tensor(log_p), labels, reduction="none").numpy()
+    np.testing.assert_array_equal(theirs, ln.nll_loss(LABELS, log_p, reduction="none"))
+    mean = float(F.cross_entropy(torch.tensor(LOGITS), labels))
+    assert mean == pytest.approx(float(ln.nll_loss(LABELS, log_p)), rel=1e-14)
+    # a row that is not normalised is taken as it is by torch and lossnotes alike
+    assert float(F.nll_loss(torch.tensor([[-1.0, -2.0]]), torch.tensor([0]))) == 1.0
+    assert float(ln.nll_loss([0], [[-1.0, -2.0]])) == 1.0
+
+
+def test_nll_gradient_against_both_autograds():
+    log_p = ln.log_softmax(LOGITS)
+    ours = ln.nll_loss_grad(LABELS, log_p)
+    np.testing.assert_array_equal(ours, -np.eye(5)[LABELS])
+    labels = torch.tensor(LABELS)
+    theirs = _torch_grad(lambda x: F.nll_loss(x, labels, reduction="none"), log_p)
+    np.testing.assert_array_equal(theirs, ours)
+    # tf: the same picking, with tf ops (Keras's nearest loss differentiates logits instead)
+    _, tf = _keras()
+    theirs = _tf_grad(lambda x: -tf.gather(x, LABELS, axis=1, batch_dims=1), log_p)
+    np.testing.assert_array_equal(theirs, ours)
+
+
+def test_nll_keras_trap_is_the_gradient_of_logits():
+    keras, _ = _keras()
+    log_p = ln.log_softmax(LOGITS)
+    loss = np.asarray(keras.losses.sparse_categorical_crossentropy(LABELS, log_p,
+                                                                   from_logits=True))
+    np.testing.assert_allclose(loss, ln.nll_loss(LABELS, log_p, reduction="none"),
+                               rtol=1e-13, atol=1e-14)
+    theirs = _tf_grad(lambda x: keras.losses.sparse_categorical_crossentropy(
+        LABELS, x, from_logits=True), log_p)
+    # softmax(log p) - onehot = p - onehot, where nll_loss's derivative is -onehot
+    np.testing.assert_allclose(theirs, np.exp(log_p) + ln.nll_loss_grad(LABELS, log_p),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("fn", [ln.nll_loss, ln.nll_loss_grad])
+def test_nll_errors_name_the_argument(fn):
+    _raises(ValueError, r"y_pred must hold log-probabilities, numbers <= 0 \(-inf allowed\); "
+            r"found 2\.0 at index \(0, 1\).*from_logits=True", fn, [0], [[-1.0, 2.0]])
+    _raises(ValueError, r"y_pred contains NaN", fn, [0], [[np.nan, -1.0]])
+    _raises(ValueError, r"labels must be class indices in \[0, 1\] for 2 classes", fn, [2],
+            [[-1.0, -0.5]])
+    _raises(ValueError, r"labels has shape \(2,\) but y_pred has shape \(1, 2\)", fn, [0, 1],
+            [[-1.0, -0.5]])
+    _raises(ValueError, r"labels must be integer class indices; found 0\.5", fn, [0.5],
+            [[-1.0, -0.5]])

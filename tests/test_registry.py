@@ -83,6 +83,8 @@ def _smooth_inputs(loss, variant):
                      and not variant.get("from_logits"))
     if loss.family == "counts" and not variant.get("log_input"):  # rates stay positive
         return rest, np.clip(p, 1e-2, 50)
+    if loss.family == "log-likelihood":  # log-probabilities stay negative
+        return rest, np.clip(p, -50, -1e-2)
     if not probabilities:
         return rest, np.clip(p, -50, 50)
     if p.ndim == 1:

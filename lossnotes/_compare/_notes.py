@@ -431,6 +431,37 @@ RULES_A += (
         "nan (0/0) where the prediction is 0 too." + _gap(c, "torch"))),
 )
 
+
+def _log_rows_off(c: Call) -> bool:
+    """Whether renormalising the rows of log-probabilities moves the loss beyond rounding."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        totals = np.exp(c.p).sum(axis=c.axis, dtype=np.float64)
+    return bool((np.abs(totals - 1) > ATOL_ULPS * np.finfo(c.p.dtype).eps).any())
+
+
+NLL = ("nll_loss",)
+RULES_A += (
+    Rule(NLL, K, lambda c: not c.grad and _log_rows_off(c), lambda c: (
+        "Keras's sparse_categorical_crossentropy(from_logits=True) applies log_softmax: it "
+        "computes -y_pred[c] + log(sum exp(y_pred)), which renormalises a row whose "
+        "probabilities do not sum to 1; nll_loss takes -y_pred[c] as it is (as F.nll_loss "
+        "does)." + _gap(c, "keras"))),
+    Rule(NLL, K, lambda c: c.grad, lambda c: (
+        "Keras differentiates the softmax cross-entropy of logits: softmax(y_pred) - [k = c], "
+        "which for log-probabilities is p - [k = c]; the derivative of nll_loss with respect "
+        "to its log-probabilities is -[k = c] (the two differ by p: Keras's moves y_pred "
+        "along the rows' normalisation as well)." + _gap(c, "keras"))),
+    Rule(NLL, K, lambda c: not c.grad, (
+        "Keras has no loss on log-probabilities: compare calls "
+        "sparse_categorical_crossentropy(labels, y_pred, from_logits=True), whose log_softmax "
+        "leaves a row of log-probabilities as it is."), explains=False),
+    Rule(NLL, T, lambda c: True, (
+        "F.nll_loss(input, target) takes log-probabilities and picks -input[c]: no log, no "
+        "softmax. F.cross_entropy(z, labels) is F.nll_loss(F.log_softmax(z, dim=1), labels), "
+        "and on probabilities p the sparse cross-entropy is F.nll_loss(p.log(), labels)."),
+        explains=False),
+)
+
 RULES = (*RULES, *RULES_A)
 
 _KERAS_LAST_AXIS = (
