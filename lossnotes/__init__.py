@@ -22,6 +22,16 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
+from ._divergence import (
+    gaussian_nll_loss,
+    gaussian_nll_loss_grad,
+    kl_divergence,
+    kl_divergence_grad,
+    nll_loss,
+    nll_loss_grad,
+    poisson,
+    poisson_grad,
+)
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
     exponential,
@@ -45,6 +55,12 @@ from ._multiclass_margin import (
     multi_margin_loss_grad,
 )
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import (
+    log_cosh,
+    log_cosh_grad,
+    mean_absolute_percentage_error,
+    mean_absolute_percentage_error_grad,
+)
 
 __version__ = "0.1.0"
 
@@ -88,6 +104,20 @@ __all__ = [
     "categorical_hinge_grad",
     "multi_margin_loss",
     "multi_margin_loss_grad",
+    # divergences, counts and positive targets
+    "kl_divergence",
+    "kl_divergence_grad",
+    "poisson",
+    "poisson_grad",
+    "gaussian_nll_loss",
+    "gaussian_nll_loss_grad",
+    "nll_loss",
+    "nll_loss_grad",
+    # robust regression
+    "log_cosh",
+    "log_cosh_grad",
+    "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -384,6 +384,130 @@ def ref_huber_grad(y_true, y_pred, delta=1.0):
     return _elementwise(_huber_grad(delta), y_true, y_pred)
 
 
+# ---------------------------------------------------------------------------------------------
+# divergences and counts (the terms of a divergence have both signs; at 50 digits their
+# cancellation near q = p still leaves far more digits than a float64 holds)
+# ---------------------------------------------------------------------------------------------
+
+
+def _kl_term(p: float, q: float):
+    if p == 0:
+        return ZERO
+    if q == 0:
+        return INF
+    # log1p((p - q) / q): p - q of two exact floats is exact, so no digit is lost near q = p.
+    return to_mp(p) * mp.log1p((to_mp(p) - to_mp(q)) / to_mp(q))
+
+
+def ref_kl_divergence(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, p, q in _pairs_of_rows(y_true, y_pred, axis):
+        out[index] = mp.fsum(_kl_term(pk, qk) for pk, qk in zip(p, q, strict=True))
+    return out
+
+
+def _kl_grad(p: float, q: float):
+    return ZERO if p == 0 else (-INF if q == 0 else -to_mp(p) / to_mp(q))
+
+
+def ref_kl_divergence_grad(y_true, y_pred, axis=-1):
+    return _elementwise(_kl_grad, y_true, y_pred)
+
+
+def _log_factorial(y: float):
+    return mp.loggamma(to_mp(y) + 1)
+
+
+def _poisson(log_input: bool, full: bool):
+    def loss(y: float, p: float):
+        if log_input:
+            # e^x - y x: +inf at x = +inf (e^x wins) and at x = -inf for y > 0.
+            if p == np.inf or (p == -np.inf and y > 0):
+                value = INF
+            else:
+                value = mp.exp(to_mp(p)) - _weighted(to_mp(y), to_mp(p))
+        elif p == np.inf or (p == 0 and y > 0):
+            value = INF
+        else:
+            value = to_mp(p) - _weighted(to_mp(y), mp.log(to_mp(p)) if p > 0 else -INF)
+        return value + _log_factorial(y) if full else value
+    return loss
+
+
+def _poisson_grad(log_input: bool):
+    def grad(y: float, p: float):
+        if log_input:
+            if p == np.inf:
+                return INF
+            return (ZERO if p == -np.inf else mp.exp(to_mp(p))) - to_mp(y)
+        if p == np.inf or (p == 0 and y == 0):
+            return ONE
+        if p == 0:
+            return -INF
+        return (to_mp(p) - to_mp(y)) / to_mp(p)  # p - y: a difference of exact inputs
+    return grad
+
+
+def ref_poisson(y_true, y_pred, log_input=False, full=False):
+    return _elementwise(_poisson(log_input, full), y_true, y_pred)
+
+
+def ref_poisson_grad(y_true, y_pred, log_input=False, full=False):
+    return _elementwise(_poisson_grad(log_input), y_true, y_pred)
+
+
+def _gaussian_nll(full: bool):
+    def loss(y: float, p: float, v: float):
+        value = (mp.log(to_mp(v)) + _residual(y, p) ** 2 / to_mp(v)) / 2
+        return value + mp.log(2 * mp.pi) / 2 if full else value
+    return loss
+
+
+def ref_gaussian_nll_loss(y_true, y_pred, var=1.0, full=False):
+    return _elementwise(_gaussian_nll(full), y_true, y_pred, var)
+
+
+def ref_gaussian_nll_loss_grad(y_true, y_pred, var=1.0, full=False):
+    return _elementwise(lambda y, p, v: -_residual(y, p) / to_mp(v), y_true, y_pred, var)
+
+
+def _log_cosh(y: float, p: float):
+    # log(1 + 2 sinh(x/2)^2): cosh x - 1 without cancellation, so tiny residuals keep digits
+    return mp.log1p(2 * mp.sinh(_residual(y, p) / 2) ** 2)
+
+
+def ref_log_cosh(y_true, y_pred):
+    return _elementwise(_log_cosh, y_true, y_pred)
+
+
+def ref_log_cosh_grad(y_true, y_pred):
+    return _elementwise(lambda y, p: mp.tanh(-_residual(y, p)), y_true, y_pred)
+
+
+def ref_mean_absolute_percentage_error(y_true, y_pred):
+    return _elementwise(lambda y, p: 100 * abs(_residual(y, p)) / abs(to_mp(y)), y_true, y_pred)
+
+
+def ref_mean_absolute_percentage_error_grad(y_true, y_pred):
+    return _elementwise(lambda y, p: 100 * mp.sign(-_residual(y, p)) / abs(to_mp(y)), y_true,
+                        y_pred)
+
+
+def ref_nll_loss(labels, y_pred, axis=-1):
+    # -y_pred at each row's class: the one-hot weights pick it, exactly
+    one_hot = _one_hot(labels, y_pred, axis)
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, row in _pairs_of_rows(one_hot, y_pred, axis):
+        out[index] = -to_mp(row[y.index(1.0)])
+    return out
+
+
+def ref_nll_loss_grad(labels, y_pred, axis=-1):
+    return _elementwise(lambda y, p: -to_mp(y), _one_hot(labels, y_pred, axis), y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -416,6 +540,19 @@ REFERENCES = {
     "mae_grad": ref_mae_grad,
     "huber": ref_huber,
     "huber_grad": ref_huber_grad,
+    # divergences, counts and positive targets
+    "kl_divergence": ref_kl_divergence,
+    "kl_divergence_grad": ref_kl_divergence_grad,
+    "poisson": ref_poisson,
+    "poisson_grad": ref_poisson_grad,
+    "gaussian_nll_loss": ref_gaussian_nll_loss,
+    "gaussian_nll_loss_grad": ref_gaussian_nll_loss_grad,
+    "log_cosh": ref_log_cosh,
+    "log_cosh_grad": ref_log_cosh_grad,
+    "mean_absolute_percentage_error": ref_mean_absolute_percentage_error,
+    "mean_absolute_percentage_error_grad": ref_mean_absolute_percentage_error_grad,
+    "nll_loss": ref_nll_loss,
+    "nll_loss_grad": ref_nll_loss_grad,
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _links, _margin, _multiclass_margin, _reference, _regression, like_keras
+from . import (
+    _divergence,
+    _links,
+    _margin,
+    _multiclass_margin,
+    _reference,
+    _regression,
+    _regression_more,
+    like_keras,
+)
 
 inf = np.inf
 
@@ -75,6 +84,10 @@ class Frameworks:
     #: that framework's ops: compare reports them as "absent" (``keras`` is then None, or
     #: ``torch`` empty).
     absent: dict = field(default_factory=dict)
+    #: ``keras_unavailable(y_pred, opts)``: why the installed Keras cannot run this call (a
+    #: loss added in a later release, a dtype it fails on), or None; compare then leaves
+    #: Keras out and says so in a note (see ``_compare/_frameworks.py``).
+    keras_unavailable: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -724,6 +737,8 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, logits, {"from_logits": True})
         elif name in ("hinge", "squared_hinge", "logistic"):
             c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        elif name in _BATCHES_A:
+            _BATCHES_A[name](rng, shape, dtype, c)
         else:
             y, f = rng.normal(0, 2, shape), rng.normal(0, 2, shape)
             c(y, f)
@@ -765,6 +780,414 @@ def _regression_loss(name, frameworks, *, cases, options=None, variants=({},),
                  options=options or {}, variants=variants, grid=grid, frameworks=frameworks,
                  cases=cases)
 
+
+
+# --------------------------------------------------------------------------------------------
+# divergences between distributions, counts and positive targets, robust regression
+# --------------------------------------------------------------------------------------------
+
+
+# Kullback-Leibler divergence -----------------------------------------------------------------
+
+
+def _kl_torch(torch, F, p, y, opts, reduction):
+    """F.kl_div on log q, classes on dim 1 (0 for one unbatched row): summed over the
+    classes for 'none'; for the mean over rows, 'batchmean' on an (N, C) input (it divides by
+    N, which is the number of rows only there), else the sum over the number of rows."""
+    dim = 0 if p.dim() == 1 else 1
+    log_q = torch.log(p)
+    if reduction == "none":
+        return F.kl_div(log_q, y, reduction="none").sum(dim=dim)
+    if p.dim() == 2:
+        return F.kl_div(log_q, y, reduction="batchmean")
+    return F.kl_div(log_q, y, reduction="sum") / (p.numel() // p.shape[dim])
+
+
+def _kl_scale(y, p, opts, grad):
+    """The size of the terms: p log p and p log q (torch forms both), or p/q."""
+    axis = _axis_of(p, opts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if grad:
+            s = np.abs(y / p)
+        else:
+            s = np.sum(np.abs(y * np.log(y)) + np.abs(y * np.log(p)), axis=axis)
+    return np.maximum(_finite_or_one(s), 1)
+
+
+_KL = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: f"ln.kl_divergence(y_true, y_pred, axis={o['axis']}, "
+                             "reduction='none')",
+    keras_call=lambda o: "keras.losses.kl_divergence(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.kl_divergence(y, p),
+    torch=(("torch", lambda o: (
+        "F.kl_div(torch.log(y_pred), y_true, reduction='none').sum(dim=1), classes on dim 1; "
+        "the mean over rows is reduction='batchmean' for an (N, C) input"), _kl_torch),),
+    hand=_loss_of("kl_divergence"), hand_grad=_grad_of("kl_divergence"),
+    scale=_kl_scale,
+    scale_text=lambda o, grad: ("max(1, p/q) (the derivative)" if grad else
+                                "max(1, sum |p log p| + |p log q|) per row (the terms torch "
+                                "forms)"),
+)
+
+
+def _kl_batches(rng, shape, dtype, c):
+    c(_links.softmax(rng.normal(0, 1, shape)).astype(dtype),
+      _links.softmax(rng.normal(0, 2, shape).astype(dtype)))
+
+
+# Poisson ------------------------------------------------------------------------------------
+
+
+def _poisson_keras(keras, y, p, opts):
+    """keras.losses.poisson on the rate (exp of the log-rate: Keras has no log-rate form),
+    plus the mean of lgamma(y + 1) over the last axis for full=True (Keras has no full form)."""
+    from ._compare import _frameworks
+
+    loss = keras.losses.poisson(y, keras.ops.exp(p) if opts["log_input"] else p)
+    if opts["full"]:
+        loss = loss + keras.ops.mean(_frameworks.tensorflow().math.lgamma(y + 1), axis=-1)
+    return loss
+
+
+def _poisson_keras_call(o):
+    rate = "keras.ops.exp(y_pred)" if o["log_input"] else "y_pred"
+    full = " + mean(tf.math.lgamma(y_true + 1), axis=-1)" if o["full"] else ""
+    return f"keras.losses.poisson(y_true, {rate}){full}"
+
+
+def _poisson_keras_unavailable(p, opts):
+    from ._compare import _frameworks
+
+    if p.dtype == np.float64 and _frameworks.keras_before(
+            _frameworks.KERAS_EPSILON_IN_PRED_DTYPE):
+        return ("not compared with Keras: keras.losses.poisson fails on float64 predictions "
+                "in this Keras (before 3.4.0 it adds keras.config.epsilon() as a float32 "
+                "tensor); float32 works, and Keras 3.4.0 and later take float64")
+    return None
+
+
+def _poisson_torch(torch, F, p, y, opts, reduction):
+    return F.poisson_nll_loss(p, y, log_input=opts["log_input"], full=opts["full"],
+                              reduction=reduction)
+
+
+def _poisson_scale(y, p, opts, grad):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if opts["log_input"]:
+            s = np.exp(p) + np.abs(y) * (1 if grad else np.abs(p))
+        elif grad:
+            s = 1 + np.abs(y / p)
+        else:
+            s = np.abs(p) + np.abs(y * np.log(p))
+    s = np.maximum(_finite_or_one(s), 1)
+    if opts["full"] and not grad:
+        s = s + np.abs(_divergence.log_factorial(np.asarray(y, dtype=np.float64)))
+    return s
+
+
+_POISSON = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: (f"ln.poisson(y_true, y_pred, log_input={o['log_input']}, "
+                              f"full={o['full']}, reduction='none')"),
+    keras_call=_poisson_keras_call,
+    keras=_poisson_keras,
+    torch=(("torch", lambda o: (f"F.poisson_nll_loss(y_pred, y_true, log_input="
+                                f"{o['log_input']}, full={o['full']}, reduction='none')"),
+            _poisson_torch),),
+    hand=_loss_of("poisson"), hand_grad=_grad_of("poisson"), scale=_poisson_scale,
+    keras_unavailable=_poisson_keras_unavailable,
+    scale_text=lambda o, grad: (
+        ("e^x + y" if grad else "e^x + |y x|") if o["log_input"] else
+        ("1 + y/rate" if grad else "rate + |y log rate|")) + (
+        " + log y!" if o["full"] and not grad else ""),
+)
+
+
+def _poisson_batches(rng, shape, dtype, c):
+    y = rng.poisson(3.0, shape).astype(float)
+    c(y, rng.uniform(0.5, 6.0, shape), {"log_input": False, "full": False})
+    c(y, rng.normal(1.0, 1.0, shape), {"log_input": True, "full": False})
+
+
+def _poisson_grid(grad=False, limits=True, log_input=False, full=False):
+    """Rates 0 and 10^k (k from -8 to 4 in steps of 1/16) and +inf, or log-rates as logits;
+    counts where the loss stays away from 0 against the size of its terms: 0, 0.5 and 1
+    (lambda - y log lambda >= 0.84), with full=True 0, 1 and 2 (>= 2 - log 2, where
+    lgamma(1.5) < 0 would cancel), and 0 and 1 for the derivative, which crosses 0 at
+    lambda = y. For a count above e the loss without log y! crosses 0 near lambda = y, and
+    with it its minimum, about log(2 pi y)/2, is the small difference of terms of size
+    y log y: no float formula is accurate in ulps there."""
+    if log_input:
+        x = _with_limits(_LOGITS, -inf, inf, limits)
+    else:
+        x = _with_limits(_powers(-8, 4, 16), 0.0, inf, limits)
+    y = (0.0, 1.0) if grad else ((0.0, 1.0, 2.0) if full else (0.0, 0.5, 1.0))
+    return np.repeat(y, len(x)), np.tile(x, len(y))
+
+
+def _kl_grid(grad=False, limits=True, axis=-1):
+    """Hard targets only, for the divergence as for its derivative: against a soft target the
+    terms p log(p/q) have both signs and cancel as q nears p, where the divergence (about
+    sum (p - q)^2 / 2p) has a relative condition number of about 1/KL; ``tests/
+    test_losses_A.py`` bounds the error there by the size of the terms instead."""
+    return _categorical_grid(True, limits)
+
+
+# Gaussian negative log-likelihood -------------------------------------------------------------
+
+
+def _gaussian_keras(keras, y, p, opts):
+    """Keras has no Gaussian NLL: the formula in keras.ops, averaged over the last axis as a
+    Keras loss does."""
+    ops = keras.ops
+    v = ops.convert_to_tensor(np.asarray(opts["var"], dtype=y.dtype))
+    loss = 0.5 * (ops.log(v) + ops.square(p - y) / v)
+    if opts["full"]:
+        loss = loss + np.asarray(0.5 * np.log(2 * np.pi), dtype=y.dtype)
+    return ops.mean(loss, axis=-1)
+
+
+def _gaussian_torch(torch, F, p, y, opts, reduction):
+    v = opts["var"]
+    v = float(v) if np.ndim(v) == 0 else torch.from_numpy(np.asarray(v, dtype=y.numpy().dtype))
+    return F.gaussian_nll_loss(p, y, v, full=opts["full"], reduction=reduction)
+
+
+def _gaussian_scale(y, p, opts, grad):
+    v = np.asarray(opts["var"], dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        s = np.abs((y - p) / v) if grad else np.abs(np.log(v)) + (y - p) ** 2 / v
+    return np.maximum(_finite_or_one(np.broadcast_to(s, np.shape(p))), 1)
+
+
+def _gaussian_call(o):
+    return f"var={o['var']!r}, full={o['full']}"
+
+
+_GAUSSIAN = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: f"ln.gaussian_nll_loss(y_true, y_pred, {_gaussian_call(o)}, "
+                             "reduction='none')",
+    keras_call=lambda o: ("0.5 * (keras.ops.log(var) + keras.ops.square(y_pred - y_true) / var)"
+                          + (" + 0.5 * log(2 pi)" if o["full"] else "")
+                          + ", with keras.ops (Keras has no such loss)"),
+    keras=_gaussian_keras,
+    torch=(("torch", lambda o: (f"F.gaussian_nll_loss(y_pred, y_true, {_gaussian_call(o)}, "
+                                "reduction='none')"), _gaussian_torch),),
+    hand=_loss_of("gaussian_nll_loss"), hand_grad=_grad_of("gaussian_nll_loss"),
+    scale=_gaussian_scale,
+    scale_text=lambda o, grad: "max(1, |r| / var)" if grad else (
+        "max(1, |log var| + r^2 / var)"),
+)
+
+
+def _gaussian_batches(rng, shape, dtype, c):
+    y, f = rng.normal(0, 2, shape), rng.normal(0, 2, shape)
+    c(y, f, {"var": 0.5, "full": False})
+    c(y, f, {"var": 2.0, "full": True})
+
+
+def _gaussian_grid(grad=False, limits=True, var=1.0, full=False):
+    """The residuals of the regression grid, with variances >= 1: there both terms are
+    non-negative (below 1 the loss crosses 0, where no formula is accurate in ulps)."""
+    return _regression_grid(grad, limits)
+
+
+# log-cosh ----------------------------------------------------------------------------------------
+
+
+def _log_cosh_torch(torch, F, p, y, opts, reduction):
+    """torch has no log-cosh loss: the stable form with torch ops."""
+    a = (p - y).abs()
+    loss = a + F.softplus(-2 * a) - np.log(2.0)
+    return loss if reduction == "none" else loss.mean()
+
+
+_LOG_COSH = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: "ln.log_cosh(y_true, y_pred, reduction='none')",
+    keras_call=lambda o: "keras.losses.log_cosh(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.log_cosh(y, p),
+    torch=(("torch", lambda o: ("x.abs() + F.softplus(-2 * x.abs()) - math.log(2), "
+                                "x = y_pred - y_true, with torch ops (no such torch loss)"),
+            _log_cosh_torch),),
+    hand=_loss_of("log_cosh"), hand_grad=_grad_of("log_cosh"),
+    scale=lambda y, p, opts, grad: np.ones_like(p) if grad else np.maximum(1, np.abs(y - p)),
+    scale_text=lambda o, grad: "1" if grad else "max(1, |r|) (|r| - log 2 cancels terms of "
+                                                "that size)",
+)
+
+
+# mean absolute percentage error --------------------------------------------------------------
+
+
+def _mape_torch(torch, F, p, y, opts, reduction):
+    """torch has no percentage error: 100 |y_pred - y_true| / |y_true| with torch ops."""
+    loss = 100 * (p - y).abs() / y.abs()
+    return loss if reduction == "none" else loss.mean()
+
+
+_MAPE = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: "ln.mean_absolute_percentage_error(y_true, y_pred, "
+                             "reduction='none')",
+    keras_call=lambda o: "keras.losses.mean_absolute_percentage_error(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.mean_absolute_percentage_error(y, p),
+    torch=(("torch", lambda o: "100 * (y_pred - y_true).abs() / y_true.abs(), with torch ops "
+                               "(no such torch loss)", _mape_torch),),
+    hand=_loss_of("mean_absolute_percentage_error"),
+    hand_grad=_grad_of("mean_absolute_percentage_error"),
+    scale=_ones, scale_text=lambda o, grad: "1 (one division in every library)",
+)
+
+
+def _mape_batches(rng, shape, dtype, c):
+    y = rng.uniform(0.5, 3.0, shape) * np.where(rng.random(shape) < 0.5, -1, 1)
+    c(y, y + rng.normal(0, 1, shape))
+
+
+def _mape_grid(grad=False, limits=True):
+    """The residuals of the regression grid on targets 3 and -0.25 (0 has no percentage)."""
+    r = _RESIDUALS
+    y = np.repeat((3.0, -0.25), len(r))
+    return y, y - np.tile(r, 2)
+
+
+# negative log-likelihood of a class -----------------------------------------------------------
+
+
+def _nll_torch(torch, F, p, y, opts, reduction):
+    return F.nll_loss(p, y, reduction=reduction)
+
+
+def _nll_scale(y, p, opts, grad):
+    axis = _axis_of(p, opts)
+    if grad:
+        return np.ones(p.shape)
+    with np.errstate(invalid="ignore"):
+        return np.maximum(1, np.max(np.where(np.isfinite(p), np.abs(p), 0), axis=axis))
+
+
+_NLL = Frameworks(
+    targets="classes", rowwise=True,
+    lossnotes_call=lambda o: f"ln.nll_loss(labels, y_pred, axis={o['axis']}, reduction='none')",
+    keras_call=lambda o: ("keras.losses.sparse_categorical_crossentropy(labels, y_pred, "
+                          "from_logits=True) (Keras has no loss on log-probabilities)"),
+    keras=lambda keras, y, p, opts: keras.losses.sparse_categorical_crossentropy(
+        y, p, from_logits=True),
+    torch=(("torch", lambda o: "F.nll_loss(y_pred, labels, reduction='none'), classes on dim 1",
+            _nll_torch),),
+    hand=_loss_of("nll_loss"), hand_grad=_grad_of("nll_loss"), scale=_nll_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, max |y_pred|) per row (Keras's logsumexp - y_pred cancels terms of that size)"),
+)
+
+
+def _nll_batches(rng, shape, dtype, c):
+    c(rng.integers(0, shape[1], shape[0]), _links.log_softmax(rng.normal(0, 2, shape)))
+
+
+def _nll_grid(grad=False, limits=True, axis=-1):
+    """Class indices 0, 1, 2 with the log-softmax of the score rows."""
+    labels, rows = _sparse_grid(grad, limits, from_logits=True)
+    with np.errstate(invalid="ignore"):
+        return labels, _links.log_softmax(rows)
+
+
+_BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches,
+              "gaussian_nll_loss": _gaussian_batches,
+              "mean_absolute_percentage_error": _mape_batches, "nll_loss": _nll_batches}
+
+_FAMILY_A = (
+    _loss(
+        "kl_divergence", _divergence, family="divergence",
+        inputs=(("y_true", "the target distribution p: rows in [0, 1] summing to 1"),
+                ("y_pred", "the predicted distribution q: rows in [0, 1] summing to 1")),
+        domain=_PAIR + "; classes along axis", options={"axis": -1}, variants=({},),
+        grid=_kl_grid, frameworks=_KL,
+        cases=(
+            _edge("target with a class of probability 0",
+                  *_f64([[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]]), loss=(E, A), grad=(E, A)),
+            _edge("prediction 0 under a positive target",
+                  *_f64([[0.5, 0.5]], [[1.0, 0.0]]), loss=(E, A), grad=(E, A)),
+            _edge("target and prediction 0 in the same class",
+                  *_f32([[1.0, 0.0]], [[1.0, 0.0]]), loss=(A, E), grad=(A, E)),
+        ),
+    ),
+    _loss(
+        "poisson", _divergence, family="counts",
+        inputs=(("y_true", "counts, finite numbers >= 0"),
+                ("y_pred", "rates >= 0, or log-rates with log_input=True")),
+        domain=_PAIR, options={"log_input": False, "full": False},
+        variants=({"log_input": False, "full": False}, {"log_input": True, "full": False},
+                  {"log_input": False, "full": True}),
+        grid=_poisson_grid, frameworks=_POISSON,
+        cases=(
+            # float32: Keras before 3.4.0 cannot take float64 (the seeded float64 batches
+            # show its epsilon's shift, beyond float64's tolerance at every rate)
+            _edge("rate 0 for counts 0 and 2", *_f32([0.0, 2.0], [0.0, 0.0]),
+                  loss=(E, E), grad=(E, E)),
+            _edge("log-rates -1000 and 0", *_f32([1.0, 1.0], [-1000.0, 0.0]),
+                  {"log_input": True}, loss=(E, A), grad=(E, A)),
+            _edge("full: log y! against torch's Stirling term",
+                  *_f32([0.0, 1.0, 2.0, 5.0], [0.5, 0.0, 1.0, 1.5]), {"log_input": True,
+                                                                       "full": True},
+                  loss=(A, E), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "gaussian_nll_loss", _divergence, family="regression",
+        inputs=(("y_true", "targets"), ("y_pred", "predicted means")),
+        domain=_PAIR + "; var > 0, a scalar or y_pred's shape",
+        options={"var": 1.0, "full": False},
+        variants=({"var": 1.0, "full": False}, {"var": 2.5, "full": False},
+                  {"var": 2.5, "full": True}),
+        grid=_gaussian_grid, frameworks=_GAUSSIAN,
+        cases=(
+            _edge("variance 1e-8, below torch's clamp", *_f64([0.0, 0.0], [1e-3, 0.0]),
+                  {"var": 1e-8}, loss=(A, E), grad=(A, E)),
+            _edge("large residuals, full=True", *_f32([0.0, 3.0], [1e3, -1e3]),
+                  {"var": 2.5, "full": True}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "log_cosh", _regression_more, family="regression",
+        inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
+        variants=({},), grid=_regression_grid, frameworks=_LOG_COSH,
+        cases=(
+            _edge("residuals of +-1000, where cosh overflows", *_f32([0.0, 0.0], [1e3, -1e3]),
+                  loss=(A, A), grad=(A, A)),
+            _edge("residual 1e-8: Keras's x + softplus(-2x) - log 2",
+                  *_f64([0.0, 1.0], [1e-8, 1.0]), loss=(E, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "mean_absolute_percentage_error", _regression_more, family="regression",
+        inputs=(("y_true", "finite targets other than 0"), ("y_pred", "predictions")),
+        domain=_PAIR, options={}, variants=({},), grid=_mape_grid, frameworks=_MAPE,
+        cases=(
+            _edge("a target of 0", *_f32([0.0, 2.0], [0.5, 1.0]), loss=(E, E), grad=(E, E)),
+            _edge("under- and over-prediction by 100%", *_f64([1.0, 1.0, -2.0], [0.0, 2.0, -2.0]),
+                  loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "nll_loss", _divergence, family="log-likelihood",
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "log-probabilities (<= 0, -inf allowed)")),
+        domain="one class index per row of y_pred", options={"axis": -1}, variants=({},),
+        grid=_nll_grid, frameworks=_NLL,
+        cases=(
+            _edge("log-probabilities of a distribution", np.array([1, 0]),
+                  np.log([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]]), loss=(A, A), grad=(E, A)),
+            _edge("a row whose probabilities sum to 0.55", np.array([0]),
+                  np.array([[-1.0, -2.0, -3.0]]), loss=(E, A), grad=(E, A)),
+            _edge("true class with log-probability -inf", np.array([1]),
+                  np.array([[0.0, -inf]], dtype=np.float32), loss=(A, A), grad=(E, A)),
+        ),
+    ),
+)
 
 LOSSES = {loss.name: loss for loss in (
     _margin_loss("zero_one", absent="it has no useful gradient; no framework trains with it"),
@@ -906,6 +1329,8 @@ LOSSES = {loss.name: loss for loss in (
                   np.array([[inf, inf, 1.0]]), loss=(ABSENT, E), grad=(ABSENT, E)),
         ),
     ),
+    # divergences between distributions, counts and positive targets, robust regression
+    *_FAMILY_A,
 )}
 
 #: The losses compare covers, in the table's order.

@@ -532,8 +532,9 @@ def _check_options(name: str, options: dict) -> dict:
             f"its options are {', '.join(sorted(allowed)) or 'none'}"
         )
     out = dict(options)
-    if "from_logits" in out:  # "False" or an array would be read as true
-        out["from_logits"] = check_flag(out["from_logits"], "from_logits")
+    for flag in ("from_logits", "log_input", "full"):  # "False" or an array would be true
+        if flag in out:
+            out[flag] = check_flag(out[flag], flag)
     if "axis" in out:
         out["axis"] = check_axis_type(out["axis"])
     if "delta" in out:

@@ -20,11 +20,21 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conventions, _margin, _multiclass_margin
+from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
+    _poisson_inputs,
+    gaussian_nll_loss,
+    gaussian_nll_loss_grad,
+    kl_inputs,
+    log_factorial,
+    nll_inputs,
+)
+from ._links import _one_hot, _pick
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
-from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import quiet, reduce
+from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
+from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -32,6 +42,10 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
+    # divergences, counts and positive targets, robust regression
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
 ]
 
 CONVENTION = "keras"
@@ -233,6 +247,224 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+
+# --------------------------------------------------------------------------------------------
+# divergences, counts and positive targets, robust regression
+# --------------------------------------------------------------------------------------------
+
+
+def _keras_clip(x: np.ndarray, hi: float = 1.0) -> np.ndarray:
+    """``ops.clip(x, keras.config.epsilon(), hi)`` in ``x``'s dtype."""
+    t = x.dtype.type
+    return np.clip(x, t(_conventions.KERAS_EPSILON), t(hi))
+
+
+@quiet
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.kl_divergence``'s arithmetic: both arguments clipped to
+    :math:`[\varepsilon, 1]`, :math:`\varepsilon = 10^{-7}`, rows taken as they are.
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \sum_k \tilde p_{ik} \log \frac{\tilde p_{ik}}{\tilde q_{ik}},
+        \qquad \tilde p = \operatorname{clip}(p, \varepsilon, 1),
+        \ \tilde q = \operatorname{clip}(q, \varepsilon, 1).
+
+    A class with target 0 costs :math:`\varepsilon \log(\varepsilon / q)` (negative, about
+    :math:`-10^{-6}`) instead of 0, and a prediction of 0 under a positive target costs
+    :math:`p \log(p / \varepsilon)` instead of ``inf``. Rows need not sum to 1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])):.6f}")
+    7.365901
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    p, q = _keras_clip(p), _keras_clip(q)
+    return reduce(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction)
+
+
+@quiet
+def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of Keras's KL divergence that ``tf.GradientTape`` reports:
+    :math:`-\tilde p / \tilde q` where :math:`\varepsilon \le q \le 1` (the clip passes the
+    gradient, bounds included), 0 where the clip moved :math:`q`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.kl_divergence_grad([[0.5, 0.5]], [[1.0, 0.0]])
+    array([[-0.5,  0. ]])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    t = q.dtype.type
+    inside = (q >= t(_conventions.KERAS_EPSILON)) & (q <= 1)
+    return np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+
+
+@quiet
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+    r"""``keras.losses.poisson``'s arithmetic: an epsilon inside the log.
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \lambda_i - y_i \log(\lambda_i + \varepsilon),
+        \qquad \varepsilon = 10^{-7},
+
+    so a rate of 0 costs :math:`-y \log \varepsilon = 16.1 y` instead of ``inf``, and every
+    rate is shifted by :math:`y \varepsilon / \lambda`. Keras has no log-rate form: with
+    ``log_input=True`` this is Keras's loss of :math:`\lambda = e^{\hat y}` (a log-rate of
+    -1000 underflows to the rate 0 and costs :math:`16.1 y` instead of :math:`1000 y`); and no
+    ``full`` form: ``full=True`` adds the exact :math:`\log\Gamma(y + 1)`, as compare does
+    with ``tf.math.lgamma``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.poisson([2.0], [0.0], reduction="none").round(4)
+    array([32.2362])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    full = check_flag(full, "full")
+    rate = np.exp(p) if log_input else p
+    loss = rate - y * np.log(rate + rate.dtype.type(_conventions.KERAS_EPSILON))
+    if full:
+        loss += log_factorial(y)
+    return reduce(loss, reduction)
+
+
+@quiet
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+    r"""The derivative of Keras's Poisson loss that ``tf.GradientTape`` reports:
+    :math:`1 - y / (\lambda + \varepsilon)`, and with ``log_input=True`` (the rate
+    :math:`e^{\hat y}`) :math:`e^{\hat y} - y e^{\hat y} / (e^{\hat y} + \varepsilon)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.poisson_grad([2.0], [0.0])
+    array([-19999999.])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    check_flag(full, "full")
+    rate = np.exp(p) if log_input else p
+    g = 1 - y / (rate + rate.dtype.type(_conventions.KERAS_EPSILON))
+    return (g * rate if log_input else g)[()]
+
+
+#: ``keras.losses.log_cosh``'s log 2: ``ops.log(2.0)`` is computed in float32 and then cast to
+#: y_pred's dtype, so in float64 it is 0.6931471824645996, not 0.6931471805599453.
+KERAS_LOG_2 = float(np.log(np.float32(2.0)))
+
+
+@quiet
+def log_cosh(y_true, y_pred, *, reduction="mean"):
+    r"""``keras.losses.log_cosh``'s arithmetic: :math:`x + \operatorname{softplus}(-2x) -
+    \log 2` with :math:`x = \hat y - y` and :math:`\log 2` computed in float32.
+
+    The form never overflows, but Keras takes ``ops.log(2.0)`` in float32 and casts it, so
+    in float64 every value is :math:`1.9 \times 10^{-9}` below the loss (float32's
+    :math:`\log 2` is 0.6931471824645996); for small :math:`|x|` the subtraction of
+    :math:`\log 2` also leaves :math:`\tfrac12 x^2` with only absolute accuracy.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.log_cosh([0.0], [1e-8])):.3e}")  # the loss: 5.0e-17
+    -1.905e-09
+    """
+    r = _residual(y_true, y_pred)
+    x = np.subtract(0, r)
+    t = -2 * x  # softplus(t) = max(t, 0) + log1p(exp(-|t|))
+    softplus = np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
+    return reduce(x + softplus - x.dtype.type(KERAS_LOG_2), reduction)
+
+
+def _keras_percentage(y_true, y_pred):
+    r = _residual(y_true, y_pred)
+    y = np.asarray(y_true, dtype=r.dtype)
+    return r, np.maximum(np.abs(y), y.dtype.type(_conventions.KERAS_EPSILON))
+
+
+@quiet
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+    r"""``keras.losses.mean_absolute_percentage_error``'s arithmetic: it divides by
+    :math:`\max(|y|, 10^{-7})`,
+
+    .. math::
+
+        \ell^{\text{keras}}_i = 100 \, \frac{|y_i - \hat y_i|}{\max(|y_i|, 10^{-7})},
+
+    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_absolute_percentage_error([0.0], [0.5])):.4g}")
+    5e+08
+    """
+    r, m = _keras_percentage(y_true, y_pred)
+    return reduce(100 * np.abs(r / m), reduction)
+
+
+@quiet
+def mean_absolute_percentage_error_grad(y_true, y_pred):
+    r"""The derivative ``tf.GradientTape`` reports: :math:`100 \operatorname{sign}(\hat y - y)
+    / \max(|y|, 10^{-7})`, 0 at an exact prediction.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_absolute_percentage_error_grad([0.0], [0.5])[0]):.4g}")
+    1e+09
+    """
+    r, m = _keras_percentage(y_true, y_pred)
+    return (100 * np.sign(np.subtract(0, r)) / m)[()]
+
+
+
+@quiet
+def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)``,
+    Keras's nearest loss: it takes ``y_pred`` as logits and applies ``log_softmax`` first,
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\hat y_{i, c_i} + \log \sum_k e^{\hat y_{ik}},
+
+    which is :func:`lossnotes.nll_loss` for rows of log-probabilities (the log of their sum is
+    0) and renormalises any other row; evaluated literally, a row of only ``-inf`` gives
+    ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.nll_loss([0], [[-1.0, -2.0, -3.0]])):.6f}")  # not 1
+    0.407606
+    """
+    index, y, axis = nll_inputs(labels, y_pred, axis)
+    picked = _pick(_conventions.literal_log_softmax(y, axis), index, axis)
+    return reduce(np.negative(picked), reduction)
+
+
+@quiet
+def nll_loss_grad(labels, y_pred, *, axis=-1):
+    r"""The derivative ``tf.GradientTape`` reports for the softmax cross-entropy on logits:
+    :math:`\operatorname{softmax}(\hat y)_k - [k = c]`, which for log-probabilities is
+    :math:`p_k - [k = c]` (lossnotes: :math:`-[k = c]`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> ln.like_keras.nll_loss_grad([1], np.log([[0.5, 0.5]]))
+    array([[ 0.5, -0.5]])
+    """
+    index, y, axis = nll_inputs(labels, y_pred, axis)
+    return _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,15 +16,26 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _conventions, _margin, _multiclass_margin
+from ._divergence import (  # F.nll_loss picks and negates: the exact function
+    HALF_LOG_2PI,
+    _poisson_inputs,
+    kl_inputs,
+    nll_loss,
+    nll_loss_grad,
+    variance,
+)
 from ._links import _one_hot, _pick
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
-from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import quiet, reduce
+from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
+from ._validation import check_flag, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -33,6 +44,10 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad",
+    # divergences, counts and positive targets, robust regression
+    "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
+    "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
 ]
 
 CONVENTION = "torch"
@@ -214,6 +229,200 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+
+# --------------------------------------------------------------------------------------------
+# divergences, counts and positive targets, robust regression
+# --------------------------------------------------------------------------------------------
+
+#: ``F.poisson_nll_loss``'s default ``eps``, added to the rate inside the log.
+TORCH_POISSON_EPS = 1e-8
+
+
+@quiet
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``F.kl_div(torch.log(y_pred), y_true, reduction="none")`` summed over the classes.
+
+    torch takes the log of the prediction as ``input`` and computes, per element,
+
+    .. math::
+
+        \ell^{\text{torch}}_{ik} = \operatorname{xlogy}(p_{ik}, p_{ik}) - p_{ik} \log q_{ik},
+
+    so :math:`p = 0` with :math:`q > 0` gives 0, but :math:`p = q = 0` gives ``nan``
+    (:math:`0 \cdot (-\infty)`). Rows need not sum to 1. ``reduction`` as lossnotes reduces
+    (the mean over rows is torch's ``"batchmean"`` for an (N, C) input; torch's ``"mean"``
+    averages over all N C elements, the divergence divided by C).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.kl_divergence([[1.0, 0.0]], [[1.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    xlogy = np.where(p == 0, 0, p * np.log(p)).astype(p.dtype)
+    return reduce(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)), reduction)
+
+
+@quiet
+def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative ``torch.autograd`` reports through ``torch.log``: :math:`-p / q`
+    computed plainly, ``nan`` (:math:`0/0`) where :math:`p = q = 0`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.kl_divergence_grad([[1.0, 0.0]], [[1.0, 0.0]])
+    array([[-1., nan]])
+    """
+    p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
+    return -p / q
+
+
+def _stirling(y: np.ndarray) -> np.ndarray:
+    """torch's ``full=True`` term: y log y - y + log(2 pi y) / 2 where y > 1, else 0."""
+    big = np.where(y > 1, y, 1).astype(y.dtype)
+    term = big * np.log(big) - big + 0.5 * np.log(y.dtype.type(2 * math.pi) * big)
+    return np.where(y > 1, term, 0).astype(y.dtype)
+
+
+@quiet
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+    r"""``F.poisson_nll_loss(y_pred, y_true, log_input=..., full=...)``'s arithmetic.
+
+    .. math::
+
+        \ell^{\text{torch}}_i = e^{\hat y_i} - y_i \hat y_i \ (\texttt{log\_input=True},
+        \text{torch's default}), \qquad
+        \lambda_i - y_i \log(\lambda_i + 10^{-8}) \ (\texttt{log\_input=False}),
+
+    and ``full=True`` adds Stirling's approximation of :math:`\log y!`,
+    :math:`y \log y - y + \tfrac12 \log(2\pi y)`, for :math:`y > 1` only (0 below): it
+    drops :math:`\log 1! = 0` correctly but misses :math:`\log\Gamma(1.5) = -0.12` at
+    :math:`y = 0.5` and about :math:`1/(12 y)` above 1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.poisson([1.0, 2.0], [1.0, 2.0], full=True, reduction="none").round(4)
+    array([1.    , 1.2655])
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    full = check_flag(full, "full")
+    if log_input:
+        loss = np.exp(p) - y * p
+    else:
+        loss = p - y * np.log(p + p.dtype.type(TORCH_POISSON_EPS))
+    if full:
+        loss += _stirling(y)
+    return reduce(loss, reduction)
+
+
+@quiet
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+    r"""The derivative ``torch.autograd`` reports: :math:`e^{\hat y} - y` with
+    ``log_input=True``, :math:`1 - y / (\lambda + 10^{-8})` without.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_torch.poisson_grad([2.0], [0.0])[0]):.8e}")  # 1 - 2 / 1e-8
+    -1.99999999e+08
+    """
+    y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
+    check_flag(full, "full")
+    if log_input:
+        return (np.exp(p) - y)[()]
+    return (1 - y / (p + p.dtype.type(TORCH_POISSON_EPS)))[()]
+
+
+#: ``F.gaussian_nll_loss``'s default ``eps``: the variance is clamped to at least this.
+TORCH_GAUSSIAN_VAR_EPS = 1e-6
+
+
+def _torch_variance(var, y_true, y_pred):
+    r = _residual(y_true, y_pred)
+    v = variance(var, r)
+    return r, np.maximum(v, v.dtype.type(TORCH_GAUSSIAN_VAR_EPS))
+
+
+@quiet
+def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
+    r"""``F.gaussian_nll_loss(y_pred, y_true, var, full=..., eps=1e-6)``'s arithmetic: the
+    variance clamped to at least :math:`10^{-6}`,
+
+    .. math::
+
+        \ell^{\text{torch}}_i = \frac12 \Bigl(\log \tilde\sigma_i^2
+        + \frac{(y_i - \hat y_i)^2}{\tilde\sigma_i^2}\Bigr),
+        \qquad \tilde\sigma^2 = \max(\sigma^2, 10^{-6}),
+
+    so a variance of :math:`10^{-8}` counts as :math:`10^{-6}`. (torch also takes a variance
+    of 0, clamped the same way; lossnotes refuses it here too.)
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_torch.gaussian_nll_loss([0.0], [1e-3], var=1e-8)):.6f}")
+    -6.407755
+    """
+    full = check_flag(full, "full")
+    r, v = _torch_variance(var, y_true, y_pred)
+    loss = 0.5 * (np.log(v) + r * r / v)
+    if full:
+        loss += loss.dtype.type(HALF_LOG_2PI)
+    return reduce(loss, reduction)
+
+
+@quiet
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
+    r"""The derivative ``torch.autograd`` reports: :math:`(\hat y - y) / \tilde\sigma^2`
+    with the clamped variance.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.gaussian_nll_loss_grad([0.0], [1e-3], var=1e-8)
+    array([1000.])
+    """
+    check_flag(full, "full")
+    r, v = _torch_variance(var, y_true, y_pred)
+    return (np.subtract(0, r) / v)[()]  # 0 - r: +0 at a zero residual
+
+
+@quiet
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+    r"""The percentage error written with torch ops, ``100 * (y_pred - y_true).abs() /
+    y_true.abs()`` (torch has no such loss): a target of 0 divides by 0, ``inf``, or ``nan``
+    for a prediction of 0 too.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_absolute_percentage_error([0.0, 0.0, 2.0], [0.5, 0.0, 1.0],
+    ...                                              reduction="none")
+    array([inf, nan, 50.])
+    """
+    r = _residual(y_true, y_pred)
+    return reduce(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)), reduction)
+
+
+@quiet
+def mean_absolute_percentage_error_grad(y_true, y_pred):
+    r"""``torch.autograd`` through ``(y_pred - y_true).abs() / y_true.abs()``:
+    :math:`100 \operatorname{sign}(\hat y - y) / |y|`, ``inf`` at a target of 0 (``nan`` if the
+    prediction is 0 too).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_absolute_percentage_error_grad([0.0, 2.0], [0.5, 1.0])
+    array([ inf, -50.])
+    """
+    r = _residual(y_true, y_pred)
+    return (100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype)))[()]
 
 
 # --------------------------------------------------------------------------------------------

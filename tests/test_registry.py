@@ -79,7 +79,12 @@ def _smooth_inputs(loss, variant):
     """The gradient grid, moved where finite differences are meaningful: scores and
     residuals within +-50, probabilities away from 0 and 1, probability rows renormalised."""
     *rest, p = loss.grid(grad=True, limits=False, **variant)
-    probabilities = loss.family == "cross-entropy" and not variant.get("from_logits")
+    probabilities = (loss.family in ("cross-entropy", "divergence")
+                     and not variant.get("from_logits"))
+    if loss.family == "counts" and not variant.get("log_input"):  # rates stay positive
+        return rest, np.clip(p, 1e-2, 50)
+    if loss.family == "log-likelihood":  # log-probabilities stay negative
+        return rest, np.clip(p, -50, -1e-2)
     if not probabilities:
         return rest, np.clip(p, -50, 50)
     if p.ndim == 1:
@@ -98,7 +103,8 @@ def test_gradient_matches_finite_differences(loss):
         rest, p = _smooth_inputs(loss, variant)
         d = rng.standard_normal(p.shape)
         rows = p.ndim == 2
-        if rows and loss.family == "cross-entropy" and not variant.get("from_logits"):
+        if rows and loss.family in ("cross-entropy", "divergence") and not variant.get(
+                "from_logits"):
             d -= d.mean(axis=-1, keepdims=True)  # keeps each row's sum at 1
         # A step relative to each input; one step per row for the categorical losses, so
         # that a direction along the simplex stays on it.

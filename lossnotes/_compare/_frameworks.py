@@ -44,6 +44,13 @@ KERAS_HUBER_DELTA_IN_PRED_DTYPE = (3, 4, 0)
 #: Measured with Keras 3.0.0, 3.1.0, 3.3.3, 3.4.0 and 3.4.1 (wrong) and 3.5.0, 3.7.0 (right).
 KERAS_SOFTMAX_SEVERAL_AXES = (3, 5, 0)
 
+#: Before Keras 3.4.0, ``keras.losses.poisson`` converts ``keras.config.epsilon()`` to a float32
+#: tensor whatever y_pred's dtype and adds it to y_pred, which fails on float64 predictions
+#: (InvalidArgumentError in AddV2); from 3.4.0 the epsilon takes y_pred's dtype. Read in the
+#: sources of Keras 3.0.0, 3.1.0, 3.2.0, 3.3.0, 3.3.3 (float32) and 3.4.0 to 3.12.0
+#: (``keras/src/losses/losses.py``).
+KERAS_EPSILON_IN_PRED_DTYPE = (3, 4, 0)
+
 #: The import name and the human name of what each framework needs.
 _MODULES = {"tensorflow": "TensorFlow", "keras": "Keras", "torch": "PyTorch", "numpy": "NumPy"}
 

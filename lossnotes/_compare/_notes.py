@@ -16,6 +16,8 @@ from math import log
 import numpy as np
 
 from .._conventions import KERAS_EPSILON, TORCH_BCE_GRAD_EPS, TORCH_LOG_CLAMP, keras_clip_bounds
+from ..like_keras import KERAS_LOG_2
+from ..like_torch import TORCH_GAUSSIAN_VAR_EPS, TORCH_POISSON_EPS
 from . import _frameworks
 from ._results import ATOL_ULPS, Note
 
@@ -370,6 +372,192 @@ RULES += (
         "takes a weight of 0 to ignore the sample and returns 0.")),
 )
 
+
+
+# divergences, counts and positive targets, robust regression ---------------------------------
+
+
+def _gap(c: Call, framework: str) -> str:
+    """How far the framework's arithmetic (like_keras / like_torch) is from the exact values on
+    these inputs, as a sentence: the size of the gap a note explains."""
+    import lossnotes
+
+    from .. import _registry, like_keras, like_torch
+
+    spec = _registry.LOSSES[c.name].frameworks
+    compute = spec.hand_grad if c.grad else spec.hand
+    module = like_keras if framework == "keras" else like_torch
+    try:
+        with np.errstate(all="ignore"):
+            exact = np.asarray(compute(lossnotes, c.y, c.p, c.opts), dtype=np.float64)
+            theirs = np.asarray(compute(module, c.y, c.p, c.opts), dtype=np.float64)
+    except ValueError:
+        return ""
+    same = (exact == theirs) | (np.isnan(exact) & np.isnan(theirs))
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(exact - theirs)
+    finite = gap[~same & np.isfinite(gap)]
+    parts = []
+    if finite.size:
+        parts.append(f"differ by up to {sci(float(finite.max()))}")
+    odd = ~same & ~np.isfinite(gap)
+    if odd.any():
+        k = int(np.argmax(odd))
+        parts.append(f"give {theirs.flat[k]:.6g} where the exact value is {exact.flat[k]:.6g}")
+    what = "derivatives" if c.grad else "values"
+    return f" On these inputs the {what} " + " and ".join(parts) + "." if parts else ""
+
+
+def _kl_keras_clipped(c: Call) -> bool:
+    lo = np.asarray(KERAS_EPSILON, dtype=c.p.dtype)
+    return bool((c.y < lo).any() or (c.p < lo).any())
+
+
+def _kl_torch_reduction(c: Call) -> str:
+    from .. import like_torch
+
+    text = (
+        "torch's F.kl_div(input, target) takes the log of the prediction as input "
+        "(log_target=True takes the target as a log too), and its reduction='mean' divides "
+        "the sum by the number of elements N C, the divergence divided by C; "
+        "reduction='batchmean' divides by input.size(0), which is the mean per row only for "
+        "an (N, C) input: compare sums reduction='none' over the classes.")
+    try:
+        with np.errstate(all="ignore"):
+            rows = like_torch.kl_divergence(c.y, c.p, axis=c.axis, reduction="none")
+    except ValueError:
+        return text
+    classes = c.p.shape[c.axis]
+    mean = float(np.mean(rows))
+    return text + (f" Here reduction='mean' would give {mean / classes:.6g}, the mean "
+                   f"divergence {mean:.6g} divided by C = {classes}.")
+
+
+def _poisson_counts(c: Call) -> bool:
+    return bool((c.y > 0).any())
+
+
+def _torch_stirling(c: Call) -> bool:
+    return c.opts.get("full", False) and not c.grad and bool((c.y > 0).any())
+
+
+KL, POISSON = ("kl_divergence",), ("poisson",)
+
+RULES_A = (
+    Rule(KL, K, _kl_keras_clipped, lambda c: (
+        f"Keras clips both arguments to [{_EPS}, 1] before sum p log(p/q): a target of 0 "
+        f"costs {_EPS} log({_EPS}/q) instead of 0, a prediction of 0 under a positive target "
+        f"p costs p log(p/{_EPS}) instead of inf, and the gradient is 0 where the prediction "
+        "was clipped." + _gap(c, "keras"))),
+    Rule(KL, T, lambda c: bool(((c.y == 0) & (c.p == 0)).any()), lambda c: (
+        "torch computes xlogy(p, p) - p log q per class: where p = q = 0 the second term is "
+        "0 * (-inf) = nan, and autograd's -p/q is 0/0 = nan; lossnotes takes 0 log(0/0) = 0 "
+        "and the derivative 0." + _gap(c, "torch"))),
+    Rule(KL, T, lambda c: not c.grad, _kl_torch_reduction, explains=False),
+    Rule(POISSON, K, _poisson_counts, lambda c: (
+        f"Keras computes rate - y log(rate + {_EPS}) (keras.config.epsilon() inside the log): "
+        f"every loss is shifted by about y {_EPS}/rate, a rate of 0 costs -y log({_EPS}) = "
+        f"{_CLIP_LOSS:.3f} y instead of inf, and the derivative is 1 - y/(rate + {_EPS})."
+        + _gap(c, "keras"))),
+    Rule(POISSON, K, lambda c: c.opts.get("log_input", False), (
+        "Keras has no log-rate form: compare passes keras.ops.exp(y_pred) as the rate, whose "
+        "log Keras takes again with its epsilon (a log-rate of -1000 underflows to the rate 0 "
+        f"and costs {_CLIP_LOSS:.3f} y instead of 1000 y)."), explains=False),
+    Rule(POISSON, K, lambda c: c.opts.get("full", False) and not c.grad, (
+        "Keras has no full=True form: compare adds mean(tf.math.lgamma(y_true + 1), axis=-1), "
+        "the exact log y!, to keras.losses.poisson."), explains=False),
+    Rule(POISSON, T, lambda c: not c.opts.get("log_input", False) and _poisson_counts(c),
+         lambda c: (
+        f"torch's poisson_nll_loss(log_input=False) computes rate - y log(rate + eps) with "
+        f"eps = {sci(TORCH_POISSON_EPS)}: every loss is shifted by about y eps/rate, a rate of 0 "
+        f"costs {-log(TORCH_POISSON_EPS):.3f} y instead of inf, and the derivative is "
+        "1 - y/(rate + eps)." + _gap(c, "torch"))),
+    Rule(POISSON, T, _torch_stirling, lambda c: (
+        "With full=True torch adds Stirling's approximation y log y - y + log(2 pi y)/2 of "
+        "log y!, and only where y > 1 (0 where y <= 1); lossnotes adds log y! = lgamma(y + 1) "
+        "exactly (at y = 2 torch adds 0.651806 instead of log 2 = 0.693147)." + _gap(c, "torch"))),
+    Rule(POISSON, T, lambda c: True, (
+        "torch's poisson_nll_loss defaults to log_input=True (y_pred is a log-rate) and "
+        "full=False; compare passes both explicitly. Keras's poisson takes the rate."),
+        explains=False),
+)
+
+RULES_A += (
+    Rule(("gaussian_nll_loss",), T, lambda c: bool(
+        (np.asarray(c.opts["var"]) < TORCH_GAUSSIAN_VAR_EPS).any()), lambda c: (
+        "torch's gaussian_nll_loss clamps the variance to at least eps = "
+        f"{sci(TORCH_GAUSSIAN_VAR_EPS)} (its default) before 0.5 (log var + r^2 / var), without "
+        "telling autograd; a smaller variance counts as eps in the loss and in the derivative "
+        "(y_pred - y_true) / var." + _gap(c, "torch"))),
+    Rule(("gaussian_nll_loss",), K, lambda c: True, (
+        "Keras has no Gaussian negative log-likelihood: compare computes "
+        "0.5 * (log(var) + square(y_pred - y_true) / var) with keras.ops (plus 0.5 log(2 pi) "
+        "for full=True), averaged over the last axis as a Keras loss is."), explains=False),
+)
+
+RULES_A += (
+    Rule(("log_cosh",), T, lambda c: True, lambda c: (
+        "torch.nn.functional has no log-cosh loss: compare computes |x| + softplus(-2|x|) - "
+        "log 2 (x = y_pred - y_true) with torch ops, and its mean; the literal "
+        f"torch.log(torch.cosh(x)) is inf beyond |x| = {_overflow_limit(c.p) + log(2):.1f} in "
+        f"{c.p.dtype}, where the loss is |x| - log 2."), explains=False),
+    Rule(("log_cosh",), K, lambda c: not c.grad and c.p.dtype == np.float64, lambda c: (
+        "keras.losses.log_cosh computes log 2 as ops.log(2.0) in float32 and casts it to "
+        f"float64 ({KERAS_LOG_2!r} instead of {log(2)!r}): every float64 value is "
+        f"{sci(KERAS_LOG_2 - log(2))} below the loss." + _gap(c, "keras"))),
+    Rule(("log_cosh",), K, lambda c: not c.grad and bool((np.abs(c.y - c.p) < 1e-4).any()), (
+        "keras.losses.log_cosh computes x + softplus(-2x) - log 2: it never overflows, but for "
+        "small |x| it subtracts log 2 from a number close to it, so x^2/2 keeps only its "
+        "absolute accuracy (about 1e-16 in float64), within the tolerance's absolute floor; "
+        "lossnotes computes log(1 + 2 sinh(x/2)^2) there."), explains=False),
+)
+
+MAPE = ("mean_absolute_percentage_error",)
+RULES_A += (
+    Rule(MAPE, K, lambda c: bool((np.abs(c.y) < KERAS_EPSILON).any()), lambda c: (
+        f"Keras divides by max(|y_true|, {_EPS}) instead of |y_true|: a target of 0 (refused "
+        f"by lossnotes, whose percentage is undefined) costs 100 |y_pred| / {_EPS} = "
+        "1e9 |y_pred|, and its derivative is 1e9 sign(y_pred)." + _gap(c, "keras"))),
+    Rule(MAPE, T, lambda c: True, (
+        "torch has no percentage error: compare computes 100 * (y_pred - y_true).abs() / "
+        "y_true.abs() with torch ops, and its mean."), explains=False),
+    Rule(MAPE, T, lambda c: bool((c.y == 0).any()), lambda c: (
+        "With torch ops a target of 0 divides by 0: the loss and its derivative are inf, or "
+        "nan (0/0) where the prediction is 0 too." + _gap(c, "torch"))),
+)
+
+
+def _log_rows_off(c: Call) -> bool:
+    """Whether renormalising the rows of log-probabilities moves the loss beyond rounding."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        totals = np.exp(c.p).sum(axis=c.axis, dtype=np.float64)
+    return bool((np.abs(totals - 1) > ATOL_ULPS * np.finfo(c.p.dtype).eps).any())
+
+
+NLL = ("nll_loss",)
+RULES_A += (
+    Rule(NLL, K, lambda c: not c.grad and _log_rows_off(c), lambda c: (
+        "Keras's sparse_categorical_crossentropy(from_logits=True) applies log_softmax: it "
+        "computes -y_pred[c] + log(sum exp(y_pred)), which renormalises a row whose "
+        "probabilities do not sum to 1; nll_loss takes -y_pred[c] as it is (as F.nll_loss "
+        "does)." + _gap(c, "keras"))),
+    Rule(NLL, K, lambda c: c.grad, lambda c: (
+        "Keras differentiates the softmax cross-entropy of logits: softmax(y_pred) - [k = c], "
+        "which for log-probabilities is p - [k = c]; the derivative of nll_loss with respect "
+        "to its log-probabilities is -[k = c] (the two differ by p: Keras's moves y_pred "
+        "along the rows' normalisation as well)." + _gap(c, "keras"))),
+    Rule(NLL, K, lambda c: not c.grad, (
+        "Keras has no loss on log-probabilities: compare calls "
+        "sparse_categorical_crossentropy(labels, y_pred, from_logits=True), whose log_softmax "
+        "leaves a row of log-probabilities as it is."), explains=False),
+    Rule(NLL, T, lambda c: True, (
+        "F.nll_loss(input, target) takes log-probabilities and picks -input[c]: no log, no "
+        "softmax. F.cross_entropy(z, labels) is F.nll_loss(F.log_softmax(z, dim=1), labels), "
+        "and on probabilities p the sparse cross-entropy is F.nll_loss(p.log(), labels)."),
+        explains=False),
+)
+
+RULES = (*RULES, *RULES_A)
 
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "

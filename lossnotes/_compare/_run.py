@@ -7,6 +7,7 @@ framework is called, the targets it takes, the tolerance's scale) and from the n
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -60,8 +61,9 @@ def _options(name: str, given: dict) -> dict:
             f"expected: {', '.join(defaults) or 'none'}"
         )
     opts = {**defaults, **given}
-    if "from_logits" in opts:
-        opts["from_logits"] = check_flag(opts["from_logits"], "from_logits")
+    for flag in ("from_logits", "log_input", "full"):
+        if flag in opts:
+            opts[flag] = check_flag(opts[flag], flag)
     if "axis" in opts:
         opts["axis"] = check_axis_type(opts["axis"])
     if "delta" in opts:
@@ -236,9 +238,20 @@ def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
             f"y_pred has shape {p.shape}, no elements; compare needs at least one (it reports "
             "the mean, and the mean of an empty loss is undefined)"
         )
+    unavailable = None
+    if "keras" in frameworks and spec.keras_unavailable is not None:
+        unavailable = spec.keras_unavailable(p, opts)
+        if unavailable is not None:  # this Keras cannot run the call: leave it out, say why
+            frameworks = tuple(f for f in frameworks if f != "keras")
+            if not frameworks:
+                raise ValueError(f"compare({name!r}): {unavailable}")
     # nan and inf are results here (the edge cases are the point), not floating-point alarms.
     with np.errstate(all="ignore"):
-        return _run(name, spec, y, p, axis, frameworks, opts, grad)
+        result = _run(name, spec, y, p, axis, frameworks, opts, grad)
+    if unavailable is not None:
+        result = dataclasses.replace(result, notes=(
+            Note(("keras",), unavailable, explains=False), *result.notes))
+    return result
 
 
 def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
