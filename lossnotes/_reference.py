@@ -384,6 +384,83 @@ def ref_huber_grad(y_true, y_pred, delta=1.0):
     return _elementwise(_huber_grad(delta), y_true, y_pred)
 
 
+# ---------------------------------------------------------------------------------------------
+# focal losses
+# ---------------------------------------------------------------------------------------------
+
+
+def _focal_parts(y: float, x: float, from_logits: bool, label_smoothing: float):
+    """``(y, p, 1 - p, m, B)``: the (smoothed) target, the probability and its complement, the
+    probability of the wrong label m = y (1 - p) + (1 - y) p, and the cross-entropy B."""
+    y = to_mp(y) * (1 - to_mp(label_smoothing)) + to_mp(label_smoothing) / 2
+    if from_logits:
+        p, q = sigmoid(x), sigmoid(-x)
+        ce = _weighted(y, softplus(-x)) + _weighted(1 - y, softplus(x))
+    else:
+        p = to_mp(x)
+        q = 1 - p  # exact: a float and 1 differ in far fewer than DIGITS digits
+        ce = -(_weighted(y, mp.log(p)) + _weighted(1 - y, mp.log1p(-p)))
+    # two non-negative terms: no cancellation
+    return y, p, q, _weighted(y, q) + _weighted(1 - y, p), ce
+
+
+def _class_weight(y, apply_class_balancing: bool, alpha: float):
+    return to_mp(alpha) * y + (1 - to_mp(alpha)) * (1 - y) if apply_class_balancing else ONE
+
+
+def _binary_focal(gamma, apply_class_balancing, alpha, from_logits, label_smoothing):
+    g = to_mp(gamma)
+
+    def loss(y, x):
+        y, _, _, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
+        # m = 0 only where ce = 0 (a certain right answer), never against ce = inf
+        focal = ZERO if ce == 0 else m**g * ce
+        return _class_weight(y, apply_class_balancing, alpha) * focal
+
+    return loss
+
+
+def _binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits, label_smoothing):
+    g = to_mp(gamma)
+
+    def grad(y, x):
+        y, p, q, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
+        # the cross-entropy's derivative, w.r.t. z (p - y) or w.r.t. p ((p - y) / (p (1 - p)))
+        if from_logits:
+            ce_grad = _weighted(1 - y, p) - _weighted(y, q)
+            slope = p * q  # dp/dz
+        elif p == 0:
+            ce_grad = -INF if y > 0 else ONE
+            slope = ONE
+        elif p == 1:
+            ce_grad = INF if y < 1 else -ONE
+            slope = ONE
+        else:
+            ce_grad, slope = (p - y) / (p * q), ONE
+        second = m**g * ce_grad
+        if mp.isinf(second):  # 1/p outgrows gamma m^(gamma - 1) log p
+            return _class_weight(y, apply_class_balancing, alpha) * second
+        # the first term's limit is 0 where m = 0 or dp/dz = 0 (there m^(gamma-1) ce p q -> 0)
+        first = ZERO
+        if not (m == 0 or slope == 0 or g == 0):
+            first = g * m ** (g - 1) * (1 - 2 * y) * ce * slope
+        return _class_weight(y, apply_class_balancing, alpha) * (first + second)
+
+    return grad
+
+
+def ref_binary_focal_cross_entropy(y_true, y_pred, gamma=2.0, apply_class_balancing=False,
+                                   alpha=0.25, from_logits=False, label_smoothing=0.0):
+    return _elementwise(_binary_focal(gamma, apply_class_balancing, alpha, from_logits,
+                                      label_smoothing), y_true, y_pred)
+
+
+def ref_binary_focal_cross_entropy_grad(y_true, y_pred, gamma=2.0, apply_class_balancing=False,
+                                        alpha=0.25, from_logits=False, label_smoothing=0.0):
+    return _elementwise(_binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits,
+                                           label_smoothing), y_true, y_pred)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -416,6 +493,9 @@ REFERENCES = {
     "mae_grad": ref_mae_grad,
     "huber": ref_huber,
     "huber_grad": ref_huber_grad,
+    # focal losses
+    "binary_focal_cross_entropy": ref_binary_focal_cross_entropy,
+    "binary_focal_cross_entropy_grad": ref_binary_focal_cross_entropy_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

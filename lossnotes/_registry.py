@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _links, _margin, _reference, _regression, like_keras
+from . import _focal, _links, _margin, _reference, _regression, like_keras
 
 inf = np.inf
 
@@ -100,6 +100,10 @@ class Loss:
     cases: tuple = ()
     #: Whether the loss takes ``reduction`` (every loss does; a link function does not).
     reduces: bool = True
+    #: Bounds in ulps looser than :data:`lossnotes.accuracy.TARGET`, by dtype name, for a
+    #: loss whose formula chains more roundings than the target allows (the reason is in its
+    #: docstring); empty: the target.
+    ulps: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,93 @@ _LOGISTIC = Frameworks(
     scale_text=lambda o, grad: "1" if grad else "max(1, |score|)",
 )
 
+
+# focal losses ---------------------------------------------------------------------------------
+
+
+def _focal_grid(grad=False, limits=True, from_logits=False, **options):
+    """The binary cross-entropy's grid: the focal options change the formula, not its inputs."""
+    return _binary_grid(grad, limits, from_logits)
+
+
+def _focal_scale(y, p, opts, grad):
+    s = _bce_scale(y, p, opts, grad)
+    if grad:  # gamma m^(gamma - 1) B: the cross-entropy itself enters the derivative
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ce = np.maximum(1, np.abs(p)) if opts["from_logits"] else (
+                np.abs(np.log(p)) + np.abs(np.log1p(-p)))
+        s = s + opts["gamma"] * _finite_or_one(ce)
+    return _finite_or_one(s)
+
+
+def _focal_scale_text(opts, grad):
+    if grad:
+        size = "max(1, |z|)" if opts["from_logits"] else "|log p| + |log(1 - p)|"
+        return f"{_bce_scale_text(opts, True)} + gamma ({size}, the cross-entropy's size)"
+    return _bce_scale_text(opts, False)
+
+
+def _focal_options_text(o, torch=False):
+    parts = [f"gamma={o['gamma']!r}"]
+    if torch:
+        parts.insert(0, f"alpha={o['alpha']!r}" if o["apply_class_balancing"] else "alpha=-1")
+    elif o["apply_class_balancing"]:
+        parts = [f"apply_class_balancing=True, alpha={o['alpha']!r}", *parts]
+    if o["from_logits"] and not torch:
+        parts.append("from_logits=True")
+    if o["label_smoothing"]:
+        parts.append(f"label_smoothing={o['label_smoothing']!r}")
+    return ", ".join(parts)
+
+
+def _focal_torch(torch, F, p, y, opts, reduction):
+    """torchvision.ops.sigmoid_focal_loss, line by line in plain torch (and the same lines on
+    probabilities with F.binary_cross_entropy); Keras's label smoothing first."""
+    s = opts["label_smoothing"]
+    if s:
+        y = y * (1 - s) + 0.5 * s
+    if opts["from_logits"]:
+        prob = torch.sigmoid(p)
+        ce = F.binary_cross_entropy_with_logits(p, y, reduction="none")
+    else:
+        prob = p
+        ce = F.binary_cross_entropy(p, y, reduction="none")
+    p_t = prob * y + (1 - prob) * (1 - y)
+    loss = ce * ((1 - p_t) ** opts["gamma"])
+    if opts["apply_class_balancing"]:  # torchvision: alpha >= 0
+        a = opts["alpha"]
+        loss = (a * y + (1 - a) * (1 - y)) * loss
+    return loss if reduction == "none" else loss.mean()
+
+
+def _focal_torch_call(o):
+    logits = o["from_logits"]
+    ce = ("F.binary_cross_entropy_with_logits(y_pred, y_true, reduction='none')" if logits
+          else "F.binary_cross_entropy(y_pred, y_true, reduction='none')")
+    p = "torch.sigmoid(y_pred)" if logits else "y_pred"
+    a = o["alpha"]
+    weight = (f" * ({a!r} * y_true + {1 - a!r} * (1 - y_true))" if o["apply_class_balancing"]
+              else "")
+    smooth = (f", y_true smoothed to y_true * {1 - o['label_smoothing']!r} + "
+              f"{0.5 * o['label_smoothing']!r} first" if o["label_smoothing"] else "")
+    return (f"{ce} * (1 - p_t) ** {o['gamma']!r}{weight}, p_t = p * y_true + (1 - p) * "
+            f"(1 - y_true), p = {p}{smooth}: torchvision.ops.sigmoid_focal_loss(y_pred, y_true, "
+            f"{_focal_options_text(o, torch=True)}) in plain torch"
+            + ("" if logits else " on probabilities"))
+
+
+_BINARY_FOCAL = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: (f"ln.binary_focal_cross_entropy(y_true, y_pred, "
+                              f"{_focal_options_text(o)}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.binary_focal_crossentropy(y_true, y_pred, "
+                          f"{_focal_options_text(o)})"),
+    keras=lambda keras, y, p, opts: keras.losses.binary_focal_crossentropy(y, p, **opts),
+    torch=(("torch", _focal_torch_call, _focal_torch),),
+    hand=_loss_of("binary_focal_cross_entropy"), hand_grad=_grad_of("binary_focal_cross_entropy"),
+    scale=_focal_scale, scale_text=_focal_scale_text,
+)
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
@@ -562,6 +653,25 @@ _SPARSE_CASES = (
           {"from_logits": True}, loss=(E, E), grad=(E, E)),
 )
 
+_BINARY_FOCAL_CASES = (
+    MatrixCase("Keras's example: gamma=2", "notes",
+               *_f32([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f32([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f64([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("certain and right, gamma=0.5", *_f64([1.0, 0.0], [1.0, 0.0]), {"gamma": 0.5},
+          loss=(A, A), grad=(E, E)),
+    _edge("infinite logits", *_f64([1.0, 1.0, 0.0, 0.0], [inf, -inf, inf, -inf]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+    # the literal 1 - p_t keeps 3 of 7 digits at z = 10, on values below the absolute floor
+    _edge("confident right logits 10 and 30", *_f32([1.0, 0.0, 1.0, 0.0], [10.0, -10.0, 30.0,
+                                                                           -30.0]),
+          {"from_logits": True}, loss=(A, A), grad=(A, A)),
+    _edge("class balancing with alpha=0.9, a soft label", *_f64([1.0, 0.0, 0.3], [0.7, 0.4, 0.5]),
+          {"apply_class_balancing": True, "alpha": 0.9}, loss=(A, A), grad=(A, A)),
+)
+
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
@@ -588,6 +698,11 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, logits, {"from_logits": True})
         elif name in ("hinge", "squared_hinge", "logistic"):
             c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        elif name == "binary_focal_cross_entropy":
+            c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
+            c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
+            c((rng.random(shape) < 0.5).astype(float), rng.normal(0, 3, shape),
+              {"from_logits": True, "gamma": 0.5, "apply_class_balancing": True})
         else:
             y, f = rng.normal(0, 2, shape), rng.normal(0, 2, shape)
             c(y, f)
@@ -723,6 +838,20 @@ LOSSES = {loss.name: loss for loss in (
         options={"delta": 1.0}, variants=({"delta": 1.0}, {"delta": 1.5}), grid=_huber_grid,
         cases=(_edge("residuals at and beyond delta", *_f64([0.0, 0.0, 0.0], [2.0, -2.0, 5.0]),
                      {"delta": 2.0}, loss=(A, A), grad=(A, A)),),
+    ),
+    # focal losses -------------------------------------------------------------------------------
+    _loss(
+        "binary_focal_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("y_true", "labels or soft labels in [0, 1]"),
+                ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
+        domain=_PAIR, options={"gamma": 2.0, "apply_class_balancing": False, "alpha": 0.25,
+                               "from_logits": False, "label_smoothing": 0.0},
+        variants=({"from_logits": False}, {"from_logits": True},
+                  {"from_logits": True, "gamma": 0.5, "apply_class_balancing": True}),
+        grid=_focal_grid, frameworks=_BINARY_FOCAL, cases=_BINARY_FOCAL_CASES,
+        # a power, a log and three products, each rounded (float32 and float16 are computed in
+        # float64 and rounded once)
+        ulps={"float64": 10.0},
     ),
 )}
 

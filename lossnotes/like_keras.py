@@ -17,7 +17,7 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
-from . import _conventions, _margin
+from . import _conventions, _focal_conventions, _margin
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -28,7 +28,7 @@ __all__ = [  # the names of the exact functions
     "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
-    "huber_grad",
+    "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
 ]
 
 CONVENTION = "keras"
@@ -230,3 +230,48 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+# focal losses ----------------------------------------------------------------------------------
+
+
+def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                               alpha=0.25, from_logits=False, label_smoothing=0.0,
+                               reduction="mean"):
+    r"""``keras.losses.binary_focal_crossentropy``'s arithmetic, reduced as lossnotes reduces.
+
+    Keras forms :math:`p_t = y p + (1 - y)(1 - p)` and the factor :math:`(1 - p_t)^\gamma`
+    literally (by subtraction, so it rounds to 0 for a confident right answer in float32),
+    and multiplies it by its own binary cross-entropy: on probabilities, clipped to
+    :math:`[10^{-7}, 1 - 10^{-7}]` (the gradient is 0 where it clipped); from logits, it
+    applies ``keras.ops.sigmoid``, whose output remembers the logits, so
+    ``binary_crossentropy`` evaluates :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` without a
+    clip (an infinite logit gives ``nan``).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
+    >>> ln.like_keras.binary_focal_cross_entropy(y, p, reduction="none").round(4)
+    array([16.1181, 15.9424], dtype=float32)
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing, reduction)
+
+
+def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+    r"""The derivative of Keras's binary focal cross-entropy that ``tf.GradientTape`` reports:
+    the product rule through the literal :math:`1 - p_t` and the clipped cross-entropy (its
+    part 0 where the clip acts), or from logits through the sigmoid, whose backward is
+    :math:`p (1 - p)` of its output.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.binary_focal_cross_entropy_grad([1.0, 1.0], [0.0, 0.5]).round(6)
+    array([-32.236191,  -1.193147])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing)

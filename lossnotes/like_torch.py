@@ -16,7 +16,7 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
-from . import _conventions, _margin
+from . import _conventions, _focal_conventions, _margin
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -29,7 +29,7 @@ __all__ = [  # the names of the exact functions
     "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
-    "huber_grad",
+    "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
 ]
 
 CONVENTION = "torch"
@@ -211,3 +211,47 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+
+
+# focal losses ----------------------------------------------------------------------------------
+
+
+def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                               alpha=0.25, from_logits=False, label_smoothing=0.0,
+                               reduction="mean"):
+    r"""A focal loss written in plain torch, as torchvision's ``sigmoid_focal_loss`` is.
+
+    torch.nn.functional has no focal loss; torchvision's ``sigmoid_focal_loss(inputs,
+    targets, alpha=0.25, gamma=2)`` computes, from logits,
+    ``ce = F.binary_cross_entropy_with_logits(z, y)``, ``p_t = p y + (1 - p)(1 - y)``,
+    ``ce * (1 - p_t) ** gamma`` and, unless ``alpha < 0``, times
+    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`. On probabilities the same lines with
+    ``F.binary_cross_entropy``, which clamps each log at -100 and whose backward divides by
+    :math:`\max(p (1 - p), 10^{-12})`. :math:`1 - p_t` is formed by subtraction, as there.
+    ``apply_class_balancing`` stands for torchvision's ``alpha >= 0``; ``label_smoothing``
+    smooths the labels as Keras does.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.binary_focal_cross_entropy([1.0, 0.0], [0.0, 1.0], reduction="none")
+    array([100., 100.])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing, reduction)
+
+
+def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+    r"""The derivative of the plain-torch focal loss that ``torch.autograd`` reports: the
+    product rule through the literal :math:`1 - p_t` and torch's cross-entropy, whose
+    backward on probabilities ignores its -100 clamp.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.binary_focal_cross_entropy_grad([1.0], [0.0])  # torch's 1e-12 floor
+    array([-1.e+12])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing)

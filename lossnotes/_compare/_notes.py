@@ -155,6 +155,77 @@ def _hinge_labels(c: Call):
     return bool((c.y == 0).any()), bool((c.y == -1).any())
 
 
+# focal losses --------------------------------------------------------------------------------
+
+BFOCAL = ("binary_focal_cross_entropy",)
+
+
+def _gap(c: Call, convention: str) -> str:
+    """The largest difference between the exact values and the convention's on this call."""
+    from .. import _focal, like_keras, like_torch
+
+    like = like_keras if convention == "keras" else like_torch
+    name = "binary_focal_cross_entropy" + ("_grad" if c.grad else "")
+    kw = {} if c.grad else {"reduction": "none"}
+    with np.errstate(all="ignore"):
+        exact = np.asarray(getattr(_focal, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
+        theirs = np.asarray(getattr(like, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
+        same = (exact == theirs) | (np.isnan(exact) & np.isnan(theirs))
+        d = np.where(same, 0, np.abs(exact - theirs))
+    worst = float(np.nanmax(d)) if not np.isnan(d).all() else np.nan
+    if np.isnan(d).any():
+        return "the gap is nan where one side is nan"
+    return f"the largest gap here is {worst:.3g}"
+
+
+def _focal_miss(c: Call) -> np.ndarray:
+    """1 - p_t as the frameworks form it, by subtraction."""
+    with np.errstate(all="ignore"):
+        p = 1 / (1 + np.exp(-c.p)) if c.logits else c.p
+        s = c.opts["label_smoothing"]
+        y = c.y * (1 - s) + 0.5 * s
+        return 1 - (y * p + (1 - y) * (1 - p))
+
+
+def _focal_torch_text(c: Call) -> str:
+    alpha = (f"alpha={c.opts['alpha']!r}" if c.opts["apply_class_balancing"] else
+             "alpha=-1 (no class weight; torchvision's default alpha=0.25 would multiply each "
+             "term by alpha_t = 0.25 y + 0.75 (1 - y))")
+    return ("torch.nn.functional has no focal loss: compare writes torchvision.ops."
+            "sigmoid_focal_loss in plain torch, ce * (1 - p_t) ** gamma with p_t = p y + (1 - p)"
+            "(1 - y) and ce = F.binary_cross_entropy_with_logits (F.binary_cross_entropy on "
+            f"probabilities), with {alpha}. Keras weights the classes only with "
+            "apply_class_balancing=True (default False): the same alpha=0.25 does nothing there.")
+
+
+FOCAL_RULES = (
+    Rule(BFOCAL, T, lambda c: True, _focal_torch_text, explains=False),
+    Rule(BFOCAL, K, lambda c: c.probabilities and c.clipped(), lambda c: (
+        f"Keras's focal loss multiplies (1 - p_t)^gamma by its binary cross-entropy, which "
+        f"clips probabilities to [{_EPS}, 1 - {_EPS}]: a certain and wrong prediction costs "
+        f"(1 - p_t)^gamma * {_CLIP_LOSS:.3f} instead of inf and the cross-entropy's part of the "
+        f"gradient is 0 where it clipped (lossnotes: exact, inf); {_gap(c, 'keras')}.")),
+    Rule(BFOCAL, T, lambda c: c.probabilities and _torch_clamped(c), lambda c: (
+        f"F.binary_cross_entropy clamps each log at {TORCH_LOG_CLAMP:g}, so a certain and "
+        f"wrong prediction costs (1 - p_t)^gamma * {-TORCH_LOG_CLAMP:g} instead of inf, and its "
+        "backward divides by max(p(1 - p), 1e-12) (lossnotes: the exact derivative, infinite "
+        f"there); {_gap(c, 'torch')}.")),
+    Rule(BFOCAL, KT, lambda c: c.logits and bool(np.isinf(c.p).any()), lambda c: (
+        "From logits both frameworks evaluate the cross-entropy literally (Keras's sigmoid "
+        "output remembers its logits and binary_crossentropy uses them: no clip), and an "
+        "infinite logit gives nan (0 * inf or inf - inf) where the exact loss is 0 for a right "
+        "infinite logit and inf for a wrong one; the derivative's factor p (1 - p) = 0 then "
+        "multiplies an infinite cross-entropy (nan), where lossnotes takes the limit 0.")),
+    Rule(BFOCAL, KT, lambda c: c.grad and c.opts["gamma"] < 1 and bool(
+        (_focal_miss(c) == 0).any()), lambda c: (
+        f"At a certain right answer (1 - p_t = 0) with gamma = {c.opts['gamma']:g} < 1, both "
+        "autograds take the derivative of (1 - p_t)^gamma as gamma (1 - p_t)^(gamma - 1) = inf "
+        "and carry it through p_t = p y + (1 - p)(1 - y), where it meets a label of 0: "
+        "inf * 0 = nan. The derivative's limit there is 0 (m^(gamma - 1) B -> 0 as the "
+        f"cross-entropy B vanishes), which lossnotes returns; {_gap(c, 'torch')}.")),
+)
+
+
 RULES = (
     # binary cross-entropy --------------------------------------------------------------------
     Rule(BCE, K, lambda c: c.logits and not c.grad and bool(np.isinf(c.p).any()), (
@@ -274,6 +345,8 @@ RULES = (
         "F.soft_margin_loss evaluates log(1 + exp(-y x)) directly: exp overflows for a margin "
         f"below -{_overflow_limit(c.p):.1f} in {c.p.dtype}, so the loss is inf instead of -m "
         "and the gradient nan (inf/inf) instead of -y.")),
+    # focal losses ----------------------------------------------------------------------------
+    *FOCAL_RULES,
 )
 
 _KERAS_LAST_AXIS = (

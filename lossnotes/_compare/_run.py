@@ -70,6 +70,11 @@ def _options(name: str, given: dict) -> dict:
                 or not np.isfinite(d) or d <= 0:
             raise ValueError(f"delta must be a positive finite number; found {d!r}")
         opts["delta"] = float(d)
+    if "gamma" in opts:  # the focal losses' options, checked as the loss checks them
+        from .._focal import focal_options
+        (opts["gamma"], opts["apply_class_balancing"], opts["alpha"], opts["label_smoothing"],
+         _) = focal_options(opts["gamma"], opts["apply_class_balancing"], opts["alpha"],
+                            opts["label_smoothing"], opts["from_logits"])
     return opts
 
 

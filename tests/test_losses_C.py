@@ -1,0 +1,273 @@
+"""Focal losses: values against hand computations and mpmath, gradients against both autograds,
+the errors, and the traps of issue 15 (Keras's ``alpha`` that needs ``apply_class_balancing``,
+torchvision's default ``alpha=0.25``, the literal ``1 - p_t``, the clip and the clamp).
+
+The registry-parametrized tests (test_registry.py, test_accuracy.py, test_compare.py) cover
+the record itself: reference, grid, ulp bounds, finite differences, the agreement matrix.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import lossnotes as ln
+import lossnotes.accuracy as acc
+
+BFC, BFC_GRAD = ln.binary_focal_cross_entropy, ln.binary_focal_cross_entropy_grad
+RNG = np.random.default_rng(20261129)
+
+
+def _hand(y, p, gamma=2.0, alpha=None):
+    """The focal loss of one element by its definition, in Python floats."""
+    m = y * (1 - p) + (1 - y) * p
+    ce = -(y * math.log(p) + (1 - y) * math.log(1 - p))
+    weight = 1.0 if alpha is None else alpha * y + (1 - alpha) * (1 - y)
+    return weight * m**gamma * ce
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("y, p, gamma, alpha", [
+    (1.0, 0.9, 2.0, None),      # 0.01 * -log 0.9
+    (0.0, 0.3, 2.0, None),      # 0.09 * -log 0.7
+    (0.25, 0.6, 2.0, None),     # soft label: m = 0.25 * 0.4 + 0.75 * 0.6 = 0.55
+    (0.7, 0.2, 0.5, 0.25),      # alpha_t = 0.25 * 0.7 + 0.75 * 0.3 = 0.4
+    (1.0, 0.5, 3.0, 0.6),
+])
+def test_values_against_the_definition(y, p, gamma, alpha):
+    got = BFC([y], [p], gamma=gamma, apply_class_balancing=alpha is not None,
+              alpha=0.25 if alpha is None else alpha, reduction="none")
+    np.testing.assert_allclose(got, [_hand(y, p, gamma, alpha)], rtol=1e-14)
+
+
+def test_keras_docstring_example():
+    # keras.losses.binary_focal_crossentropy's own example: per-sample [0.330, 0.206] (3 digits
+    # in its docstring), the mean over the last axis; lossnotes reduces per element.
+    y, p = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.6, 0.4], [0.4, 0.6]])
+    per_sample = BFC(y, p, gamma=2.0, reduction="none").mean(axis=-1)
+    np.testing.assert_allclose(per_sample, [0.330, 0.206], atol=5e-4)
+    # and by hand: 0.36 * -log 0.4 for each wrong 0.6, 0.16 * -log 0.6 for each 0.4
+    a, b = 0.36 * -math.log(0.4), 0.16 * -math.log(0.6)
+    np.testing.assert_allclose(per_sample, [a, (b + a) / 2], rtol=1e-14)
+
+
+def test_gamma_zero_is_binary_cross_entropy():
+    y = RNG.random(50)
+    p = RNG.uniform(0.01, 0.99, 50)
+    np.testing.assert_allclose(BFC(y, p, gamma=0.0, reduction="none"),
+                               ln.binary_cross_entropy(y, p, reduction="none"), rtol=1e-15)
+    z = RNG.normal(0, 5, 50)
+    np.testing.assert_allclose(BFC(y, z, gamma=0.0, from_logits=True, reduction="none"),
+                               ln.binary_cross_entropy(y, z, from_logits=True,
+                                                       reduction="none"), rtol=1e-15)
+
+
+def test_logits_and_probabilities_agree():
+    y, z = RNG.random(40), RNG.normal(0, 3, 40)
+    p = ln.sigmoid(z)
+    for grad in (False, True):
+        kw = {} if grad else {"reduction": "none"}
+        f = BFC_GRAD if grad else BFC
+        by_logit = f(y, z, from_logits=True, gamma=1.5, **kw)
+        by_prob = f(y, p, gamma=1.5, **kw)
+        if grad:  # the chain rule: d/dz = d/dp * p (1 - p)
+            by_prob = by_prob * p * (1 - p)
+        np.testing.assert_allclose(by_logit, by_prob, rtol=1e-10, atol=1e-15)
+
+
+def test_label_smoothing_is_keras_s_binary_rule():
+    y, p = np.array([1.0, 0.0, 0.5]), np.array([0.8, 0.3, 0.5])
+    s = 0.2
+    np.testing.assert_allclose(BFC(y, p, label_smoothing=s, reduction="none"),
+                               BFC(y * (1 - s) + s / 2, p, reduction="none"), rtol=1e-15)
+
+
+def test_limits_and_reductions():
+    loss = BFC([1.0, 1.0, 0.0, 0.0, 0.25], [0.0, 1.0, 0.0, 1.0, 0.0], reduction="none")
+    np.testing.assert_array_equal(loss, [np.inf, 0.0, 0.0, np.inf, np.inf])
+    z = [np.inf, -np.inf, 1000.0, -1000.0]
+    loss = BFC([1.0, 1.0, 0.0, 0.0], z, from_logits=True, reduction="none")
+    np.testing.assert_array_equal(loss, [0.0, np.inf, 1000.0, 0.0])
+    y, p = [1.0, 0.0, 1.0], [0.9, 0.2, 0.4]
+    each = np.array([_hand(a, b) for a, b in zip(y, p, strict=True)])
+    assert math.isclose(BFC(y, p), each.mean(), rel_tol=1e-15)
+    assert math.isclose(BFC(y, p, reduction="sum"), each.sum(), rel_tol=1e-15)
+    out = BFC(np.float32(y), np.float32(p), reduction="none")
+    assert out.dtype == np.float32
+    assert BFC_GRAD(np.float16(y), np.float16(p)).dtype == np.float16
+
+
+def test_float32_keeps_the_tiny_factor_that_the_literal_formula_loses():
+    # The trap of the literal 1 - p_t: for a confident right logit z = 10 in float32, p_t
+    # rounds near 1 and 1 - p_t = 1 - 0.9999546 keeps few digits; sigma(-z) keeps them all.
+    z, y = np.float32([10.0]), np.float32([1.0])
+    exact = acc.reference("binary_focal_cross_entropy", y, z, from_logits=True)
+    ours = acc.ulp_error(BFC(y, z, from_logits=True, reduction="none"), exact, "float32")
+    literal = acc.ulp_error(ln.like_torch.binary_focal_cross_entropy(
+        y, z, from_logits=True, reduction="none"), exact, "float32")
+    assert ours.max() <= 1 and literal.max() > 1e3
+
+
+def test_against_the_mpmath_reference_at_awkward_points():
+    y = np.array([1.0, 0.0, 0.3, 1.0, 0.0])
+    p = np.array([1e-300, 1 - 2**-53, 0.5, 0.999999, 1e-9])
+    for gamma in (0.25, 2.0, 5.0):
+        for grad in (False, True):
+            name = "binary_focal_cross_entropy" + ("_grad" if grad else "")
+            m = acc.measure(name, inputs=(y, p), gamma=gamma)
+            assert m.worst <= 10, (gamma, grad, m.where())
+
+
+# ---------------------------------------------------------------------------------------------
+# gradients: by hand, and against both autograds
+# ---------------------------------------------------------------------------------------------
+
+
+def _torch_focal(torch, y, x, gamma, logits):
+    """The exact formula in torch ops (stable in logits), for autograd."""
+    F = torch.nn.functional
+    if logits:
+        p, q = torch.sigmoid(x), torch.sigmoid(-x)
+        ce = y * F.softplus(-x) + (1 - y) * F.softplus(x)
+    else:
+        p, q = x, 1 - x
+        ce = -(y * torch.log(x) + (1 - y) * torch.log1p(-x))
+    return (y * q + (1 - y) * p) ** gamma * ce
+
+
+def _tf_focal(tf, y, x, gamma, logits):
+    if logits:
+        p, q = tf.sigmoid(x), tf.sigmoid(-x)
+        ce = y * tf.nn.softplus(-x) + (1 - y) * tf.nn.softplus(x)
+    else:
+        p, q = x, 1 - x
+        ce = -(y * tf.math.log(x) + (1 - y) * tf.math.log1p(-x))
+    return tf.pow(y * q + (1 - y) * p, gamma) * ce
+
+
+@pytest.mark.parametrize("logits", [False, True], ids=["probabilities", "logits"])
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 3.0])
+def test_gradient_against_torch_autograd(logits, gamma):
+    torch = pytest.importorskip("torch")
+    y = (RNG.random(64) < 0.5).astype(float)
+    y[:8] = RNG.random(8)  # soft labels too
+    x = RNG.normal(0, 3, 64) if logits else RNG.uniform(0.02, 0.98, 64)
+    xt = torch.tensor(x, requires_grad=True)
+    _torch_focal(torch, torch.tensor(y), xt, gamma, logits).sum().backward()
+    np.testing.assert_allclose(BFC_GRAD(y, x, gamma=gamma, from_logits=logits),
+                               xt.grad.numpy(), rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("logits", [False, True], ids=["probabilities", "logits"])
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_gradient_against_tf_gradient_tape(logits, gamma):
+    from lossnotes._compare import _frameworks
+
+    pytest.importorskip("tensorflow")
+    tf = _frameworks.tensorflow()
+    y = (RNG.random(64) < 0.5).astype(float)
+    x = RNG.normal(0, 3, 64) if logits else RNG.uniform(0.02, 0.98, 64)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        total = tf.reduce_sum(_tf_focal(tf, tf.constant(y), xt, gamma, logits))
+    np.testing.assert_allclose(BFC_GRAD(y, x, gamma=gamma, from_logits=logits),
+                               tape.gradient(total, xt).numpy(), rtol=1e-11, atol=1e-14)
+
+
+def test_gradient_by_hand_at_one_point():
+    # y = 1, p = 0.5, gamma = 2: -(2 * 0.5 * log 2 + 0.25 / 0.5) = -(log 2 + 0.5)
+    assert math.isclose(float(BFC_GRAD([1.0], [0.5])[0]), -(math.log(2) + 0.5), rel_tol=1e-15)
+    # with class balancing, alpha = 0.25 scales it
+    assert math.isclose(float(BFC_GRAD([1.0], [0.5], apply_class_balancing=True)[0]),
+                        -0.25 * (math.log(2) + 0.5), rel_tol=1e-15)
+
+
+def test_gradient_limits():
+    g = BFC_GRAD([1.0, 1.0, 0.0, 0.25, 0.25], [0.0, 1.0, 0.0, 0.0, 1.0], gamma=0.5)
+    np.testing.assert_array_equal(g, [-np.inf, 0.0, 0.0, -np.inf, np.inf])
+    # gamma = 0: the cross-entropy's one-sided derivatives
+    np.testing.assert_array_equal(BFC_GRAD([1.0, 0.0], [1.0, 0.0], gamma=0.0), [-1.0, 1.0])
+    g = BFC_GRAD([1.0, 1.0, 0.0], [np.inf, -np.inf, np.inf], from_logits=True)
+    np.testing.assert_array_equal(g, [0.0, -1.0, 1.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    ({"gamma": -1.0}, ValueError, r"gamma must be a finite number >= 0; found -1\.0"),
+    ({"gamma": np.inf}, ValueError, "gamma must be a finite number >= 0; found inf"),
+    ({"gamma": np.nan}, ValueError, "gamma must be"),
+    ({"gamma": True}, TypeError, r"gamma must be .*found True \(bool\)"),
+    ({"gamma": "2"}, TypeError, r"gamma must be .*found '2' \(str\)"),
+    ({"alpha": 1.5}, ValueError, r"alpha must be a number in \[0, 1\]; found 1\.5"),
+    ({"label_smoothing": -0.1}, ValueError, r"label_smoothing must be a number in \[0, 1\]"),
+    ({"apply_class_balancing": "yes"}, TypeError, "apply_class_balancing must be True or False"),
+    ({"from_logits": 1}, TypeError, "from_logits must be True or False"),
+])
+def test_bad_options(kw, error, match):
+    for f in (BFC, BFC_GRAD, ln.like_keras.binary_focal_cross_entropy,
+              ln.like_torch.binary_focal_cross_entropy_grad):
+        with pytest.raises(error, match=match):
+            f([1.0], [0.5], **kw)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"y_pred must be probabilities in \[0, 1\]; found 1\.5"):
+        BFC([1.0], [1.5])
+    with pytest.raises(ValueError, match=r"y_true must be binary labels"):
+        BFC_GRAD([2.0], [0.5])
+    with pytest.raises(ValueError, match="expected equal shapes"):
+        BFC([[1.0], [0.0]], [1.0, 0.0])
+    with pytest.raises(ValueError, match="y_pred contains NaN"):
+        BFC([1.0], [np.nan], from_logits=True)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        BFC([1.0], [0.5], reduction="batchmean")
+
+
+def test_no_warning_escapes(recwarn):
+    BFC([1.0, 0.0, 0.5], [0.0, 1.0, 0.0], gamma=0.5, reduction="none")
+    BFC_GRAD([1.0, 0.0, 0.5], [0.0, 1.0, 1.0], gamma=0.5)
+    BFC_GRAD([1.0, 0.0], [np.inf, -np.inf], from_logits=True, gamma=0.25)
+    assert not recwarn.list
+
+
+def test_result_does_not_depend_on_the_batch():
+    y, p = RNG.random(30), RNG.uniform(0, 1, 30)
+    whole = BFC_GRAD(y, p, gamma=0.7)
+    alone = np.array([BFC_GRAD(y[i:i + 1], p[i:i + 1], gamma=0.7)[0] for i in range(30)])
+    np.testing.assert_array_equal(whole, alone)
+
+
+# ---------------------------------------------------------------------------------------------
+# the traps, through compare
+# ---------------------------------------------------------------------------------------------
+
+
+def test_alpha_needs_class_balancing_in_keras_and_torchvision_applies_it_by_default():
+    y, p = [1.0, 0.0], [0.7, 0.4]
+    plain = BFC(y, p, alpha=0.9, reduction="none")
+    np.testing.assert_array_equal(plain, BFC(y, p, reduction="none"))  # alpha ignored
+    balanced = BFC(y, p, alpha=0.9, apply_class_balancing=True, reduction="none")
+    np.testing.assert_allclose(balanced, plain * [0.9, 0.1], rtol=1e-15)
+    r = ln.compare("binary_focal_cross_entropy", y, p, alpha=0.9)
+    assert r.status == {"keras": "agree", "torch": "agree"}
+    torch_note = [n.text for n in r.notes if n.frameworks == ("torch",)]
+    assert any("alpha=-1" in t and "torchvision's default alpha=0.25" in t for t in torch_note)
+
+
+def test_compare_shows_keras_clip_and_torch_clamp():
+    r = ln.compare("binary_focal_cross_entropy", np.float32([1.0, 0.0]), np.float32([0.0, 1.0]))
+    assert r.reduced["lossnotes"] == np.inf
+    assert r.status == {"keras": "explained", "torch": "explained"}
+    # (1 - p_t)^gamma = 1 at a certain wrong prediction: -log(1e-7) and 100, as for BCE
+    np.testing.assert_allclose(r.elementwise["keras"], [16.118095, 15.942385], rtol=1e-6)
+    np.testing.assert_array_equal(r.elementwise["torch"], [100.0, 100.0])
+    assert any("largest gap here is inf" in n.text for n in r.notes)
