@@ -22,7 +22,12 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
-from ._focal import binary_focal_cross_entropy, binary_focal_cross_entropy_grad
+from ._focal import (
+    binary_focal_cross_entropy,
+    binary_focal_cross_entropy_grad,
+    categorical_focal_cross_entropy,
+    categorical_focal_cross_entropy_grad,
+)
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
     exponential,
@@ -81,6 +86,8 @@ __all__ = [
     # focal losses
     "binary_focal_cross_entropy",
     "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy",
+    "categorical_focal_cross_entropy_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

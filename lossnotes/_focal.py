@@ -13,9 +13,15 @@ import math
 
 import numpy as np
 
-from ._cross_entropy import _binary_inputs, _binary_terms, _xmul, binary_cross_entropy_grad
-from ._links import _sigmoid_pair
-from ._validation import check_flag, quiet, reduce
+from ._cross_entropy import (
+    _binary_inputs,
+    _binary_terms,
+    _categorical_inputs,
+    _xmul,
+    binary_cross_entropy_grad,
+)
+from ._links import _log_softmax_last, _sigmoid_pair, _softmax
+from ._validation import _class_axis_last, check_flag, quiet, reduce
 
 
 def check_gamma(gamma) -> float:
@@ -271,3 +277,202 @@ def binary_focal_cross_entropy_grad(
     if balanced:
         grad *= balance(y, alpha)
     return grad.astype(dtype, copy=False)[()]
+
+
+# categorical ----------------------------------------------------------------------------------
+
+
+def smooth_categorical(y: np.ndarray, label_smoothing: float, axis: int) -> np.ndarray:
+    """Keras's categorical label smoothing, :math:`y (1 - s) + s / C` (``y`` for s = 0)."""
+    if label_smoothing == 0:
+        return y
+    return y * (1 - label_smoothing) + label_smoothing / y.shape[axis]
+
+
+def _categorical_focal_inputs(y_true, y_pred, alpha, gamma, from_logits, label_smoothing,
+                              axis, convention="exact"):
+    """The checked options and inputs: ``(alpha, gamma, from_logits, y, y_pred, axis, dtype)``
+    with ``y`` smoothed, float16/float32 in float64 (see :func:`_working`)."""
+    alpha, gamma = check_fraction(alpha, "alpha"), check_gamma(gamma)
+    smoothing = check_fraction(label_smoothing, "label_smoothing")
+    from_logits = check_flag(from_logits, "from_logits")
+    y, z, axis = _categorical_inputs(y_true, y_pred, from_logits, axis, convention,
+                                     logits_checked_later=True)
+    y, z, dtype = _working(y, z)
+    return alpha, gamma, from_logits, smooth_categorical(y, smoothing, axis), z, axis, dtype
+
+
+def _class_terms(z: np.ndarray, from_logits: bool, axis: int):
+    """``(log p, p, 1 - p)`` with the classes last. From logits ``log p`` is the log-softmax
+    and ``1 - p = -expm1(log p)``, as accurate as ``log p`` (the sum of the other classes'
+    probabilities); ``1 - softmax`` would keep only the rounding error of a probability near
+    1; ``p`` itself is the softmax. Call it under :data:`~lossnotes._validation.quiet`."""
+    if from_logits:
+        log_p = _log_softmax_last(z, axis, name="y_pred")  # refuses NaN and rows of only -inf
+        # e^(z - m) / sum, not exp(log p): that would turn log p's absolute error (an ulp of
+        # 500 at z = -500) into a relative one of p
+        p = np.array(_class_axis_last(_softmax(z, axis), axis), order="C")
+        return log_p, p, -np.expm1(log_p)
+    p = _class_axis_last(z, axis)
+    return np.log(p), p, 1 - p
+
+
+@quiet
+def categorical_focal_cross_entropy(
+    y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+    label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean",
+):
+    r"""Categorical focal cross-entropy, Keras's ``categorical_focal_crossentropy``.
+
+    .. math::
+
+        \ell_i = -\alpha \sum_{k=1}^{C} y_{ik}\, (1 - p_{ik})^{\gamma} \log p_{ik},
+        \qquad p_{i\cdot} = \operatorname{softmax}(z_{i\cdot}) \text{ when }
+        \texttt{from\_logits=True},
+
+    and with ``label_smoothing`` :math:`s` the targets first become :math:`y (1 - s) + s/C`.
+    With :math:`\gamma = 0` it is :math:`\alpha` times :func:`categorical_cross_entropy`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1], ``y_pred``'s shape: one-hot or soft rows.
+    y_pred : array_like
+        Probabilities that sum to 1 along ``axis``, or real logits if ``from_logits``.
+    alpha : float, default 0.25
+        A weight in [0, 1] on **every** term (Keras's default 0.25: the loss is a quarter of
+        what its formula without ``alpha`` gives).
+    gamma : float, default 2.0
+        The focusing parameter, finite and :math:`\ge 0`.
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+        In [0, 1].
+    axis : int, default -1
+        The class axis.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Over samples (one value per row).
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape without ``axis`` for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        As :func:`categorical_cross_entropy` (shapes, ranges, rows that do not sum to 1, NaN,
+        axis), and for ``gamma``, ``alpha`` or ``label_smoothing`` out of range.
+    TypeError
+        For ``from_logits`` that is not a bool, an ``axis`` that is not an integer, or an option
+        that is not a number.
+
+    Notes
+    -----
+    **The traps.** Keras's ``alpha`` is one number for all classes, applied always: unlike
+    the binary loss's, there is no switch, and it is not a per-class weight (torch's
+    ``F.cross_entropy(weight=...)`` is; torch has no focal loss). Keras renormalises each row
+    by its sum and clips it to :math:`[10^{-7}, 1 - 10^{-7}]` before the log *and* the focal
+    factor, also from logits (after its softmax), so a true class with probability 0 costs
+    :math:`-\alpha \log 10^{-7} \approx 4.03` at :math:`\alpha = 0.25` instead of ``inf``; see
+    :func:`lossnotes.like_keras.categorical_focal_cross_entropy`.
+
+    **Numerics.** No clip, no renormalisation: rows must sum to 1 (to rounding). From logits
+    the log-softmax is computed with the max shift, and :math:`1 - p` as
+    :math:`-\operatorname{expm1}(\log p)`, the sum of the other classes' probabilities, so a
+    confident right answer keeps its small factor. A power, a log and products, each rounded:
+    within 10 ulp in float64 over the accuracy grid; float32 and float16 are computed in
+    float64 and rounded once.
+
+    References
+    ----------
+    T.-Y. Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017 (arXiv:1708.02002).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> y = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    >>> p = [[0.1, 0.8, 0.1], [0.2, 0.3, 0.5]]
+    >>> ln.categorical_focal_cross_entropy(y, p, reduction="none").round(8)  # 0.25 (1-p)^2 (-log p)
+    array([0.00223144, 0.0433217 ])
+    >>> float(ln.categorical_focal_cross_entropy([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]],
+    ...                                          from_logits=True, alpha=1.0))
+    200.0
+    """
+    alpha, gamma, from_logits, y, z, axis, dtype = _categorical_focal_inputs(
+        y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis)
+    log_p, _, q = _class_terms(z, from_logits, axis)
+    # q^gamma is 0 only where log p = 0 (p = 1): no 0 * inf; a 0 target drops its term.
+    terms = _xmul(_class_axis_last(y, axis), np.power(q, gamma) * log_p)
+    loss = np.asarray(np.sum(terms, axis=-1))
+    loss *= -alpha
+    return reduce(loss.astype(dtype, copy=False), reduction)
+
+
+@quiet
+def categorical_focal_cross_entropy_grad(
+    y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+    label_smoothing: float = 0.0, axis: int = -1,
+):
+    r"""Derivative of the unreduced :func:`categorical_focal_cross_entropy` w.r.t. ``y_pred``.
+
+    With :math:`q_k = 1 - p_k`, each probability a free variable (as in
+    :func:`categorical_cross_entropy_grad`),
+
+    .. math::
+
+        \frac{\partial \ell}{\partial p_k} = \alpha\, y_k \Bigl(\gamma\, q_k^{\gamma - 1}
+        \log p_k - \frac{q_k^{\gamma}}{p_k}\Bigr),
+
+    both terms :math:`\le 0`. With respect to logits, through
+    :math:`\partial p_k / \partial z_j = p_k ([k = j] - p_j)`, with
+    :math:`g_k = p_k\, \partial \ell / \partial p_k / \alpha
+    = y_k (\gamma q_k^{\gamma - 1} p_k \log p_k - q_k^{\gamma})`,
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z_j} = \alpha \Bigl(g_j\, q_j - p_j
+        \sum_{k \ne j} g_k\Bigr),
+
+    written so that for a one-hot target nothing cancels (:math:`q_j` is the sum of the other
+    probabilities, not :math:`1 - p_j`).
+
+    Parameters
+    ----------
+    y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis
+        As for :func:`categorical_focal_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``.
+
+    Notes
+    -----
+    Where :math:`p_k = 1` the term :math:`\gamma q^{\gamma-1} \log p` is taken as its limit 0
+    (so :math:`\gamma < 1` gives no ``nan``), and :math:`p \log p` as 0 at :math:`p = 0`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.5, 0.5]]).round(8)
+    array([[ 0.       , -0.2982868]])
+    >>> ln.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]],
+    ...                                         from_logits=True).round(8)
+    array([[ 0.0745717, -0.0745717]])
+    """
+    alpha, gamma, from_logits, y, z, axis, dtype = _categorical_focal_inputs(
+        y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis)
+    log_p, p, q = _class_terms(z, from_logits, axis)
+    y = _class_axis_last(y, axis)
+    qg = np.power(q, gamma)
+    slope = np.power(q, gamma - 1) * gamma
+    if from_logits:
+        slope = _xmul(slope, _xmul(p, log_p))  # p log p = 0 at p = 0
+        g = _xmul(y, np.where(q == 0, 0, slope) - qg)  # the limit 0 where p = 1
+        others = np.sum(g, axis=-1, keepdims=True) - g  # exact for a one-hot row
+        grad = g * q - p * others
+    else:
+        slope = _xmul(slope, log_p)
+        grad = _xmul(y, np.where(q == 0, 0, slope) - qg / p)
+    grad *= alpha
+    return np.moveaxis(grad, -1, axis).astype(dtype, copy=False)[()]

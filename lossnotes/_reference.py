@@ -129,13 +129,16 @@ def _softmax_row(row):
     return tuple(ek / (1 + s) for ek in e)
 
 
-def _rows(func, z, axis, keep_axis: bool):
-    """Apply a function of one row (a tuple of floats) along ``axis``."""
+def _rows(func, z, axis, keep_axis: bool, y=None):
+    """Apply a function of one row (a tuple of floats) along ``axis``; given targets ``y`` of
+    ``z``'s shape, a function of the pair of rows ``(y row, z row)``."""
     z = np.moveaxis(np.asarray(z), axis, -1)
+    ys = None if y is None else np.moveaxis(np.asarray(y), axis, -1)
     lead = z.shape[:-1]
     out = np.empty(lead + ((z.shape[-1],) if keep_axis else ()), dtype=object)
     for index in np.ndindex(lead):
-        value = func(tuple(float(v) for v in z[index]))
+        row = tuple(float(v) for v in z[index])
+        value = func(row) if ys is None else func(tuple(float(v) for v in ys[index]), row)
         if keep_axis:
             for k, v in enumerate(value):
                 out[(*index, k)] = v
@@ -449,6 +452,63 @@ def _binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits, label_s
     return grad
 
 
+def _focal_row(y: tuple, row: tuple, from_logits: bool):
+    """``(log p, p, 1 - p)`` of one row: from logits ``1 - p_k`` is the other classes' share,
+    a sum of positive terms (a row holding +inf takes the limits)."""
+    if not from_logits:
+        p = [to_mp(v) for v in row]
+        return [mp.log(v) for v in p], p, [1 - v for v in p]  # 1 - p: exact at DIGITS digits
+    log_p, p = _log_softmax_row(row), _softmax_row(row)
+    _, e, _, top = _row_parts(row)
+    if top is not None:
+        return list(log_p), list(p), [1 - v for v in p]  # p is 0, 1/n or 1: exact
+    total = mp.fsum(e)
+    return list(log_p), list(p), [mp.fsum(e[j] for j in range(len(e)) if j != k) / total
+                                  for k in range(len(e))]
+
+
+def _smoothed(y: tuple, label_smoothing: float):
+    s = to_mp(label_smoothing)
+    return [to_mp(v) * (1 - s) + s / len(y) for v in y]
+
+
+def ref_categorical_focal_cross_entropy(y_true, y_pred, alpha=0.25, gamma=2.0,
+                                        from_logits=False, label_smoothing=0.0, axis=-1):
+    g = to_mp(gamma)
+
+    def loss(y, row):
+        log_p, _, q = _focal_row(y, row, from_logits)
+        # each term <= 0; q^gamma = 0 only where log p = 0
+        return -to_mp(alpha) * mp.fsum(_weighted(yk, ZERO if qk == 0 else qk**g * lk)
+                                       for yk, lk, qk in zip(_smoothed(y, label_smoothing),
+                                                             log_p, q, strict=True))
+
+    return _rows(loss, y_pred, axis, False, y_true)
+
+
+def ref_categorical_focal_cross_entropy_grad(y_true, y_pred, alpha=0.25, gamma=2.0,
+                                             from_logits=False, label_smoothing=0.0, axis=-1):
+    g, a = to_mp(gamma), to_mp(alpha)
+
+    def slope(qk, x):  # gamma q^(gamma - 1) x, with its limit 0 where q = 0 (then x = 0)
+        return ZERO if (qk == 0 or g == 0 or x == 0) else g * qk ** (g - 1) * x
+
+    def grad(y, row):
+        log_p, p, q = _focal_row(y, row, from_logits)
+        y = _smoothed(y, label_smoothing)
+        if not from_logits:
+            return tuple(ZERO if yk == 0 else (-INF if pk == 0 else a * yk * (
+                slope(qk, lk) - qk**g / pk)) for yk, lk, pk, qk in zip(y, log_p, p, q,
+                                                                          strict=True))
+        # g_k = y_k (gamma q^(gamma-1) p log p - q^gamma), each term <= 0
+        gk = [_weighted(yk, slope(qk, ZERO if pk == 0 else pk * lk) - qk**g)
+              for yk, lk, pk, qk in zip(y, log_p, p, q, strict=True)]
+        return tuple(a * (gk[j] * q[j] - p[j] * mp.fsum(gk[k] for k in range(len(gk)) if k != j))
+                     for j in range(len(gk)))
+
+    return _rows(grad, y_pred, axis, True, y_true)
+
+
 def ref_binary_focal_cross_entropy(y_true, y_pred, gamma=2.0, apply_class_balancing=False,
                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
     return _elementwise(_binary_focal(gamma, apply_class_balancing, alpha, from_logits,
@@ -496,6 +556,8 @@ REFERENCES = {
     # focal losses
     "binary_focal_cross_entropy": ref_binary_focal_cross_entropy,
     "binary_focal_cross_entropy_grad": ref_binary_focal_cross_entropy_grad,
+    "categorical_focal_cross_entropy": ref_categorical_focal_cross_entropy,
+    "categorical_focal_cross_entropy_grad": ref_categorical_focal_cross_entropy_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

@@ -580,6 +580,71 @@ _BINARY_FOCAL = Frameworks(
     scale=_focal_scale, scale_text=_focal_scale_text,
 )
 
+
+def _cfocal_grid(grad=False, limits=True, from_logits=False, axis=-1, **options):
+    """The categorical cross-entropy's grid: the focal options change the formula only."""
+    return _categorical_grid(grad, limits, from_logits, axis)
+
+
+def _cfocal_scale(y, p, opts, grad):
+    s = _cce_scale(y, p, opts, grad)
+    if grad:  # gamma (1 - p)^(gamma - 1) log p: the log enters the derivative
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ce = np.maximum(1, np.abs(p)) if opts["from_logits"] else np.abs(np.log(p))
+        s = s + opts["gamma"] * _finite_or_one(ce)
+    return _finite_or_one(s)
+
+
+def _cfocal_scale_text(opts, grad):
+    text = _row_scale_text("sum(y)", "y/p + sum(y)/sum(p)")(opts, grad)
+    return f"{text} + gamma |log p|" if grad and not opts["from_logits"] else text
+
+
+def _cfocal_options_text(o):
+    parts = [f"alpha={o['alpha']!r}", f"gamma={o['gamma']!r}"]
+    if o["from_logits"]:
+        parts.append("from_logits=True")
+    if o["label_smoothing"]:
+        parts.append(f"label_smoothing={o['label_smoothing']!r}")
+    return ", ".join(parts)
+
+
+def _cfocal_torch(torch, F, p, y, opts, reduction):
+    """-(alpha (1 - p)^gamma y log p).sum(classes), as a reader writes it in torch."""
+    dim = 1 if p.ndim > 1 else 0
+    s = opts["label_smoothing"]
+    if s:
+        y = y * (1 - s) + s / y.shape[dim]
+    log_p = F.log_softmax(p, dim=dim) if opts["from_logits"] else torch.log(p)
+    prob = log_p.exp() if opts["from_logits"] else p
+    loss = -(opts["alpha"] * (1 - prob) ** opts["gamma"] * y * log_p).sum(dim=dim)
+    return loss if reduction == "none" else loss.mean()
+
+
+def _cfocal_torch_call(o):
+    log_p = "F.log_softmax(y_pred, dim=1)" if o["from_logits"] else "torch.log(y_pred)"
+    p = "log_p.exp()" if o["from_logits"] else "y_pred"
+    smooth = (f", y_true smoothed to y_true * {1 - o['label_smoothing']!r} + "
+              f"{o['label_smoothing']!r} / C first" if o["label_smoothing"] else "")
+    return (f"-({o['alpha']!r} * (1 - p) ** {o['gamma']!r} * y_true * log_p).sum(dim=1), "
+            f"log_p = {log_p}, p = {p}{smooth}: plain torch (neither torch.nn.functional nor "
+            "torchvision has a categorical focal loss)")
+
+
+_CATEGORICAL_FOCAL = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (f"ln.categorical_focal_cross_entropy(y_true, y_pred, "
+                              f"{_cfocal_options_text(o)}, axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.categorical_focal_crossentropy(y_true, y_pred, "
+                          f"{_cfocal_options_text(o)})"),
+    keras=lambda keras, y, p, opts: keras.losses.categorical_focal_crossentropy(
+        y, p, **{k: v for k, v in opts.items() if k != "axis"}),
+    torch=(("torch", _cfocal_torch_call, _cfocal_torch),),
+    hand=_loss_of("categorical_focal_cross_entropy"),
+    hand_grad=_grad_of("categorical_focal_cross_entropy"),
+    scale=_cfocal_scale, scale_text=_cfocal_scale_text,
+)
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
@@ -672,6 +737,28 @@ _BINARY_FOCAL_CASES = (
           {"apply_class_balancing": True, "alpha": 0.9}, loss=(A, A), grad=(A, A)),
 )
 
+_CATEGORICAL_FOCAL_CASES = (
+    MatrixCase("Keras's example", "notes",
+               *_f32([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])),
+    _edge("true class with probability 0", *_f32([[0.0, 1.0, 0.0]], [[0.5, 0.0, 0.5]]),
+          loss=(E, A), grad=(E, A)),
+    _edge("another class with probability 0", *_f64([[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]]),
+          loss=(A, E), grad=(E, E)),
+    _edge("certain and right, gamma=0.5", *_f64([[1.0, 0.0, 0.0]], [[1.0, 0.0, 0.0]]),
+          {"gamma": 0.5}, loss=(E, E), grad=(A, E)),
+    _edge("logits [100, -100, 0]: Keras clips after its softmax",
+          *_f32([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]]), {"from_logits": True},
+          loss=(E, A), grad=(E, A)),
+    _edge("infinite logits",
+          *_f64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+                [[inf, 0.0, 0.0], [0.0, -inf, 0.0], [0.0, -inf, 0.0]]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+    _edge("classes on axis 0", *_f64([[0.0, 1.0], [1.0, 0.0]], [[0.3, 0.9], [0.7, 0.1]]),
+          {"axis": 0}, loss=(A, A), grad=(E, A)),
+    _edge("label smoothing 0.1, alpha=1", *_f64([[0.0, 1.0, 0.0]], [[0.2, 0.5, 0.3]]),
+          {"label_smoothing": 0.1, "alpha": 1.0}, loss=(A, A), grad=(E, A)),
+)
+
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
@@ -690,7 +777,7 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
         if name == "binary_cross_entropy":
             c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
             c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
-        elif name.endswith("categorical_cross_entropy"):
+        elif name.endswith(("categorical_cross_entropy", "categorical_focal_cross_entropy")):
             logits = rng.normal(0, 2, shape).astype(dtype)
             classes = rng.integers(0, shape[1], shape[0])
             y = classes if name.startswith("sparse") else np.eye(shape[1])[classes]
@@ -852,6 +939,18 @@ LOSSES = {loss.name: loss for loss in (
         # a power, a log and three products, each rounded (float32 and float16 are computed in
         # float64 and rounded once)
         ulps={"float64": 10.0},
+    ),
+    _loss(
+        "categorical_focal_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("y_true", "class probabilities (one-hot or soft) in [0, 1]"),
+                ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
+        domain=_PAIR + "; classes along axis",
+        options={"alpha": 0.25, "gamma": 2.0, "from_logits": False, "label_smoothing": 0.0,
+                 "axis": -1},
+        variants=({"from_logits": False}, {"from_logits": True},
+                  {"from_logits": True, "gamma": 0.5, "alpha": 1.0}),
+        grid=_cfocal_grid, frameworks=_CATEGORICAL_FOCAL, cases=_CATEGORICAL_FOCAL_CASES,
+        ulps={"float64": 10.0},  # as the binary focal loss
     ),
 )}
 

@@ -29,6 +29,7 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad",
 ]
 
 CONVENTION = "keras"
@@ -275,3 +276,44 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
                                      alpha, from_logits, label_smoothing)
+
+
+def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+    r"""``keras.losses.categorical_focal_crossentropy``'s arithmetic; rows need not sum to 1.
+
+    Keras applies the softmax (from logits), divides each row by its sum, clips it to
+    :math:`[10^{-7}, 1 - 10^{-7}]` and sums :math:`-\alpha (1 - o)^\gamma y \log o` over the
+    clipped :math:`o`, the focal factor included:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\alpha \sum_k y_{ik} (1 - o_{ik})^{\gamma} \log o_{ik},
+        \qquad o_{ik} = \operatorname{clip}\Bigl(\frac{p_{ik}}{\sum_j p_{ij}},
+        \varepsilon, 1 - \varepsilon\Bigr).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> round(float(ln.like_keras.categorical_focal_cross_entropy([[0.0, 1.0]], [[1.0, 0.0]])),
+    ...       4)  # 0.25 * (1 - 1e-7)^2 * -log(1e-7), not inf
+    4.0295
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis, reduction)
+
+
+def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
+                                         from_logits=False, label_smoothing=0.0, axis=-1):
+    r"""The derivative of Keras's categorical focal cross-entropy that ``tf.GradientTape``
+    reports: 0 where the clip acted, then through the renormalisation :math:`p / \sum p` (which
+    adds one constant per row on probabilities) and, from logits, the softmax.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.5, 0.5]]).round(6)
+    array([[ 0.149143, -0.149143]])
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis)

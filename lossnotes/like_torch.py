@@ -30,6 +30,7 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad",
 ]
 
 CONVENTION = "torch"
@@ -255,3 +256,39 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
                                      alpha, from_logits, label_smoothing)
+
+
+def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+    r"""A categorical focal loss written in plain torch; neither torch.nn.functional nor
+    torchvision has one.
+
+    As a reader writes it: ``log_p = F.log_softmax(y_pred, dim=1)`` (or ``torch.log(y_pred)``
+    on probabilities), ``p = log_p.exp()``, then
+    ``-(alpha * (1 - p) ** gamma * y_true * log_p).sum(dim=1)``: no renormalisation, no clip,
+    and a probability of exactly 0 against a target of 0 gives ``0 * -inf = nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.categorical_focal_cross_entropy([[0.0, 1.0]], [[0.0, 1.0]])  # 0 * log 0
+    np.float64(nan)
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis, reduction)
+
+
+def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
+                                         from_logits=False, label_smoothing=0.0, axis=-1):
+    r"""The derivative of the plain-torch categorical focal loss that ``torch.autograd``
+    reports: through ``log_p`` and then ``log_softmax``'s backward (or ``torch.log``'s).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]],
+    ...                                                    from_logits=True).round(7)
+    array([[ 0.0745717, -0.0745717]])
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis)

@@ -271,3 +271,165 @@ def test_compare_shows_keras_clip_and_torch_clamp():
     np.testing.assert_allclose(r.elementwise["keras"], [16.118095, 15.942385], rtol=1e-6)
     np.testing.assert_array_equal(r.elementwise["torch"], [100.0, 100.0])
     assert any("largest gap here is inf" in n.text for n in r.notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# categorical focal cross-entropy
+# ---------------------------------------------------------------------------------------------
+
+CFC, CFC_GRAD = ln.categorical_focal_cross_entropy, ln.categorical_focal_cross_entropy_grad
+
+
+def _hand_rows(y, p, alpha=0.25, gamma=2.0):
+    """-alpha sum_k y_k (1 - p_k)^gamma log p_k per row, in Python floats."""
+    return [-alpha * sum(a * (1 - b) ** gamma * math.log(b) for a, b in zip(r, q, strict=True)
+                         if a) for r, q in zip(y, p, strict=True)]
+
+
+def test_categorical_values_against_the_definition():
+    y = [[0.0, 1.0, 0.0], [0.2, 0.3, 0.5], [1.0, 0.0, 0.0]]
+    p = [[0.1, 0.8, 0.1], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]
+    for alpha, gamma in ((0.25, 2.0), (1.0, 0.5), (0.6, 0.0)):
+        np.testing.assert_allclose(CFC(y, p, alpha=alpha, gamma=gamma, reduction="none"),
+                                   _hand_rows(y, p, alpha, gamma), rtol=1e-14)
+
+
+def test_categorical_keras_docstring_example():
+    # keras.losses.categorical_focal_crossentropy's example: [2.63401289e-04, 6.75912094e-01]
+    # in float32 (Keras clips to [1e-7, 1 - 1e-7], which moves nothing here).
+    y = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    p = [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]]
+    np.testing.assert_allclose(CFC(y, p, reduction="none"), [2.63401289e-04, 6.75912094e-01],
+                               rtol=1e-6)
+
+
+def test_categorical_gamma_zero_is_alpha_times_cross_entropy():
+    z = RNG.normal(0, 3, (20, 5))
+    y = RNG.random((20, 5))
+    y /= y.sum(axis=1, keepdims=True)
+    for grad in (False, True):
+        kw = {} if grad else {"reduction": "none"}
+        f = CFC_GRAD if grad else CFC
+        g = ln.categorical_cross_entropy_grad if grad else ln.categorical_cross_entropy
+        np.testing.assert_allclose(f(y, z, gamma=0.0, alpha=0.4, from_logits=True, **kw),
+                                   0.4 * g(y, z, from_logits=True, **kw), rtol=1e-12,
+                                   atol=1e-15)
+
+
+def test_categorical_two_classes_is_the_binary_focal_loss():
+    # softmax([0, z]) = sigmoid(z): the categorical loss on logits [0, z] with one-hot rows is
+    # alpha times the binary loss on the logit z.
+    z, y = RNG.normal(0, 4, 30), (RNG.random(30) < 0.5).astype(float)
+    rows, onehot = np.stack([np.zeros(30), z], 1), np.stack([1 - y, y], 1)
+    np.testing.assert_allclose(CFC(onehot, rows, from_logits=True, alpha=1.0, reduction="none"),
+                               BFC(y, z, from_logits=True, reduction="none"), rtol=1e-13)
+    np.testing.assert_allclose(CFC_GRAD(onehot, rows, from_logits=True, alpha=1.0)[:, 1],
+                               BFC_GRAD(y, z, from_logits=True), rtol=1e-12, atol=1e-16)
+
+
+def test_categorical_axis_and_limits():
+    y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    p = np.array([[0.3, 0.9], [0.7, 0.1]])
+    np.testing.assert_allclose(CFC(y, p, axis=0, reduction="none"),
+                               CFC(y.T, p.T, reduction="none"), rtol=1e-15)
+    np.testing.assert_allclose(CFC_GRAD(y, p, axis=0), CFC_GRAD(y.T, p.T).T, rtol=1e-15)
+    loss = CFC([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], [[0.5, 0.0, 0.5], [1.0, 0.0, 0.0]],
+               reduction="none")
+    np.testing.assert_array_equal(loss, [np.inf, 0.0])
+    z = [[np.inf, 0.0, 0.0], [0.0, -np.inf, 0.0]]
+    loss = CFC([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], z, from_logits=True, reduction="none")
+    np.testing.assert_array_equal(loss, [0.0, np.inf])
+    g = CFC_GRAD([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0], [0.5, 0.0, 0.5]],
+                 gamma=0.5)
+    np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0], [0.0, -np.inf, 0.0]])
+
+
+def test_categorical_confident_logits_keep_their_precision():
+    # z = [40, 0]: 1 - softmax rounds to 0 in float64; -expm1(log p) keeps e^-40.
+    exact = acc.reference("categorical_focal_cross_entropy", [[1.0, 0.0]], [[40.0, 0.0]],
+                          from_logits=True)
+    got = CFC([[1.0, 0.0]], [[40.0, 0.0]], from_logits=True, reduction="none")
+    assert acc.ulp_error(got, exact).max() <= 2
+    literal = ln.like_torch.categorical_focal_cross_entropy([[1.0, 0.0]], [[40.0, 0.0]],
+                                                            from_logits=True, reduction="none")
+    assert literal[0] == 0 and got[0] > 0
+
+
+def _torch_categorical(torch, y, x, alpha, gamma, logits):
+    log_p = torch.log_softmax(x, dim=1) if logits else torch.log(x)
+    return -(alpha * (-torch.expm1(log_p)) ** gamma * y * log_p).sum(dim=1)
+
+
+@pytest.mark.parametrize("logits", [False, True], ids=["probabilities", "logits"])
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_categorical_gradient_against_torch_autograd(logits, gamma):
+    torch = pytest.importorskip("torch")
+    y = np.eye(4)[RNG.integers(0, 4, 16)]
+    y[:4] = RNG.dirichlet(np.ones(4), 4)  # soft rows too
+    x = RNG.normal(0, 2, (16, 4))
+    if not logits:
+        x = ln.softmax(x)
+    xt = torch.tensor(x, requires_grad=True)
+    _torch_categorical(torch, torch.tensor(y), xt, 0.3, gamma, logits).sum().backward()
+    np.testing.assert_allclose(CFC_GRAD(y, x, alpha=0.3, gamma=gamma, from_logits=logits),
+                               xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("logits", [False, True], ids=["probabilities", "logits"])
+def test_categorical_gradient_against_tf_gradient_tape(logits):
+    from lossnotes._compare import _frameworks
+
+    pytest.importorskip("tensorflow")
+    tf = _frameworks.tensorflow()
+    y = np.eye(4)[RNG.integers(0, 4, 16)]
+    x = RNG.normal(0, 2, (16, 4))
+    if not logits:
+        x = ln.softmax(x)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        log_p = tf.nn.log_softmax(xt, axis=1) if logits else tf.math.log(xt)
+        total = -tf.reduce_sum(0.3 * tf.pow(-tf.math.expm1(log_p), 1.5) * y * log_p)
+    np.testing.assert_allclose(CFC_GRAD(y, x, alpha=0.3, gamma=1.5, from_logits=logits),
+                               tape.gradient(total, xt).numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    ({"gamma": -0.5}, ValueError, "gamma must be a finite number >= 0"),
+    ({"alpha": 2}, ValueError, r"alpha must be a number in \[0, 1\]; found 2"),
+    ({"alpha": None}, TypeError, r"alpha must be .*found None"),
+    ({"label_smoothing": 1.5}, ValueError, "label_smoothing must be"),
+    ({"axis": 1.0}, TypeError, "axis must be an integer"),
+    ({"from_logits": "True"}, TypeError, "from_logits must be True or False"),
+])
+def test_categorical_bad_options(kw, error, match):
+    for f in (CFC, CFC_GRAD, ln.like_keras.categorical_focal_cross_entropy,
+              ln.like_torch.categorical_focal_cross_entropy_grad):
+        with pytest.raises(error, match=match):
+            f([[0.0, 1.0]], [[0.5, 0.5]], **kw)
+
+
+def test_categorical_bad_inputs():
+    with pytest.raises(ValueError, match="y_pred must sum to 1 along axis 1"):
+        CFC([[0.0, 1.0, 0.0]], [[0.2, 0.2, 0.2]])
+    # Keras renormalises such a row: like_keras takes it
+    assert np.isfinite(ln.like_keras.categorical_focal_cross_entropy([[0.0, 1.0, 0.0]],
+                                                                     [[0.2, 0.2, 0.2]]))
+    with pytest.raises(ValueError, match="row of only -inf"):
+        CFC_GRAD([[0.0, 1.0]], [[-np.inf, -np.inf]], from_logits=True)
+    with pytest.raises(ValueError, match="expected equal shapes"):
+        CFC([[0.0, 1.0]], [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_categorical_alpha_trap_through_compare():
+    y, p = [[0.0, 1.0, 0.0]], [[0.1, 0.6, 0.3]]
+    r = ln.compare("categorical_focal_cross_entropy", y, p)
+    assert r.status == {"keras": "agree", "torch": "agree"}
+    # alpha = 0.25 scales every term: a quarter of the unweighted focal loss
+    np.testing.assert_allclose(r.reduced["keras"], 0.25 * 0.16 * -math.log(0.6), rtol=1e-6)
+    assert any("one weight on every term" in n.text for n in r.notes)
+    r = ln.compare("categorical_focal_cross_entropy", np.float32([[0.0, 1.0, 0.0]]),
+                   np.float32([[0.5, 0.0, 0.5]]))
+    assert r.status == {"keras": "explained", "torch": "agree"}
+    np.testing.assert_allclose(r.reduced["keras"], -0.25 * (1 - 1e-7) ** 2 * math.log(1e-7),
+                               rtol=1e-5)

@@ -160,15 +160,18 @@ def _hinge_labels(c: Call):
 BFOCAL = ("binary_focal_cross_entropy",)
 
 
-def _gap(c: Call, convention: str) -> str:
+def _gap(c: Call, convention: str, loss: str = "binary_focal_cross_entropy") -> str:
     """The largest difference between the exact values and the convention's on this call."""
     from .. import _focal, like_keras, like_torch
 
     like = like_keras if convention == "keras" else like_torch
-    name = "binary_focal_cross_entropy" + ("_grad" if c.grad else "")
+    name = loss + ("_grad" if c.grad else "")
     kw = {} if c.grad else {"reduction": "none"}
     with np.errstate(all="ignore"):
-        exact = np.asarray(getattr(_focal, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
+        try:
+            exact = np.asarray(getattr(_focal, name)(c.y, c.p, **c.opts, **kw), np.float64)
+        except ValueError:  # a row the exact formula refuses
+            return "lossnotes refuses these inputs"
         theirs = np.asarray(getattr(like, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
         same = (exact == theirs) | (np.isnan(exact) & np.isnan(theirs))
         d = np.where(same, 0, np.abs(exact - theirs))
@@ -176,6 +179,23 @@ def _gap(c: Call, convention: str) -> str:
     if np.isnan(d).any():
         return "the gap is nan where one side is nan"
     return f"the largest gap here is {worst:.3g}"
+
+
+CFOCAL = ("categorical_focal_cross_entropy",)
+
+
+def _keras_softmax(c: Call) -> np.ndarray:
+    """The probabilities Keras clips: the softmax of logits (literally), else the renormalised
+    row."""
+    from .._conventions import literal_softmax
+
+    p = literal_softmax(c.p, c.axis) if c.logits else c.p
+    with np.errstate(all="ignore"):
+        return p / np.sum(p, axis=c.axis, keepdims=True)
+
+
+def _cfocal_gap(c: Call, convention: str) -> str:
+    return _gap(c, convention, "categorical_focal_cross_entropy")
 
 
 def _focal_miss(c: Call) -> np.ndarray:
@@ -223,6 +243,40 @@ FOCAL_RULES = (
         "and carry it through p_t = p y + (1 - p)(1 - y), where it meets a label of 0: "
         "inf * 0 = nan. The derivative's limit there is 0 (m^(gamma - 1) B -> 0 as the "
         f"cross-entropy B vanishes), which lossnotes returns; {_gap(c, 'torch')}.")),
+    # categorical
+    Rule(CFOCAL, K, lambda c: True, lambda c: (
+        f"Keras's alpha (here {c.opts['alpha']:g}) is one weight on every term, always "
+        "applied: not a per-class weight, and with no switch like the binary loss's "
+        "apply_class_balancing."), explains=False),
+    Rule(CFOCAL, T, lambda c: True, (
+        "Neither torch.nn.functional nor torchvision has a categorical focal loss: compare "
+        "writes it in plain torch, -(alpha (1 - p)^gamma y log p).sum(dim=1), with log p from "
+        "F.log_softmax (torch.log on probabilities) and p = exp(log p)."), explains=False),
+    Rule(CFOCAL, K, lambda c: c.probabilities and c.grad, lambda c: (
+        "Keras differentiates through its renormalisation p / sum(p): its gradient is the exact "
+        "one plus one constant per row (along (1, ..., 1), a direction that leaves the simplex), "
+        f"and 0 wherever it clipped; {_cfocal_gap(c, 'keras')}.")),
+    Rule(CFOCAL, K, lambda c: c.clipped(_keras_softmax(c)), lambda c: (
+        f"Keras renormalises each row{' after its softmax' if c.logits else ''} and clips it "
+        f"to [{_EPS}, 1 - {_EPS}] before the log and the focal factor: a true class with "
+        f"probability 0 (or a softmax that rounds to 0) costs alpha (1 - {_EPS})^gamma "
+        f"{_CLIP_LOSS:.3f} instead of its true cost, a certain right one a tiny positive "
+        "amount instead of 0, and the gradient is 0 wherever it clipped; "
+        f"{_cfocal_gap(c, 'keras')}.")),
+    Rule(CFOCAL, K, lambda c: c.logits and bool(np.isposinf(c.p).any()), (
+        "Keras's softmax of a row holding a +inf logit is nan (inf - inf); lossnotes takes the "
+        "limit (the +inf logits share the probability).")),
+    Rule(CFOCAL, T, lambda c: c.logits and bool(np.isinf(c.p).any()), (
+        "F.log_softmax of a row holding +inf is nan, and a -inf logit gives log p = -inf, "
+        "which a target of 0 turns into 0 * -inf = nan (lossnotes drops the term, and takes "
+        "the limits).")),
+    Rule(CFOCAL, T, lambda c: c.probabilities and bool(
+        ((c.p == 0) & ((c.y == 0) | c.grad)).any() or (c.grad and c.opts["gamma"] < 1 and (
+            c.p == 1).any())), (
+        "The plain torch formula multiplies literally: log 0 = -inf times a target of 0 gives "
+        "nan (lossnotes takes 0 log 0 = 0), its gradient divides by p = 0, and at p = 1 with "
+        "gamma < 1 the derivative gamma (1 - p)^(gamma - 1) = inf meets log 1 = 0 (nan; "
+        "lossnotes: the limit 0).")),
 )
 
 

@@ -70,11 +70,14 @@ def _options(name: str, given: dict) -> dict:
                 or not np.isfinite(d) or d <= 0:
             raise ValueError(f"delta must be a positive finite number; found {d!r}")
         opts["delta"] = float(d)
-    if "gamma" in opts:  # the focal losses' options, checked as the loss checks them
-        from .._focal import focal_options
-        (opts["gamma"], opts["apply_class_balancing"], opts["alpha"], opts["label_smoothing"],
-         _) = focal_options(opts["gamma"], opts["apply_class_balancing"], opts["alpha"],
-                            opts["label_smoothing"], opts["from_logits"])
+    if "gamma" in opts:  # the focal losses' options, checked as the losses check them
+        from .._focal import check_fraction, check_gamma
+        opts["gamma"] = check_gamma(opts["gamma"])
+        for name in ("alpha", "label_smoothing"):
+            opts[name] = check_fraction(opts[name], name)
+        if "apply_class_balancing" in opts:
+            opts["apply_class_balancing"] = check_flag(opts["apply_class_balancing"],
+                                                       "apply_class_balancing")
     return opts
 
 
@@ -317,7 +320,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     name : str
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
-        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``.
+        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"binary_focal_cross_entropy"``,
+        ``"categorical_focal_cross_entropy"``.
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss; labels in
@@ -330,7 +334,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Which frameworks to run; each is imported the first time it is needed.
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
-        sparse; the class axis of ``y_pred``), ``delta`` (``huber``).
+        sparse; the class axis of ``y_pred``), ``delta`` (``huber``), ``gamma``, ``alpha``,
+        ``label_smoothing`` and ``apply_class_balancing`` (the focal losses).
 
     Returns
     -------
