@@ -433,3 +433,32 @@ def test_categorical_alpha_trap_through_compare():
     assert r.status == {"keras": "explained", "torch": "agree"}
     np.testing.assert_allclose(r.reduced["keras"], -0.25 * (1 - 1e-7) ** 2 * math.log(1e-7),
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_focal_values_do_not_depend_on_the_rest_of_the_batch(dtype):
+    # With the edge values (infinite logits, probabilities 0 and 1) joined to the batch, the
+    # other elements keep every bit, in every dtype.
+    y = (RNG.random(40) < 0.5).astype(dtype)
+    z = RNG.normal(0, 4, 40).astype(dtype)
+    edge_y, edge_z = np.array([1, 0, 1, 0], dtype), np.array([np.inf, np.inf, -np.inf, 0], dtype)
+    for f, kw in ((BFC, {"reduction": "none"}), (BFC_GRAD, {})):
+        alone = f(y, z, from_logits=True, gamma=0.5, **kw)
+        joined = f(np.append(y, edge_y), np.append(z, edge_z), from_logits=True, gamma=0.5, **kw)
+        assert joined.dtype == dtype
+        np.testing.assert_array_equal(joined[:40], alone)
+    rows = RNG.normal(0, 3, (10, 4)).astype(dtype)
+    onehot = np.eye(4, dtype=dtype)[RNG.integers(0, 4, 10)]
+    edge = np.array([[np.inf, 0, 0, 0]], dtype)
+    for f, kw in ((CFC, {"reduction": "none"}), (CFC_GRAD, {})):
+        alone = f(onehot, rows, from_logits=True, **kw)
+        joined = f(np.vstack([onehot, onehot[:1]]), np.vstack([rows, edge]), from_logits=True,
+                   **kw)
+        np.testing.assert_array_equal(joined[:10], alone)
+
+
+def test_categorical_label_smoothing_is_keras_s_rule():
+    y, p = np.array([[0.0, 1.0, 0.0]]), np.array([[0.2, 0.5, 0.3]])
+    s = 0.3
+    np.testing.assert_allclose(CFC(y, p, label_smoothing=s, reduction="none"),
+                               CFC(y * (1 - s) + s / 3, p, reduction="none"), rtol=1e-15)
