@@ -44,6 +44,7 @@ from ._margin import (
     zero_one,
     zero_one_grad,
 )
+from ._overlap import dice, dice_grad, tversky, tversky_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 
 __version__ = "0.1.0"
@@ -88,6 +89,11 @@ __all__ = [
     "binary_focal_cross_entropy_grad",
     "categorical_focal_cross_entropy",
     "categorical_focal_cross_entropy_grad",
+    # segmentation overlaps
+    "dice",
+    "dice_grad",
+    "tversky",
+    "tversky_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -521,6 +521,52 @@ def ref_binary_focal_cross_entropy_grad(y_true, y_pred, gamma=2.0, apply_class_b
                                            label_smoothing), y_true, y_pred)
 
 
+# ---------------------------------------------------------------------------------------------
+# segmentation overlaps
+# ---------------------------------------------------------------------------------------------
+
+
+def _overlap_counts(y: tuple, row: tuple):
+    """I, M, E of one row: sums of exact products of non-negative terms."""
+    y, p = [to_mp(v) for v in y], [to_mp(v) for v in row]
+    return (mp.fsum(a * b for a, b in zip(y, p, strict=True)),
+            mp.fsum(a * (1 - b) for a, b in zip(y, p, strict=True)),
+            mp.fsum((1 - a) * b for a, b in zip(y, p, strict=True)))
+
+
+def ref_tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=-1):
+    a, b = to_mp(alpha), to_mp(beta)
+
+    def loss(y, row):
+        i, m, e = _overlap_counts(y, row)
+        n = a * m + b * e
+        return n / (i + n) if i + n else mp.nan  # 0 / 0: no value
+
+    return _rows(loss, y_pred, axis, False, y_true)
+
+
+def ref_tversky_grad(y_true, y_pred, alpha=0.5, beta=0.5, axis=-1):
+    a, b = to_mp(alpha), to_mp(beta)
+
+    def grad(y, row):
+        i, m, e = _overlap_counts(y, row)
+        n = a * m + b * e
+        d = i + n
+        if not d:
+            return tuple(mp.nan for _ in row)
+        return tuple(((1 - to_mp(v)) * b * i - to_mp(v) * (a * i + n)) / (d * d) for v in y)
+
+    return _rows(grad, y_pred, axis, True, y_true)
+
+
+def ref_dice(y_true, y_pred, axis=-1):
+    return ref_tversky(y_true, y_pred, 0.5, 0.5, axis)
+
+
+def ref_dice_grad(y_true, y_pred, axis=-1):
+    return ref_tversky_grad(y_true, y_pred, 0.5, 0.5, axis)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -558,6 +604,11 @@ REFERENCES = {
     "binary_focal_cross_entropy_grad": ref_binary_focal_cross_entropy_grad,
     "categorical_focal_cross_entropy": ref_categorical_focal_cross_entropy,
     "categorical_focal_cross_entropy_grad": ref_categorical_focal_cross_entropy_grad,
+    # segmentation overlaps
+    "dice": ref_dice,
+    "dice_grad": ref_dice_grad,
+    "tversky": ref_tversky,
+    "tversky_grad": ref_tversky_grad,
 }
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _focal, _links, _margin, _reference, _regression, like_keras
+from . import _focal, _links, _margin, _overlap, _reference, _regression, like_keras
 
 inf = np.inf
 
@@ -71,6 +71,9 @@ class Frameworks:
     lossnotes_call: Callable[[dict], str]
     #: Categorical losses: one value per row, classes along ``axis``.
     rowwise: bool = False
+    #: The Keras release that added the loss, for one that arrived after Keras 3.0.0:
+    #: compare leaves Keras out before it, with a note that says so.
+    keras_since: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -645,6 +648,76 @@ _CATEGORICAL_FOCAL = Frameworks(
     scale=_cfocal_scale, scale_text=_cfocal_scale_text,
 )
 
+
+# segmentation overlaps ------------------------------------------------------------------------
+
+_MASKS = ((1.0, 1.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.2, 0.7, 1.0, 0.0))
+
+
+def overlap_grid(grad=False, limits=True, axis=-1, **options):
+    """Rows of four: each probability p of the grid as the row (p, 1 - p, p / 2, 1/2), against
+    two masks and a soft target (every target row holds some mass: no 0 / 0)."""
+    p = _with_limits(_PROBABILITIES, 0.0, 1.0, limits)
+    rows = np.stack([p, 1 - p, p / 2, np.full_like(p, 0.5)], 1)
+    # Derivatives on the masks only: with a soft target the two terms of the derivative have
+    # opposite signs and cancel (see the accuracy module's docstring).
+    masks = _MASKS[:2] if grad else _MASKS
+    y = np.concatenate([np.tile(m, (len(rows), 1)) for m in masks])
+    return y, np.tile(rows, (len(masks), 1))
+
+
+def _overlap_keras(name):
+    """keras.losses.dice / tversky row by row: their axis=None reduces every axis, and
+    ``axis=`` arrived later than the losses (Keras 3.4.0 for dice, 3.8.0 for tversky)."""
+    def call(keras, y, p, opts):
+        import tensorflow as tf
+
+        fn = getattr(keras.losses, name)
+        weights = {k: v for k, v in opts.items() if k != "axis"}
+        n = y.shape[-1]
+        ys, ps = y.reshape(-1, n), tf.reshape(p, (-1, n))
+        rows = tf.stack([fn(ys[i], ps[i], **weights) for i in range(ys.shape[0])])
+        return tf.reshape(rows, y.shape[:-1])
+    return call
+
+
+def _overlap_torch(torch, F, p, y, opts, reduction):
+    dim = 1 if p.ndim > 1 else 0
+    a, b = opts.get("alpha", 0.5), opts.get("beta", 0.5)
+    inter = (y * p).sum(dim)
+    if "alpha" in opts:
+        loss = 1 - inter / (inter + a * ((1 - p) * y).sum(dim) + b * (p * (1 - y)).sum(dim))
+    else:
+        loss = 1 - 2 * inter / (y.sum(dim) + p.sum(dim))
+    return loss if reduction == "none" else loss.mean()
+
+
+def _overlap_frameworks(name, since):
+    def weights(o):
+        return "".join(f", {k}={o[k]!r}" for k in ("alpha", "beta") if k in o)
+
+    def torch_call(o):
+        if name == "dice":
+            text = "1 - 2 * (y_true * y_pred).sum(1) / (y_true.sum(1) + y_pred.sum(1))"
+        else:
+            text = (f"1 - I / (I + {o['alpha']!r} * ((1 - y_pred) * y_true).sum(1) + "
+                    f"{o['beta']!r} * (y_pred * (1 - y_true)).sum(1)), I = (y_true * "
+                    "y_pred).sum(1)")
+        return f"{text}: plain torch, rows on dim 1 (torch has no {name} loss)"
+
+    return Frameworks(
+        targets="values", rowwise=True, keras_since=since,
+        lossnotes_call=lambda o: (f"ln.{name}(y_true, y_pred{weights(o)}, axis={o['axis']}, "
+                                  "reduction='none')"),
+        keras_call=lambda o: (f"keras.losses.{name}(y_true[i], y_pred[i]{weights(o)}) for each "
+                              "row i (its default axis=None reduces every axis)"),
+        keras=_overlap_keras(name), torch=(("torch", torch_call, _overlap_torch),),
+        hand=_loss_of(name), hand_grad=_grad_of(name),
+        scale=lambda y, p, opts, grad: np.ones(p.shape) if grad else np.ones(
+            np.delete(p.shape, _axis_of(p, opts))),
+        scale_text=lambda o, grad: "1 (ratios of sums of terms in [0, 1])",
+    )
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
@@ -737,6 +810,32 @@ _BINARY_FOCAL_CASES = (
           {"apply_class_balancing": True, "alpha": 0.9}, loss=(A, A), grad=(A, A)),
 )
 
+_OVERLAP_INPUTS = (("y_true", "targets in [0, 1] (masks or soft)"),
+                   ("y_pred", "probabilities in [0, 1]"))
+
+
+
+def _overlap_cases(options):
+    return (
+        MatrixCase("a mask and a soft prediction", "notes",
+                   *_f32([[1.0, 1.0, 0.0, 0.0]], [[0.9, 0.6, 0.2, 0.0]]), options),
+        _edge("perfect prediction: Keras's 1e-7", *_f64([[1.0, 1.0, 0.0, 0.0]],
+                                                        [[1.0, 1.0, 0.0, 0.0]]),
+              options, loss=(E, A), grad=(E, A)),
+        _edge("empty prediction against a target", *_f32([[1.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]]),
+              options, loss=(A, A), grad=(A, A)),
+        _edge("an empty row: 0 / 0", *_f64([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                                          [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0]]),
+              options, loss=(E, E), grad=(E, E)),
+        _edge("rows along axis 0", *_f64([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]],
+                                         [[0.7, 0.1], [0.4, 0.8], [0.2, 0.3]]),
+              {**options, "axis": 0}, loss=(E, A), grad=(E, A)),
+    )
+
+
+_DICE_CASES = _overlap_cases({})
+_TVERSKY_CASES = _overlap_cases({"alpha": 0.7, "beta": 0.3})
+
 _CATEGORICAL_FOCAL_CASES = (
     MatrixCase("Keras's example", "notes",
                *_f32([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])),
@@ -785,6 +884,11 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, logits, {"from_logits": True})
         elif name in ("hinge", "squared_hinge", "logistic"):
             c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        elif name in ("dice", "tversky"):
+            y = (rng.random(shape) < 0.4).astype(float)
+            y[:, 0] = 1.0  # every row holds some target
+            c(y, rng.uniform(0, 1, shape), {"alpha": 0.7, "beta": 0.3} if name == "tversky"
+              else {})
         elif name == "binary_focal_cross_entropy":
             c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
             c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
@@ -952,6 +1056,19 @@ LOSSES = {loss.name: loss for loss in (
         grid=_cfocal_grid, frameworks=_CATEGORICAL_FOCAL, cases=_CATEGORICAL_FOCAL_CASES,
         ulps={"float64": 10.0},  # as the binary focal loss
     ),
+    # segmentation overlaps ----------------------------------------------------------------------
+    _loss("dice", _overlap, family="overlap", inputs=_OVERLAP_INPUTS,
+          domain=_PAIR + "; one loss per row along axis", options={"axis": -1},
+          variants=({},), grid=overlap_grid, cases=_DICE_CASES, ulps={"float64": 10.0},
+          # keras.losses.dice: not in Keras 3.1.0, added in 3.2.0 (read in their wheels)
+          frameworks=_overlap_frameworks("dice", (3, 2, 0))),
+    _loss("tversky", _overlap, family="overlap", inputs=_OVERLAP_INPUTS,
+          domain=_PAIR + "; one loss per row along axis",
+          options={"alpha": 0.5, "beta": 0.5, "axis": -1},
+          variants=({"alpha": 0.5, "beta": 0.5}, {"alpha": 0.7, "beta": 0.3}),
+          grid=overlap_grid, cases=_TVERSKY_CASES, ulps={"float64": 10.0},
+          # keras.losses.tversky: not in Keras 3.2.0, added in 3.3.0
+          frameworks=_overlap_frameworks("tversky", (3, 3, 0))),
 )}
 
 #: The losses compare covers, in the table's order.

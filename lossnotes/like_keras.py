@@ -17,7 +17,7 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
-from . import _conventions, _focal_conventions, _margin
+from . import _conventions, _focal_conventions, _margin, _overlap_conventions
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -29,7 +29,8 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
-    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
+    "dice_grad", "tversky", "tversky_grad",
 ]
 
 CONVENTION = "keras"
@@ -317,3 +318,63 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
                                           label_smoothing, axis)
+
+
+# segmentation overlaps ---------------------------------------------------------------------------
+
+
+def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.dice``'s arithmetic, row by row: ``1 - 2 I / (sum(y) + sum(p) + 1e-7)``.
+
+    The :math:`10^{-7}` in the denominator gives an empty row (no target, no prediction) the
+    loss 1 and shifts every other one by about :math:`2I \cdot 10^{-7} / S^2`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.dice([[0.0, 0.0]], [[0.0, 0.0]]))  # lossnotes refuses 0 / 0
+    1.0
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        reduction)
+
+
+def dice_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of Keras's Dice loss that ``tf.GradientTape`` reports,
+    :math:`2 (I - y_k S_\varepsilon) / S_\varepsilon^2` with
+    :math:`S_\varepsilon = \sum y + \sum p + 10^{-7}`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.dice_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+
+
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+    r"""``keras.losses.tversky``'s arithmetic, row by row:
+    ``1 - I / (I + alpha * sum((1 - p) y) + beta * sum(p (1 - y)) + 1e-7)``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.tversky([[0.0, 0.0]], [[0.0, 0.0]]))  # lossnotes refuses 0 / 0
+    1.0
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        reduction)
+
+
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+    r"""The derivative of Keras's Tversky loss that ``tf.GradientTape`` reports (the quotient
+    rule through its denominator with :math:`10^{-7}`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)

@@ -16,7 +16,7 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 
 from __future__ import annotations
 
-from . import _conventions, _focal_conventions, _margin
+from . import _conventions, _focal_conventions, _margin, _overlap_conventions
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -30,7 +30,8 @@ __all__ = [  # the names of the exact functions
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
-    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
+    "dice_grad", "tversky", "tversky_grad",
 ]
 
 CONVENTION = "torch"
@@ -292,3 +293,58 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
                                           label_smoothing, axis)
+
+
+# segmentation overlaps ---------------------------------------------------------------------------
+
+
+def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""A Dice loss in plain torch (torch has none): ``1 - 2 * (y * p).sum(1) / (y.sum(1) +
+    p.sum(1))``, literally: an empty row is ``0 / 0 = nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.dice([[0.0, 0.0]], [[0.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        reduction)
+
+
+def dice_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of the plain-torch Dice loss that ``torch.autograd`` reports.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.dice_grad([[1.0, 0.0]], [[0.5, 0.5]])
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+
+
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+    r"""A Tversky loss in plain torch, with Keras's weights:
+    ``1 - I / (I + alpha * ((1 - p) * y).sum(1) + beta * (p * (1 - y)).sum(1))``, no epsilon.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.tversky([[0.0, 0.0]], [[0.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        reduction)
+
+
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+    r"""The derivative of the plain-torch Tversky loss that ``torch.autograd`` reports.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]])
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)

@@ -462,3 +462,123 @@ def test_categorical_label_smoothing_is_keras_s_rule():
     s = 0.3
     np.testing.assert_allclose(CFC(y, p, label_smoothing=s, reduction="none"),
                                CFC(y * (1 - s) + s / 3, p, reduction="none"), rtol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# segmentation overlaps: dice and tversky
+# ---------------------------------------------------------------------------------------------
+
+
+def _hand_tversky(y, p, alpha, beta):
+    """1 - I / (I + alpha sum((1 - p) y) + beta sum(p (1 - y))), in Python floats."""
+    i = sum(a * b for a, b in zip(y, p, strict=True))
+    m = sum(a * (1 - b) for a, b in zip(y, p, strict=True))
+    e = sum((1 - a) * b for a, b in zip(y, p, strict=True))
+    return 1 - i / (i + alpha * m + beta * e)
+
+
+def test_dice_and_tversky_against_the_definitions():
+    y = [[1.0, 1.0, 0.0, 0.0], [0.2, 0.7, 1.0, 0.0]]
+    p = [[0.9, 0.6, 0.2, 0.0], [0.5, 0.5, 0.3, 0.9]]
+    dice_hand = [1 - 2 * sum(a * b for a, b in zip(r, q, strict=True)) / (sum(r) + sum(q))
+                 for r, q in zip(y, p, strict=True)]
+    np.testing.assert_allclose(ln.dice(y, p, reduction="none"), dice_hand, rtol=1e-14)
+    for alpha, beta in ((0.5, 0.5), (0.7, 0.3), (1.0, 1.0), (0.0, 2.0)):
+        want = [_hand_tversky(r, q, alpha, beta) for r, q in zip(y, p, strict=True)]
+        np.testing.assert_allclose(ln.tversky(y, p, alpha=alpha, beta=beta, reduction="none"),
+                                   want, rtol=1e-14)
+    # alpha = beta = 1/2 is Dice; alpha = beta = 1 is one minus the soft Jaccard index
+    np.testing.assert_allclose(ln.tversky(y, p, reduction="none"),
+                               ln.dice(y, p, reduction="none"), rtol=1e-15)
+    jaccard = 1 - 1.5 / (1.5 + 0.5 + 0.2)  # I = 1.5, M = 0.5, E = 0.2
+    assert math.isclose(ln.tversky([y[0]], [p[0]], alpha=1.0, beta=1.0), jaccard, rel_tol=1e-15)
+
+
+def test_overlap_axis_reduction_and_keras_s_batch_trap():
+    y = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    p = np.array([[0.7, 0.1], [0.4, 0.8], [0.2, 0.3]])
+    np.testing.assert_allclose(ln.dice(y, p, axis=0, reduction="none"),
+                               ln.dice(y.T, p.T, reduction="none"), rtol=1e-15)
+    np.testing.assert_allclose(ln.tversky_grad(y, p, axis=0, alpha=0.7, beta=0.3),
+                               ln.tversky_grad(y.T, p.T, alpha=0.7, beta=0.3).T, rtol=1e-15)
+    # Keras's axis=None: one Dice over the whole batch, not the mean of the per-row ones
+    whole = ln.dice(y.ravel(), p.ravel(), reduction="none")
+    per_row = ln.dice(y, p, reduction="mean")
+    assert abs(whole - per_row) > 0.01
+
+
+def test_overlap_small_losses_do_not_cancel():
+    # a near-perfect prediction: (M + E) / (2I + M + E) keeps the 1e-12 that 1 - 2I/S rounds
+    y, p = np.array([1.0, 1.0, 0.0]), np.array([1.0, 1.0, 1e-12])
+    exact = acc.reference("dice", y, p)
+    assert acc.ulp_error(ln.dice(y, p, reduction="none"), exact).max() <= 2
+    literal = ln.like_torch.dice(y, p, reduction="none")
+    assert acc.ulp_error(literal, exact).max() > 1e3
+
+
+@pytest.mark.parametrize("name", ["dice", "tversky"])
+def test_overlap_gradient_against_torch_autograd(name):
+    torch = pytest.importorskip("torch")
+    y = (RNG.random((6, 8)) < 0.5).astype(float)
+    y[:, 0] = 1.0
+    p = RNG.uniform(0, 1, (6, 8))
+    pt = torch.tensor(p, requires_grad=True)
+    yt = torch.tensor(y)
+    inter = (yt * pt).sum(1)
+    if name == "dice":
+        loss = 1 - 2 * inter / (yt.sum(1) + pt.sum(1))
+        ours = ln.dice_grad(y, p)
+    else:
+        loss = 1 - inter / (inter + 0.7 * ((1 - pt) * yt).sum(1) + 0.3 * (pt * (1 - yt)).sum(1))
+        ours = ln.tversky_grad(y, p, alpha=0.7, beta=0.3)
+    loss.sum().backward()
+    np.testing.assert_allclose(ours, pt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_overlap_gradient_against_tf_gradient_tape():
+    from lossnotes._compare import _frameworks
+
+    pytest.importorskip("tensorflow")
+    tf = _frameworks.tensorflow()
+    y = (RNG.random((6, 8)) < 0.5).astype(float)
+    y[:, 0] = 1.0
+    p = RNG.uniform(0, 1, (6, 8))
+    pt = tf.constant(p)
+    with tf.GradientTape() as tape:
+        tape.watch(pt)
+        inter = tf.reduce_sum(y * pt, axis=1)
+        loss = 1 - inter / (inter + 0.2 * tf.reduce_sum((1 - pt) * y, axis=1)
+                            + 0.8 * tf.reduce_sum(pt * (1 - y), axis=1))
+        total = tf.reduce_sum(loss)
+    np.testing.assert_allclose(ln.tversky_grad(y, p, alpha=0.2, beta=0.8),
+                               tape.gradient(total, pt).numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_overlap_errors():
+    with pytest.raises(ValueError, match=r"a row along axis 0 \(the only row\) .* 0 / 0"):
+        ln.dice([0.0, 0.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"a row along axis 1 at index \(1,\)"):
+        ln.tversky_grad([[1.0, 0.0], [0.0, 0.0]], [[0.5, 0.5], [0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"y_pred must be probabilities in \[0, 1\]"):
+        ln.dice([[1.0, 0.0]], [[1.5, 0.0]])
+    with pytest.raises(ValueError, match=r"beta must be a finite number >= 0; found -1"):
+        ln.tversky([[1.0, 0.0]], [[0.5, 0.5]], beta=-1)
+    with pytest.raises(TypeError, match=r"alpha must be .*found True \(bool\)"):
+        ln.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]], alpha=True)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        ln.dice([[1.0, 0.0]], [[0.5, 0.5]], axis=2)
+    # Keras's epsilon takes the empty row; the plain torch formula gives nan
+    assert ln.like_keras.dice([0.0, 0.0], [0.0, 0.0]) == 1.0
+    assert np.isnan(ln.like_torch.tversky([0.0, 0.0], [0.0, 0.0]))
+
+
+def test_compare_leaves_out_a_keras_that_lacks_the_loss(monkeypatch):
+    from lossnotes._compare import _frameworks
+
+    monkeypatch.setattr(_frameworks, "keras_before", lambda version: version == (3, 3, 0))
+    monkeypatch.setattr(_frameworks, "keras_version", lambda: "3.2.1")
+    r = ln.compare("tversky", [[1.0, 0.0]], [[0.5, 0.5]])
+    assert r.status == {"torch": "agree"}
+    assert any("tversky is not in Keras 3.2.1; it was added in Keras 3.3.0" in n.text
+               for n in r.notes)
+    assert ln.compare("dice", [[1.0, 0.0]], [[0.5, 0.5]]).status["keras"] == "explained"

@@ -79,7 +79,8 @@ def _smooth_inputs(loss, variant):
     """The gradient grid, moved where finite differences are meaningful: scores and
     residuals within +-50, probabilities away from 0 and 1, probability rows renormalised."""
     *rest, p = loss.grid(grad=True, limits=False, **variant)
-    probabilities = loss.family == "cross-entropy" and not variant.get("from_logits")
+    probabilities = (loss.family in ("cross-entropy", "overlap")
+                     and not variant.get("from_logits"))
     if not probabilities:
         return rest, np.clip(p, -50, 50)
     if p.ndim == 1:

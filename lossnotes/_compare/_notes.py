@@ -162,14 +162,16 @@ BFOCAL = ("binary_focal_cross_entropy",)
 
 def _gap(c: Call, convention: str, loss: str = "binary_focal_cross_entropy") -> str:
     """The largest difference between the exact values and the convention's on this call."""
-    from .. import _focal, like_keras, like_torch
+    import lossnotes
+
+    from .. import like_keras, like_torch
 
     like = like_keras if convention == "keras" else like_torch
     name = loss + ("_grad" if c.grad else "")
     kw = {} if c.grad else {"reduction": "none"}
     with np.errstate(all="ignore"):
         try:
-            exact = np.asarray(getattr(_focal, name)(c.y, c.p, **c.opts, **kw), np.float64)
+            exact = np.asarray(getattr(lossnotes, name)(c.y, c.p, **c.opts, **kw), np.float64)
         except ValueError:  # a row the exact formula refuses
             return "lossnotes refuses these inputs"
         theirs = np.asarray(getattr(like, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
@@ -182,6 +184,7 @@ def _gap(c: Call, convention: str, loss: str = "binary_focal_cross_entropy") -> 
 
 
 CFOCAL = ("categorical_focal_cross_entropy",)
+OVERLAPS = ("dice", "tversky")
 
 
 def _keras_softmax(c: Call) -> np.ndarray:
@@ -196,6 +199,13 @@ def _keras_softmax(c: Call) -> np.ndarray:
 
 def _cfocal_gap(c: Call, convention: str) -> str:
     return _gap(c, convention, "categorical_focal_cross_entropy")
+
+
+def _empty_rows(c: Call) -> bool:
+    """Whether a row of an overlap loss has no overlap and no weighted misses or additions."""
+    a, b = c.opts.get("alpha", 0.5), c.opts.get("beta", 0.5)
+    d = np.sum(c.y * c.p + a * c.y * (1 - c.p) + b * (1 - c.y) * c.p, axis=c.axis)
+    return bool((d == 0).any())
 
 
 def _focal_miss(c: Call) -> np.ndarray:
@@ -277,6 +287,26 @@ FOCAL_RULES = (
         "nan (lossnotes takes 0 log 0 = 0), its gradient divides by p = 0, and at p = 1 with "
         "gamma < 1 the derivative gamma (1 - p)^(gamma - 1) = inf meets log 1 = 0 (nan; "
         "lossnotes: the limit 0).")),
+    # segmentation overlaps
+    Rule(OVERLAPS, K, lambda c: True, lambda c: (
+        f"keras.losses.{c.name} reduces over axis=None by default, every axis: one loss for the "
+        "whole batch, not one per sample; compare calls it row by row (its axis= argument "
+        f"arrived in Keras {'3.4.0' if c.name == 'dice' else '3.8.0'})."), explains=False),
+    Rule(OVERLAPS, K, lambda c: True, lambda c: (
+        "Keras adds 1e-7 (keras.config.epsilon()) to the denominator, so a perfect prediction "
+        "costs about 1e-7 / denominator instead of 0 and an empty row 1 instead of 0 / 0 "
+        f"(which lossnotes refuses); {_gap(c, 'keras', c.name)}.")),
+    Rule(("tversky",), K, lambda c: True, (
+        "Keras's tversky weights sum((1 - y_pred) * y_true), the target mass the prediction "
+        "misses, by alpha (it calls it fp), and sum(y_pred * (1 - y_true)) by beta: Salehi et "
+        "al.'s alpha weights false positives, so their alpha is Keras's beta. lossnotes follows "
+        "Keras's weights."), explains=False),
+    Rule(OVERLAPS, T, lambda c: _empty_rows(c), (
+        "A row with an empty target and an empty prediction is 0 / 0: nan in the plain torch "
+        "formula, refused by lossnotes.")),
+    Rule(OVERLAPS, T, lambda c: True, lambda c: (
+        f"torch has no {c.name} loss: compare writes it in plain torch, summing over the row "
+        "(dimension 1), with no epsilon: an empty row is 0 / 0 = nan."), explains=False),
 )
 
 

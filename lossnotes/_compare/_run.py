@@ -78,6 +78,9 @@ def _options(name: str, given: dict) -> dict:
         if "apply_class_balancing" in opts:
             opts["apply_class_balancing"] = check_flag(opts["apply_class_balancing"],
                                                        "apply_class_balancing")
+    if "beta" in opts:  # tversky's weights
+        from .._overlap import _check_weight
+        opts["alpha"], opts["beta"] = (_check_weight(opts[k], k) for k in ("alpha", "beta"))
     return opts
 
 
@@ -270,7 +273,12 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
                 error=exact_error, status="exact" if exact_error is None else "refused")]
     calls = []
-    if "keras" in frameworks:
+    since = spec.keras_since
+    if "keras" in frameworks and since and _frameworks.keras_before(since):
+        found += (Note(("keras",), f"{name} is not in Keras {_frameworks.keras_version()}; it "
+                       f"was added in Keras {'.'.join(map(str, since))}: compare leaves Keras "
+                       "out.", explains=False),)
+    elif "keras" in frameworks:
         calls.append(("keras", "keras", spec.keras_call(opts),
                       lambda: _keras_values(spec, y, p, opts, axis, grad)))
     if "torch" in frameworks:
@@ -321,7 +329,7 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
         ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"binary_focal_cross_entropy"``,
-        ``"categorical_focal_cross_entropy"``.
+        ``"categorical_focal_cross_entropy"``, ``"dice"``, ``"tversky"``.
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss; labels in
@@ -335,7 +343,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
         sparse; the class axis of ``y_pred``), ``delta`` (``huber``), ``gamma``, ``alpha``,
-        ``label_smoothing`` and ``apply_class_balancing`` (the focal losses).
+        ``label_smoothing`` and ``apply_class_balancing`` (the focal losses), ``alpha`` and
+        ``beta`` (``tversky``).
 
     Returns
     -------
