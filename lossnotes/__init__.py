@@ -27,6 +27,8 @@ from ._focal import (
     binary_focal_cross_entropy_grad,
     categorical_focal_cross_entropy,
     categorical_focal_cross_entropy_grad,
+    categorical_generalized_cross_entropy,
+    categorical_generalized_cross_entropy_grad,
 )
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
@@ -89,6 +91,9 @@ __all__ = [
     "binary_focal_cross_entropy_grad",
     "categorical_focal_cross_entropy",
     "categorical_focal_cross_entropy_grad",
+    # robust classification
+    "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
     # segmentation overlaps
     "dice",
     "dice_grad",

@@ -17,10 +17,11 @@ from ._cross_entropy import (
     _binary_inputs,
     _binary_terms,
     _categorical_inputs,
+    _sparse_inputs,
     _xmul,
     binary_cross_entropy_grad,
 )
-from ._links import _log_softmax_last, _sigmoid_pair, _softmax
+from ._links import _log_softmax_last, _one_hot, _pick, _sigmoid_pair, _softmax
 from ._validation import _class_axis_last, check_flag, quiet, reduce
 
 
@@ -476,3 +477,129 @@ def categorical_focal_cross_entropy_grad(
         grad = _xmul(y, np.where(q == 0, 0, slope) - qg / p)
     grad *= alpha
     return np.moveaxis(grad, -1, axis).astype(dtype, copy=False)[()]
+
+
+# robust classification ----------------------------------------------------------------------
+
+
+def check_q(q) -> float:
+    """Generalized cross-entropy's ``q``: a number in (0, 1] (a bool is a TypeError)."""
+    value = _check_number(q, "q", 0.0, 1.0, "a number in (0, 1]")
+    if value == 0:
+        raise ValueError("q must be a number in (0, 1]; found 0 (the limit q -> 0 is "
+                         "cross-entropy: use sparse_categorical_cross_entropy)")
+    return value
+
+
+def _gce_inputs(labels, y_pred, q, axis, convention="exact"):
+    q = check_q(q)
+    index, p, axis = _sparse_inputs(labels, y_pred, False, axis, convention)
+    return q, index, p, axis
+
+
+def _gce_working(labels, y_pred, q, axis):
+    """As :func:`_gce_inputs`, with float16/float32 in float64 and the dtype to round to:
+    ``q`` (0.1, say) then enters as the double it is, not rounded to the inputs' dtype."""
+    q, index, p, axis = _gce_inputs(labels, y_pred, q, axis)
+    dtype = p.dtype
+    return q, index, (p.astype(np.float64) if dtype.itemsize < 8 else p), axis, dtype
+
+
+@quiet
+def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axis: int = -1,
+                                          reduction: str = "mean"):
+    r"""Generalized cross-entropy (Zhang & Sabuncu 2018), Keras's
+    ``categorical_generalized_cross_entropy``.
+
+    .. math::
+
+        \ell_i = \frac{1 - p_{i, c_i}^{\,q}}{q}, \qquad 0 < q \le 1,
+
+    the Box-Cox transform of the probability of the true class :math:`c_i`: it tends to the
+    cross-entropy :math:`-\log p` as :math:`q \to 0`, and at :math:`q = 1` it is
+    :math:`1 - p`, half the mean absolute error between the one-hot target and the
+    probability row. Bounded by :math:`1/q`, so a mislabelled example cannot dominate the fit.
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Class indices, ``y_pred``'s shape without ``axis``: despite its name, Keras's loss
+        takes class indices, not one-hot rows.
+    y_pred : array_like
+        Probabilities summing to 1 along ``axis`` (no ``from_logits``: Keras has none).
+    q : float, default 0.5
+        In (0, 1]. Keras's ``q`` has no default.
+    axis : int, default -1
+        The class axis.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``labels``' shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        As :func:`sparse_categorical_cross_entropy` (labels, rows that do not sum to 1, NaN,
+        axis), and for ``q`` outside (0, 1].
+    TypeError
+        For a ``q`` that is not a number or an ``axis`` that is not an integer.
+
+    Notes
+    -----
+    :math:`1 - p^q` is computed as :math:`-\operatorname{expm1}(q \log p)`, so a confident
+    right answer keeps its small loss (:math:`p = 1 - 10^{-12}`, :math:`q = 0.5`:
+    :math:`10^{-12}`, where ``1 - p**q`` keeps 4 digits); float16 and float32 are computed
+    in float64 and rounded once. A true class with probability 0
+    costs :math:`1/q`, its derivative is :math:`-\infty`. Keras (from 3.10.0) multiplies the
+    row by a one-hot mask, so its gradient is ``nan`` for every other class where the true
+    class has probability 0; torch has no such loss.
+
+    References
+    ----------
+    Z. Zhang and M. R. Sabuncu, "Generalized Cross Entropy Loss for Training Deep Neural
+    Networks with Noisy Labels", NeurIPS 2018 (arXiv:1805.07836).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.categorical_generalized_cross_entropy([1, 0], [[0.36, 0.64], [0.75, 0.25]], q=0.5,
+    ...                                          reduction="none").round(12)  # 2 (1 - sqrt p)
+    array([0.4       , 0.26794919])
+    """
+    q, index, p, axis, dtype = _gce_working(labels, y_pred, q, axis)
+    picked = _pick(p, index, axis)  # a new array: the true class's probability per row
+    loss = np.log(picked, out=picked)
+    loss *= q
+    np.expm1(loss, out=loss)
+    loss /= -q  # (1 - p^q) / q
+    return reduce(loss.astype(dtype, copy=False), reduction)
+
+
+@quiet
+def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5,
+                                               axis: int = -1):
+    r"""Derivative of the unreduced :func:`categorical_generalized_cross_entropy` w.r.t.
+    ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial p_{ik}} = -[k = c_i]\, p_{ik}^{\,q - 1},
+
+    each probability a free variable: 0 for the other classes, and :math:`-\infty` at a true
+    class with probability 0 (for :math:`q < 1`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.categorical_generalized_cross_entropy_grad([1], [[0.36, 0.64]], q=0.5)  # -1/0.8
+    array([[ 0.  , -1.25]])
+    """
+    q, index, p, axis, dtype = _gce_working(labels, y_pred, q, axis)
+    hot = _one_hot(index, p, axis)
+    # p^q / p, not p^(q - 1): q - 1 is rounded (0.1 - 1 is not -0.9 exactly), and the error of
+    # an exponent grows with |log p| in the power
+    slope = np.where(p == 0, np.inf if q < 1 else 1.0, np.power(p, q) / p)  # p^(q-1), at 0 too
+    grad = _xmul(hot, -slope)  # 0 for the other classes, even at p = 0
+    return grad.astype(dtype, copy=False)[()]

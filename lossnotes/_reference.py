@@ -521,6 +521,34 @@ def ref_binary_focal_cross_entropy_grad(y_true, y_pred, gamma=2.0, apply_class_b
                                            label_smoothing), y_true, y_pred)
 
 
+def _gce(q: float):
+    q = to_mp(q)
+
+    def loss(onehot: tuple, row: tuple):
+        (pc,) = [to_mp(v) for v, h in zip(row, onehot, strict=True) if h]
+        return -mp.expm1(q * mp.log(pc)) / q if pc else 1 / q  # 1 - p^q without cancelling
+
+    return loss
+
+
+def _gce_grad(q: float):
+    q = to_mp(q)
+
+    def grad(onehot: tuple, row: tuple):
+        return tuple(ZERO if not h else (-(to_mp(v) ** (q - 1)) if v or q == 1 else -INF)
+                     for v, h in zip(row, onehot, strict=True))
+
+    return grad
+
+
+def ref_categorical_generalized_cross_entropy(labels, y_pred, q=0.5, axis=-1):
+    return _rows(_gce(q), y_pred, axis, False, _one_hot(labels, y_pred, axis))
+
+
+def ref_categorical_generalized_cross_entropy_grad(labels, y_pred, q=0.5, axis=-1):
+    return _rows(_gce_grad(q), y_pred, axis, True, _one_hot(labels, y_pred, axis))
+
+
 # ---------------------------------------------------------------------------------------------
 # segmentation overlaps
 # ---------------------------------------------------------------------------------------------
@@ -604,6 +632,8 @@ REFERENCES = {
     "binary_focal_cross_entropy_grad": ref_binary_focal_cross_entropy_grad,
     "categorical_focal_cross_entropy": ref_categorical_focal_cross_entropy,
     "categorical_focal_cross_entropy_grad": ref_categorical_focal_cross_entropy_grad,
+    "categorical_generalized_cross_entropy": ref_categorical_generalized_cross_entropy,
+    "categorical_generalized_cross_entropy_grad": ref_categorical_generalized_cross_entropy_grad,
     # segmentation overlaps
     "dice": ref_dice,
     "dice_grad": ref_dice_grad,

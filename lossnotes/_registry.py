@@ -718,6 +718,47 @@ def _overlap_frameworks(name, since):
         scale_text=lambda o, grad: "1 (ratios of sums of terms in [0, 1])",
     )
 
+
+# robust classification ------------------------------------------------------------------------
+
+
+def _gce_grid(grad=False, limits=True, axis=-1, **options):
+    """The sparse cross-entropy's grid of probability rows: ``q`` changes the formula only."""
+    return _sparse_grid(grad, limits, False, axis)
+
+
+def _gce_torch(torch, F, p, y, opts, reduction):
+    """(1 - p_c ** q) / q with p_c gathered along the class dimension, in plain torch."""
+    dim = 1 if p.ndim > 1 else 0
+    pc = p.gather(dim, y.unsqueeze(dim)).squeeze(dim)
+    loss = (1 - pc ** opts["q"]) / opts["q"]
+    return loss if reduction == "none" else loss.mean()
+
+
+def _gce_scale(y, p, opts, grad):
+    if not grad:
+        return np.full(np.delete(p.shape, _axis_of(p, opts)), 1 / opts["q"])
+    with np.errstate(divide="ignore"):
+        return _finite_or_one(np.maximum(1, p ** (opts["q"] - 1)))
+
+
+_GCE = Frameworks(
+    targets="classes", rowwise=True, keras_since=(3, 10, 0),  # not in Keras 3.9.0 (its wheel)
+    lossnotes_call=lambda o: (f"ln.categorical_generalized_cross_entropy(labels, y_pred, "
+                              f"q={o['q']!r}, axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.categorical_generalized_cross_entropy(labels, y_pred, "
+                          f"q={o['q']!r}), class indices"),
+    keras=lambda keras, y, p, opts: keras.losses.categorical_generalized_cross_entropy(
+        y, p, q=opts["q"]),
+    torch=(("torch", lambda o: (
+        f"(1 - y_pred.gather(1, labels[:, None]).squeeze(1) ** {o['q']!r}) / {o['q']!r}: plain "
+        "torch, classes on dim 1 (torch has no generalized cross-entropy)"), _gce_torch),),
+    hand=_loss_of("categorical_generalized_cross_entropy"),
+    hand_grad=_grad_of("categorical_generalized_cross_entropy"),
+    scale=_gce_scale,
+    scale_text=lambda o, grad: "max(1, p^(q - 1))" if grad else "1/q (the loss's bound)",
+)
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
@@ -814,6 +855,17 @@ _OVERLAP_INPUTS = (("y_true", "targets in [0, 1] (masks or soft)"),
                    ("y_pred", "probabilities in [0, 1]"))
 
 
+_GCE_CASES = (
+    MatrixCase("rows of three, q=0.5", "notes", np.array([1, 0]),
+               np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])),
+    _edge("true class with probability 0", np.array([1]), np.array([[1.0, 0.0, 0.0]]),
+          loss=(A, A), grad=(E, A)),
+    _edge("confident right: p = 1 - 1e-12", np.array([0]), np.array([[1 - 1e-12, 1e-12, 0.0]]),
+          {"q": 0.7}, loss=(A, A), grad=(A, A)),
+    _edge("classes on axis 0", np.array([1, 0]), np.array([[0.3, 0.9], [0.7, 0.1]]),
+          {"axis": 0}, loss=(A, A), grad=(A, A)),
+)
+
 
 def _overlap_cases(options):
     return (
@@ -884,6 +936,8 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, logits, {"from_logits": True})
         elif name in ("hinge", "squared_hinge", "logistic"):
             c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        elif name == "categorical_generalized_cross_entropy":
+            c(rng.integers(0, shape[1], shape[0]), _links.softmax(rng.normal(0, 2, shape)))
         elif name in ("dice", "tversky"):
             y = (rng.random(shape) < 0.4).astype(float)
             y[:, 0] = 1.0  # every row holds some target
@@ -1055,6 +1109,14 @@ LOSSES = {loss.name: loss for loss in (
                   {"from_logits": True, "gamma": 0.5, "alpha": 1.0}),
         grid=_cfocal_grid, frameworks=_CATEGORICAL_FOCAL, cases=_CATEGORICAL_FOCAL_CASES,
         ulps={"float64": 10.0},  # as the binary focal loss
+    ),
+    # robust classification ----------------------------------------------------------------------
+    _loss(
+        "categorical_generalized_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "probability rows summing to 1")),
+        domain="one class index per row of y_pred", options={"q": 0.5, "axis": -1},
+        variants=({"q": 0.5}, {"q": 0.1}), grid=_gce_grid, frameworks=_GCE, cases=_GCE_CASES,
     ),
     # segmentation overlaps ----------------------------------------------------------------------
     _loss("dice", _overlap, family="overlap", inputs=_OVERLAP_INPUTS,

@@ -17,11 +17,15 @@ Each function validates its inputs as the exact one does, except where Keras acc
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _conventions, _focal_conventions, _margin, _overlap_conventions
+from ._links import _one_hot, _pick
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
+from ._validation import reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -30,7 +34,8 @@ __all__ = [  # the names of the exact functions
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
     "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
-    "dice_grad", "tversky", "tversky_grad",
+    "dice_grad", "tversky", "tversky_grad", "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
 ]
 
 CONVENTION = "keras"
@@ -378,3 +383,44 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     array([[-0.75,  0.25]])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+
+
+# robust classification ------------------------------------------------------------------------
+
+
+def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean"):
+    r"""``keras.losses.categorical_generalized_cross_entropy``'s arithmetic: the exact
+    :math:`(1 - p_c^q)/q` on rows that need not sum to 1 (Keras neither checks nor
+    renormalises them; its ``1 - p**q`` differs from the exact value by rounding only).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.categorical_generalized_cross_entropy([1], [[0.2, 0.2, 0.2]],
+    ...                                                           q=1.0))  # 1 - 0.2
+    0.8
+    """
+    from . import _focal
+
+    q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
+    return reduce((1 - _pick(p, index, axis) ** q) / q, reduction)
+
+
+def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1):
+    r"""The derivative that ``tf.GradientTape`` reports: :math:`-p_c^{q-1}` at the true class,
+    taken through ``sum(y_pred * one_hot)``, so where the true class has probability 0 and
+    :math:`q < 1` the other classes get :math:`0 \cdot (-\infty) = ` ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_generalized_cross_entropy_grad([1], [[1.0, 0.0]], q=0.5)
+    array([[ nan, -inf]])
+    """
+    from . import _focal
+
+    q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
+    hot = _one_hot(index, p, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.expand_dims(-_pick(p, index, axis) ** (q - 1), axis)
+        return (hot * g)[()]

@@ -17,6 +17,10 @@ torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
 from __future__ import annotations
 
 from . import _conventions, _focal_conventions, _margin, _overlap_conventions
+from ._focal import (  # no such loss in torch; the plain-torch formula is the mathematics
+    categorical_generalized_cross_entropy,
+    categorical_generalized_cross_entropy_grad,
+)
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
@@ -31,7 +35,8 @@ __all__ = [  # the names of the exact functions
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
     "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
     "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
-    "dice_grad", "tversky", "tversky_grad",
+    "dice_grad", "tversky", "tversky_grad", "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
 ]
 
 CONVENTION = "torch"

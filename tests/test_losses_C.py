@@ -582,3 +582,73 @@ def test_compare_leaves_out_a_keras_that_lacks_the_loss(monkeypatch):
     assert any("tversky is not in Keras 3.2.1; it was added in Keras 3.3.0" in n.text
                for n in r.notes)
     assert ln.compare("dice", [[1.0, 0.0]], [[0.5, 0.5]]).status["keras"] == "explained"
+
+
+# ---------------------------------------------------------------------------------------------
+# generalized cross-entropy
+# ---------------------------------------------------------------------------------------------
+
+GCE, GCE_GRAD = (ln.categorical_generalized_cross_entropy,
+                 ln.categorical_generalized_cross_entropy_grad)
+
+
+def test_gce_against_the_definition_and_its_limits():
+    labels, p = [1, 0, 2], [[0.2, 0.7, 0.1], [0.5, 0.25, 0.25], [0.0, 0.0, 1.0]]
+    for q in (0.1, 0.5, 0.7, 1.0):
+        want = [(1 - row[c] ** q) / q for c, row in zip(labels, p, strict=True)]
+        np.testing.assert_allclose(GCE(labels, p, q=q, reduction="none"), want, rtol=1e-14)
+    # q = 1: 1 - p_c; q -> 0: -log p_c (cross-entropy), within O(q log^2 p)
+    np.testing.assert_allclose(GCE([1], [[0.3, 0.7]], q=1.0), 0.3, rtol=1e-15)
+    assert math.isclose(float(GCE([1], [[0.3, 0.7]], q=1e-9)), -math.log(0.7), rel_tol=1e-8)
+    # bounded by 1/q: a true class with probability 0
+    assert float(GCE([0], [[0.0, 1.0]], q=0.25)) == 4.0
+
+
+def test_gce_keeps_a_small_loss():
+    p = [[1 - 1e-12, 1e-12]]
+    exact = acc.reference("categorical_generalized_cross_entropy", [0], p, q=0.5)
+    assert acc.ulp_error(GCE([0], p, q=0.5, reduction="none"), exact).max() <= 1
+    literal = (1 - (1 - 1e-12) ** 0.5) / 0.5
+    assert acc.ulp_error(np.array([literal]), exact).max() > 1e3
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 1.0])
+def test_gce_gradient_against_both_autograds(q):
+    torch = pytest.importorskip("torch")
+    from lossnotes._compare import _frameworks
+
+    labels = RNG.integers(0, 5, 12)
+    p = ln.softmax(RNG.normal(0, 2, (12, 5)))
+    pt = torch.tensor(p, requires_grad=True)
+    ((1 - pt.gather(1, torch.tensor(labels)[:, None]).squeeze(1) ** q) / q).sum().backward()
+    np.testing.assert_allclose(GCE_GRAD(labels, p, q=q), pt.grad.numpy(), rtol=1e-12,
+                               atol=1e-15)
+    tf = _frameworks.tensorflow()
+    x = tf.constant(p)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        pc = tf.reduce_sum(x * np.eye(5)[labels], axis=1)
+        total = tf.reduce_sum((1 - tf.pow(pc, q)) / q)
+    np.testing.assert_allclose(GCE_GRAD(labels, p, q=q), tape.gradient(total, x).numpy(),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_gce_gradient_limits_and_errors():
+    np.testing.assert_array_equal(GCE_GRAD([1, 1], [[1.0, 0.0], [0.5, 0.5]], q=0.5)[0],
+                                  [0.0, -np.inf])
+    np.testing.assert_array_equal(GCE_GRAD([1], [[1.0, 0.0]], q=1.0), [[0.0, -1.0]])
+    assert np.isnan(ln.like_keras.categorical_generalized_cross_entropy_grad(
+        [1], [[1.0, 0.0]], q=0.5)[0, 0])  # Keras's one-hot product: 0 * -inf
+    with pytest.raises(ValueError, match=r"q must be a number in \(0, 1\]; found 0 "):
+        GCE([1], [[0.5, 0.5]], q=0)
+    with pytest.raises(ValueError, match=r"q must be a number in \(0, 1\]; found 1.5"):
+        GCE_GRAD([1], [[0.5, 0.5]], q=1.5)
+    with pytest.raises(TypeError, match=r"q must be .*found True \(bool\)"):
+        GCE([1], [[0.5, 0.5]], q=True)
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 1\]"):
+        GCE([2], [[0.5, 0.5]])
+    with pytest.raises(ValueError, match="y_pred must sum to 1 along axis 1"):
+        GCE([1], [[0.2, 0.2, 0.2]])
+    # Keras takes such a row as it is
+    assert math.isclose(float(ln.like_keras.categorical_generalized_cross_entropy(
+        [1], [[0.2, 0.2, 0.2]], q=1.0)), 0.8, rel_tol=1e-15)

@@ -185,6 +185,12 @@ def _gap(c: Call, convention: str, loss: str = "binary_focal_cross_entropy") -> 
 
 CFOCAL = ("categorical_focal_cross_entropy",)
 OVERLAPS = ("dice", "tversky")
+GCE = ("categorical_generalized_cross_entropy",)
+
+
+def _gce_picked(c: Call) -> np.ndarray:
+    """The true class's probability of each row."""
+    return np.sum(np.where(c.one_hot() == 1, c.p, 0), axis=c.axis)
 
 
 def _keras_softmax(c: Call) -> np.ndarray:
@@ -287,6 +293,18 @@ FOCAL_RULES = (
         "nan (lossnotes takes 0 log 0 = 0), its gradient divides by p = 0, and at p = 1 with "
         "gamma < 1 the derivative gamma (1 - p)^(gamma - 1) = inf meets log 1 = 0 (nan; "
         "lossnotes: the limit 0).")),
+    # robust classification
+    Rule(GCE, K, lambda c: True, (
+        "keras.losses.categorical_generalized_cross_entropy (from Keras 3.10.0) takes class "
+        "indices despite its name, and its q has no default."), explains=False),
+    Rule(GCE, K, lambda c: c.grad and c.opts["q"] < 1 and bool(
+        (_gce_picked(c) == 0).any()), (
+        "Keras picks the true class's probability as sum(y_pred * one_hot): where it is 0 the "
+        "derivative -q p^(q - 1) / q = -inf reaches the other classes multiplied by 0, which "
+        "gives nan (lossnotes: 0 there).")),
+    Rule(GCE, T, lambda c: True, (
+        "torch has no generalized cross-entropy: compare writes (1 - p_c ** q) / q in plain "
+        "torch, with p_c gathered along the class dimension."), explains=False),
     # segmentation overlaps
     Rule(OVERLAPS, K, lambda c: True, lambda c: (
         f"keras.losses.{c.name} reduces over axis=None by default, every axis: one loss for the "

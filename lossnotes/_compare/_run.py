@@ -78,6 +78,9 @@ def _options(name: str, given: dict) -> dict:
         if "apply_class_balancing" in opts:
             opts["apply_class_balancing"] = check_flag(opts["apply_class_balancing"],
                                                        "apply_class_balancing")
+    if "q" in opts:  # generalized cross-entropy
+        from .._focal import check_q
+        opts["q"] = check_q(opts["q"])
     if "beta" in opts:  # tversky's weights
         from .._overlap import _check_weight
         opts["alpha"], opts["beta"] = (_check_weight(opts[k], k) for k in ("alpha", "beta"))
@@ -329,7 +332,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
         ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"binary_focal_cross_entropy"``,
-        ``"categorical_focal_cross_entropy"``, ``"dice"``, ``"tversky"``.
+        ``"categorical_focal_cross_entropy"``, ``"categorical_generalized_cross_entropy"``,
+        ``"dice"``, ``"tversky"``.
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss; labels in
@@ -344,7 +348,7 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
         sparse; the class axis of ``y_pred``), ``delta`` (``huber``), ``gamma``, ``alpha``,
         ``label_smoothing`` and ``apply_class_balancing`` (the focal losses), ``alpha`` and
-        ``beta`` (``tversky``).
+        ``beta`` (``tversky``), ``q`` (``categorical_generalized_cross_entropy``).
 
     Returns
     -------
