@@ -32,6 +32,14 @@ from ._divergence import (
     poisson,
     poisson_grad,
 )
+from ._focal import (
+    binary_focal_cross_entropy,
+    binary_focal_cross_entropy_grad,
+    categorical_focal_cross_entropy,
+    categorical_focal_cross_entropy_grad,
+    categorical_generalized_cross_entropy,
+    categorical_generalized_cross_entropy_grad,
+)
 from ._links import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from ._margin import (
     exponential,
@@ -54,6 +62,7 @@ from ._multiclass_margin import (
     multi_margin_loss,
     multi_margin_loss_grad,
 )
+from ._overlap import dice, dice_grad, tversky, tversky_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import (
     log_cosh,
@@ -118,6 +127,19 @@ __all__ = [
     "log_cosh_grad",
     "mean_absolute_percentage_error",
     "mean_absolute_percentage_error_grad",
+    # focal losses
+    "binary_focal_cross_entropy",
+    "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy",
+    "categorical_focal_cross_entropy_grad",
+    # robust classification
+    "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
+    # segmentation overlaps
+    "dice",
+    "dice_grad",
+    "tversky",
+    "tversky_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

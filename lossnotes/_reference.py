@@ -129,13 +129,16 @@ def _softmax_row(row):
     return tuple(ek / (1 + s) for ek in e)
 
 
-def _rows(func, z, axis, keep_axis: bool):
-    """Apply a function of one row (a tuple of floats) along ``axis``."""
+def _rows(func, z, axis, keep_axis: bool, y=None):
+    """Apply a function of one row (a tuple of floats) along ``axis``; given targets ``y`` of
+    ``z``'s shape, a function of the pair of rows ``(y row, z row)``."""
     z = np.moveaxis(np.asarray(z), axis, -1)
+    ys = None if y is None else np.moveaxis(np.asarray(y), axis, -1)
     lead = z.shape[:-1]
     out = np.empty(lead + ((z.shape[-1],) if keep_axis else ()), dtype=object)
     for index in np.ndindex(lead):
-        value = func(tuple(float(v) for v in z[index]))
+        row = tuple(float(v) for v in z[index])
+        value = func(row) if ys is None else func(tuple(float(v) for v in ys[index]), row)
         if keep_axis:
             for k, v in enumerate(value):
                 out[(*index, k)] = v
@@ -508,6 +511,214 @@ def ref_nll_loss_grad(labels, y_pred, axis=-1):
     return _elementwise(lambda y, p: -to_mp(y), _one_hot(labels, y_pred, axis), y_pred)
 
 
+# ---------------------------------------------------------------------------------------------
+# focal losses
+# ---------------------------------------------------------------------------------------------
+
+
+def _focal_parts(y: float, x: float, from_logits: bool, label_smoothing: float):
+    """``(y, p, 1 - p, m, B)``: the (smoothed) target, the probability and its complement, the
+    probability of the wrong label m = y (1 - p) + (1 - y) p, and the cross-entropy B."""
+    y = to_mp(y) * (1 - to_mp(label_smoothing)) + to_mp(label_smoothing) / 2
+    if from_logits:
+        p, q = sigmoid(x), sigmoid(-x)
+        ce = _weighted(y, softplus(-x)) + _weighted(1 - y, softplus(x))
+    else:
+        p = to_mp(x)
+        q = 1 - p  # exact: a float and 1 differ in far fewer than DIGITS digits
+        ce = -(_weighted(y, mp.log(p)) + _weighted(1 - y, mp.log1p(-p)))
+    # two non-negative terms: no cancellation
+    return y, p, q, _weighted(y, q) + _weighted(1 - y, p), ce
+
+
+def _class_weight(y, apply_class_balancing: bool, alpha: float):
+    return to_mp(alpha) * y + (1 - to_mp(alpha)) * (1 - y) if apply_class_balancing else ONE
+
+
+def _binary_focal(gamma, apply_class_balancing, alpha, from_logits, label_smoothing):
+    g = to_mp(gamma)
+
+    def loss(y, x):
+        y, _, _, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
+        # m = 0 only where ce = 0 (a certain right answer), never against ce = inf
+        focal = ZERO if ce == 0 else m**g * ce
+        return _class_weight(y, apply_class_balancing, alpha) * focal
+
+    return loss
+
+
+def _binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits, label_smoothing):
+    g = to_mp(gamma)
+
+    def grad(y, x):
+        y, p, q, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
+        # the cross-entropy's derivative, w.r.t. z (p - y) or w.r.t. p ((p - y) / (p (1 - p)))
+        if from_logits:
+            ce_grad = _weighted(1 - y, p) - _weighted(y, q)
+            slope = p * q  # dp/dz
+        elif p == 0:
+            ce_grad = -INF if y > 0 else ONE
+            slope = ONE
+        elif p == 1:
+            ce_grad = INF if y < 1 else -ONE
+            slope = ONE
+        else:
+            ce_grad, slope = (p - y) / (p * q), ONE
+        second = m**g * ce_grad
+        if mp.isinf(second):  # 1/p outgrows gamma m^(gamma - 1) log p
+            return _class_weight(y, apply_class_balancing, alpha) * second
+        # the first term's limit is 0 where m = 0 or dp/dz = 0 (there m^(gamma-1) ce p q -> 0)
+        first = ZERO
+        if not (m == 0 or slope == 0 or g == 0):
+            first = g * m ** (g - 1) * (1 - 2 * y) * ce * slope
+        return _class_weight(y, apply_class_balancing, alpha) * (first + second)
+
+    return grad
+
+
+def _focal_row(y: tuple, row: tuple, from_logits: bool):
+    """``(log p, p, 1 - p)`` of one row: from logits ``1 - p_k`` is the other classes' share,
+    a sum of positive terms (a row holding +inf takes the limits)."""
+    if not from_logits:
+        p = [to_mp(v) for v in row]
+        return [mp.log(v) for v in p], p, [1 - v for v in p]  # 1 - p: exact at DIGITS digits
+    log_p, p = _log_softmax_row(row), _softmax_row(row)
+    _, e, _, top = _row_parts(row)
+    if top is not None:
+        return list(log_p), list(p), [1 - v for v in p]  # p is 0, 1/n or 1: exact
+    total = mp.fsum(e)
+    return list(log_p), list(p), [mp.fsum(e[j] for j in range(len(e)) if j != k) / total
+                                  for k in range(len(e))]
+
+
+def _smoothed(y: tuple, label_smoothing: float):
+    s = to_mp(label_smoothing)
+    return [to_mp(v) * (1 - s) + s / len(y) for v in y]
+
+
+def ref_categorical_focal_cross_entropy(y_true, y_pred, alpha=0.25, gamma=2.0,
+                                        from_logits=False, label_smoothing=0.0, axis=-1):
+    g = to_mp(gamma)
+
+    def loss(y, row):
+        log_p, _, q = _focal_row(y, row, from_logits)
+        # each term <= 0; q^gamma = 0 only where log p = 0
+        return -to_mp(alpha) * mp.fsum(_weighted(yk, ZERO if qk == 0 else qk**g * lk)
+                                       for yk, lk, qk in zip(_smoothed(y, label_smoothing),
+                                                             log_p, q, strict=True))
+
+    return _rows(loss, y_pred, axis, False, y_true)
+
+
+def ref_categorical_focal_cross_entropy_grad(y_true, y_pred, alpha=0.25, gamma=2.0,
+                                             from_logits=False, label_smoothing=0.0, axis=-1):
+    g, a = to_mp(gamma), to_mp(alpha)
+
+    def slope(qk, x):  # gamma q^(gamma - 1) x, with its limit 0 where q = 0 (then x = 0)
+        return ZERO if (qk == 0 or g == 0 or x == 0) else g * qk ** (g - 1) * x
+
+    def grad(y, row):
+        log_p, p, q = _focal_row(y, row, from_logits)
+        y = _smoothed(y, label_smoothing)
+        if not from_logits:
+            return tuple(ZERO if yk == 0 else (-INF if pk == 0 else a * yk * (
+                slope(qk, lk) - qk**g / pk)) for yk, lk, pk, qk in zip(y, log_p, p, q,
+                                                                          strict=True))
+        # g_k = y_k (gamma q^(gamma-1) p log p - q^gamma), each term <= 0
+        gk = [_weighted(yk, slope(qk, ZERO if pk == 0 else pk * lk) - qk**g)
+              for yk, lk, pk, qk in zip(y, log_p, p, q, strict=True)]
+        return tuple(a * (gk[j] * q[j] - p[j] * mp.fsum(gk[k] for k in range(len(gk)) if k != j))
+                     for j in range(len(gk)))
+
+    return _rows(grad, y_pred, axis, True, y_true)
+
+
+def ref_binary_focal_cross_entropy(y_true, y_pred, gamma=2.0, apply_class_balancing=False,
+                                   alpha=0.25, from_logits=False, label_smoothing=0.0):
+    return _elementwise(_binary_focal(gamma, apply_class_balancing, alpha, from_logits,
+                                      label_smoothing), y_true, y_pred)
+
+
+def ref_binary_focal_cross_entropy_grad(y_true, y_pred, gamma=2.0, apply_class_balancing=False,
+                                        alpha=0.25, from_logits=False, label_smoothing=0.0):
+    return _elementwise(_binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits,
+                                           label_smoothing), y_true, y_pred)
+
+
+def _gce(q: float):
+    q = to_mp(q)
+
+    def loss(onehot: tuple, row: tuple):
+        (pc,) = [to_mp(v) for v, h in zip(row, onehot, strict=True) if h]
+        return -mp.expm1(q * mp.log(pc)) / q if pc else 1 / q  # 1 - p^q without cancelling
+
+    return loss
+
+
+def _gce_grad(q: float):
+    q = to_mp(q)
+
+    def grad(onehot: tuple, row: tuple):
+        return tuple(ZERO if not h else (-(to_mp(v) ** (q - 1)) if v or q == 1 else -INF)
+                     for v, h in zip(row, onehot, strict=True))
+
+    return grad
+
+
+def ref_categorical_generalized_cross_entropy(labels, y_pred, q=0.5, axis=-1):
+    return _rows(_gce(q), y_pred, axis, False, _one_hot(labels, y_pred, axis))
+
+
+def ref_categorical_generalized_cross_entropy_grad(labels, y_pred, q=0.5, axis=-1):
+    return _rows(_gce_grad(q), y_pred, axis, True, _one_hot(labels, y_pred, axis))
+
+
+# ---------------------------------------------------------------------------------------------
+# segmentation overlaps
+# ---------------------------------------------------------------------------------------------
+
+
+def _overlap_counts(y: tuple, row: tuple):
+    """I, M, E of one row: sums of exact products of non-negative terms."""
+    y, p = [to_mp(v) for v in y], [to_mp(v) for v in row]
+    return (mp.fsum(a * b for a, b in zip(y, p, strict=True)),
+            mp.fsum(a * (1 - b) for a, b in zip(y, p, strict=True)),
+            mp.fsum((1 - a) * b for a, b in zip(y, p, strict=True)))
+
+
+def ref_tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=-1):
+    a, b = to_mp(alpha), to_mp(beta)
+
+    def loss(y, row):
+        i, m, e = _overlap_counts(y, row)
+        n = a * m + b * e
+        return n / (i + n) if i + n else mp.nan  # 0 / 0: no value
+
+    return _rows(loss, y_pred, axis, False, y_true)
+
+
+def ref_tversky_grad(y_true, y_pred, alpha=0.5, beta=0.5, axis=-1):
+    a, b = to_mp(alpha), to_mp(beta)
+
+    def grad(y, row):
+        i, m, e = _overlap_counts(y, row)
+        n = a * m + b * e
+        d = i + n
+        if not d:
+            return tuple(mp.nan for _ in row)
+        return tuple(((1 - to_mp(v)) * b * i - to_mp(v) * (a * i + n)) / (d * d) for v in y)
+
+    return _rows(grad, y_pred, axis, True, y_true)
+
+
+def ref_dice(y_true, y_pred, axis=-1):
+    return ref_tversky(y_true, y_pred, 0.5, 0.5, axis)
+
+
+def ref_dice_grad(y_true, y_pred, axis=-1):
+    return ref_tversky_grad(y_true, y_pred, 0.5, 0.5, axis)
+
+
 #: name -> reference function, for every lossnotes function that has one (the registry
 #: reads its records' references here).
 REFERENCES = {
@@ -540,6 +751,18 @@ REFERENCES = {
     "mae_grad": ref_mae_grad,
     "huber": ref_huber,
     "huber_grad": ref_huber_grad,
+    # focal losses
+    "binary_focal_cross_entropy": ref_binary_focal_cross_entropy,
+    "binary_focal_cross_entropy_grad": ref_binary_focal_cross_entropy_grad,
+    "categorical_focal_cross_entropy": ref_categorical_focal_cross_entropy,
+    "categorical_focal_cross_entropy_grad": ref_categorical_focal_cross_entropy_grad,
+    "categorical_generalized_cross_entropy": ref_categorical_generalized_cross_entropy,
+    "categorical_generalized_cross_entropy_grad": ref_categorical_generalized_cross_entropy_grad,
+    # segmentation overlaps
+    "dice": ref_dice,
+    "dice_grad": ref_dice_grad,
+    "tversky": ref_tversky,
+    "tversky_grad": ref_tversky_grad,
     # divergences, counts and positive targets
     "kl_divergence": ref_kl_divergence,
     "kl_divergence_grad": ref_kl_divergence_grad,

@@ -20,9 +20,11 @@ import numpy as np
 from . import _cross_entropy as _ce
 from . import (
     _divergence,
+    _focal,
     _links,
     _margin,
     _multiclass_margin,
+    _overlap,
     _reference,
     _regression,
     _regression_more,
@@ -71,6 +73,9 @@ class Frameworks:
 
     targets: str
     keras_call: Callable[[dict], str]
+    #: The Keras release that added the loss, for one that arrived after Keras 3.0.0:
+    #: compare leaves Keras out before it, with a note that says so.
+    keras_since: tuple | None = None
     keras: Callable
     torch: tuple  # of (label, call text(opts), fn)
     hand: Callable
@@ -117,6 +122,10 @@ class Loss:
     cases: tuple = ()
     #: Whether the loss takes ``reduction`` (every loss does; a link function does not).
     reduces: bool = True
+    #: Bounds in ulps looser than :data:`lossnotes.accuracy.TARGET`, by dtype name, for a
+    #: loss whose formula chains more roundings than the target allows (the reason is in its
+    #: docstring); empty: the target.
+    ulps: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -636,6 +645,269 @@ _RANDOM = {
     "multi_margin_loss": _random_multi_margin,
 }
 
+
+# focal losses ---------------------------------------------------------------------------------
+
+
+def _focal_grid(grad=False, limits=True, from_logits=False, **options):
+    """The binary cross-entropy's grid: the focal options change the formula, not its inputs."""
+    return _binary_grid(grad, limits, from_logits)
+
+
+def _focal_scale(y, p, opts, grad):
+    s = _bce_scale(y, p, opts, grad)
+    if grad:  # gamma m^(gamma - 1) B: the cross-entropy itself enters the derivative
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ce = np.maximum(1, np.abs(p)) if opts["from_logits"] else (
+                np.abs(np.log(p)) + np.abs(np.log1p(-p)))
+        s = s + opts["gamma"] * _finite_or_one(ce)
+    return _finite_or_one(s)
+
+
+def _focal_scale_text(opts, grad):
+    if grad:
+        size = "max(1, |z|)" if opts["from_logits"] else "|log p| + |log(1 - p)|"
+        return f"{_bce_scale_text(opts, True)} + gamma ({size}, the cross-entropy's size)"
+    return _bce_scale_text(opts, False)
+
+
+def _focal_options_text(o, torch=False):
+    parts = [f"gamma={o['gamma']!r}"]
+    if torch:
+        parts.insert(0, f"alpha={o['alpha']!r}" if o["apply_class_balancing"] else "alpha=-1")
+    elif o["apply_class_balancing"]:
+        parts = [f"apply_class_balancing=True, alpha={o['alpha']!r}", *parts]
+    if o["from_logits"] and not torch:
+        parts.append("from_logits=True")
+    if o["label_smoothing"]:
+        parts.append(f"label_smoothing={o['label_smoothing']!r}")
+    return ", ".join(parts)
+
+
+def _focal_torch(torch, F, p, y, opts, reduction):
+    """torchvision.ops.sigmoid_focal_loss, line by line in plain torch (and the same lines on
+    probabilities with F.binary_cross_entropy); Keras's label smoothing first."""
+    s = opts["label_smoothing"]
+    if s:
+        y = y * (1 - s) + 0.5 * s
+    if opts["from_logits"]:
+        prob = torch.sigmoid(p)
+        ce = F.binary_cross_entropy_with_logits(p, y, reduction="none")
+    else:
+        prob = p
+        ce = F.binary_cross_entropy(p, y, reduction="none")
+    p_t = prob * y + (1 - prob) * (1 - y)
+    loss = ce * ((1 - p_t) ** opts["gamma"])
+    if opts["apply_class_balancing"]:  # torchvision: alpha >= 0
+        a = opts["alpha"]
+        loss = (a * y + (1 - a) * (1 - y)) * loss
+    return loss if reduction == "none" else loss.mean()
+
+
+def _focal_torch_call(o):
+    logits = o["from_logits"]
+    ce = ("F.binary_cross_entropy_with_logits(y_pred, y_true, reduction='none')" if logits
+          else "F.binary_cross_entropy(y_pred, y_true, reduction='none')")
+    p = "torch.sigmoid(y_pred)" if logits else "y_pred"
+    a = o["alpha"]
+    weight = (f" * ({a!r} * y_true + {1 - a!r} * (1 - y_true))" if o["apply_class_balancing"]
+              else "")
+    smooth = (f", y_true smoothed to y_true * {1 - o['label_smoothing']!r} + "
+              f"{0.5 * o['label_smoothing']!r} first" if o["label_smoothing"] else "")
+    return (f"{ce} * (1 - p_t) ** {o['gamma']!r}{weight}, p_t = p * y_true + (1 - p) * "
+            f"(1 - y_true), p = {p}{smooth}: torchvision.ops.sigmoid_focal_loss(y_pred, y_true, "
+            f"{_focal_options_text(o, torch=True)}) in plain torch"
+            + ("" if logits else " on probabilities"))
+
+
+_BINARY_FOCAL = Frameworks(
+    targets="values",
+    lossnotes_call=lambda o: (f"ln.binary_focal_cross_entropy(y_true, y_pred, "
+                              f"{_focal_options_text(o)}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.binary_focal_crossentropy(y_true, y_pred, "
+                          f"{_focal_options_text(o)})"),
+    keras=lambda keras, y, p, opts: keras.losses.binary_focal_crossentropy(y, p, **opts),
+    torch=(("torch", _focal_torch_call, _focal_torch),),
+    hand=_loss_of("binary_focal_cross_entropy"), hand_grad=_grad_of("binary_focal_cross_entropy"),
+    scale=_focal_scale, scale_text=_focal_scale_text,
+)
+
+
+def _cfocal_grid(grad=False, limits=True, from_logits=False, axis=-1, **options):
+    """The categorical cross-entropy's grid: the focal options change the formula only."""
+    return _categorical_grid(grad, limits, from_logits, axis)
+
+
+def _cfocal_scale(y, p, opts, grad):
+    s = _cce_scale(y, p, opts, grad)
+    if grad:  # gamma (1 - p)^(gamma - 1) log p: the log enters the derivative
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ce = np.maximum(1, np.abs(p)) if opts["from_logits"] else np.abs(np.log(p))
+        s = s + opts["gamma"] * _finite_or_one(ce)
+    return _finite_or_one(s)
+
+
+def _cfocal_scale_text(opts, grad):
+    text = _row_scale_text("sum(y)", "y/p + sum(y)/sum(p)")(opts, grad)
+    return f"{text} + gamma |log p|" if grad and not opts["from_logits"] else text
+
+
+def _cfocal_options_text(o):
+    parts = [f"alpha={o['alpha']!r}", f"gamma={o['gamma']!r}"]
+    if o["from_logits"]:
+        parts.append("from_logits=True")
+    if o["label_smoothing"]:
+        parts.append(f"label_smoothing={o['label_smoothing']!r}")
+    return ", ".join(parts)
+
+
+def _cfocal_torch(torch, F, p, y, opts, reduction):
+    """-(alpha (1 - p)^gamma y log p).sum(classes), as a reader writes it in torch."""
+    dim = 1 if p.ndim > 1 else 0
+    s = opts["label_smoothing"]
+    if s:
+        y = y * (1 - s) + s / y.shape[dim]
+    log_p = F.log_softmax(p, dim=dim) if opts["from_logits"] else torch.log(p)
+    prob = log_p.exp() if opts["from_logits"] else p
+    loss = -(opts["alpha"] * (1 - prob) ** opts["gamma"] * y * log_p).sum(dim=dim)
+    return loss if reduction == "none" else loss.mean()
+
+
+def _cfocal_torch_call(o):
+    log_p = "F.log_softmax(y_pred, dim=1)" if o["from_logits"] else "torch.log(y_pred)"
+    p = "log_p.exp()" if o["from_logits"] else "y_pred"
+    smooth = (f", y_true smoothed to y_true * {1 - o['label_smoothing']!r} + "
+              f"{o['label_smoothing']!r} / C first" if o["label_smoothing"] else "")
+    return (f"-({o['alpha']!r} * (1 - p) ** {o['gamma']!r} * y_true * log_p).sum(dim=1), "
+            f"log_p = {log_p}, p = {p}{smooth}: plain torch (neither torch.nn.functional nor "
+            "torchvision has a categorical focal loss)")
+
+
+_CATEGORICAL_FOCAL = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (f"ln.categorical_focal_cross_entropy(y_true, y_pred, "
+                              f"{_cfocal_options_text(o)}, axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.categorical_focal_crossentropy(y_true, y_pred, "
+                          f"{_cfocal_options_text(o)})"),
+    keras=lambda keras, y, p, opts: keras.losses.categorical_focal_crossentropy(
+        y, p, **{k: v for k, v in opts.items() if k != "axis"}),
+    torch=(("torch", _cfocal_torch_call, _cfocal_torch),),
+    hand=_loss_of("categorical_focal_cross_entropy"),
+    hand_grad=_grad_of("categorical_focal_cross_entropy"),
+    scale=_cfocal_scale, scale_text=_cfocal_scale_text,
+)
+
+
+# segmentation overlaps ------------------------------------------------------------------------
+
+_MASKS = ((1.0, 1.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.2, 0.7, 1.0, 0.0))
+
+
+def overlap_grid(grad=False, limits=True, axis=-1, **options):
+    """Rows of four: each probability p of the grid as the row (p, 1 - p, p / 2, 1/2), against
+    two masks and a soft target (every target row holds some mass: no 0 / 0)."""
+    p = _with_limits(_PROBABILITIES, 0.0, 1.0, limits)
+    rows = np.stack([p, 1 - p, p / 2, np.full_like(p, 0.5)], 1)
+    # Derivatives on the masks only: with a soft target the two terms of the derivative have
+    # opposite signs and cancel (see the accuracy module's docstring).
+    masks = _MASKS[:2] if grad else _MASKS
+    y = np.concatenate([np.tile(m, (len(rows), 1)) for m in masks])
+    return y, np.tile(rows, (len(masks), 1))
+
+
+def _overlap_keras(name):
+    """keras.losses.dice / tversky row by row: their axis=None reduces every axis, and
+    ``axis=`` arrived later than the losses (Keras 3.4.0 for dice, 3.8.0 for tversky)."""
+    def call(keras, y, p, opts):
+        import tensorflow as tf
+
+        fn = getattr(keras.losses, name)
+        weights = {k: v for k, v in opts.items() if k != "axis"}
+        n = y.shape[-1]
+        ys, ps = y.reshape(-1, n), tf.reshape(p, (-1, n))
+        rows = tf.stack([fn(ys[i], ps[i], **weights) for i in range(ys.shape[0])])
+        return tf.reshape(rows, y.shape[:-1])
+    return call
+
+
+def _overlap_torch(torch, F, p, y, opts, reduction):
+    dim = 1 if p.ndim > 1 else 0
+    a, b = opts.get("alpha", 0.5), opts.get("beta", 0.5)
+    inter = (y * p).sum(dim)
+    if "alpha" in opts:
+        loss = 1 - inter / (inter + a * ((1 - p) * y).sum(dim) + b * (p * (1 - y)).sum(dim))
+    else:
+        loss = 1 - 2 * inter / (y.sum(dim) + p.sum(dim))
+    return loss if reduction == "none" else loss.mean()
+
+
+def _overlap_frameworks(name, since):
+    def weights(o):
+        return "".join(f", {k}={o[k]!r}" for k in ("alpha", "beta") if k in o)
+
+    def torch_call(o):
+        if name == "dice":
+            text = "1 - 2 * (y_true * y_pred).sum(1) / (y_true.sum(1) + y_pred.sum(1))"
+        else:
+            text = (f"1 - I / (I + {o['alpha']!r} * ((1 - y_pred) * y_true).sum(1) + "
+                    f"{o['beta']!r} * (y_pred * (1 - y_true)).sum(1)), I = (y_true * "
+                    "y_pred).sum(1)")
+        return f"{text}: plain torch, rows on dim 1 (torch has no {name} loss)"
+
+    return Frameworks(
+        targets="values", rowwise=True, keras_since=since,
+        lossnotes_call=lambda o: (f"ln.{name}(y_true, y_pred{weights(o)}, axis={o['axis']}, "
+                                  "reduction='none')"),
+        keras_call=lambda o: (f"keras.losses.{name}(y_true[i], y_pred[i]{weights(o)}) for each "
+                              "row i (its default axis=None reduces every axis)"),
+        keras=_overlap_keras(name), torch=(("torch", torch_call, _overlap_torch),),
+        hand=_loss_of(name), hand_grad=_grad_of(name),
+        scale=lambda y, p, opts, grad: np.ones(p.shape) if grad else np.ones(
+            np.delete(p.shape, _axis_of(p, opts))),
+        scale_text=lambda o, grad: "1 (ratios of sums of terms in [0, 1])",
+    )
+
+
+# robust classification ------------------------------------------------------------------------
+
+
+def _gce_grid(grad=False, limits=True, axis=-1, **options):
+    """The sparse cross-entropy's grid of probability rows: ``q`` changes the formula only."""
+    return _sparse_grid(grad, limits, False, axis)
+
+
+def _gce_torch(torch, F, p, y, opts, reduction):
+    """(1 - p_c ** q) / q with p_c gathered along the class dimension, in plain torch."""
+    dim = 1 if p.ndim > 1 else 0
+    pc = p.gather(dim, y.unsqueeze(dim)).squeeze(dim)
+    loss = (1 - pc ** opts["q"]) / opts["q"]
+    return loss if reduction == "none" else loss.mean()
+
+
+def _gce_scale(y, p, opts, grad):
+    if not grad:
+        return np.full(np.delete(p.shape, _axis_of(p, opts)), 1 / opts["q"])
+    with np.errstate(divide="ignore"):
+        return _finite_or_one(np.maximum(1, p ** (opts["q"] - 1)))
+
+
+_GCE = Frameworks(
+    targets="classes", rowwise=True, keras_since=(3, 10, 0),  # not in Keras 3.9.0 (its wheel)
+    lossnotes_call=lambda o: (f"ln.categorical_generalized_cross_entropy(labels, y_pred, "
+                              f"q={o['q']!r}, axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.categorical_generalized_cross_entropy(labels, y_pred, "
+                          f"q={o['q']!r}), class indices"),
+    keras=lambda keras, y, p, opts: keras.losses.categorical_generalized_cross_entropy(
+        y, p, q=opts["q"]),
+    torch=(("torch", lambda o: (
+        f"(1 - y_pred.gather(1, labels[:, None]).squeeze(1) ** {o['q']!r}) / {o['q']!r}: plain "
+        "torch, classes on dim 1 (torch has no generalized cross-entropy)"), _gce_torch),),
+    hand=_loss_of("categorical_generalized_cross_entropy"),
+    hand_grad=_grad_of("categorical_generalized_cross_entropy"),
+    scale=_gce_scale,
+    scale_text=lambda o, grad: "max(1, p^(q - 1))" if grad else "1/q (the loss's bound)",
+)
+
 # --------------------------------------------------------------------------------------------
 # the cases of the agreement matrix
 # --------------------------------------------------------------------------------------------
@@ -709,6 +981,84 @@ _SPARSE_CASES = (
           {"from_logits": True}, loss=(E, E), grad=(E, E)),
 )
 
+_BINARY_FOCAL_CASES = (
+    MatrixCase("Keras's example: gamma=2", "notes",
+               *_f32([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f32([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("certain and wrong: p=0 at y=1, p=1 at y=0", *_f64([1.0, 0.0], [0.0, 1.0]),
+          loss=(E, E), grad=(E, E)),
+    _edge("certain and right, gamma=0.5", *_f64([1.0, 0.0], [1.0, 0.0]), {"gamma": 0.5},
+          loss=(A, A), grad=(E, E)),
+    _edge("infinite logits", *_f64([1.0, 1.0, 0.0, 0.0], [inf, -inf, inf, -inf]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+    # the literal 1 - p_t keeps 3 of 7 digits at z = 10, on values below the absolute floor
+    _edge("confident right logits 10 and 30", *_f32([1.0, 0.0, 1.0, 0.0], [10.0, -10.0, 30.0,
+                                                                           -30.0]),
+          {"from_logits": True}, loss=(A, A), grad=(A, A)),
+    _edge("class balancing with alpha=0.9, a soft label", *_f64([1.0, 0.0, 0.3], [0.7, 0.4, 0.5]),
+          {"apply_class_balancing": True, "alpha": 0.9}, loss=(A, A), grad=(A, A)),
+)
+
+_OVERLAP_INPUTS = (("y_true", "targets in [0, 1] (masks or soft)"),
+                   ("y_pred", "probabilities in [0, 1]"))
+
+
+_GCE_CASES = (
+    MatrixCase("rows of three, q=0.5", "notes", np.array([1, 0]),
+               np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])),
+    _edge("true class with probability 0", np.array([1]), np.array([[1.0, 0.0, 0.0]]),
+          loss=(A, A), grad=(E, A)),
+    _edge("confident right: p = 1 - 1e-12", np.array([0]), np.array([[1 - 1e-12, 1e-12, 0.0]]),
+          {"q": 0.7}, loss=(A, A), grad=(A, A)),
+    _edge("classes on axis 0", np.array([1, 0]), np.array([[0.3, 0.9], [0.7, 0.1]]),
+          {"axis": 0}, loss=(A, A), grad=(A, A)),
+)
+
+
+def _overlap_cases(options):
+    return (
+        MatrixCase("a mask and a soft prediction", "notes",
+                   *_f32([[1.0, 1.0, 0.0, 0.0]], [[0.9, 0.6, 0.2, 0.0]]), options),
+        _edge("perfect prediction: Keras's 1e-7", *_f64([[1.0, 1.0, 0.0, 0.0]],
+                                                        [[1.0, 1.0, 0.0, 0.0]]),
+              options, loss=(E, A), grad=(E, A)),
+        _edge("empty prediction against a target", *_f32([[1.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]]),
+              options, loss=(A, A), grad=(A, A)),
+        _edge("an empty row: 0 / 0", *_f64([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                                          [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0]]),
+              options, loss=(E, E), grad=(E, E)),
+        _edge("rows along axis 0", *_f64([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]],
+                                         [[0.7, 0.1], [0.4, 0.8], [0.2, 0.3]]),
+              {**options, "axis": 0}, loss=(E, A), grad=(E, A)),
+    )
+
+
+_DICE_CASES = _overlap_cases({})
+_TVERSKY_CASES = _overlap_cases({"alpha": 0.7, "beta": 0.3})
+
+_CATEGORICAL_FOCAL_CASES = (
+    MatrixCase("Keras's example", "notes",
+               *_f32([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])),
+    _edge("true class with probability 0", *_f32([[0.0, 1.0, 0.0]], [[0.5, 0.0, 0.5]]),
+          loss=(E, A), grad=(E, A)),
+    _edge("another class with probability 0", *_f64([[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]]),
+          loss=(A, E), grad=(E, E)),
+    _edge("certain and right, gamma=0.5", *_f64([[1.0, 0.0, 0.0]], [[1.0, 0.0, 0.0]]),
+          {"gamma": 0.5}, loss=(E, E), grad=(A, E)),
+    _edge("logits [100, -100, 0]: Keras clips after its softmax",
+          *_f32([[0.0, 1.0, 0.0]], [[100.0, -100.0, 0.0]]), {"from_logits": True},
+          loss=(E, A), grad=(E, A)),
+    _edge("infinite logits",
+          *_f64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+                [[inf, 0.0, 0.0], [0.0, -inf, 0.0], [0.0, -inf, 0.0]]),
+          {"from_logits": True}, loss=(E, E), grad=(E, E)),
+    _edge("classes on axis 0", *_f64([[0.0, 1.0], [1.0, 0.0]], [[0.3, 0.9], [0.7, 0.1]]),
+          {"axis": 0}, loss=(A, A), grad=(E, A)),
+    _edge("label smoothing 0.1, alpha=1", *_f64([[0.0, 1.0, 0.0]], [[0.2, 0.5, 0.3]]),
+          {"label_smoothing": 0.1, "alpha": 1.0}, loss=(A, A), grad=(E, A)),
+)
+
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
@@ -729,7 +1079,7 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
         elif name == "binary_cross_entropy":
             c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
             c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
-        elif name.endswith("categorical_cross_entropy"):
+        elif name.endswith(("categorical_cross_entropy", "categorical_focal_cross_entropy")):
             logits = rng.normal(0, 2, shape).astype(dtype)
             classes = rng.integers(0, shape[1], shape[0])
             y = classes if name.startswith("sparse") else np.eye(shape[1])[classes]
@@ -737,6 +1087,18 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, logits, {"from_logits": True})
         elif name in ("hinge", "squared_hinge", "logistic"):
             c(2 * (rng.random(shape) < 0.5) - 1.0, rng.normal(0, 2, shape))
+        elif name == "categorical_generalized_cross_entropy":
+            c(rng.integers(0, shape[1], shape[0]), _links.softmax(rng.normal(0, 2, shape)))
+        elif name in ("dice", "tversky"):
+            y = (rng.random(shape) < 0.4).astype(float)
+            y[:, 0] = 1.0  # every row holds some target
+            c(y, rng.uniform(0, 1, shape), {"alpha": 0.7, "beta": 0.3} if name == "tversky"
+              else {})
+        elif name == "binary_focal_cross_entropy":
+            c((rng.random(shape) < 0.5).astype(float), rng.uniform(0.01, 0.99, shape))
+            c(rng.random(shape), rng.normal(0, 3, shape), {"from_logits": True})
+            c((rng.random(shape) < 0.5).astype(float), rng.normal(0, 3, shape),
+              {"from_logits": True, "gamma": 0.5, "apply_class_balancing": True})
         elif name in _BATCHES_A:
             _BATCHES_A[name](rng, shape, dtype, c)
         else:
@@ -1331,6 +1693,53 @@ LOSSES = {loss.name: loss for loss in (
     ),
     # divergences between distributions, counts and positive targets, robust regression
     *_FAMILY_A,
+    # focal losses -------------------------------------------------------------------------------
+    _loss(
+        "binary_focal_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("y_true", "labels or soft labels in [0, 1]"),
+                ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
+        domain=_PAIR, options={"gamma": 2.0, "apply_class_balancing": False, "alpha": 0.25,
+                               "from_logits": False, "label_smoothing": 0.0},
+        variants=({"from_logits": False}, {"from_logits": True},
+                  {"from_logits": True, "gamma": 0.5, "apply_class_balancing": True}),
+        grid=_focal_grid, frameworks=_BINARY_FOCAL, cases=_BINARY_FOCAL_CASES,
+        # a power, a log and three products, each rounded (float32 and float16 are computed in
+        # float64 and rounded once)
+        ulps={"float64": 10.0},
+    ),
+    _loss(
+        "categorical_focal_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("y_true", "class probabilities (one-hot or soft) in [0, 1]"),
+                ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
+        domain=_PAIR + "; classes along axis",
+        options={"alpha": 0.25, "gamma": 2.0, "from_logits": False, "label_smoothing": 0.0,
+                 "axis": -1},
+        variants=({"from_logits": False}, {"from_logits": True},
+                  {"from_logits": True, "gamma": 0.5, "alpha": 1.0}),
+        grid=_cfocal_grid, frameworks=_CATEGORICAL_FOCAL, cases=_CATEGORICAL_FOCAL_CASES,
+        ulps={"float64": 10.0},  # as the binary focal loss
+    ),
+    # robust classification ----------------------------------------------------------------------
+    _loss(
+        "categorical_generalized_cross_entropy", _focal, family="cross-entropy",
+        inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
+                ("y_pred", "probability rows summing to 1")),
+        domain="one class index per row of y_pred", options={"q": 0.5, "axis": -1},
+        variants=({"q": 0.5}, {"q": 0.1}), grid=_gce_grid, frameworks=_GCE, cases=_GCE_CASES,
+    ),
+    # segmentation overlaps ----------------------------------------------------------------------
+    _loss("dice", _overlap, family="overlap", inputs=_OVERLAP_INPUTS,
+          domain=_PAIR + "; one loss per row along axis", options={"axis": -1},
+          variants=({},), grid=overlap_grid, cases=_DICE_CASES, ulps={"float64": 10.0},
+          # keras.losses.dice: not in Keras 3.1.0, added in 3.2.0 (read in their wheels)
+          frameworks=_overlap_frameworks("dice", (3, 2, 0))),
+    _loss("tversky", _overlap, family="overlap", inputs=_OVERLAP_INPUTS,
+          domain=_PAIR + "; one loss per row along axis",
+          options={"alpha": 0.5, "beta": 0.5, "axis": -1},
+          variants=({"alpha": 0.5, "beta": 0.5}, {"alpha": 0.7, "beta": 0.3}),
+          grid=overlap_grid, cases=_TVERSKY_CASES, ulps={"float64": 10.0},
+          # keras.losses.tversky: not in Keras 3.2.0, added in 3.3.0
+          frameworks=_overlap_frameworks("tversky", (3, 3, 0))),
 )}
 
 #: The losses compare covers, in the table's order.

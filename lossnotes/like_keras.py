@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions, _margin, _multiclass_margin
+from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
 from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
     _poisson_inputs,
     gaussian_nll_loss,
@@ -41,7 +41,10 @@ __all__ = [  # the names of the exact functions
     "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
-    "huber_grad",
+    "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
+    "dice_grad", "tversky", "tversky_grad", "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
@@ -524,3 +527,190 @@ def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
     ties = v == neg[..., None]
     dv = up * (ties / np.sum(ties, axis=-1, keepdims=True))  # 0/0 = nan for a nan maximum
     return np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)
+
+
+# focal losses ----------------------------------------------------------------------------------
+
+
+def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                               alpha=0.25, from_logits=False, label_smoothing=0.0,
+                               reduction="mean"):
+    r"""``keras.losses.binary_focal_crossentropy``'s arithmetic, reduced as lossnotes reduces.
+
+    Keras forms :math:`p_t = y p + (1 - y)(1 - p)` and the factor :math:`(1 - p_t)^\gamma`
+    literally (by subtraction, so it rounds to 0 for a confident right answer in float32),
+    and multiplies it by its own binary cross-entropy: on probabilities, clipped to
+    :math:`[10^{-7}, 1 - 10^{-7}]` (the gradient is 0 where it clipped); from logits, it
+    applies ``keras.ops.sigmoid``, whose output remembers the logits, so
+    ``binary_crossentropy`` evaluates :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` without a
+    clip (an infinite logit gives ``nan``).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> y, p = np.float32([1.0, 0.0]), np.float32([0.0, 1.0])
+    >>> ln.like_keras.binary_focal_cross_entropy(y, p, reduction="none").round(4)
+    array([16.1181, 15.9424], dtype=float32)
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing, reduction)
+
+
+def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+    r"""The derivative of Keras's binary focal cross-entropy that ``tf.GradientTape`` reports:
+    the product rule through the literal :math:`1 - p_t` and the clipped cross-entropy (its
+    part 0 where the clip acts), or from logits through the sigmoid, whose backward is
+    :math:`p (1 - p)` of its output.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.binary_focal_cross_entropy_grad([1.0, 1.0], [0.0, 0.5]).round(6)
+    array([-32.236191,  -1.193147])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing)
+
+
+def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+    r"""``keras.losses.categorical_focal_crossentropy``'s arithmetic; rows need not sum to 1.
+
+    Keras applies the softmax (from logits), divides each row by its sum, clips it to
+    :math:`[10^{-7}, 1 - 10^{-7}]` and sums :math:`-\alpha (1 - o)^\gamma y \log o` over the
+    clipped :math:`o`, the focal factor included:
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\alpha \sum_k y_{ik} (1 - o_{ik})^{\gamma} \log o_{ik},
+        \qquad o_{ik} = \operatorname{clip}\Bigl(\frac{p_{ik}}{\sum_j p_{ij}},
+        \varepsilon, 1 - \varepsilon\Bigr).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> round(float(ln.like_keras.categorical_focal_cross_entropy([[0.0, 1.0]], [[1.0, 0.0]])),
+    ...       4)  # 0.25 * (1 - 1e-7)^2 * -log(1e-7), not inf
+    4.0295
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis, reduction)
+
+
+def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
+                                         from_logits=False, label_smoothing=0.0, axis=-1):
+    r"""The derivative of Keras's categorical focal cross-entropy that ``tf.GradientTape``
+    reports: 0 where the clip acted, then through the renormalisation :math:`p / \sum p` (which
+    adds one constant per row on probabilities) and, from logits, the softmax.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.5, 0.5]]).round(6)
+    array([[ 0.149143, -0.149143]])
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis)
+
+
+# segmentation overlaps ---------------------------------------------------------------------------
+
+
+def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``keras.losses.dice``'s arithmetic, row by row: ``1 - 2 I / (sum(y) + sum(p) + 1e-7)``.
+
+    The :math:`10^{-7}` in the denominator gives an empty row (no target, no prediction) the
+    loss 1 and shifts every other one by about :math:`2I \cdot 10^{-7} / S^2`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.dice([[0.0, 0.0]], [[0.0, 0.0]]))  # lossnotes refuses 0 / 0
+    1.0
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        reduction)
+
+
+def dice_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of Keras's Dice loss that ``tf.GradientTape`` reports,
+    :math:`2 (I - y_k S_\varepsilon) / S_\varepsilon^2` with
+    :math:`S_\varepsilon = \sum y + \sum p + 10^{-7}`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.dice_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+
+
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+    r"""``keras.losses.tversky``'s arithmetic, row by row:
+    ``1 - I / (I + alpha * sum((1 - p) y) + beta * sum(p (1 - y)) + 1e-7)``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.tversky([[0.0, 0.0]], [[0.0, 0.0]]))  # lossnotes refuses 0 / 0
+    1.0
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        reduction)
+
+
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+    r"""The derivative of Keras's Tversky loss that ``tf.GradientTape`` reports (the quotient
+    rule through its denominator with :math:`10^{-7}`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+
+
+# robust classification ------------------------------------------------------------------------
+
+
+def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean"):
+    r"""``keras.losses.categorical_generalized_cross_entropy``'s arithmetic: the exact
+    :math:`(1 - p_c^q)/q` on rows that need not sum to 1 (Keras neither checks nor
+    renormalises them; its ``1 - p**q`` differs from the exact value by rounding only).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> float(ln.like_keras.categorical_generalized_cross_entropy([1], [[0.2, 0.2, 0.2]],
+    ...                                                           q=1.0))  # 1 - 0.2
+    0.8
+    """
+    from . import _focal
+
+    q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
+    return reduce((1 - _pick(p, index, axis) ** q) / q, reduction)
+
+
+def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1):
+    r"""The derivative that ``tf.GradientTape`` reports: :math:`-p_c^{q-1}` at the true class,
+    taken through ``sum(y_pred * one_hot)``, so where the true class has probability 0 and
+    :math:`q < 1` the other classes get :math:`0 \cdot (-\infty) = ` ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.categorical_generalized_cross_entropy_grad([1], [[1.0, 0.0]], q=0.5)
+    array([[ nan, -inf]])
+    """
+    from . import _focal
+
+    q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
+    hot = _one_hot(index, p, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.expand_dims(-_pick(p, index, axis) ** (q - 1), axis)
+        return (hot * g)[()]

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from . import _conventions, _margin, _multiclass_margin
+from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
 from ._divergence import (  # F.nll_loss picks and negates: the exact function
     HALF_LOG_2PI,
     _poisson_inputs,
@@ -28,6 +28,10 @@ from ._divergence import (  # F.nll_loss picks and negates: the exact function
     nll_loss,
     nll_loss_grad,
     variance,
+)
+from ._focal import (  # no such loss in torch; the plain-torch formula is the mathematics
+    categorical_generalized_cross_entropy,
+    categorical_generalized_cross_entropy_grad,
 )
 from ._links import _one_hot, _pick
 
@@ -43,7 +47,10 @@ __all__ = [  # the names of the exact functions
     "binary_cross_entropy", "binary_cross_entropy_grad", "categorical_cross_entropy",
     "categorical_cross_entropy_grad", "sparse_categorical_cross_entropy",
     "sparse_categorical_cross_entropy_grad", "mse", "mse_grad", "mae", "mae_grad", "huber",
-    "huber_grad",
+    "huber_grad", "binary_focal_cross_entropy", "binary_focal_cross_entropy_grad",
+    "categorical_focal_cross_entropy", "categorical_focal_cross_entropy_grad", "dice",
+    "dice_grad", "tversky", "tversky_grad", "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy_grad",
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
@@ -494,3 +501,138 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
         h *= w[..., None]
     h[true] = -np.sum(h, axis=-1).reshape(-1)
     return np.moveaxis(h, -1, axis)
+
+
+# focal losses ----------------------------------------------------------------------------------
+
+
+def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                               alpha=0.25, from_logits=False, label_smoothing=0.0,
+                               reduction="mean"):
+    r"""A focal loss written in plain torch, as torchvision's ``sigmoid_focal_loss`` is.
+
+    torch.nn.functional has no focal loss; torchvision's ``sigmoid_focal_loss(inputs,
+    targets, alpha=0.25, gamma=2)`` computes, from logits,
+    ``ce = F.binary_cross_entropy_with_logits(z, y)``, ``p_t = p y + (1 - p)(1 - y)``,
+    ``ce * (1 - p_t) ** gamma`` and, unless ``alpha < 0``, times
+    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`. On probabilities the same lines with
+    ``F.binary_cross_entropy``, which clamps each log at -100 and whose backward divides by
+    :math:`\max(p (1 - p), 10^{-12})`. :math:`1 - p_t` is formed by subtraction, as there.
+    ``apply_class_balancing`` stands for torchvision's ``alpha >= 0``; ``label_smoothing``
+    smooths the labels as Keras does.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.binary_focal_cross_entropy([1.0, 0.0], [0.0, 1.0], reduction="none")
+    array([100., 100.])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing, reduction)
+
+
+def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+    r"""The derivative of the plain-torch focal loss that ``torch.autograd`` reports: the
+    product rule through the literal :math:`1 - p_t` and torch's cross-entropy, whose
+    backward on probabilities ignores its -100 clamp.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.binary_focal_cross_entropy_grad([1.0], [0.0])  # torch's 1e-12 floor
+    array([-1.e+12])
+    """
+    return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
+                                     alpha, from_logits, label_smoothing)
+
+
+def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+    r"""A categorical focal loss written in plain torch; neither torch.nn.functional nor
+    torchvision has one.
+
+    As a reader writes it: ``log_p = F.log_softmax(y_pred, dim=1)`` (or ``torch.log(y_pred)``
+    on probabilities), ``p = log_p.exp()``, then
+    ``-(alpha * (1 - p) ** gamma * y_true * log_p).sum(dim=1)``: no renormalisation, no clip,
+    and a probability of exactly 0 against a target of 0 gives ``0 * -inf = nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.categorical_focal_cross_entropy([[0.0, 1.0]], [[0.0, 1.0]])  # 0 * log 0
+    np.float64(nan)
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis, reduction)
+
+
+def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
+                                         from_logits=False, label_smoothing=0.0, axis=-1):
+    r"""The derivative of the plain-torch categorical focal loss that ``torch.autograd``
+    reports: through ``log_p`` and then ``log_softmax``'s backward (or ``torch.log``'s).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.categorical_focal_cross_entropy_grad([[0.0, 1.0]], [[0.0, 0.0]],
+    ...                                                    from_logits=True).round(7)
+    array([[ 0.0745717, -0.0745717]])
+    """
+    return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
+                                          label_smoothing, axis)
+
+
+# segmentation overlaps ---------------------------------------------------------------------------
+
+
+def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""A Dice loss in plain torch (torch has none): ``1 - 2 * (y * p).sum(1) / (y.sum(1) +
+    p.sum(1))``, literally: an empty row is ``0 / 0 = nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.dice([[0.0, 0.0]], [[0.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        reduction)
+
+
+def dice_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of the plain-torch Dice loss that ``torch.autograd`` reports.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.dice_grad([[1.0, 0.0]], [[0.5, 0.5]])
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+
+
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+    r"""A Tversky loss in plain torch, with Keras's weights:
+    ``1 - I / (I + alpha * ((1 - p) * y).sum(1) + beta * (p * (1 - y)).sum(1))``, no epsilon.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.tversky([[0.0, 0.0]], [[0.0, 0.0]], reduction="none")
+    array([nan])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        reduction)
+
+
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+    r"""The derivative of the plain-torch Tversky loss that ``torch.autograd`` reports.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]])
+    array([[-0.75,  0.25]])
+    """
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)

@@ -58,6 +58,7 @@ CASES = [(name, tuple(options.items())) for name, options in acc.CASES]
                                            ("float16", F16_TARGET)])
 @pytest.mark.parametrize("limits", [True, False], ids=["limits", "finite"])
 def test_every_function_is_within_target_on_the_grid(case, dtype, target, limits):
+    target = _bound(case[0], dtype, target)
     m = _measured(*case, dtype, limits)
     assert m.ulps.size > 300  # hundreds of points per function
     assert not np.isnan(m.ulps).any()
@@ -69,6 +70,12 @@ def test_every_function_is_within_target_on_the_grid(case, dtype, target, limits
 
 
 RECORDS = [*_registry.LINKS.values(), *_registry.LOSSES.values()]
+
+
+def _bound(name, dtype, target):
+    """The target, or the looser bound a loss's record states for ``dtype`` (its ``ulps``)."""
+    record = acc._RECORDS[name][0]
+    return max(target, getattr(record, "ulps", {}).get(dtype, target))
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=[r.name for r in RECORDS])
@@ -89,7 +96,8 @@ def test_every_record_of_the_registry_has_a_reference_and_a_grid_within_target(r
             assert all(x.dtype == np.float64 or x.dtype.kind == "i" for x in inputs), name
             for dtype in ("float64", "float32"):
                 m = _measured(name, tuple(options.items()), dtype, True)
-                assert m.worst <= acc.TARGET[dtype], (m.label, dtype, m.where())
+                assert m.worst <= _bound(name, dtype, acc.TARGET[dtype]), (m.label, dtype,
+                                                                             m.where())
 
 
 def test_the_functions_are_the_registrys_and_every_reference_belongs_to_one():

@@ -79,7 +79,7 @@ def _smooth_inputs(loss, variant):
     """The gradient grid, moved where finite differences are meaningful: scores and
     residuals within +-50, probabilities away from 0 and 1, probability rows renormalised."""
     *rest, p = loss.grid(grad=True, limits=False, **variant)
-    probabilities = (loss.family in ("cross-entropy", "divergence")
+    probabilities = (loss.family in ("cross-entropy", "divergence", "overlap")
                      and not variant.get("from_logits"))
     if loss.family == "counts" and not variant.get("log_input"):  # rates stay positive
         return rest, np.clip(p, 1e-2, 50)

@@ -170,6 +170,17 @@ def keras_before(version: tuple) -> bool:
     return release(current) < version
 
 
+def keras_version() -> str:
+    """The version of the Keras that compare runs (from the module once loaded, else from the
+    installed metadata), as :func:`keras_before` reads it."""
+    if "keras" in _loaded:
+        return _loaded["keras"].__version__
+    try:
+        return importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def tensorflow():
     """Return the ``tensorflow`` module (imported together with Keras)."""
     keras()

@@ -157,6 +157,179 @@ def _hinge_labels(c: Call):
     return bool((c.y == 0).any()), bool((c.y == -1).any())
 
 
+# focal losses --------------------------------------------------------------------------------
+
+BFOCAL = ("binary_focal_cross_entropy",)
+
+
+def _gap(c: Call, convention: str, loss: str = "binary_focal_cross_entropy") -> str:
+    """The largest difference between the exact values and the convention's on this call."""
+    import lossnotes
+
+    from .. import like_keras, like_torch
+
+    like = like_keras if convention == "keras" else like_torch
+    name = loss + ("_grad" if c.grad else "")
+    kw = {} if c.grad else {"reduction": "none"}
+    with np.errstate(all="ignore"):
+        try:
+            exact = np.asarray(getattr(lossnotes, name)(c.y, c.p, **c.opts, **kw), np.float64)
+        except ValueError:  # a row the exact formula refuses
+            return "lossnotes refuses these inputs"
+        theirs = np.asarray(getattr(like, name)(c.y, c.p, **c.opts, **kw), dtype=np.float64)
+        same = (exact == theirs) | (np.isnan(exact) & np.isnan(theirs))
+        d = np.where(same, 0, np.abs(exact - theirs))
+    worst = float(np.nanmax(d)) if not np.isnan(d).all() else np.nan
+    if np.isnan(d).any():
+        return "the gap is nan where one side is nan"
+    return f"the largest gap here is {worst:.3g}"
+
+
+CFOCAL = ("categorical_focal_cross_entropy",)
+OVERLAPS = ("dice", "tversky")
+GCE = ("categorical_generalized_cross_entropy",)
+
+
+def _gce_picked(c: Call) -> np.ndarray:
+    """The true class's probability of each row."""
+    return np.sum(np.where(c.one_hot() == 1, c.p, 0), axis=c.axis)
+
+
+def _keras_softmax(c: Call) -> np.ndarray:
+    """The probabilities Keras clips: the softmax of logits (literally), else the renormalised
+    row."""
+    from .._conventions import literal_softmax
+
+    p = literal_softmax(c.p, c.axis) if c.logits else c.p
+    with np.errstate(all="ignore"):
+        return p / np.sum(p, axis=c.axis, keepdims=True)
+
+
+def _cfocal_gap(c: Call, convention: str) -> str:
+    return _gap(c, convention, "categorical_focal_cross_entropy")
+
+
+def _empty_rows(c: Call) -> bool:
+    """Whether a row of an overlap loss has no overlap and no weighted misses or additions."""
+    a, b = c.opts.get("alpha", 0.5), c.opts.get("beta", 0.5)
+    d = np.sum(c.y * c.p + a * c.y * (1 - c.p) + b * (1 - c.y) * c.p, axis=c.axis)
+    return bool((d == 0).any())
+
+
+def _focal_miss(c: Call) -> np.ndarray:
+    """1 - p_t as the frameworks form it, by subtraction."""
+    with np.errstate(all="ignore"):
+        p = 1 / (1 + np.exp(-c.p)) if c.logits else c.p
+        s = c.opts["label_smoothing"]
+        y = c.y * (1 - s) + 0.5 * s
+        return 1 - (y * p + (1 - y) * (1 - p))
+
+
+def _focal_torch_text(c: Call) -> str:
+    alpha = (f"alpha={c.opts['alpha']!r}" if c.opts["apply_class_balancing"] else
+             "alpha=-1 (no class weight; torchvision's default alpha=0.25 would multiply each "
+             "term by alpha_t = 0.25 y + 0.75 (1 - y))")
+    return ("torch.nn.functional has no focal loss: compare writes torchvision.ops."
+            "sigmoid_focal_loss in plain torch, ce * (1 - p_t) ** gamma with p_t = p y + (1 - p)"
+            "(1 - y) and ce = F.binary_cross_entropy_with_logits (F.binary_cross_entropy on "
+            f"probabilities), with {alpha}. Keras weights the classes only with "
+            "apply_class_balancing=True (default False): the same alpha=0.25 does nothing there.")
+
+
+FOCAL_RULES = (
+    Rule(BFOCAL, T, lambda c: True, _focal_torch_text, explains=False),
+    Rule(BFOCAL, K, lambda c: c.probabilities and c.clipped(), lambda c: (
+        f"Keras's focal loss multiplies (1 - p_t)^gamma by its binary cross-entropy, which "
+        f"clips probabilities to [{_EPS}, 1 - {_EPS}]: a certain and wrong prediction costs "
+        f"(1 - p_t)^gamma * {_CLIP_LOSS:.3f} instead of inf and the cross-entropy's part of the "
+        f"gradient is 0 where it clipped (lossnotes: exact, inf); {_gap(c, 'keras')}.")),
+    Rule(BFOCAL, T, lambda c: c.probabilities and _torch_clamped(c), lambda c: (
+        f"F.binary_cross_entropy clamps each log at {TORCH_LOG_CLAMP:g}, so a certain and "
+        f"wrong prediction costs (1 - p_t)^gamma * {-TORCH_LOG_CLAMP:g} instead of inf, and its "
+        "backward divides by max(p(1 - p), 1e-12) (lossnotes: the exact derivative, infinite "
+        f"there); {_gap(c, 'torch')}.")),
+    Rule(BFOCAL, KT, lambda c: c.logits and bool(np.isinf(c.p).any()), lambda c: (
+        "From logits both frameworks evaluate the cross-entropy literally (Keras's sigmoid "
+        "output remembers its logits and binary_crossentropy uses them: no clip), and an "
+        "infinite logit gives nan (0 * inf or inf - inf) where the exact loss is 0 for a right "
+        "infinite logit and inf for a wrong one; the derivative's factor p (1 - p) = 0 then "
+        "multiplies an infinite cross-entropy (nan), where lossnotes takes the limit 0.")),
+    Rule(BFOCAL, KT, lambda c: c.grad and c.opts["gamma"] < 1 and bool(
+        (_focal_miss(c) == 0).any()), lambda c: (
+        f"At a certain right answer (1 - p_t = 0) with gamma = {c.opts['gamma']:g} < 1, both "
+        "autograds take the derivative of (1 - p_t)^gamma as gamma (1 - p_t)^(gamma - 1) = inf "
+        "and carry it through p_t = p y + (1 - p)(1 - y), where it meets a label of 0: "
+        "inf * 0 = nan. The derivative's limit there is 0 (m^(gamma - 1) B -> 0 as the "
+        f"cross-entropy B vanishes), which lossnotes returns; {_gap(c, 'torch')}.")),
+    # categorical
+    Rule(CFOCAL, K, lambda c: True, lambda c: (
+        f"Keras's alpha (here {c.opts['alpha']:g}) is one weight on every term, always "
+        "applied: not a per-class weight, and with no switch like the binary loss's "
+        "apply_class_balancing."), explains=False),
+    Rule(CFOCAL, T, lambda c: True, (
+        "Neither torch.nn.functional nor torchvision has a categorical focal loss: compare "
+        "writes it in plain torch, -(alpha (1 - p)^gamma y log p).sum(dim=1), with log p from "
+        "F.log_softmax (torch.log on probabilities) and p = exp(log p)."), explains=False),
+    Rule(CFOCAL, K, lambda c: c.probabilities and c.grad, lambda c: (
+        "Keras differentiates through its renormalisation p / sum(p): its gradient is the exact "
+        "one plus one constant per row (along (1, ..., 1), a direction that leaves the simplex), "
+        f"and 0 wherever it clipped; {_cfocal_gap(c, 'keras')}.")),
+    Rule(CFOCAL, K, lambda c: c.clipped(_keras_softmax(c)), lambda c: (
+        f"Keras renormalises each row{' after its softmax' if c.logits else ''} and clips it "
+        f"to [{_EPS}, 1 - {_EPS}] before the log and the focal factor: a true class with "
+        f"probability 0 (or a softmax that rounds to 0) costs alpha (1 - {_EPS})^gamma "
+        f"{_CLIP_LOSS:.3f} instead of its true cost, a certain right one a tiny positive "
+        "amount instead of 0, and the gradient is 0 wherever it clipped; "
+        f"{_cfocal_gap(c, 'keras')}.")),
+    Rule(CFOCAL, K, lambda c: c.logits and bool(np.isposinf(c.p).any()), (
+        "Keras's softmax of a row holding a +inf logit is nan (inf - inf); lossnotes takes the "
+        "limit (the +inf logits share the probability).")),
+    Rule(CFOCAL, T, lambda c: c.logits and bool(np.isinf(c.p).any()), (
+        "F.log_softmax of a row holding +inf is nan, and a -inf logit gives log p = -inf, "
+        "which a target of 0 turns into 0 * -inf = nan (lossnotes drops the term, and takes "
+        "the limits).")),
+    Rule(CFOCAL, T, lambda c: c.probabilities and bool(
+        ((c.p == 0) & ((c.y == 0) | c.grad)).any() or (c.grad and c.opts["gamma"] < 1 and (
+            c.p == 1).any())), (
+        "The plain torch formula multiplies literally: log 0 = -inf times a target of 0 gives "
+        "nan (lossnotes takes 0 log 0 = 0), its gradient divides by p = 0, and at p = 1 with "
+        "gamma < 1 the derivative gamma (1 - p)^(gamma - 1) = inf meets log 1 = 0 (nan; "
+        "lossnotes: the limit 0).")),
+    # robust classification
+    Rule(GCE, K, lambda c: True, (
+        "keras.losses.categorical_generalized_cross_entropy (from Keras 3.10.0) takes class "
+        "indices despite its name, and its q has no default."), explains=False),
+    Rule(GCE, K, lambda c: c.grad and c.opts["q"] < 1 and bool(
+        (_gce_picked(c) == 0).any()), (
+        "Keras picks the true class's probability as sum(y_pred * one_hot): where it is 0 the "
+        "derivative -q p^(q - 1) / q = -inf reaches the other classes multiplied by 0, which "
+        "gives nan (lossnotes: 0 there).")),
+    Rule(GCE, T, lambda c: True, (
+        "torch has no generalized cross-entropy: compare writes (1 - p_c ** q) / q in plain "
+        "torch, with p_c gathered along the class dimension."), explains=False),
+    # segmentation overlaps
+    Rule(OVERLAPS, K, lambda c: True, lambda c: (
+        f"keras.losses.{c.name} reduces over axis=None by default, every axis: one loss for the "
+        "whole batch, not one per sample; compare calls it row by row (its axis= argument "
+        f"arrived in Keras {'3.4.0' if c.name == 'dice' else '3.8.0'})."), explains=False),
+    Rule(OVERLAPS, K, lambda c: True, lambda c: (
+        "Keras adds 1e-7 (keras.config.epsilon()) to the denominator, so a perfect prediction "
+        "costs about 1e-7 / denominator instead of 0 and an empty row 1 instead of 0 / 0 "
+        f"(which lossnotes refuses); {_gap(c, 'keras', c.name)}.")),
+    Rule(("tversky",), K, lambda c: True, (
+        "Keras's tversky weights sum((1 - y_pred) * y_true), the target mass the prediction "
+        "misses, by alpha (it calls it fp), and sum(y_pred * (1 - y_true)) by beta: Salehi et "
+        "al.'s alpha weights false positives, so their alpha is Keras's beta. lossnotes follows "
+        "Keras's weights."), explains=False),
+    Rule(OVERLAPS, T, lambda c: _empty_rows(c), (
+        "A row with an empty target and an empty prediction is 0 / 0: nan in the plain torch "
+        "formula, refused by lossnotes.")),
+    Rule(OVERLAPS, T, lambda c: True, lambda c: (
+        f"torch has no {c.name} loss: compare writes it in plain torch, summing over the row "
+        "(dimension 1), with no epsilon: an empty row is 0 / 0 = nan."), explains=False),
+)
+
+
 RULES = (
     # binary cross-entropy --------------------------------------------------------------------
     Rule(BCE, K, lambda c: c.logits and not c.grad and bool(np.isinf(c.p).any()), (
@@ -276,6 +449,8 @@ RULES = (
         "F.soft_margin_loss evaluates log(1 + exp(-y x)) directly: exp overflows for a margin "
         f"below -{_overflow_limit(c.p):.1f} in {c.p.dtype}, so the loss is inf instead of -m "
         "and the gradient nan (inf/inf) instead of -y.")),
+    # focal losses ----------------------------------------------------------------------------
+    *FOCAL_RULES,
 )
 
 # multiclass margins, similarity and metric learning ------------------------------------------

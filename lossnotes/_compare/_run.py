@@ -72,6 +72,20 @@ def _options(name: str, given: dict) -> dict:
                 or not np.isfinite(d) or d <= 0:
             raise ValueError(f"delta must be a positive finite number; found {d!r}")
         opts["delta"] = float(d)
+    if "gamma" in opts:  # the focal losses' options, checked as the losses check them
+        from .._focal import check_fraction, check_gamma
+        opts["gamma"] = check_gamma(opts["gamma"])
+        for name in ("alpha", "label_smoothing"):
+            opts[name] = check_fraction(opts[name], name)
+        if "apply_class_balancing" in opts:
+            opts["apply_class_balancing"] = check_flag(opts["apply_class_balancing"],
+                                                       "apply_class_balancing")
+    if "q" in opts:  # generalized cross-entropy
+        from .._focal import check_q
+        opts["q"] = check_q(opts["q"])
+    if "beta" in opts:  # tversky's weights
+        from .._overlap import _check_weight
+        opts["alpha"], opts["beta"] = (_check_weight(opts[k], k) for k in ("alpha", "beta"))
     return opts
 
 
@@ -278,9 +292,15 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
                 error=exact_error, status="exact" if exact_error is None else "refused")]
     calls = []
-    if "keras" in frameworks:
-        calls.append(("keras", "keras", "not in tf.keras", None) if "keras" in spec.absent else
-                     ("keras", "keras", spec.keras_call(opts),
+    since = spec.keras_since
+    if "keras" in frameworks and "keras" in spec.absent:
+        calls.append(("keras", "keras", "not in tf.keras", None))
+    elif "keras" in frameworks and since and _frameworks.keras_before(since):
+        found += (Note(("keras",), f"{name} is not in Keras {_frameworks.keras_version()}; it "
+                       f"was added in Keras {'.'.join(map(str, since))}: compare leaves Keras "
+                       "out.", explains=False),)
+    elif "keras" in frameworks:
+        calls.append(("keras", "keras", spec.keras_call(opts),
                       lambda: _keras_values(spec, y, p, opts, axis, grad)))
     if "torch" in frameworks:
         if "torch" in spec.absent:
@@ -334,8 +354,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     name : str
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
-        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"categorical_hinge"``,
-        ``"multi_margin_loss"`` (every covered loss of the registry).
+        ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, and the losses beyond the notes
+        (every covered loss of the registry: ``python -m lossnotes`` lists them).
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss and
@@ -350,7 +370,10 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
         sparse, ``categorical_hinge``, ``multi_margin_loss``; the class axis of ``y_pred``),
-        ``delta`` (``huber``), ``p``, ``margin`` and ``weight`` (``multi_margin_loss``).
+        ``delta`` (``huber``), ``p``, ``margin`` and ``weight`` (``multi_margin_loss``),
+        ``gamma``, ``alpha``, ``label_smoothing`` and ``apply_class_balancing`` (the focal
+        losses), ``alpha`` and ``beta`` (``tversky``), ``q``
+        (``categorical_generalized_cross_entropy``).
 
     Returns
     -------
