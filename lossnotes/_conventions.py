@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _cross_entropy as ce
 from ._links import _one_hot, _pick
-from ._validation import _where, check_flag, first, pair, quiet, reduce
+from ._validation import _where, check_flag, first, pair, quiet, reduce, weigh
 
 #: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
 KERAS_EPSILON = 1e-7
@@ -246,33 +246,62 @@ def margin_of(convention: str, y, score) -> np.ndarray:
         return margin_labels(y, convention) * score
 
 
+# ``sample_weight`` multiplies the loss or its derivative plainly, as the frameworks do
+# (w * loss, and autograd's w * derivative): a weight of 0 against an infinite or nan term
+# gives nan, where the exact functions drop the term.
+
+
+def weighted(loss: np.ndarray, reduction: str, sample_weight):
+    """``reduce`` with the frameworks' plain product of weight and loss."""
+    if sample_weight is None:
+        return reduce(loss, reduction)
+    return reduce(np.array(loss), reduction, sample_weight, mul=np.multiply)
+
+
+def weighted_grad(grad: np.ndarray, sample_weight, axis: int | None = None):
+    """The derivative of the weighted unreduced loss: the plain product, as autograd forms it
+    (``axis``: the class axis of a row loss's derivative, which its weights do not have)."""
+    if axis is None or sample_weight is None:
+        return weigh(grad, sample_weight, mul=np.multiply)
+    shape = grad.shape[:axis] + grad.shape[axis + 1:]
+    return weigh(grad, sample_weight, shape, axis, mul=np.multiply)
+
+
 @quiet
-def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
+def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_weight=None):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
     from_logits = check_flag(from_logits, "from_logits")
     if reduction is None and from_logits:  # sigma(z) - y in both autograds: the exact one
-        return ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True)
+        return weighted_grad(ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True),
+                             sample_weight)
     y, p = ce._binary_inputs(y_true, y_pred, from_logits)
     if reduction is None:
-        return binary_cross_entropy_grad(y, p, convention)
-    return reduce(binary_cross_entropy(y, p, from_logits, convention), reduction)
+        return weighted_grad(binary_cross_entropy_grad(y, p, convention), sample_weight)
+    return weighted(binary_cross_entropy(y, p, from_logits, convention), reduction,
+                    sample_weight)
 
 
 @quiet
-def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None):
+def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None,
+                sample_weight=None):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
     if reduction is None:
-        return categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
-    return reduce(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction)
+        return weighted_grad(categorical_cross_entropy_grad(y, p, from_logits, axis, convention),
+                             sample_weight, axis)
+    return weighted(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction,
+                    sample_weight)
 
 
 @quiet
-def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None):
+def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None,
+           sample_weight=None):
     """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
     if reduction is None:
-        return sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
-    return reduce(sparse_categorical_cross_entropy(index, p, from_logits, axis, convention),
-                  reduction)
+        return weighted_grad(
+            sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention),
+            sample_weight, axis)
+    return weighted(sparse_categorical_cross_entropy(index, p, from_logits, axis, convention),
+                    reduction, sample_weight)

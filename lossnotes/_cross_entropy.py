@@ -22,6 +22,7 @@ from ._links import (
 from ._validation import (
     _asarray,
     _class_axis_last,
+    _xmul,
     as_floats,
     check_axis,
     check_class_labels,
@@ -33,21 +34,8 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    weigh,
 )
-
-
-def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a * b`` with ``0 * inf`` taken as 0: a target weight of 0 ignores its term entirely.
-
-    The inputs hold no NaN, so a NaN in the product is a ``0 * inf``: one reduction finds out
-    whether there is any, and only then a mask finds where. Adding 0 makes a zero weight's
-    ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value. Call it under
-    :data:`~lossnotes._validation.quiet`."""
-    out = np.multiply(a, b, out=out)
-    out += 0
-    if has_nan(out):
-        np.copyto(out, 0, where=np.isnan(out))
-    return out
 
 
 def _xlog(a: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -81,7 +69,7 @@ def _binary_inputs(y_true, y_pred, from_logits: bool, logits_checked_later: bool
 
 @quiet
 def binary_cross_entropy(
-    y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean",
+    y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean", sample_weight=None,
 ):
     r"""Binary cross-entropy between targets in [0, 1] and predicted probabilities or logits.
 
@@ -97,7 +85,9 @@ def binary_cross_entropy(
         \ell_i = y_i \operatorname{softplus}(-z_i) + (1 - y_i) \operatorname{softplus}(z_i),
         \qquad \operatorname{softplus}(x) = \log(1 + e^{x}).
 
-    The reduction is the mean (default) or sum over **all** elements, or ``"none"``.
+    The reduction is the mean (default) or sum over **all** elements, or ``"none"``; with
+    weights :math:`w_i` the weighted mean :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum
+    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`.
 
     Parameters
     ----------
@@ -109,6 +99,12 @@ def binary_cross_entropy(
     from_logits : bool, default False
         Whether ``y_pred`` holds logits :math:`z` rather than probabilities.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per element (``y_pred``'s shape) or one per sample
+        as ``y_pred``'s leading axes, as for :func:`~lossnotes.mse`: ``"mean"`` divides by
+        the sum of the weights over every element, so 0/1 weights are exactly a mask (a
+        masked term counts as absent, even an infinite one); all-0 weights are refused with
+        ``"mean"``.
 
     Returns
     -------
@@ -118,8 +114,9 @@ def binary_cross_entropy(
     Raises
     ------
     ValueError
-        On differing shapes, targets or probabilities outside [0, 1], NaN, or an unknown
-        reduction.
+        On differing shapes, targets or probabilities outside [0, 1], NaN, an unknown
+        reduction, or a ``sample_weight`` of another shape, with a negative, infinite or NaN
+        weight, or all 0 with ``"mean"``.
 
     Notes
     -----
@@ -161,7 +158,7 @@ def binary_cross_entropy(
         # of 0): then, and only then, the terms again with 0 * inf taken as 0.
         check_no_nan(z, "y_pred")
         loss = _binary_terms(y, z, from_logits, _xmul)
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.ndarray:
@@ -186,7 +183,7 @@ def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.nd
 
 @quiet
 def binary_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False
+    y_true, y_pred, *, from_logits: bool = False, sample_weight=None
 ):
     r"""Derivative of the unreduced :func:`binary_cross_entropy` with respect to ``y_pred``.
 
@@ -199,14 +196,17 @@ def binary_cross_entropy_grad(
 
     Parameters
     ----------
-    y_true, y_pred, from_logits
+    y_true, y_pred, from_logits, sample_weight
         As for :func:`binary_cross_entropy`.
 
     Returns
     -------
     ndarray
         Same shape and dtype as ``y_pred``: the derivative with respect to the probability,
-        or to the logit when ``from_logits=True``.
+        or to the logit when ``from_logits=True``; with ``sample_weight``, of the weighted
+        unreduced loss, :math:`w_i \, \partial \ell_i / \partial p_i` (a weight of 0 gives
+        0, even where the derivative is infinite). Divide by :math:`\sum_i w_i` for the
+        derivative of the weighted mean.
 
     Notes
     -----
@@ -229,10 +229,10 @@ def binary_cross_entropy_grad(
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
-        return (1 - y_true) * s_pos - y_true * s_neg
+        return weigh((1 - y_true) * s_pos - y_true * s_neg, sample_weight)
     p = y_pred + 0  # -0.0 is the probability 0: 1/p must be +inf, not -inf
     # 1/p overflows to inf for a subnormal p: that is the true derivative's rounding.
-    return _xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p)
+    return weigh(_xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p), sample_weight)
 
 
 def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact",
@@ -274,6 +274,7 @@ def _class_targets(y: np.ndarray, name: str) -> None:
 @quiet
 def categorical_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
+    sample_weight=None,
 ):
     r"""Categorical cross-entropy between target distributions and predicted ones.
 
@@ -284,7 +285,9 @@ def categorical_cross_entropy(
         \texttt{from\_logits=True},
 
     and with logits, :math:`\log p_{ik} = z_{ik} - \operatorname{logsumexp}(z_{i\cdot})`.
-    The reduction is the mean (default) or sum over samples, or ``"none"``.
+    The reduction is the mean (default) or sum over samples, or ``"none"``; with weights
+    :math:`w_i` the weighted mean :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum
+    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`.
 
     Parameters
     ----------
@@ -301,6 +304,12 @@ def categorical_cross_entropy(
     axis : int, default -1
         The class axis (Keras's convention; torch puts classes on axis 1).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample: the shape of the unreduced loss
+        (``y_pred``'s shape without ``axis``) or its leading axes (``(N,)`` for a loss of
+        shape ``(N, L)``), nothing else broadcast. ``"mean"`` divides by the sum of the
+        weights over every sample, so 0/1 weights are exactly a mask (a masked sample counts
+        as absent, even an infinite loss); all-0 weights are refused with ``"mean"``.
 
     Returns
     -------
@@ -311,7 +320,9 @@ def categorical_cross_entropy(
     ------
     ValueError
         On differing shapes, values outside [0, 1], probabilities that do not sum to 1 along
-        ``axis`` (to within the dtype's rounding), NaN, a bad axis or an unknown reduction.
+        ``axis`` (to within the dtype's rounding), NaN, a bad axis, an unknown reduction, or a
+        ``sample_weight`` of another shape, with a negative, infinite or NaN weight, or all 0
+        with ``"mean"``.
 
     Notes
     -----
@@ -341,12 +352,12 @@ def categorical_cross_entropy(
     else:
         terms = _xlog(y_true, y_pred)  # log 0 = -inf; 0 log 0 = 0
     loss = np.asarray(np.sum(terms, axis=axis))  # the pairwise sum of each row
-    return reduce(np.negative(loss, out=loss), reduction)
+    return reduce(np.negative(loss, out=loss), reduction, sample_weight)
 
 
 @quiet
 def categorical_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False, axis: int = -1
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None
 ):
     r"""Derivative of the unreduced :func:`categorical_cross_entropy` with respect to ``y_pred``.
 
@@ -359,13 +370,15 @@ def categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    y_true, y_pred, from_logits, axis
+    y_true, y_pred, from_logits, axis, sample_weight
         As for :func:`categorical_cross_entropy`.
 
     Returns
     -------
     ndarray
-        Same shape and dtype as ``y_pred``.
+        Same shape and dtype as ``y_pred``; with ``sample_weight``, the derivative of the
+        weighted unreduced loss: each row times its sample's weight (a weight of 0 gives 0,
+        even where the derivative is infinite).
 
     Notes
     -----
@@ -386,8 +399,16 @@ def categorical_cross_entropy_grad(
     y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
     if from_logits:
         # sum(y) softmax(z) - y, without cancelling softmax against 1 at the largest score.
-        return _softmax_grad(y_pred, y_true, axis)
-    return _minus_reciprocal(y_true, y_pred)
+        return _weigh_rows(_softmax_grad(y_pred, y_true, axis), sample_weight, axis)
+    return _weigh_rows(_minus_reciprocal(y_true, y_pred), sample_weight, axis)
+
+
+def _weigh_rows(grad: np.ndarray, sample_weight, axis: int):
+    """A row loss's gradient times its samples' weights (checked against the loss's shape,
+    ``grad``'s without ``axis``)."""
+    if sample_weight is None:
+        return grad
+    return weigh(grad, sample_weight, grad.shape[:axis] + grad.shape[axis + 1:], axis)
 
 
 def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -416,6 +437,7 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
 @quiet
 def sparse_categorical_cross_entropy(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
+    sample_weight=None,
 ):
     r"""Categorical cross-entropy with the true class given as an integer index.
 
@@ -438,6 +460,10 @@ def sparse_categorical_cross_entropy(
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        One finite non-negative weight per label (``labels``' shape) or per sample as its
+        leading axes, as for :func:`categorical_cross_entropy`: ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`, so 0/1 weights are exactly a mask.
 
     Returns
     -------
@@ -448,7 +474,7 @@ def sparse_categorical_cross_entropy(
     ------
     ValueError
         On labels of the wrong shape, labels that are not integers in [0, C), and the checks
-        of :func:`categorical_cross_entropy`.
+        of :func:`categorical_cross_entropy` (``sample_weight`` among them).
 
     Notes
     -----
@@ -469,12 +495,12 @@ def sparse_categorical_cross_entropy(
     else:
         log_p = _pick(y_pred, index, axis)  # a new array: the log of the picked entries only
         np.log(log_p, out=log_p)
-    return reduce(np.negative(log_p, out=log_p), reduction)
+    return reduce(np.negative(log_p, out=log_p), reduction, sample_weight)
 
 
 @quiet
 def sparse_categorical_cross_entropy_grad(
-    labels, y_pred, *, from_logits: bool = False, axis: int = -1
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None
 ):
     r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
 
@@ -486,13 +512,14 @@ def sparse_categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    labels, y_pred, from_logits, axis
+    labels, y_pred, from_logits, axis, sample_weight
         As for :func:`sparse_categorical_cross_entropy`.
 
     Returns
     -------
     ndarray
-        Same shape and dtype as ``y_pred``.
+        Same shape and dtype as ``y_pred``; with ``sample_weight``, each row times its
+        sample's weight, as for :func:`categorical_cross_entropy_grad`.
 
     Notes
     -----
@@ -504,5 +531,7 @@ def sparse_categorical_cross_entropy_grad(
     """
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
     if from_logits:
-        return _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
-    return _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)
+        grad = _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
+    else:
+        grad = _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)
+    return _weigh_rows(grad, sample_weight, axis)

@@ -53,7 +53,7 @@ def margin(y, score):
     return _conventions.margin_of(CONVENTION, y, score)
 
 
-def hinge_grad(m):
+def hinge_grad(m, *, sample_weight=None):
     r"""The derivative of the hinge loss that ``tf.GradientTape`` reports.
 
     The value at the kink is -1 instead, which is
@@ -72,10 +72,11 @@ def hinge_grad(m):
     >>> ln.like_keras.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.hinge_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.hinge_grad(_margin._m(m)), sample_weight)
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
+def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
+                         sample_weight=None):
     r"""``keras.losses.binary_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
@@ -104,10 +105,11 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean")
     >>> ln.like_keras.binary_cross_entropy(y, p, reduction="none").round(4)
     array([16.1181, 15.9424], dtype=float32)
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
+                               sample_weight)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None):
     r"""The derivative of Keras's binary cross-entropy that ``tf.GradientTape`` reports.
 
     Under the framework conventions, for probabilities,
@@ -130,10 +132,12 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
     >>> ln.like_keras.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5])
     array([ 0., -2.])
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
+                               sample_weight=sample_weight)
 
 
-def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
+def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
+                              sample_weight=None):
     r"""``keras.losses.categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     The framework conventions for probabilities renormalise each row, Keras before clipping:
@@ -156,10 +160,12 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     ...                                                     [[0.2, 0.2, 0.2]])), 6)  # log 3
     1.098612
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
+                                    sample_weight)
 
 
-def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
+                                   sample_weight=None):
     r"""The derivative of Keras's categorical cross-entropy that ``tf.GradientTape`` reports.
 
     Both frameworks differentiate through their renormalisation of the probabilities: inside
@@ -185,11 +191,12 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     >>> ln.like_keras.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
+                                    sample_weight=sample_weight)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean"):
+                                     reduction="mean", sample_weight=None):
     r"""``keras.losses.sparse_categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras clips first and renormalises the clipped row afterwards (through the log-softmax
@@ -212,10 +219,12 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     ...       6)  # log 3: Keras renormalises the row
     1.098612
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
+                               sample_weight)
 
 
-def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
+def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
+                                          sample_weight=None):
     r"""The derivative of Keras's sparse categorical cross-entropy that ``tf.GradientTape`` reports.
 
     For Keras the derivative with respect to the probabilities is
@@ -229,4 +238,5 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     >>> ln.like_keras.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
+                               sample_weight=sample_weight)

@@ -21,7 +21,7 @@ from . import _conventions, _margin
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import quiet, reduce
+from ._validation import quiet
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -50,7 +50,7 @@ def margin(y, score):
     return _conventions.margin_of(CONVENTION, y, score)
 
 
-def hinge_grad(m):
+def hinge_grad(m, *, sample_weight=None):
     r"""The derivative of ``clamp(1 - m, min=0)`` that ``torch.autograd`` reports.
 
     ``torch.autograd`` passes the gradient of ``clamp(1 - m, min=0)`` at the bound: -1 for
@@ -62,11 +62,11 @@ def hinge_grad(m):
     >>> ln.like_torch.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.hinge_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.hinge_grad(_margin._m(m)), sample_weight)
 
 
 @quiet
-def logistic(m, *, reduction="none"):
+def logistic(m, *, reduction="none", sample_weight=None):
     r"""``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly.
 
     ``exp(-m)`` overflows for a margin below about -709 in float64 (-88 in float32): the loss
@@ -79,10 +79,10 @@ def logistic(m, *, reduction="none"):
     >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    return reduce(_conventions.logistic(_margin._m(m)), reduction)
+    return _conventions.weighted(_conventions.logistic(_margin._m(m)), reduction, sample_weight)
 
 
-def logistic_grad(m):
+def logistic_grad(m, *, sample_weight=None):
     r"""``F.soft_margin_loss``'s backward.
 
     It is :math:`-e/(1 + e)` with :math:`e = e^{-m}` evaluated
@@ -95,10 +95,11 @@ def logistic_grad(m):
     >>> ln.like_torch.logistic_grad([-1000.0, 0.0, 1000.0])
     array([ nan, -0.5, -0. ])
     """
-    return _conventions.logistic_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.logistic_grad(_margin._m(m)), sample_weight)
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
+def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
+                         sample_weight=None):
     r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
 
     Each log is clamped at -100, so a certain and wrong prediction costs 100:
@@ -120,10 +121,11 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean")
     >>> ln.like_torch.binary_cross_entropy(y, p, reduction="none")
     array([100., 100.], dtype=float32)
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
+                               sample_weight)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None):
     r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
 
     torch's backward ignores its own -100 clamp:
@@ -142,10 +144,12 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
     >>> ln.like_torch.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5])
     array([-1.e+12, -2.e+00])
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
+                               sample_weight=sample_weight)
 
 
-def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
+def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
+                              sample_weight=None):
     r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
 
     ``log_softmax(log p)`` is :math:`\log(p / \sum p)`, so each row is renormalised:
@@ -161,10 +165,12 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     ...                                                     [[0.2, 0.2, 0.2]])), 6)  # log 3
     1.098612
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
+                                    sample_weight)
 
 
-def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
+                                   sample_weight=None):
     r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
 
     Through the renormalisation, :math:`-y_{ik}/p_{ik} + \sum_j y_{ij} / \sum_j p_{ij}`: the
@@ -177,11 +183,12 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     >>> ln.like_torch.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
+                                    sample_weight=sample_weight)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean"):
+                                     reduction="mean", sample_weight=None):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
     ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
@@ -195,10 +202,12 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     ...       6)  # -log 0.2: no renormalisation
     1.609438
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
+                               sample_weight)
 
 
-def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
+def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
+                                          sample_weight=None):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
     The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
@@ -210,4 +219,5 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     >>> ln.like_torch.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]]).round(6)
     array([[-0.      , -1.666667]])
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
+                               sample_weight=sample_weight)

@@ -565,15 +565,20 @@ _AXES = st.sampled_from([-1, 0, 1, 5, -7, None, 1.5, True, "0", np.int64(0)])
 _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10**400, [1.0]])
 
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
-                   "from_logits", "delta", "losses", "weights", "convention")
+                   "from_logits", "delta", "losses", "weights", "convention", "sample_weight")
 
 
-def _options(fn, draw):
+def _options(fn, draw, shape=None):
+    """Options for ``fn``; ``sample_weight`` half the time of ``shape``, the first input's."""
     params = inspect.signature(fn).parameters
     strategies = {"from_logits": _FLAGS, "reduction": _REDUCTIONS, "axis": _AXES,
                   "delta": _DELTAS}
-    return {name: draw(s) for name, s in strategies.items() if name in params
-            and draw(st.booleans())}
+    options = {name: draw(s) for name, s in strategies.items() if name in params
+               and draw(st.booleans())}
+    if "sample_weight" in params and draw(st.booleans()):
+        same = shape is not None and draw(st.booleans())
+        options["sample_weight"] = draw(_arrays(shape if same else None))
+    return options
 
 
 def _public_functions():
@@ -613,7 +618,7 @@ def test_every_function_gives_a_result_or_a_clear_error(fn, data):
         for _ in params[1:]:
             same = data.draw(st.booleans()) and not isinstance(first, list)
             args.append(data.draw(_arrays(np.shape(first) if same else None)))
-    kwargs = _options(fn, data.draw)
+    kwargs = _options(fn, data.draw, None if isinstance(first, list) else np.shape(first))
     snaps = [_snapshot(a) if isinstance(a, np.ndarray) or isinstance(a, list) else None
              for a in args]
     sizes = sum(np.asarray(a, dtype=object).size * 16 for a in args if a is not None)
