@@ -248,14 +248,23 @@ def margin_of(convention: str, y, score) -> np.ndarray:
 
 # ``sample_weight`` multiplies the loss or its derivative plainly, as the frameworks do
 # (w * loss, and autograd's w * derivative): a weight of 0 against an infinite or nan term
-# gives nan, where the exact functions drop the term.
+# gives nan, where the exact functions drop the term. The weighted "mean" is each
+# framework's: Keras's default reduction sum_over_batch_size divides the weighted sum by the
+# number of elements; torch has no sample_weight, and a reader writes
+# (w * loss).sum() / w.sum(), while its own mean with weight= (class weights) and class
+# indices divides by the sum of the target classes' weights.
 
 
-def weighted(loss: np.ndarray, reduction: str, sample_weight):
-    """``reduce`` with the frameworks' plain product of weight and loss."""
-    if sample_weight is None:
+def weighted(loss: np.ndarray, reduction: str, sample_weight, convention: str = "torch",
+             target_weight=None):
+    """``reduce`` with the frameworks' plain product of weight and loss, and their mean."""
+    if sample_weight is None and target_weight is None:
         return reduce(loss, reduction)
-    return reduce(np.array(loss), reduction, sample_weight, mul=np.multiply)
+    loss = np.array(loss)
+    if convention == "keras" and reduction == "mean":  # sum_over_batch_size
+        total = reduce(loss, "sum", sample_weight, mul=np.multiply)
+        return loss.dtype.type(float(total) / loss.size) if loss.size else total
+    return reduce(loss, reduction, sample_weight, mul=np.multiply, target_weight=target_weight)
 
 
 def weighted_grad(grad: np.ndarray, sample_weight, axis: int | None = None):
@@ -267,41 +276,84 @@ def weighted_grad(grad: np.ndarray, sample_weight, axis: int | None = None):
     return weigh(grad, sample_weight, shape, axis, mul=np.multiply)
 
 
+def pos_weighted_bce(y: np.ndarray, z: np.ndarray, q_y: np.ndarray) -> np.ndarray:
+    """torch's ``binary_cross_entropy_with_logits(pos_weight=)`` and TensorFlow's
+    ``tf.nn.weighted_cross_entropy_with_logits``, literally: ``(1 - y) z + (1 + (q - 1) y)
+    (log1p(exp(-|z|)) + max(-z, 0))``, with ``q_y`` = q y."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (1 - y) * z + (q_y + (1 - y)) * (np.log1p(np.exp(-np.abs(z)))
+                                                + np.maximum(-z, 0))
+
+
 @quiet
-def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_weight=None):
+def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_weight=None,
+           pos_weight=None):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
     from_logits = check_flag(from_logits, "from_logits")
+    if pos_weight is not None and not from_logits:
+        raise ValueError(
+            f"pos_weight needs from_logits=True for {convention}: torch has it only in "
+            "binary_cross_entropy_with_logits (TensorFlow in weighted_cross_entropy_with_logits)"
+            "; found from_logits=False"
+        )
     if reduction is None and from_logits:  # sigma(z) - y in both autograds: the exact one
-        return weighted_grad(ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True),
-                             sample_weight)
+        return weighted_grad(ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True,
+                                                          pos_weight=pos_weight), sample_weight)
     y, p = ce._binary_inputs(y_true, y_pred, from_logits)
     if reduction is None:
         return weighted_grad(binary_cross_entropy_grad(y, p, convention), sample_weight)
+    if pos_weight is not None:
+        return weighted(pos_weighted_bce(y, p, ce._positive_targets(y, pos_weight, p)),
+                        reduction, sample_weight, convention)
     return weighted(binary_cross_entropy(y, p, from_logits, convention), reduction,
-                    sample_weight)
+                    sample_weight, convention)
+
+
+def _class_weighted(convention, y, p, axis, class_weight):
+    """The targets and each sample's weight under ``class_weight``: torch multiplies each
+    class's term (``weight=``), Keras's ``fit`` weighs sample i by the weight of the class
+    ``argmax_k y_ik``."""
+    c = ce._class_weights(class_weight, p, axis)
+    if c is None:
+        return y, None
+    if convention == "torch":
+        return y * ce._along(c, axis, p.ndim), None
+    return y, c[np.argmax(y, axis=axis)]
+
+
+def _per_sample(values, v, axis=None):
+    """``values`` times each sample's weight ``v`` (plainly), if any."""
+    if v is None:
+        return values
+    return values * (v if axis is None else np.expand_dims(v, axis))
 
 
 @quiet
 def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None,
-                sample_weight=None):
+                sample_weight=None, class_weight=None):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
+    y, v = _class_weighted(convention, y, p, axis, class_weight)
     if reduction is None:
-        return weighted_grad(categorical_cross_entropy_grad(y, p, from_logits, axis, convention),
-                             sample_weight, axis)
-    return weighted(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction,
-                    sample_weight)
+        g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+        return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
+    loss = _per_sample(categorical_cross_entropy(y, p, from_logits, axis, convention), v)
+    return weighted(loss, reduction, sample_weight, convention)
 
 
 @quiet
 def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None,
-           sample_weight=None):
+           sample_weight=None, class_weight=None):
     """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
+    c = ce._class_weights(class_weight, p, axis)
+    v = None if c is None else c[index]  # torch's weight[y] and Keras's class_weight alike
     if reduction is None:
-        return weighted_grad(
-            sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention),
-            sample_weight, axis)
-    return weighted(sparse_categorical_cross_entropy(index, p, from_logits, axis, convention),
-                    reduction, sample_weight)
+        g = sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
+        return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
+    loss = sparse_categorical_cross_entropy(index, p, from_logits, axis, convention)
+    # torch's mean with weight= divides by the sum of the labels' class weights; by hand,
+    # with sample weights, a reader divides by the sum of those
+    target = v if convention == "torch" and sample_weight is None else None
+    return weighted(_per_sample(loss, v), reduction, sample_weight, convention, target)

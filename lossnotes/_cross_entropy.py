@@ -24,6 +24,7 @@ from ._validation import (
     _class_axis_last,
     _xmul,
     as_floats,
+    as_weights,
     check_axis,
     check_class_labels,
     check_flag,
@@ -70,6 +71,7 @@ def _binary_inputs(y_true, y_pred, from_logits: bool, logits_checked_later: bool
 @quiet
 def binary_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean", sample_weight=None,
+    pos_weight=None,
 ):
     r"""Binary cross-entropy between targets in [0, 1] and predicted probabilities or logits.
 
@@ -87,7 +89,12 @@ def binary_cross_entropy(
 
     The reduction is the mean (default) or sum over **all** elements, or ``"none"``; with
     weights :math:`w_i` the weighted mean :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum
-    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`.
+    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`. A ``pos_weight`` :math:`q` weighs the
+    positive term only:
+
+    .. math::
+
+        \ell_i = -\bigl(q\, y_i \log p_i + (1 - y_i) \log(1 - p_i)\bigr).
 
     Parameters
     ----------
@@ -105,6 +112,15 @@ def binary_cross_entropy(
         the sum of the weights over every element, so 0/1 weights are exactly a mask (a
         masked term counts as absent, even an infinite one); all-0 weights are refused with
         ``"mean"``.
+    pos_weight : float or array_like, optional
+        A finite non-negative weight :math:`q` of the positive term :math:`y \log p`: a single
+        number (shape ``()``), or one per output along ``y_pred``'s last axis (shape ``(D,)``
+        for ``(N, D)`` predictions, a multi-label problem's weight per label), as torch's
+        ``binary_cross_entropy_with_logits(pos_weight=)`` takes it; no other shape. It changes
+        each element's loss, not how many elements there are: ``"mean"`` still divides by the
+        sum of the sample weights (the number of elements without them), as torch does.
+        :math:`q = n_{\text{neg}} / n_{\text{pos}}` makes the positives of an imbalanced
+        problem weigh as much as the negatives.
 
     Returns
     -------
@@ -115,8 +131,9 @@ def binary_cross_entropy(
     ------
     ValueError
         On differing shapes, targets or probabilities outside [0, 1], NaN, an unknown
-        reduction, or a ``sample_weight`` of another shape, with a negative, infinite or NaN
-        weight, or all 0 with ``"mean"``.
+        reduction, a ``sample_weight`` of another shape, with a negative, infinite or NaN
+        weight, or all 0 with ``"mean"``, or a ``pos_weight`` of another shape or with such
+        a weight.
 
     Notes
     -----
@@ -148,34 +165,57 @@ def binary_cross_entropy(
     0.223143551314
     >>> ln.binary_cross_entropy([1.0, 0.0], [1000.0, 1000.0], from_logits=True, reduction="none")
     array([   0., 1000.])
+    >>> ln.binary_cross_entropy([1.0, 0.0], [0.5, 0.5], pos_weight=3.0, reduction="none").round(6)
+    array([2.079442, 0.693147])
 
     """
     from_logits = check_flag(from_logits, "from_logits")
     y, z = _binary_inputs(y_true, y_pred, from_logits, logits_checked_later=True)
-    loss = _binary_terms(y, z, from_logits, np.multiply)  # log 0 = -inf
+    pos = _positive_targets(y, pos_weight, z)
+    loss = _binary_terms(y, z, from_logits, np.multiply, pos)  # log 0 = -inf
     if has_nan(loss):
         # A NaN logit, or a 0 * inf (an infinite logit, a probability of 0 or 1, and a weight
         # of 0): then, and only then, the terms again with 0 * inf taken as 0.
         check_no_nan(z, "y_pred")
-        loss = _binary_terms(y, z, from_logits, _xmul)
+        loss = _binary_terms(y, z, from_logits, _xmul, pos)
     return reduce(loss, reduction, sample_weight)
 
 
-def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.ndarray:
-    """The unreduced loss, each product taken by ``mul``."""
+def _positive_targets(y: np.ndarray, pos_weight, z: np.ndarray):
+    """``q y``, the weight of each positive term, with ``pos_weight`` checked: a single weight
+    or one per output along ``z``'s last axis. None without a ``pos_weight``."""
+    if pos_weight is None:
+        return None
+    q = as_weights(pos_weight, "pos_weight", z.dtype)
+    if q.ndim != 0 and q.shape != z.shape[-1:]:
+        raise ValueError(
+            f"pos_weight has shape {q.shape}; expected a single weight, shape (), or one per "
+            f"output along y_pred's last axis, shape {z.shape[-1:]}, for y_pred of shape "
+            f"{z.shape}; nothing else is broadcast"
+        )
+    return np.multiply(y, q)
+
+
+def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul,
+                  pos: np.ndarray | None = None) -> np.ndarray:
+    """The unreduced loss, each product taken by ``mul``; ``pos`` weighs the positive terms
+    (``q y``) in ``y``'s place."""
+    q_y = y if pos is None else pos
     if from_logits:
         # softplus(-z) = max(-z, 0) + t and softplus(z) = max(z, 0) + t share the same
-        # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t.
-        # Adding t last keeps a tiny loss (z = 40, y = 1 gives 4.2e-18) instead of cancelling
-        # it as softplus(z) - y z would. Each term in its own buffer, in place.
+        # t = log1p(exp(-|z|)), so y softplus(-z) + (1 - y) softplus(z) = [the max terms] + t
+        # (+ (q y + 1 - y) t with a pos_weight). Adding t last keeps a tiny loss (z = 40,
+        # y = 1 gives 4.2e-18) instead of cancelling it as softplus(z) - y z would. Each term
+        # in its own buffer, in place.
         neg = np.negative(z, out=np.empty_like(z))
-        loss = mul(y, np.clip(neg, 0, np.inf, out=neg), out=neg)  # y max(-z, 0)
+        loss = mul(q_y, np.clip(neg, 0, np.inf, out=neg), out=neg)  # q y max(-z, 0)
         loss += mul(1 - y, np.clip(z, 0, np.inf, out=np.empty_like(z)))  # (1 - y) max(z, 0)
-        loss += _log1p_exp_minus_abs(z)
+        t = _log1p_exp_minus_abs(z)
+        loss += t if pos is None else mul(pos + (1 - y), t, out=t)
         return loss
     # log1p(-p) rather than log(1 - p): exact for small p.
     log_p = np.log(z, out=np.empty_like(z))
-    loss = mul(y, log_p, out=log_p)
+    loss = mul(q_y, log_p, out=log_p)
     log1m = np.negative(z, out=np.empty_like(z))
     loss += mul(1 - y, np.log1p(log1m, out=log1m), out=log1m)
     return np.negative(loss, out=loss)
@@ -183,7 +223,7 @@ def _binary_terms(y: np.ndarray, z: np.ndarray, from_logits: bool, mul) -> np.nd
 
 @quiet
 def binary_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False, sample_weight=None
+    y_true, y_pred, *, from_logits: bool = False, sample_weight=None, pos_weight=None
 ):
     r"""Derivative of the unreduced :func:`binary_cross_entropy` with respect to ``y_pred``.
 
@@ -192,11 +232,14 @@ def binary_cross_entropy_grad(
         \frac{\partial \ell}{\partial p} = -\frac{y}{p} + \frac{1 - y}{1 - p}
         = \frac{p - y}{p (1 - p)},
         \qquad
-        \frac{\partial \ell}{\partial z} = \sigma(z) - y.
+        \frac{\partial \ell}{\partial z} = \sigma(z) - y,
+
+    and with a ``pos_weight`` :math:`q`, :math:`-q y / p + (1 - y)/(1 - p)` and
+    :math:`(1 - y)\sigma(z) - q y \sigma(-z)`.
 
     Parameters
     ----------
-    y_true, y_pred, from_logits, sample_weight
+    y_true, y_pred, from_logits, sample_weight, pos_weight
         As for :func:`binary_cross_entropy`.
 
     Returns
@@ -227,12 +270,14 @@ def binary_cross_entropy_grad(
     """
     from_logits = check_flag(from_logits, "from_logits")
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    pos = _positive_targets(y_true, pos_weight, y_pred)
+    q_y = y_true if pos is None else pos
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
-        return weigh((1 - y_true) * s_pos - y_true * s_neg, sample_weight)
+        return weigh((1 - y_true) * s_pos - q_y * s_neg, sample_weight)
     p = y_pred + 0  # -0.0 is the probability 0: 1/p must be +inf, not -inf
     # 1/p overflows to inf for a subnormal p: that is the true derivative's rounding.
-    return weigh(_xmul(1 - y_true, 1 / (1 - p)) - _xmul(y_true, 1 / p), sample_weight)
+    return weigh(_xmul(1 - y_true, 1 / (1 - p)) - _xmul(q_y, 1 / p), sample_weight)
 
 
 def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact",
@@ -274,7 +319,7 @@ def _class_targets(y: np.ndarray, name: str) -> None:
 @quiet
 def categorical_cross_entropy(
     y_true, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
-    sample_weight=None,
+    sample_weight=None, class_weight=None,
 ):
     r"""Categorical cross-entropy between target distributions and predicted ones.
 
@@ -287,7 +332,18 @@ def categorical_cross_entropy(
     and with logits, :math:`\log p_{ik} = z_{ik} - \operatorname{logsumexp}(z_{i\cdot})`.
     The reduction is the mean (default) or sum over samples, or ``"none"``; with weights
     :math:`w_i` the weighted mean :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum
-    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`.
+    :math:`\sum_i w_i \ell_i`, or :math:`w_i \ell_i`. With class weights :math:`c_k`,
+
+    .. math::
+
+        \ell_i = -\sum_{k=1}^{C} c_k\, y_{ik} \log p_{ik}, \qquad
+        L = \frac{\sum_i w_i \ell_i}{\sum_i w_i v_i}, \quad
+        v_i = \sum_k c_k\, y_{ik} \ (\texttt{"mean"}),
+
+    where :math:`v_i` is the weight of sample :math:`i`'s target (:math:`c_{y_i}` for a
+    one-hot row), so the mean is a true weighted mean of the unweighted per-sample losses
+    (torch's ``cross_entropy(weight=)`` divides by the number of samples instead when its
+    targets are probabilities, and by :math:`\sum_i c_{y_i}` when they are class indices).
 
     Parameters
     ----------
@@ -310,6 +366,12 @@ def categorical_cross_entropy(
         shape ``(N, L)``), nothing else broadcast. ``"mean"`` divides by the sum of the
         weights over every sample, so 0/1 weights are exactly a mask (a masked sample counts
         as absent, even an infinite loss); all-0 weights are refused with ``"mean"``.
+    class_weight : array_like, optional
+        One finite non-negative weight per class, shape ``(C,)`` (torch's ``weight=``;
+        Keras's ``class_weight`` of ``fit``, which becomes the sample weight
+        :math:`c_{y_i}`): it multiplies each class's term, and ``"mean"`` divides by the sum
+        of the targets' weights :math:`w_i v_i` (see above). A class weight of 0 drops that
+        class's terms, even infinite ones.
 
     Returns
     -------
@@ -320,9 +382,9 @@ def categorical_cross_entropy(
     ------
     ValueError
         On differing shapes, values outside [0, 1], probabilities that do not sum to 1 along
-        ``axis`` (to within the dtype's rounding), NaN, a bad axis, an unknown reduction, or a
-        ``sample_weight`` of another shape, with a negative, infinite or NaN weight, or all 0
-        with ``"mean"``.
+        ``axis`` (to within the dtype's rounding), NaN, a bad axis, an unknown reduction, a
+        ``sample_weight`` or ``class_weight`` of another shape or with a negative, infinite or
+        NaN weight, or weights of the targets that are all 0 with ``"mean"``.
 
     Notes
     -----
@@ -345,6 +407,11 @@ def categorical_cross_entropy(
     """
     y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis,
                                                logits_checked_later=True)
+    c = _class_weights(class_weight, y_pred, axis, reduction)
+    target = None
+    if c is not None:  # c_k y_ik in y's place, and each target's weight v_i for the mean
+        y_true = np.multiply(y_true, _along(c, axis, y_pred.ndim))
+        target = np.asarray(np.sum(y_true, axis=axis))
     if from_logits:  # log_softmax with the classes last: move the targets' classes alike
         log_p = _log_softmax_last(y_pred, axis, name="y_pred")
         terms = _xmul(_class_axis_last(y_true, axis), log_p, out=log_p)  # 0 * inf as 0
@@ -352,12 +419,35 @@ def categorical_cross_entropy(
     else:
         terms = _xlog(y_true, y_pred)  # log 0 = -inf; 0 log 0 = 0
     loss = np.asarray(np.sum(terms, axis=axis))  # the pairwise sum of each row
-    return reduce(np.negative(loss, out=loss), reduction, sample_weight)
+    return reduce(np.negative(loss, out=loss), reduction, sample_weight, target_weight=target)
+
+
+def _class_weights(class_weight, y_pred: np.ndarray, axis: int, reduction: str = "none"):
+    """``class_weight`` checked: C finite non-negative weights in ``y_pred``'s dtype, or None.
+    For ``"mean"`` they are divided by the largest, which changes no weighted mean (its
+    numerator and denominator scale alike) and keeps their sums finite."""
+    if class_weight is None:
+        return None
+    c = as_weights(class_weight, "class_weight", y_pred.dtype)
+    n = y_pred.shape[axis]
+    if c.shape != (n,):
+        raise ValueError(
+            f"class_weight has shape {c.shape}; expected one weight per class, shape ({n},), "
+            f"for y_pred of shape {y_pred.shape} with classes on axis {axis}"
+        )
+    top = np.maximum.reduce(c) if reduction == "mean" else 0
+    return c / top if top > 0 else c
+
+
+def _along(c: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """The class weights shaped to multiply an array of ``ndim`` dimensions along ``axis``."""
+    return c.reshape((-1,) + (1,) * (ndim - 1 - axis))
 
 
 @quiet
 def categorical_cross_entropy_grad(
-    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None
+    y_true, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None,
+    class_weight=None,
 ):
     r"""Derivative of the unreduced :func:`categorical_cross_entropy` with respect to ``y_pred``.
 
@@ -370,8 +460,9 @@ def categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    y_true, y_pred, from_logits, axis, sample_weight
-        As for :func:`categorical_cross_entropy`.
+    y_true, y_pred, from_logits, axis, sample_weight, class_weight
+        As for :func:`categorical_cross_entropy`; class weights :math:`c_k` take the place of
+        :math:`y_{ik}` by :math:`c_k y_{ik}` in the formulas above.
 
     Returns
     -------
@@ -397,6 +488,9 @@ def categorical_cross_entropy_grad(
     array([[ 0.5, -0.5]])
     """
     y_true, y_pred, axis = _categorical_inputs(y_true, y_pred, from_logits, axis)
+    c = _class_weights(class_weight, y_pred, axis)
+    if c is not None:
+        y_true = np.multiply(y_true, _along(c, axis, y_pred.ndim))
     if from_logits:
         # sum(y) softmax(z) - y, without cancelling softmax against 1 at the largest score.
         return _weigh_rows(_softmax_grad(y_pred, y_true, axis), sample_weight, axis)
@@ -437,7 +531,7 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
 @quiet
 def sparse_categorical_cross_entropy(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
-    sample_weight=None,
+    sample_weight=None, class_weight=None,
 ):
     r"""Categorical cross-entropy with the true class given as an integer index.
 
@@ -464,6 +558,12 @@ def sparse_categorical_cross_entropy(
         One finite non-negative weight per label (``labels``' shape) or per sample as its
         leading axes, as for :func:`categorical_cross_entropy`: ``"mean"`` is
         :math:`\sum_i w_i \ell_i / \sum_i w_i`, so 0/1 weights are exactly a mask.
+    class_weight : array_like, optional
+        One finite non-negative weight per class, shape ``(C,)``: :math:`\ell_i` becomes
+        :math:`c_{c_i} \ell_i` and ``"mean"`` divides by :math:`\sum_i w_i c_{c_i}`, as
+        torch's ``cross_entropy(weight=)`` does (its mean divides by the sum of the target
+        classes' weights) and as Keras's ``class_weight`` in ``fit`` would with a true
+        weighted mean (its default reduction divides by the number of samples instead).
 
     Returns
     -------
@@ -490,17 +590,23 @@ def sparse_categorical_cross_entropy(
     """
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis,
                                          logits_checked_later=True)
+    c = _class_weights(class_weight, y_pred, axis, reduction)
     if from_logits:
         log_p = _log_softmax_last(y_pred, axis, index, name="y_pred")
     else:
         log_p = _pick(y_pred, index, axis)  # a new array: the log of the picked entries only
         np.log(log_p, out=log_p)
-    return reduce(np.negative(log_p, out=log_p), reduction, sample_weight)
+    loss = np.negative(log_p, out=log_p)
+    target = None if c is None else c[index]  # each label's class weight
+    if target is not None:
+        _xmul(loss, target, out=loss)  # a class weight of 0 drops even an infinite term
+    return reduce(loss, reduction, sample_weight, target_weight=target)
 
 
 @quiet
 def sparse_categorical_cross_entropy_grad(
-    labels, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None
+    labels, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None,
+    class_weight=None,
 ):
     r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
 
@@ -512,8 +618,9 @@ def sparse_categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    labels, y_pred, from_logits, axis, sample_weight
-        As for :func:`sparse_categorical_cross_entropy`.
+    labels, y_pred, from_logits, axis, sample_weight, class_weight
+        As for :func:`sparse_categorical_cross_entropy`; a class weight multiplies the rows
+        whose label is that class.
 
     Returns
     -------
@@ -534,4 +641,7 @@ def sparse_categorical_cross_entropy_grad(
         grad = _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
     else:
         grad = _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)
+    c = _class_weights(class_weight, y_pred, axis)
+    if c is not None:
+        _xmul(grad, np.expand_dims(c[index], axis), out=grad)
     return _weigh_rows(grad, sample_weight, axis)

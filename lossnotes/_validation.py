@@ -334,9 +334,12 @@ def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
     return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
 
 
-def reduce(loss: np.ndarray, reduction: str, sample_weight=None, mul=None):
+def reduce(loss: np.ndarray, reduction: str, sample_weight=None, mul=None, target_weight=None):
     """Apply ``"mean"``, ``"sum"`` or ``"none"`` to an unreduced loss, keeping its dtype,
     weighted by ``sample_weight`` (checked here by :func:`sample_weights`) when given.
+
+    ``target_weight`` (the loss's shape: the class weight of each sample's target, already
+    inside ``loss``) enters only the denominator of ``"mean"``: the sum of ``w v``.
 
     ``loss`` must be a new array: the weights multiply it in place, by ``mul(loss, w, out=)``:
     :func:`_xmul` (a weight of 0 drops its term) unless given (``np.multiply``, the
@@ -355,9 +358,9 @@ def reduce(loss: np.ndarray, reduction: str, sample_weight=None, mul=None):
     # a few thousand terms of size 1 would overflow); the result keeps the loss's dtype. The
     # mean divides in float64 and rounds to the accumulator's dtype, as ndarray.mean does.
     acc = np.float32 if dtype.char == "e" else dtype.type
+    if reduction == "mean" and (w is not None or target_weight is not None):
+        w, n = _weight_total(w, target_weight, n, acc)
     if w is not None:
-        if reduction == "mean":
-            w, n = _weight_total(w, n, acc)
         loss = mul(loss, w, out=loss)  # _xmul: a weight of 0 drops even an infinite term
     total = np.add.reduce(loss, axis=None, dtype=acc)
     if reduction == "mean":
@@ -365,21 +368,28 @@ def reduce(loss: np.ndarray, reduction: str, sample_weight=None, mul=None):
     return dtype.type(total)
 
 
-def _weight_total(w: np.ndarray, n: int, acc):
+def _weight_total(w: np.ndarray | None, v: np.ndarray | None, n: int, acc):
     """The weights and the denominator of the weighted mean: the sum of the weights over
     the ``n`` elements of the loss (a weight per sample counts once per element of its
-    sample). Weights so large that their sum overflows are divided by the largest first,
-    which changes no mean."""
-    total = np.add.reduce(w, axis=None, dtype=acc) * (n // w.size)
-    if total == 0:
-        raise ValueError(
-            "sample_weight is 0 everywhere: the weighted mean sum(w l) / sum(w) is 0/0, "
-            "undefined; expected at least one positive weight (reduction='sum' gives 0 for a "
-            "batch that should cost nothing)"
-        )
-    if not np.isfinite(total):
-        w = w / np.maximum.reduce(w, axis=None)
+    sample), each times its target's weight ``v`` when given. The weights are divided by the
+    largest first, which changes no mean and keeps their sum finite and their products with
+    the loss from underflowing."""
+    if w is not None:
+        top = np.maximum.reduce(w, axis=None)
+        w = w / top if top > 0 else w
+    if v is None:
         total = np.add.reduce(w, axis=None, dtype=acc) * (n // w.size)
+    else:
+        total = np.add.reduce(v if w is None else w * v, axis=None, dtype=acc)
+    if total == 0:
+        what = ("sample_weight is 0 everywhere" if v is None else
+                "the weights of the targets (sample_weight times the class weight of each "
+                "target) are 0 everywhere")
+        raise ValueError(
+            f"{what}: the weighted mean sum(w l) / sum(w) is 0/0, undefined; expected at "
+            "least one positive weight (reduction='sum' gives 0 for a batch that should cost "
+            "nothing)"
+        )
     return w, total
 
 
@@ -401,16 +411,22 @@ def sample_weights(sample_weight, shape: tuple, dtype, axis: int | None = None) 
             f"shape {shape}; expected {accepted} (a weight per element, or one per sample as "
             "the loss's leading axes); nothing is broadcast"
         )
+    w = as_weights(w, "sample_weight", dtype)
+    w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
+    return w if axis is None else np.expand_dims(w, axis)
+
+
+def as_weights(x, name: str, dtype) -> np.ndarray:
+    """``x`` as finite non-negative weights in ``dtype`` (a bool reads as 0/1)."""
+    w = as_floats(x, name)
     if w.size and not (np.minimum.reduce(w, axis=None) >= 0
                        and np.maximum.reduce(w, axis=None) < np.inf):  # a NaN fails both
         bad = ~(w >= 0) | (w == np.inf)
         raise ValueError(
-            f"sample_weight must hold finite, non-negative weights; found {first(w, bad)!r} "
+            f"{name} must hold finite, non-negative weights; found {first(w, bad)!r} "
             f"{_where(bad)}"
         )
-    w = _cast(w, np.dtype(dtype), "sample_weight")
-    w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
-    return w if axis is None else np.expand_dims(w, axis)
+    return _cast(w, np.dtype(dtype), name)
 
 
 @quiet

@@ -10,6 +10,15 @@ conversion of 0/1 labels for the hinge losses, the gradient -1 that autograd tak
 hinge's kink. Where Keras computes the mathematics itself the function is the exact one
 (``like_keras.mse is lossnotes.mse``).
 
+Weights are Keras's: ``sample_weight`` multiplies each value plainly (a weight of 0 leaves a
+``nan`` a ``nan``), and the cross-entropies' ``"mean"`` is Keras's default reduction
+``sum_over_batch_size``, the weighted sum divided by the number of elements (not by the sum of
+the weights, as lossnotes' weighted mean and Keras's ``"mean_with_sample_weight"`` do);
+``class_weight`` is ``Model.fit(class_weight=)``, which weighs each sample by the weight of
+the class at the ``argmax`` of its target row; ``pos_weight`` (logits only) is TensorFlow's
+``tf.nn.weighted_cross_entropy_with_logits``. The functions re-exported from lossnotes
+(``mse``, ``mae``, ``huber``, the hinge losses) reduce weights as lossnotes does.
+
 Each function validates its inputs as the exact one does, except where Keras accepts more
 (hinge labels in {0, 1}); the measured behaviour behind every line is checked against Keras by
 ``tests/test_compare.py`` and ``python -m lossnotes``.
@@ -76,7 +85,7 @@ def hinge_grad(m, *, sample_weight=None):
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
-                         sample_weight=None):
+                         sample_weight=None, pos_weight=None):
     r"""``keras.losses.binary_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
@@ -106,10 +115,11 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
     array([16.1181, 15.9424], dtype=float32)
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
-                               sample_weight)
+                               sample_weight, pos_weight)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
+                              pos_weight=None):
     r"""The derivative of Keras's binary cross-entropy that ``tf.GradientTape`` reports.
 
     Under the framework conventions, for probabilities,
@@ -133,11 +143,11 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weigh
     array([ 0., -2.])
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, pos_weight=pos_weight)
 
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
-                              sample_weight=None):
+                              sample_weight=None, class_weight=None):
     r"""``keras.losses.categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     The framework conventions for probabilities renormalise each row, Keras before clipping:
@@ -161,11 +171,11 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     1.098612
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
-                                    sample_weight)
+                                    sample_weight, class_weight)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
-                                   sample_weight=None):
+                                   sample_weight=None, class_weight=None):
     r"""The derivative of Keras's categorical cross-entropy that ``tf.GradientTape`` reports.
 
     Both frameworks differentiate through their renormalisation of the probabilities: inside
@@ -192,11 +202,11 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     array([[ 1.      , -0.666667]])
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
-                                    sample_weight=sample_weight)
+                                    sample_weight=sample_weight, class_weight=class_weight)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean", sample_weight=None):
+                                     reduction="mean", sample_weight=None, class_weight=None):
     r"""``keras.losses.sparse_categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras clips first and renormalises the clipped row afterwards (through the log-softmax
@@ -220,11 +230,11 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.098612
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight)
+                               sample_weight, class_weight)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
-                                          sample_weight=None):
+                                          sample_weight=None, class_weight=None):
     r"""The derivative of Keras's sparse categorical cross-entropy that ``tf.GradientTape`` reports.
 
     For Keras the derivative with respect to the probabilities is
@@ -239,4 +249,4 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, class_weight=class_weight)

@@ -9,6 +9,13 @@ logit, ``log(1 + exp(-m))`` evaluated directly in ``soft_margin_loss``, labels u
 the gradient -1 that ``clamp`` passes at the hinge's kink. Where torch computes the mathematics
 itself the function is the exact one (``like_torch.mse is lossnotes.mse``).
 
+torch has no ``sample_weight``: its way is ``reduction="none"`` and a weighted sum by hand,
+which these functions reproduce, ``(w * loss).sum() / w.sum()`` for ``"mean"`` (a weight of 0
+leaves a ``nan`` a ``nan``). ``class_weight`` is ``F.cross_entropy``'s ``weight=``: each
+class's term times its weight, and without sample weights the mean divides by the sum of the
+labels' class weights for class indices, by the number of rows for probability targets.
+``pos_weight`` is ``F.binary_cross_entropy_with_logits``'s (logits only).
+
 Each function validates its inputs as the exact one does, except where torch accepts more
 (labels of 0 in the margin losses); the measured behaviour behind every line is checked against
 torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
@@ -99,7 +106,7 @@ def logistic_grad(m, *, sample_weight=None):
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
-                         sample_weight=None):
+                         sample_weight=None, pos_weight=None):
     r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
 
     Each log is clamped at -100, so a certain and wrong prediction costs 100:
@@ -122,10 +129,11 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
     array([100., 100.], dtype=float32)
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
-                               sample_weight)
+                               sample_weight, pos_weight)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
+                              pos_weight=None):
     r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
 
     torch's backward ignores its own -100 clamp:
@@ -145,11 +153,11 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weigh
     array([-1.e+12, -2.e+00])
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, pos_weight=pos_weight)
 
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
-                              sample_weight=None):
+                              sample_weight=None, class_weight=None):
     r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
 
     ``log_softmax(log p)`` is :math:`\log(p / \sum p)`, so each row is renormalised:
@@ -166,11 +174,11 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     1.098612
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
-                                    sample_weight)
+                                    sample_weight, class_weight)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
-                                   sample_weight=None):
+                                   sample_weight=None, class_weight=None):
     r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
 
     Through the renormalisation, :math:`-y_{ik}/p_{ik} + \sum_j y_{ij} / \sum_j p_{ij}`: the
@@ -184,11 +192,11 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     array([[ 1.      , -0.666667]])
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
-                                    sample_weight=sample_weight)
+                                    sample_weight=sample_weight, class_weight=class_weight)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean", sample_weight=None):
+                                     reduction="mean", sample_weight=None, class_weight=None):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
     ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
@@ -203,11 +211,11 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.609438
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight)
+                               sample_weight, class_weight)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
-                                          sample_weight=None):
+                                          sample_weight=None, class_weight=None):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
     The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
@@ -220,4 +228,4 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, class_weight=class_weight)

@@ -565,7 +565,8 @@ _AXES = st.sampled_from([-1, 0, 1, 5, -7, None, 1.5, True, "0", np.int64(0)])
 _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10**400, [1.0]])
 
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
-                   "from_logits", "delta", "losses", "weights", "convention", "sample_weight")
+                   "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
+                   "class_weight", "pos_weight")
 
 
 def _options(fn, draw, shape=None):
@@ -578,6 +579,10 @@ def _options(fn, draw, shape=None):
     if "sample_weight" in params and draw(st.booleans()):
         same = shape is not None and draw(st.booleans())
         options["sample_weight"] = draw(_arrays(shape if same else None))
+    for name in ("class_weight", "pos_weight"):
+        if name in params and draw(st.booleans()):
+            last = shape[-1:] if shape is not None and draw(st.booleans()) else None
+            options[name] = draw(_arrays(last))
     return options
 
 

@@ -286,12 +286,14 @@ def test_the_framework_modules_weigh_with_a_plain_product():
     assert np.isnan(ln.like_torch.binary_cross_entropy(y, z, from_logits=True, sample_weight=w))
     assert ln.binary_cross_entropy(y, z, from_logits=True, sample_weight=w) == pytest.approx(
         float((torch.tensor(w[1:]) * terms[1:]).sum() / w[1:].sum()), rel=1e-14)
-    # Away from the edge the framework modules' weighted mean is torch's by hand.
+    # Away from the edge like_torch's weighted mean is torch's by hand, and like_keras's is
+    # Keras's default reduction, sum_over_batch_size: the weighted sum over the count.
     p = np.array([0.3, 0.6, 0.9, 0.2])
     terms = F.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none")
-    expected = float((torch.tensor(w) * terms).sum() / w.sum())
-    for module in (ln.like_torch, ln.like_keras):
-        assert module.binary_cross_entropy(y, p, sample_weight=w) == pytest.approx(expected,
-                                                                                   rel=1e-13)
+    total = float((torch.tensor(w) * terms).sum())
+    assert ln.like_torch.binary_cross_entropy(y, p, sample_weight=w) == pytest.approx(
+        total / w.sum(), rel=1e-13)
+    assert ln.like_keras.binary_cross_entropy(y, p, sample_weight=w) == pytest.approx(
+        total / len(w), rel=1e-13)
     np.testing.assert_allclose(ln.like_torch.hinge_grad([0.0, 1.0, 2.0], sample_weight=[2, 3, 4]),
                                [-2.0, -3.0, 0.0])
