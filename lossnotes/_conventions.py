@@ -285,11 +285,23 @@ def pos_weighted_bce(y: np.ndarray, z: np.ndarray, q_y: np.ndarray) -> np.ndarra
                                                 + np.maximum(-z, 0))
 
 
+def _no_smoothing(convention: str, a: float, what: str) -> None:
+    if a:
+        raise ValueError(f"label_smoothing must be 0 for {convention}: its {what} has no "
+                         f"label smoothing; found {a!r}")
+
+
 @quiet
 def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_weight=None,
-           pos_weight=None):
+           pos_weight=None, label_smoothing=0.0):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
     from_logits = check_flag(from_logits, "from_logits")
+    a = ce._check_smoothing(label_smoothing)
+    if convention == "torch":
+        _no_smoothing(convention, a, "binary cross-entropy")
+    elif a:  # Keras: y (1 - a) + a / 2, in the targets' dtype
+        y_true, y_pred = ce._binary_inputs(y_true, y_pred, from_logits)
+        y_true = y_true * y_true.dtype.type(1 - a) + y_true.dtype.type(0.5 * a)
     if pos_weight is not None and not from_logits:
         raise ValueError(
             f"pos_weight needs from_logits=True for {convention}: torch has it only in "
@@ -309,16 +321,17 @@ def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_
                     sample_weight, convention)
 
 
-def _class_weighted(convention, y, p, axis, class_weight):
-    """The targets and each sample's weight under ``class_weight``: torch multiplies each
-    class's term (``weight=``), Keras's ``fit`` weighs sample i by the weight of the class
-    ``argmax_k y_ik``."""
+def _class_weighted(convention, y, p, axis, class_weight, a=0.0):
+    """The targets, smoothed by ``a`` towards 1/C, and each sample's weight under
+    ``class_weight``: torch multiplies each class's term of the smoothed target
+    (``weight=``), Keras's ``fit`` weighs sample i by the weight of the class
+    ``argmax_k y_ik`` of its target as given."""
     c = ce._class_weights(class_weight, p, axis)
-    if c is None:
-        return y, None
-    if convention == "torch":
-        return y * ce._along(c, axis, p.ndim), None
-    return y, c[np.argmax(y, axis=axis)]
+    v = None if c is None or convention == "torch" else c[np.argmax(y, axis=axis)]
+    y = ce._smoothed(y, p, axis, a)
+    if c is not None and convention == "torch":
+        y = y * ce._along(c, axis, p.ndim)
+    return y, v
 
 
 def _per_sample(values, v, axis=None):
@@ -330,10 +343,11 @@ def _per_sample(values, v, axis=None):
 
 @quiet
 def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None,
-                sample_weight=None, class_weight=None):
+                sample_weight=None, class_weight=None, label_smoothing=0.0):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
+    a = ce._check_smoothing(label_smoothing)
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
-    y, v = _class_weighted(convention, y, p, axis, class_weight)
+    y, v = _class_weighted(convention, y, p, axis, class_weight, a)
     if reduction is None:
         g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
         return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
@@ -343,17 +357,28 @@ def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=No
 
 @quiet
 def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None,
-           sample_weight=None, class_weight=None):
+           sample_weight=None, class_weight=None, label_smoothing=0.0):
     """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
+    a = ce._check_smoothing(label_smoothing)
+    if convention == "keras":
+        _no_smoothing(convention, a, "sparse_categorical_crossentropy")
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
     c = ce._class_weights(class_weight, p, axis)
     v = None if c is None else c[index]  # torch's weight[y] and Keras's class_weight alike
+    target = v if sample_weight is None else None  # torch's mean: / sum of weight[y]
+    if a:  # torch: the smoothed one-hot rows, each class's term times its weight
+        y, _ = _class_weighted(convention, _one_hot(index, p, axis), p, axis, class_weight, a)
+        if reduction is None:
+            g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+            return weighted_grad(g, sample_weight, axis)
+        loss = categorical_cross_entropy(y, p, from_logits, axis, convention)
+        return weighted(loss, reduction, sample_weight, convention, target)
     if reduction is None:
         g = sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
         return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
     loss = sparse_categorical_cross_entropy(index, p, from_logits, axis, convention)
     # torch's mean with weight= divides by the sum of the labels' class weights; by hand,
     # with sample weights, a reader divides by the sum of those
-    target = v if convention == "torch" and sample_weight is None else None
+    target = target if convention == "torch" else None
     return weighted(_per_sample(loss, v), reduction, sample_weight, convention, target)

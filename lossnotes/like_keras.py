@@ -85,7 +85,8 @@ def hinge_grad(m, *, sample_weight=None):
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
-                         sample_weight=None, pos_weight=None):
+                         sample_weight=None, pos_weight=None,
+                         label_smoothing=0.0):
     r"""``keras.losses.binary_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
@@ -115,11 +116,12 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
     array([16.1181, 15.9424], dtype=float32)
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
-                               sample_weight, pos_weight)
+                               sample_weight, pos_weight, label_smoothing)
 
 
 def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
-                              pos_weight=None):
+                              pos_weight=None,
+                              label_smoothing=0.0):
     r"""The derivative of Keras's binary cross-entropy that ``tf.GradientTape`` reports.
 
     Under the framework conventions, for probabilities,
@@ -143,11 +145,13 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weigh
     array([ 0., -2.])
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
-                               sample_weight=sample_weight, pos_weight=pos_weight)
+                               sample_weight=sample_weight, pos_weight=pos_weight,
+                               label_smoothing=label_smoothing)
 
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
-                              sample_weight=None, class_weight=None):
+                              sample_weight=None, class_weight=None,
+                              label_smoothing=0.0):
     r"""``keras.losses.categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     The framework conventions for probabilities renormalise each row, Keras before clipping:
@@ -171,11 +175,12 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     1.098612
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
-                                    sample_weight, class_weight)
+                                    sample_weight, class_weight, label_smoothing)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
-                                   sample_weight=None, class_weight=None):
+                                   sample_weight=None, class_weight=None,
+                                   label_smoothing=0.0):
     r"""The derivative of Keras's categorical cross-entropy that ``tf.GradientTape`` reports.
 
     Both frameworks differentiate through their renormalisation of the probabilities: inside
@@ -202,11 +207,13 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     array([[ 1.      , -0.666667]])
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
-                                    sample_weight=sample_weight, class_weight=class_weight)
+                                    sample_weight=sample_weight, class_weight=class_weight,
+                                    label_smoothing=label_smoothing)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean", sample_weight=None, class_weight=None):
+                                     reduction="mean", sample_weight=None, class_weight=None,
+                                     label_smoothing=0.0):
     r"""``keras.losses.sparse_categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras clips first and renormalises the clipped row afterwards (through the log-softmax
@@ -230,11 +237,12 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.098612
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight, class_weight)
+                               sample_weight, class_weight, label_smoothing)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
-                                          sample_weight=None, class_weight=None):
+                                          sample_weight=None, class_weight=None,
+                                          label_smoothing=0.0):
     r"""The derivative of Keras's sparse categorical cross-entropy that ``tf.GradientTape`` reports.
 
     For Keras the derivative with respect to the probabilities is
@@ -249,4 +257,5 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[ 1.      , -0.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
-                               sample_weight=sample_weight, class_weight=class_weight)
+                               sample_weight=sample_weight, class_weight=class_weight,
+                               label_smoothing=label_smoothing)

@@ -106,7 +106,8 @@ def logistic_grad(m, *, sample_weight=None):
 
 
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
-                         sample_weight=None, pos_weight=None):
+                         sample_weight=None, pos_weight=None,
+                         label_smoothing=0.0):
     r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
 
     Each log is clamped at -100, so a certain and wrong prediction costs 100:
@@ -129,11 +130,12 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
     array([100., 100.], dtype=float32)
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
-                               sample_weight, pos_weight)
+                               sample_weight, pos_weight, label_smoothing)
 
 
 def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
-                              pos_weight=None):
+                              pos_weight=None,
+                              label_smoothing=0.0):
     r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
 
     torch's backward ignores its own -100 clamp:
@@ -153,11 +155,13 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weigh
     array([-1.e+12, -2.e+00])
     """
     return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
-                               sample_weight=sample_weight, pos_weight=pos_weight)
+                               sample_weight=sample_weight, pos_weight=pos_weight,
+                               label_smoothing=label_smoothing)
 
 
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
-                              sample_weight=None, class_weight=None):
+                              sample_weight=None, class_weight=None,
+                              label_smoothing=0.0):
     r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
 
     ``log_softmax(log p)`` is :math:`\log(p / \sum p)`, so each row is renormalised:
@@ -174,11 +178,12 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     1.098612
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
-                                    sample_weight, class_weight)
+                                    sample_weight, class_weight, label_smoothing)
 
 
 def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
-                                   sample_weight=None, class_weight=None):
+                                   sample_weight=None, class_weight=None,
+                                   label_smoothing=0.0):
     r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
 
     Through the renormalisation, :math:`-y_{ik}/p_{ik} + \sum_j y_{ij} / \sum_j p_{ij}`: the
@@ -192,11 +197,13 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     array([[ 1.      , -0.666667]])
     """
     return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
-                                    sample_weight=sample_weight, class_weight=class_weight)
+                                    sample_weight=sample_weight, class_weight=class_weight,
+                                    label_smoothing=label_smoothing)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean", sample_weight=None, class_weight=None):
+                                     reduction="mean", sample_weight=None, class_weight=None,
+                                     label_smoothing=0.0):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
     ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
@@ -211,11 +218,12 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.609438
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight, class_weight)
+                               sample_weight, class_weight, label_smoothing)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
-                                          sample_weight=None, class_weight=None):
+                                          sample_weight=None, class_weight=None,
+                                          label_smoothing=0.0):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
     The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
@@ -228,4 +236,5 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     array([[-0.      , -1.666667]])
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
-                               sample_weight=sample_weight, class_weight=class_weight)
+                               sample_weight=sample_weight, class_weight=class_weight,
+                               label_smoothing=label_smoothing)

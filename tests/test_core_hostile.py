@@ -562,11 +562,13 @@ def _arrays(draw, shape=None):
 _FLAGS = st.sampled_from([False, True, "False", None, np.array([True, False]), 1])
 _REDUCTIONS = st.sampled_from(["mean", "sum", "none", "MEAN", None, np.array(["mean"])])
 _AXES = st.sampled_from([-1, 0, 1, 5, -7, None, 1.5, True, "0", np.int64(0)])
+_SMOOTHINGS = st.sampled_from([0.0, 0.1, 1.0, 0.5, -0.1, 1.5, np.nan, True, "0.1", [0.1],
+                               np.float32(0.2), 1])
 _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10**400, [1.0]])
 
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
                    "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
-                   "class_weight", "pos_weight")
+                   "class_weight", "pos_weight", "label_smoothing")
 
 
 def _options(fn, draw, shape=None):
@@ -579,6 +581,8 @@ def _options(fn, draw, shape=None):
     if "sample_weight" in params and draw(st.booleans()):
         same = shape is not None and draw(st.booleans())
         options["sample_weight"] = draw(_arrays(shape if same else None))
+    if "label_smoothing" in params and draw(st.booleans()):
+        options["label_smoothing"] = draw(_SMOOTHINGS)
     for name in ("class_weight", "pos_weight"):
         if name in params and draw(st.booleans()):
             last = shape[-1:] if shape is not None and draw(st.booleans()) else None
