@@ -256,14 +256,17 @@ def margin_of(convention: str, y, score) -> np.ndarray:
 
 
 def weighted(loss: np.ndarray, reduction: str, sample_weight, convention: str = "torch",
-             target_weight=None):
-    """``reduce`` with the frameworks' plain product of weight and loss, and their mean."""
-    if sample_weight is None and target_weight is None:
+             target_weight=None, count=None):
+    """``reduce`` with the frameworks' plain product of weight and loss, and their mean;
+    ``count``: how many values Keras's mean counts (those its ``ignore_class`` keeps)."""
+    keras_mean = convention == "keras" and reduction == "mean"
+    if sample_weight is None and target_weight is None and not (keras_mean and count is not None):
         return reduce(loss, reduction)
     loss = np.array(loss)
-    if convention == "keras" and reduction == "mean":  # sum_over_batch_size
+    if keras_mean:  # sum_over_batch_size: the weighted sum over the count, 0 for none
         total = reduce(loss, "sum", sample_weight, mul=np.multiply)
-        return loss.dtype.type(float(total) / loss.size) if loss.size else total
+        n = loss.size if count is None else count
+        return loss.dtype.type(float(total) / n) if n else loss.dtype.type(0)
     return reduce(loss, reduction, sample_weight, mul=np.multiply, target_weight=target_weight)
 
 
@@ -357,28 +360,46 @@ def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=No
 
 @quiet
 def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None,
-           sample_weight=None, class_weight=None, label_smoothing=0.0):
-    """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
+           sample_weight=None, class_weight=None, label_smoothing=0.0, ignore_index=None):
+    """Sparse categorical cross-entropy (``reduction`` given) or its derivative.
+
+    An ignored label (torch's ``ignore_index``, Keras's ``ignore_class``) has the value 0 and
+    a row of 0s; torch's mean leaves it out of its denominator (a mean written by hand with
+    sample weights divides by all of them), Keras's ``sum_over_batch_size`` divides by the
+    number of labels kept (0 when there is none)."""
     a = ce._check_smoothing(label_smoothing)
     if convention == "keras":
         _no_smoothing(convention, a, "sparse_categorical_crossentropy")
+    keep = None
+    if ignore_index is not None:
+        labels, keep = ce._ignored(labels, ignore_index, None)
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
     c = ce._class_weights(class_weight, p, axis)
     v = None if c is None else c[index]  # torch's weight[y] and Keras's class_weight alike
-    target = v if sample_weight is None else None  # torch's mean: / sum of weight[y]
+    # torch's mean with weight= divides by the sum of the labels' class weights, and leaves
+    # the ignored ones out; by hand, with sample weights, a reader divides by the sum of those
+    target = None
+    if convention == "torch" and sample_weight is None:
+        target = keep if v is None else (v if keep is None else v * keep)
     if a:  # torch: the smoothed one-hot rows, each class's term times its weight
         y, _ = _class_weighted(convention, _one_hot(index, p, axis), p, axis, class_weight, a)
-        if reduction is None:
-            g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
-            return weighted_grad(g, sample_weight, axis)
-        loss = categorical_cross_entropy(y, p, from_logits, axis, convention)
-        return weighted(loss, reduction, sample_weight, convention, target)
     if reduction is None:
-        g = sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
-        return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
-    loss = sparse_categorical_cross_entropy(index, p, from_logits, axis, convention)
-    # torch's mean with weight= divides by the sum of the labels' class weights; by hand,
-    # with sample weights, a reader divides by the sum of those
-    target = target if convention == "torch" else None
-    return weighted(_per_sample(loss, v), reduction, sample_weight, convention, target)
+        if a:
+            g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+        else:
+            g = _per_sample(sparse_categorical_cross_entropy_grad(index, p, from_logits, axis,
+                                                                  convention), v, axis)
+        if keep is not None:
+            g = np.where(np.expand_dims(keep, axis) > 0, g, 0).astype(p.dtype, copy=False)
+        return weighted_grad(g, sample_weight, axis)
+    if a:
+        loss = categorical_cross_entropy(y, p, from_logits, axis, convention)
+    else:
+        loss = _per_sample(sparse_categorical_cross_entropy(index, p, from_logits, axis,
+                                                            convention), v)
+    count = None
+    if keep is not None:
+        loss = np.where(keep > 0, loss, 0).astype(p.dtype, copy=False)
+        count = int(np.count_nonzero(keep))
+    return weighted(loss, reduction, sample_weight, convention, target, count)

@@ -35,6 +35,7 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    sample_weights,
     weigh,
 )
 
@@ -596,6 +597,30 @@ def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str
 
 
 
+def _ignored(labels, ignore_index, sample_weight, reduction: str = "none"):
+    """The labels with each one equal to ``ignore_index`` replaced by class 0, and the sample
+    weights (1 when not given) with those labels' weights set to 0: an ignored label is a
+    sample weight of 0. For ``"mean"``, a batch of only ignored labels is refused."""
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index,
+                                                                    (int, np.integer)):
+        raise TypeError(f"ignore_index must be an integer (a label value to ignore) or None; "
+                        f"found {ignore_index!r} ({type(ignore_index).__name__})")
+    labels = _asarray(labels, "labels")
+    if labels.dtype.kind not in "iuf":
+        raise ValueError(f"labels must be integer class indices; found dtype {labels.dtype}")
+    keep = labels != ignore_index
+    if reduction == "mean" and keep.size and not keep.any():
+        raise ValueError(
+            f"every label equals ignore_index={ignore_index}: the mean over no labels is 0/0, "
+            "undefined; expected at least one label that is not ignored (reduction='sum' gives "
+            "0)"
+        )
+    w = keep.astype(np.float64)
+    if sample_weight is not None:
+        w *= sample_weights(sample_weight, keep.shape, np.float64)
+    return np.where(keep, labels, 0), w
+
+
 def _one_hot_inputs(labels, y_pred, from_logits, axis):
     """The labels as one-hot rows (checked as class indices first), and ``y_pred``."""
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis,
@@ -606,7 +631,7 @@ def _one_hot_inputs(labels, y_pred, from_logits, axis):
 @quiet
 def sparse_categorical_cross_entropy(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean",
-    sample_weight=None, class_weight=None, label_smoothing: float = 0.0,
+    sample_weight=None, class_weight=None, label_smoothing: float = 0.0, ignore_index=None,
 ):
     r"""Categorical cross-entropy with the true class given as an integer index.
 
@@ -644,6 +669,18 @@ def sparse_categorical_cross_entropy(
         ``cross_entropy(label_smoothing=)`` does: the loss is then
         :func:`categorical_cross_entropy` of those smoothed rows, with the same options.
         Keras's sparse loss has no smoothing.
+    ignore_index : int, optional
+        A label value that marks a target to ignore (padding, an unlabelled pixel): such a
+        label contributes 0 to ``"none"`` and ``"sum"`` and is left out of the mean's
+        denominator, exactly as a ``sample_weight`` of 0 (torch's ``ignore_index``, whose
+        default -100 must be given here; Keras's ``ignore_class``). Any integer: a negative
+        one such as -100, or a valid class index, whose labels are then all ignored (the
+        class still takes part in every row's softmax), as both frameworks allow; it is not
+        ambiguous, since every label equal to it is ignored, and it lets a "void" class of a
+        segmentation map be skipped. Labels must be class indices in [0, C) or equal to it. A
+        batch whose labels are all ignored has no mean (0/0; torch returns nan, Keras 0) and
+        is refused with ``"mean"``. For the other losses, ``sample_weight`` with 0/1 weights
+        is the mask.
 
     Returns
     -------
@@ -667,7 +704,15 @@ def sparse_categorical_cross_entropy(
     ...                                     from_logits=True, reduction="none").round(6)
     array([ 0., 39.])
 
+    A padded position (label -100) is left out of the mean:
+
+    >>> round(float(ln.sparse_categorical_cross_entropy([1, -100], [[0.4, 0.6], [0.5, 0.5]],
+    ...                                                 ignore_index=-100)), 12)  # = -log 0.6
+    0.510825623766
+
     """
+    if ignore_index is not None:
+        labels, sample_weight = _ignored(labels, ignore_index, sample_weight, reduction)
     if _check_smoothing(label_smoothing):
         return categorical_cross_entropy(
             *_one_hot_inputs(labels, y_pred, from_logits, axis), from_logits=from_logits,
@@ -691,7 +736,7 @@ def sparse_categorical_cross_entropy(
 @quiet
 def sparse_categorical_cross_entropy_grad(
     labels, y_pred, *, from_logits: bool = False, axis: int = -1, sample_weight=None,
-    class_weight=None, label_smoothing: float = 0.0,
+    class_weight=None, label_smoothing: float = 0.0, ignore_index=None,
 ):
     r"""Derivative of the unreduced :func:`sparse_categorical_cross_entropy` w.r.t. ``y_pred``.
 
@@ -703,8 +748,9 @@ def sparse_categorical_cross_entropy_grad(
 
     Parameters
     ----------
-    labels, y_pred, from_logits, axis, sample_weight, class_weight, label_smoothing
-        As for :func:`sparse_categorical_cross_entropy`; a class weight multiplies the rows
+    labels, y_pred, from_logits, axis, sample_weight, class_weight, label_smoothing, ignore_index
+        As for :func:`sparse_categorical_cross_entropy` (an ignored label's row is 0); a class
+        weight multiplies the rows
         whose label is that class, and with smoothing the derivative is
         :func:`categorical_cross_entropy_grad`'s of the smoothed one-hot rows.
 
@@ -722,6 +768,8 @@ def sparse_categorical_cross_entropy_grad(
     >>> ln.sparse_categorical_cross_entropy_grad([1], [[0.0, 0.0]], from_logits=True)
     array([[ 0.5, -0.5]])
     """
+    if ignore_index is not None:
+        labels, sample_weight = _ignored(labels, ignore_index, sample_weight)
     if _check_smoothing(label_smoothing):
         return categorical_cross_entropy_grad(
             *_one_hot_inputs(labels, y_pred, from_logits, axis), from_logits=from_logits,

@@ -16,7 +16,9 @@ Weights are Keras's: ``sample_weight`` multiplies each value plainly (a weight o
 the weights, as lossnotes' weighted mean and Keras's ``"mean_with_sample_weight"`` do);
 ``class_weight`` is ``Model.fit(class_weight=)``, which weighs each sample by the weight of
 the class at the ``argmax`` of its target row; ``pos_weight`` (logits only) is TensorFlow's
-``tf.nn.weighted_cross_entropy_with_logits``. The functions re-exported from lossnotes
+``tf.nn.weighted_cross_entropy_with_logits``; the sparse loss's ``ignore_index`` is Keras's
+``ignore_class``: an ignored label's value is 0 and the mean divides the weighted sum by the
+number of labels kept (0 when none is). The functions re-exported from lossnotes
 (``mse``, ``mae``, ``huber``, the hinge losses) reduce weights as lossnotes does.
 
 Each function validates its inputs as the exact one does, except where Keras accepts more
@@ -213,7 +215,7 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
                                      reduction="mean", sample_weight=None, class_weight=None,
-                                     label_smoothing=0.0):
+                                     label_smoothing=0.0, ignore_index=None):
     r"""``keras.losses.sparse_categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras clips first and renormalises the clipped row afterwards (through the log-softmax
@@ -237,12 +239,13 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.098612
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight, class_weight, label_smoothing)
+                               sample_weight, class_weight, label_smoothing, ignore_index)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
                                           sample_weight=None, class_weight=None,
-                                          label_smoothing=0.0):
+                                          label_smoothing=0.0,
+                                          ignore_index=None):
     r"""The derivative of Keras's sparse categorical cross-entropy that ``tf.GradientTape`` reports.
 
     For Keras the derivative with respect to the probabilities is
@@ -258,4 +261,4 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
                                sample_weight=sample_weight, class_weight=class_weight,
-                               label_smoothing=label_smoothing)
+                               label_smoothing=label_smoothing, ignore_index=ignore_index)

@@ -14,7 +14,10 @@ which these functions reproduce, ``(w * loss).sum() / w.sum()`` for ``"mean"`` (
 leaves a ``nan`` a ``nan``). ``class_weight`` is ``F.cross_entropy``'s ``weight=``: each
 class's term times its weight, and without sample weights the mean divides by the sum of the
 labels' class weights for class indices, by the number of rows for probability targets.
-``pos_weight`` is ``F.binary_cross_entropy_with_logits``'s (logits only).
+``pos_weight`` is ``F.binary_cross_entropy_with_logits``'s (logits only). ``ignore_index`` is
+``F.cross_entropy``'s: an ignored label's value is 0, and without sample weights the mean
+leaves it out of the denominator (with them, the sum of all the weights divides, as a mean
+written by hand does).
 
 Each function validates its inputs as the exact one does, except where torch accepts more
 (labels of 0 in the margin losses); the measured behaviour behind every line is checked against
@@ -203,7 +206,7 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
                                      reduction="mean", sample_weight=None, class_weight=None,
-                                     label_smoothing=0.0):
+                                     label_smoothing=0.0, ignore_index=None):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
     ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
@@ -218,12 +221,13 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     1.609438
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
-                               sample_weight, class_weight, label_smoothing)
+                               sample_weight, class_weight, label_smoothing, ignore_index)
 
 
 def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
                                           sample_weight=None, class_weight=None,
-                                          label_smoothing=0.0):
+                                          label_smoothing=0.0,
+                                          ignore_index=None):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
     The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
@@ -237,4 +241,4 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     """
     return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
                                sample_weight=sample_weight, class_weight=class_weight,
-                               label_smoothing=label_smoothing)
+                               label_smoothing=label_smoothing, ignore_index=ignore_index)

@@ -568,7 +568,8 @@ _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10
 
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
                    "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
-                   "class_weight", "pos_weight", "label_smoothing")
+                   "class_weight", "pos_weight", "label_smoothing",
+                   "ignore_index")
 
 
 def _options(fn, draw, shape=None):
@@ -581,6 +582,9 @@ def _options(fn, draw, shape=None):
     if "sample_weight" in params and draw(st.booleans()):
         same = shape is not None and draw(st.booleans())
         options["sample_weight"] = draw(_arrays(shape if same else None))
+    if "ignore_index" in params and draw(st.booleans()):
+        options["ignore_index"] = draw(st.sampled_from([-100, 0, 1, -1, 1.5, True, "0", None,
+                                                        np.int64(2), 10**30]))
     if "label_smoothing" in params and draw(st.booleans()):
         options["label_smoothing"] = draw(_SMOOTHINGS)
     for name in ("class_weight", "pos_weight"):
