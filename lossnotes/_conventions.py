@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _cross_entropy as ce
 from ._links import _one_hot, _pick
-from ._validation import _where, check_flag, first, pair, quiet, reduce
+from ._validation import _where, check_flag, first, pair, quiet, reduce, weigh
 
 #: ``keras.config.epsilon()``: Keras clips probabilities to ``[EPSILON, 1 - EPSILON]``.
 KERAS_EPSILON = 1e-7
@@ -246,33 +246,160 @@ def margin_of(convention: str, y, score) -> np.ndarray:
         return margin_labels(y, convention) * score
 
 
+# ``sample_weight`` multiplies the loss or its derivative plainly, as the frameworks do
+# (w * loss, and autograd's w * derivative): a weight of 0 against an infinite or nan term
+# gives nan, where the exact functions drop the term. The weighted "mean" is each
+# framework's: Keras's default reduction sum_over_batch_size divides the weighted sum by the
+# number of elements; torch has no sample_weight, and a reader writes
+# (w * loss).sum() / w.sum(), while its own mean with weight= (class weights) and class
+# indices divides by the sum of the target classes' weights.
+
+
+def weighted(loss: np.ndarray, reduction: str, sample_weight, convention: str = "torch",
+             target_weight=None, count=None):
+    """``reduce`` with the frameworks' plain product of weight and loss, and their mean;
+    ``count``: how many values Keras's mean counts (those its ``ignore_class`` keeps)."""
+    keras_mean = convention == "keras" and reduction == "mean"
+    if sample_weight is None and target_weight is None and not (keras_mean and count is not None):
+        return reduce(loss, reduction)
+    loss = np.array(loss)
+    if keras_mean:  # sum_over_batch_size: the weighted sum over the count, 0 for none
+        total = reduce(loss, "sum", sample_weight, mul=np.multiply)
+        n = loss.size if count is None else count
+        return loss.dtype.type(float(total) / n) if n else loss.dtype.type(0)
+    return reduce(loss, reduction, sample_weight, mul=np.multiply, target_weight=target_weight)
+
+
+def weighted_grad(grad: np.ndarray, sample_weight, axis: int | None = None):
+    """The derivative of the weighted unreduced loss: the plain product, as autograd forms it
+    (``axis``: the class axis of a row loss's derivative, which its weights do not have)."""
+    if axis is None or sample_weight is None:
+        return weigh(grad, sample_weight, mul=np.multiply)
+    shape = grad.shape[:axis] + grad.shape[axis + 1:]
+    return weigh(grad, sample_weight, shape, axis, mul=np.multiply)
+
+
+def pos_weighted_bce(y: np.ndarray, z: np.ndarray, q_y: np.ndarray) -> np.ndarray:
+    """torch's ``binary_cross_entropy_with_logits(pos_weight=)`` and TensorFlow's
+    ``tf.nn.weighted_cross_entropy_with_logits``, literally: ``(1 - y) z + (1 + (q - 1) y)
+    (log1p(exp(-|z|)) + max(-z, 0))``, with ``q_y`` = q y."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (1 - y) * z + (q_y + (1 - y)) * (np.log1p(np.exp(-np.abs(z)))
+                                                + np.maximum(-z, 0))
+
+
+def _no_smoothing(convention: str, a: float, what: str) -> None:
+    if a:
+        raise ValueError(f"label_smoothing must be 0 for {convention}: its {what} has no "
+                         f"label smoothing; found {a!r}")
+
+
 @quiet
-def binary(convention: str, y_true, y_pred, from_logits, reduction=None):
+def binary(convention: str, y_true, y_pred, from_logits, reduction=None, sample_weight=None,
+           pos_weight=None, label_smoothing=0.0):
     """Binary cross-entropy (``reduction`` given) or its derivative (``reduction=None``)."""
     from_logits = check_flag(from_logits, "from_logits")
+    a = ce._check_smoothing(label_smoothing)
+    if convention == "torch":
+        _no_smoothing(convention, a, "binary cross-entropy")
+    elif a:  # Keras: y (1 - a) + a / 2, in the targets' dtype
+        y_true, y_pred = ce._binary_inputs(y_true, y_pred, from_logits)
+        y_true = y_true * y_true.dtype.type(1 - a) + y_true.dtype.type(0.5 * a)
+    if pos_weight is not None and not from_logits:
+        raise ValueError(
+            f"pos_weight needs from_logits=True for {convention}: torch has it only in "
+            "binary_cross_entropy_with_logits (TensorFlow in weighted_cross_entropy_with_logits)"
+            "; found from_logits=False"
+        )
     if reduction is None and from_logits:  # sigma(z) - y in both autograds: the exact one
-        return ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True)
+        return weighted_grad(ce.binary_cross_entropy_grad(y_true, y_pred, from_logits=True,
+                                                          pos_weight=pos_weight), sample_weight)
     y, p = ce._binary_inputs(y_true, y_pred, from_logits)
     if reduction is None:
-        return binary_cross_entropy_grad(y, p, convention)
-    return reduce(binary_cross_entropy(y, p, from_logits, convention), reduction)
+        return weighted_grad(binary_cross_entropy_grad(y, p, convention), sample_weight)
+    if pos_weight is not None:
+        return weighted(pos_weighted_bce(y, p, ce._positive_targets(y, pos_weight, p)),
+                        reduction, sample_weight, convention)
+    return weighted(binary_cross_entropy(y, p, from_logits, convention), reduction,
+                    sample_weight, convention)
+
+
+def _class_weighted(convention, y, p, axis, class_weight, a=0.0):
+    """The targets, smoothed by ``a`` towards 1/C, and each sample's weight under
+    ``class_weight``: torch multiplies each class's term of the smoothed target
+    (``weight=``), Keras's ``fit`` weighs sample i by the weight of the class
+    ``argmax_k y_ik`` of its target as given."""
+    c = ce._class_weights(class_weight, p, axis)
+    v = None if c is None or convention == "torch" else c[np.argmax(y, axis=axis)]
+    y = ce._smoothed(y, p, axis, a)
+    if c is not None and convention == "torch":
+        y = y * ce._along(c, axis, p.ndim)
+    return y, v
+
+
+def _per_sample(values, v, axis=None):
+    """``values`` times each sample's weight ``v`` (plainly), if any."""
+    if v is None:
+        return values
+    return values * (v if axis is None else np.expand_dims(v, axis))
 
 
 @quiet
-def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None):
+def categorical(convention: str, y_true, y_pred, from_logits, axis, reduction=None,
+                sample_weight=None, class_weight=None, label_smoothing=0.0):
     """Categorical cross-entropy (``reduction`` given) or its derivative."""
+    a = ce._check_smoothing(label_smoothing)
     y, p, axis = ce._categorical_inputs(y_true, y_pred, from_logits, axis, convention)
+    y, v = _class_weighted(convention, y, p, axis, class_weight, a)
     if reduction is None:
-        return categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
-    return reduce(categorical_cross_entropy(y, p, from_logits, axis, convention), reduction)
+        g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+        return weighted_grad(_per_sample(g, v, axis), sample_weight, axis)
+    loss = _per_sample(categorical_cross_entropy(y, p, from_logits, axis, convention), v)
+    return weighted(loss, reduction, sample_weight, convention)
 
 
 @quiet
-def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None):
-    """Sparse categorical cross-entropy (``reduction`` given) or its derivative."""
+def sparse(convention: str, labels, y_pred, from_logits, axis, reduction=None,
+           sample_weight=None, class_weight=None, label_smoothing=0.0, ignore_index=None):
+    """Sparse categorical cross-entropy (``reduction`` given) or its derivative.
+
+    An ignored label (torch's ``ignore_index``, Keras's ``ignore_class``) has the value 0 and
+    a row of 0s; torch's mean leaves it out of its denominator (a mean written by hand with
+    sample weights divides by all of them), Keras's ``sum_over_batch_size`` divides by the
+    number of labels kept (0 when there is none)."""
+    a = ce._check_smoothing(label_smoothing)
+    if convention == "keras":
+        _no_smoothing(convention, a, "sparse_categorical_crossentropy")
+    keep = None
+    if ignore_index is not None:
+        labels, keep = ce._ignored(labels, ignore_index, None)
     index, p, axis = ce._sparse_inputs(labels, y_pred, from_logits, axis, convention)
     from_logits = bool(from_logits)
+    c = ce._class_weights(class_weight, p, axis)
+    v = None if c is None else c[index]  # torch's weight[y] and Keras's class_weight alike
+    # torch's mean with weight= divides by the sum of the labels' class weights, and leaves
+    # the ignored ones out; by hand, with sample weights, a reader divides by the sum of those
+    target = None
+    if convention == "torch" and sample_weight is None:
+        target = keep if v is None else (v if keep is None else v * keep)
+    if a:  # torch: the smoothed one-hot rows, each class's term times its weight
+        y, _ = _class_weighted(convention, _one_hot(index, p, axis), p, axis, class_weight, a)
     if reduction is None:
-        return sparse_categorical_cross_entropy_grad(index, p, from_logits, axis, convention)
-    return reduce(sparse_categorical_cross_entropy(index, p, from_logits, axis, convention),
-                  reduction)
+        if a:
+            g = categorical_cross_entropy_grad(y, p, from_logits, axis, convention)
+        else:
+            g = _per_sample(sparse_categorical_cross_entropy_grad(index, p, from_logits, axis,
+                                                                  convention), v, axis)
+        if keep is not None:
+            g = np.where(np.expand_dims(keep, axis) > 0, g, 0).astype(p.dtype, copy=False)
+        return weighted_grad(g, sample_weight, axis)
+    if a:
+        loss = categorical_cross_entropy(y, p, from_logits, axis, convention)
+    else:
+        loss = _per_sample(sparse_categorical_cross_entropy(index, p, from_logits, axis,
+                                                            convention), v)
+    count = None
+    if keep is not None:
+        loss = np.where(keep > 0, loss, 0).astype(p.dtype, copy=False)
+        count = int(np.count_nonzero(keep))
+    return weighted(loss, reduction, sample_weight, convention, target, count)

@@ -5,7 +5,10 @@ With labels :math:`y \in \{-1, +1\}` and a real score :math:`f(x)`, the margin
 a decreasing function of :math:`m` alone, applied elementwise: it maps an array of margins to
 an array of losses of the same shape and dtype (average them yourself, or use the
 cross-entropy functions, which reduce). Each ``*_grad`` returns :math:`dL/dm`; by the chain
-rule the derivative with respect to the score is :math:`y \, dL/dm`.
+rule the derivative with respect to the score is :math:`y \, dL/dm`. With ``sample_weight``
+(one finite non-negative weight per margin, or per sample as the leading axes) each ``*_grad``
+returns :math:`w_i \, dL/dm_i`, the derivative of the weighted unreduced loss, with a weight
+of 0 giving 0; 0/1 weights are the mask of every loss here.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    weigh,
 )
 
 
@@ -74,7 +78,7 @@ def _m(m) -> np.ndarray:
 
 
 @quiet
-def zero_one(m, *, reduction: str = "none"):
+def zero_one(m, *, reduction: str = "none", sample_weight=None):
     r"""The 0-1 loss: 1 for a wrong (or undecided) sign, 0 for a right one.
 
     .. math::
@@ -89,6 +93,10 @@ def zero_one(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i \mathbb{1}[m_i \le 0]`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -108,10 +116,10 @@ def zero_one(m, *, reduction: str = "none"):
     array([1., 1., 0., 0.])
     """
     m = _m(m)
-    return reduce((m <= 0).astype(m.dtype), reduction)
+    return reduce((m <= 0).astype(m.dtype), reduction, sample_weight)
 
 
-def zero_one_grad(m):
+def zero_one_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`zero_one`: 0 everywhere.
 
     .. math::
@@ -129,11 +137,11 @@ def zero_one_grad(m):
     >>> ln.zero_one_grad([-2.0, 0.0, 3.0])
     array([0., 0., 0.])
     """
-    return np.zeros_like(_m(m))
+    return weigh(np.zeros_like(_m(m)), sample_weight)
 
 
 @quiet
-def perceptron(m, *, reduction: str = "none"):
+def perceptron(m, *, reduction: str = "none", sample_weight=None):
     r"""The perceptron loss :math:`\max(0, -m)`.
 
     .. math::
@@ -147,6 +155,10 @@ def perceptron(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i \max(0, -m_i)`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -167,10 +179,10 @@ def perceptron(m, *, reduction: str = "none"):
     array([2., 0., 0.])
     """
     m = _m(m)
-    return reduce(np.maximum(-m, 0), reduction)
+    return reduce(np.maximum(-m, 0), reduction, sample_weight)
 
 
-def perceptron_grad(m):
+def perceptron_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`perceptron` with respect to the margin.
 
     .. math::
@@ -189,11 +201,11 @@ def perceptron_grad(m):
     """
     m = _m(m)
     g = np.array(m <= 0, dtype=m.dtype)
-    return np.subtract(0, g, out=g)  # -1 or +0
+    return weigh(np.subtract(0, g, out=g), sample_weight)  # -1 or +0
 
 
 @quiet
-def hinge(m, *, reduction: str = "none"):
+def hinge(m, *, reduction: str = "none", sample_weight=None):
     r"""The hinge loss of support vector machines, :math:`\max(0, 1 - m)`.
 
     .. math::
@@ -207,6 +219,10 @@ def hinge(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i \max(0, 1 - m_i)`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -228,10 +244,11 @@ def hinge(m, *, reduction: str = "none"):
     """
     m = _m(m)
     out = np.subtract(1, m, out=np.empty_like(m))
-    return reduce(np.clip(out, 0, np.inf, out=out), reduction)  # max(1 - m, 0): SIMD clip
+    # max(1 - m, 0): SIMD clip
+    return reduce(np.clip(out, 0, np.inf, out=out), reduction, sample_weight)
 
 
-def hinge_grad(m):
+def hinge_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`hinge` with respect to the margin.
 
     .. math::
@@ -251,11 +268,11 @@ def hinge_grad(m):
     """
     m = _m(m)
     g = np.array(m < 1, dtype=m.dtype)
-    return np.subtract(0, g, out=g)  # -1 or +0
+    return weigh(np.subtract(0, g, out=g), sample_weight)  # -1 or +0
 
 
 @quiet
-def squared_hinge(m, *, reduction: str = "none"):
+def squared_hinge(m, *, reduction: str = "none", sample_weight=None):
     r"""The squared hinge loss :math:`\max(0, 1 - m)^2`.
 
     .. math::
@@ -269,6 +286,10 @@ def squared_hinge(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i \max(0, 1 - m_i)^2`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -288,11 +309,11 @@ def squared_hinge(m, *, reduction: str = "none"):
     """
     out = np.asarray(hinge(m))
     np.square(out, out=out)  # beyond the largest float: inf, the true value rounded
-    return reduce(out, reduction)
+    return reduce(out, reduction, sample_weight)
 
 
 @quiet
-def squared_hinge_grad(m):
+def squared_hinge_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`squared_hinge`: :math:`-2 \max(0, 1 - m)`, continuous everywhere.
 
     .. math::
@@ -306,11 +327,11 @@ def squared_hinge_grad(m):
     array([-4.,  0.,  0.])
     """
     m = _m(m)
-    return 2 * np.minimum(m - 1, 0)
+    return weigh(2 * np.minimum(m - 1, 0), sample_weight)
 
 
 @quiet
-def logistic(m, *, reduction: str = "none"):
+def logistic(m, *, reduction: str = "none", sample_weight=None):
     r"""The logistic loss :math:`\log(1 + e^{-m})`, computed stably.
 
     .. math::
@@ -324,6 +345,10 @@ def logistic(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i \log(1 + e^{-m_i})`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -347,10 +372,11 @@ def logistic(m, *, reduction: str = "none"):
     m = _m(m)
     # softplus(-m) = max(-m, 0) + log1p(exp(-|m|)), right at m = +-inf as well; in two buffers.
     t = _log1p_exp_minus_abs(m)
-    return reduce(np.subtract(t, np.clip(m, -np.inf, 0), out=t), reduction)  # + max(-m, 0)
+    # + max(-m, 0)
+    return reduce(np.subtract(t, np.clip(m, -np.inf, 0), out=t), reduction, sample_weight)
 
 
-def logistic_grad(m):
+def logistic_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`logistic`: :math:`-\sigma(-m) = -1/(1 + e^{m})`.
 
     .. math::
@@ -366,11 +392,11 @@ def logistic_grad(m):
     >>> ln.logistic_grad([-1000.0, 0.0, 1000.0])
     array([-1. , -0.5, -0. ])
     """
-    return -_sigmoid(_m(m), flip=True)  # -sigma(-m)
+    return weigh(-_sigmoid(_m(m), flip=True), sample_weight)  # -sigma(-m)
 
 
 @quiet
-def exponential(m, *, reduction: str = "none"):
+def exponential(m, *, reduction: str = "none", sample_weight=None):
     r"""The exponential loss of AdaBoost, :math:`e^{-m}`.
 
     .. math::
@@ -384,6 +410,10 @@ def exponential(m, *, reduction: str = "none"):
     reduction : {"none", "mean", "sum"}, default "none"
         ``"none"`` keeps one value per margin, the loss as a function of the margin;
         ``"mean"`` and ``"sum"`` reduce over every element, as the other losses do.
+    sample_weight : array_like, optional
+        One finite non-negative weight per margin, or per sample as ``m``'s leading axes:
+        ``"none"`` gives :math:`w_i e^{-m_i}`, ``"mean"`` divides their sum by
+        :math:`\sum_i w_i` (0/1 weights are a mask; see :func:`~lossnotes.mse`).
 
     Returns
     -------
@@ -402,10 +432,10 @@ def exponential(m, *, reduction: str = "none"):
     >>> ln.exponential([-1.0, 0.0, 1.0])
     array([2.71828183, 1.        , 0.36787944])
     """
-    return reduce(np.exp(-_m(m)), reduction)
+    return reduce(np.exp(-_m(m)), reduction, sample_weight)
 
 
-def exponential_grad(m):
+def exponential_grad(m, *, sample_weight=None):
     r"""Derivative of :func:`exponential`: :math:`-e^{-m}`.
 
     .. math::
@@ -418,4 +448,4 @@ def exponential_grad(m):
     >>> ln.exponential_grad([0.0, 1.0])
     array([-1.        , -0.36787944])
     """
-    return -exponential(m)
+    return weigh(-exponential(m), sample_weight)

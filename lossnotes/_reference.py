@@ -31,8 +31,9 @@ ZERO, ONE, INF = mp.zero, mp.one, mp.inf
 
 
 def to_mp(x) -> mpmath.mpf:
-    """A float (of any NumPy width) as the exact binary number it holds."""
-    return _to_mp(float(x))
+    """A float (of any NumPy width) as the exact binary number it holds; an mpmath number
+    (a smoothed target, computed in high precision) as it is."""
+    return x if hasattr(x, "_mpf_") else _to_mp(float(x))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -251,12 +252,28 @@ def _bce_logits_grad(y: float, z: float):
     return _weighted(1 - to_mp(y), sigmoid(z)) - _weighted(to_mp(y), sigmoid(-z))
 
 
-def ref_binary_cross_entropy(y_true, y_pred, from_logits=False):
-    return _elementwise(_bce_logits if from_logits else _bce, y_true, y_pred)
+def _smoothed(y, a, c: int):
+    """The target ``y (1 - a) + a / c``, exactly (to DIGITS digits), from the float inputs."""
+    a = to_mp(a)
+    return to_mp(y) * (1 - a) + a / c
 
 
-def ref_binary_cross_entropy_grad(y_true, y_pred, from_logits=False):
-    return _elementwise(_bce_logits_grad if from_logits else _bce_grad, y_true, y_pred)
+def _smoothing(scalar, a: float):
+    """``scalar(y, x)`` of the binary target smoothed towards 1/2; ``1 - y~`` is formed in
+    high precision from it, where lossnotes rounds each smoothed target once."""
+    if not a:
+        return scalar
+    return lambda y, x: scalar(_smoothed(y, a, 2), x)
+
+
+def ref_binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    fn = _bce_logits if from_logits else _bce
+    return _elementwise(_smoothing(fn, label_smoothing), y_true, y_pred)
+
+
+def ref_binary_cross_entropy_grad(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    fn = _bce_logits_grad if from_logits else _bce_grad
+    return _elementwise(_smoothing(fn, label_smoothing), y_true, y_pred)
 
 
 def _pairs_of_rows(y_true, y_pred, axis):
@@ -273,10 +290,17 @@ def _log_probabilities(row, from_logits):
     return tuple(mp.log(to_mp(v)) for v in row)
 
 
-def ref_categorical_cross_entropy(y_true, y_pred, from_logits=False, axis=-1):
+def _smoothed_rows(rows, a: float):
+    """Each (index, y, row) with ``y`` smoothed towards 1/C in high precision."""
+    for index, y, row in rows:
+        yield index, (tuple(_smoothed(v, a, len(y)) for v in y) if a else y), row
+
+
+def ref_categorical_cross_entropy(y_true, y_pred, from_logits=False, axis=-1,
+                                  label_smoothing=0.0):
     shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
     out = np.empty(shape, dtype=object)
-    for index, y, row in _pairs_of_rows(y_true, y_pred, axis):
+    for index, y, row in _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing):
         log_p = _log_probabilities(row, from_logits)
         out[index] = -mp.fsum(_weighted(to_mp(yk), lk) for yk, lk in zip(y, log_p, strict=True))
     return out
@@ -304,10 +328,11 @@ def _softmax_grad_row(y: tuple, row: tuple):
     return tuple(out)
 
 
-def ref_categorical_cross_entropy_grad(y_true, y_pred, from_logits=False, axis=-1):
+def ref_categorical_cross_entropy_grad(y_true, y_pred, from_logits=False, axis=-1,
+                                       label_smoothing=0.0):
     y_pred = np.asarray(y_pred)
     out = np.empty(np.moveaxis(y_pred, axis, -1).shape, dtype=object)
-    for index, y, row in _pairs_of_rows(y_true, y_pred, axis):
+    for index, y, row in _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing):
         if from_logits:
             grad = _softmax_grad_row(y, row)
         else:
@@ -328,14 +353,17 @@ def _one_hot(labels, y_pred, axis):
     return one_hot
 
 
-def ref_sparse_categorical_cross_entropy(labels, y_pred, from_logits=False, axis=-1):
+def ref_sparse_categorical_cross_entropy(labels, y_pred, from_logits=False, axis=-1,
+                                         label_smoothing=0.0):
     one_hot = _one_hot(labels, y_pred, axis)
-    return ref_categorical_cross_entropy(one_hot, y_pred, from_logits, axis)
+    return ref_categorical_cross_entropy(one_hot, y_pred, from_logits, axis, label_smoothing)
 
 
-def ref_sparse_categorical_cross_entropy_grad(labels, y_pred, from_logits=False, axis=-1):
+def ref_sparse_categorical_cross_entropy_grad(labels, y_pred, from_logits=False, axis=-1,
+                                              label_smoothing=0.0):
     one_hot = _one_hot(labels, y_pred, axis)
-    return ref_categorical_cross_entropy_grad(one_hot, y_pred, from_logits, axis)
+    return ref_categorical_cross_entropy_grad(one_hot, y_pred, from_logits, axis,
+                                              label_smoothing)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,18 +9,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import _where, as_float_array, check_no_nan, first, has_nan, pair, quiet, reduce
+from ._validation import (
+    _where,
+    as_float_array,
+    check_no_nan,
+    first,
+    has_nan,
+    pair,
+    quiet,
+    reduce,
+    weigh,
+)
 
 
 @quiet
-def mse(y_true, y_pred, *, reduction: str = "mean"):
+def mse(y_true, y_pred, *, reduction: str = "mean", sample_weight=None):
     r"""Mean squared error (L2 loss).
 
     .. math::
 
         \ell_i = (y_i - \hat y_i)^2, \qquad
         L = \frac{1}{n}\sum_i \ell_i \ (\texttt{"mean"}), \quad
-        \sum_i \ell_i \ (\texttt{"sum"}).
+        \sum_i \ell_i \ (\texttt{"sum"}),
+
+    and with weights :math:`w_i`
+
+    .. math::
+
+        L = \frac{\sum_i w_i \ell_i}{\sum_i w_i} \ (\texttt{"mean"}), \quad
+        \sum_i w_i \ell_i \ (\texttt{"sum"}), \quad
+        w_i \ell_i \ (\texttt{"none"}).
 
     Parameters
     ----------
@@ -31,6 +49,14 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` averages over all elements (torch's default; Keras averages over the last
         axis per sample, and the mean of those is the same number).
+    sample_weight : array_like, optional
+        Finite non-negative weights: one per element (``y_pred``'s shape), or one per sample
+        given as ``y_pred``'s leading axes (shape ``(N,)`` for ``(N, D)`` predictions), which
+        weighs every element of that sample; no other shape is broadcast. ``"mean"`` is the
+        true weighted mean: its denominator is the sum of the weights over every element, so
+        0/1 weights are exactly a mask (a masked element counts as if it were absent, even an
+        infinite one: :math:`0 \cdot \infty` is taken as 0). Weights that are all 0 have no
+        weighted mean (0/0) and are refused with ``"mean"``; ``"sum"`` gives 0 for them.
 
     Returns
     -------
@@ -43,8 +69,9 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
         On differing shapes (an (N, 1) prediction against an (N,) target is refused, where
         torch would warn and broadcast to (N, N)), NaN, the same infinity as target and
         prediction (``inf - inf`` has no value), a target too large for the prediction's
-        dtype, or an unknown reduction. A residual or square beyond the largest float is
-        ``inf``, its correct rounding, without a warning.
+        dtype, or an unknown reduction; for ``sample_weight`` of another shape, holding a
+        negative, infinite or NaN weight, or all 0 with ``"mean"``. A residual or square
+        beyond the largest float is ``inf``, its correct rounding, without a warning.
 
     Notes
     -----
@@ -56,14 +83,18 @@ def mse(y_true, y_pred, *, reduction: str = "mean"):
     >>> import lossnotes as ln
     >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]))  # (0.25 + 0 + 4) / 3
     1.4166666666666667
+    >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0], sample_weight=[1, 1, 0]))  # a mask
+    0.125
+    >>> float(ln.mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0], sample_weight=[2, 0, 1]))  # 4.5 / 3
+    1.5
     """
     # a residual or square beyond the largest float is inf, its rounding
     r = _residual(y_true, y_pred)
-    return reduce(np.square(r, out=r), reduction)
+    return reduce(np.square(r, out=r), reduction, sample_weight)
 
 
 @quiet
-def mse_grad(y_true, y_pred):
+def mse_grad(y_true, y_pred, *, sample_weight=None):
     r"""Derivative of the unreduced :func:`mse` with respect to the prediction.
 
     .. math::
@@ -71,7 +102,9 @@ def mse_grad(y_true, y_pred):
         \frac{\partial \ell_i}{\partial \hat y_i} = 2 (\hat y_i - y_i)
 
     It shrinks in proportion to the residual, so gradient descent slows down as it nears the
-    optimum.
+    optimum. With ``sample_weight`` (as for :func:`mse`) it is the derivative
+    :math:`w_i \, \partial \ell_i / \partial \hat y_i` of the weighted unreduced loss; the
+    derivative of the weighted mean divides it by :math:`\sum_i w_i`.
 
     Examples
     --------
@@ -81,11 +114,11 @@ def mse_grad(y_true, y_pred):
     """
     r = _residual(y_true, y_pred)
     np.subtract(0, r, out=r)  # y_pred - y_true; 0 - r keeps a zero residual +0, not -0
-    return np.multiply(r, 2, out=r)[()]
+    return weigh(np.multiply(r, 2, out=r), sample_weight)[()]
 
 
 @quiet
-def mae(y_true, y_pred, *, reduction: str = "mean"):
+def mae(y_true, y_pred, *, reduction: str = "mean", sample_weight=None):
     r"""Mean absolute error (L1 loss).
 
     .. math::
@@ -94,7 +127,7 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
 
     Parameters
     ----------
-    y_true, y_pred, reduction
+    y_true, y_pred, reduction, sample_weight
         As for :func:`mse`.
 
     Returns
@@ -114,11 +147,11 @@ def mae(y_true, y_pred, *, reduction: str = "mean"):
     0.8333333333333334
     """
     r = _residual(y_true, y_pred)
-    return reduce(np.abs(r, out=r), reduction)
+    return reduce(np.abs(r, out=r), reduction, sample_weight)
 
 
 @quiet
-def mae_grad(y_true, y_pred):
+def mae_grad(y_true, y_pred, *, sample_weight=None):
     r"""(Sub)derivative of the unreduced :func:`mae` with respect to the prediction.
 
     .. math::
@@ -128,6 +161,7 @@ def mae_grad(y_true, y_pred):
     At a zero residual any value in [-1, 1] is a subgradient; 0 is chosen (as torch's and
     TensorFlow's ``abs`` gradients do), so an exact fit stays put. Elsewhere the size is always
     1, however close the prediction is: a fixed step size keeps overshooting the optimum.
+    ``sample_weight`` multiplies it, as for :func:`mse_grad`.
 
     Examples
     --------
@@ -137,7 +171,8 @@ def mae_grad(y_true, y_pred):
     """
     r = _residual(y_true, y_pred)
     np.sign(r, out=r)
-    return np.subtract(0, r, out=r)[()]  # sign(y_pred - y_true), with +0 at 0
+    np.subtract(0, r, out=r)  # sign(y_pred - y_true), with +0 at 0
+    return weigh(r, sample_weight)[()]
 
 
 def _check_delta(delta) -> float:
@@ -174,7 +209,7 @@ def _residual(y_true, y_pred) -> np.ndarray:
 
 
 @quiet
-def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
+def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean", sample_weight=None):
     r"""Huber loss: quadratic for small residuals, linear for large ones.
 
     .. math::
@@ -192,6 +227,8 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     delta : float, default 1.0
         Where the quadratic part hands over to the linear one; must be positive.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`mse`: ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -231,11 +268,11 @@ def huber(y_true, y_pred, *, delta: float = 1.0, reduction: str = "mean"):
     half = np.multiply(q, 0.5)
     r -= half
     r *= q
-    return reduce(r, reduction)
+    return reduce(r, reduction, sample_weight)
 
 
 @quiet
-def huber_grad(y_true, y_pred, *, delta: float = 1.0):
+def huber_grad(y_true, y_pred, *, delta: float = 1.0, sample_weight=None):
     r"""Derivative of the unreduced :func:`huber` with respect to the prediction.
 
     .. math::
@@ -245,6 +282,7 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
 
     Continuous everywhere (no subgradient choice is needed): the residual itself inside
     :math:`[-\delta, \delta]`, and :math:`\pm\delta` outside, like a scaled MAE.
+    ``sample_weight`` multiplies it, as for :func:`mse_grad`.
 
     Examples
     --------
@@ -255,4 +293,5 @@ def huber_grad(y_true, y_pred, *, delta: float = 1.0):
     delta = _check_delta(delta)
     r = _residual(y_true, y_pred)
     np.clip(r, -delta, delta, out=r)
-    return np.subtract(0, r, out=r)[()]  # clip(y_pred - y_true, -delta, delta)
+    np.subtract(0, r, out=r)  # clip(y_pred - y_true, -delta, delta)
+    return weigh(r, sample_weight)[()]

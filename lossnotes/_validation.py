@@ -334,25 +334,127 @@ def _class_axis_last(a: np.ndarray, axis: int) -> np.ndarray:
     return a if axis in (-1, a.ndim - 1) else np.moveaxis(a, axis, -1)
 
 
-def reduce(loss: np.ndarray, reduction: str):
-    """Apply ``"mean"``, ``"sum"`` or ``"none"`` to an unreduced loss, keeping its dtype.
+def reduce(loss: np.ndarray, reduction: str, sample_weight=None, mul=None, target_weight=None):
+    """Apply ``"mean"``, ``"sum"`` or ``"none"`` to an unreduced loss, keeping its dtype,
+    weighted by ``sample_weight`` (checked here by :func:`sample_weights`) when given.
 
-    A 0-d loss comes back as a NumPy scalar, as from a ufunc. Call it under :data:`quiet`:
-    a total beyond the largest float is ``inf``, its rounding."""
+    ``target_weight`` (the loss's shape: the class weight of each sample's target, already
+    inside ``loss``) enters only the denominator of ``"mean"``: the sum of ``w v``.
+
+    ``loss`` must be a new array: the weights multiply it in place, by ``mul(loss, w, out=)``:
+    :func:`_xmul` (a weight of 0 drops its term) unless given (``np.multiply``, the
+    frameworks' plain product, for :mod:`lossnotes.like_keras` and
+    :mod:`lossnotes.like_torch`). A 0-d loss comes back as a NumPy scalar, as from a ufunc.
+    Call it under :data:`quiet`: a total beyond the largest float is ``inf``, its rounding."""
     check_reduction(reduction)
-    if reduction == "none":
-        return loss[()]
     n, dtype = loss.size, loss.dtype
+    w = None if sample_weight is None else sample_weights(sample_weight, loss.shape, dtype)
+    mul = mul or _xmul
+    if reduction == "none":
+        return loss[()] if w is None else mul(loss, w, out=loss)[()]
     if n == 0 and reduction == "mean":
         raise ValueError("cannot take the mean of an empty loss; expected at least one element")
     # NumPy's pairwise summation, accumulated in at least float32 (a float16 sum of more than
     # a few thousand terms of size 1 would overflow); the result keeps the loss's dtype. The
     # mean divides in float64 and rounds to the accumulator's dtype, as ndarray.mean does.
     acc = np.float32 if dtype.char == "e" else dtype.type
+    if reduction == "mean" and (w is not None or target_weight is not None):
+        w, n = _weight_total(w, target_weight, n, acc)
+    if w is not None:
+        loss = mul(loss, w, out=loss)  # _xmul: a weight of 0 drops even an infinite term
     total = np.add.reduce(loss, axis=None, dtype=acc)
     if reduction == "mean":
-        total = acc(total / n) if dtype.itemsize > 8 else acc(float(total) / n)
+        total = acc(total / n) if dtype.itemsize > 8 else acc(float(total) / float(n))
     return dtype.type(total)
+
+
+def _weight_total(w: np.ndarray | None, v: np.ndarray | None, n: int, acc):
+    """The weights and the denominator of the weighted mean: the sum of the weights over
+    the ``n`` elements of the loss (a weight per sample counts once per element of its
+    sample), each times its target's weight ``v`` when given. The weights are divided by the
+    largest first, which changes no mean and keeps their sum finite and their products with
+    the loss from underflowing."""
+    if w is not None:
+        top = np.maximum.reduce(w, axis=None)
+        w = w / top if top > 0 else w
+    if v is None:
+        total = np.add.reduce(w, axis=None, dtype=acc) * (n // w.size)
+    else:
+        total = np.add.reduce(v if w is None else w * v, axis=None, dtype=acc)
+    if total == 0:
+        what = ("sample_weight is 0 everywhere" if v is None else
+                "the weights of the targets (sample_weight times the class weight of each "
+                "target) are 0 everywhere")
+        raise ValueError(
+            f"{what}: the weighted mean sum(w l) / sum(w) is 0/0, undefined; expected at "
+            "least one positive weight (reduction='sum' gives 0 for a batch that should cost "
+            "nothing)"
+        )
+    return w, total
+
+
+def sample_weights(sample_weight, shape: tuple, dtype, axis: int | None = None) -> np.ndarray:
+    """``sample_weight`` checked against an unreduced loss of ``shape``, in ``dtype``, shaped
+    to multiply it: the loss's exact shape, or its leading axes (one weight per sample), to
+    which axes of length 1 are appended here. With ``axis``, a length-1 axis is also inserted
+    there, to multiply a gradient whose class axis the loss does not have.
+
+    Every weight must be finite and non-negative (a NaN, an infinity or a negative weight is
+    refused); a boolean mask reads as 0/1. Nothing else is broadcast: (N, 1) against a loss
+    of shape (N,) is refused, and so is a single number against a loss that is not one."""
+    w = as_floats(sample_weight, "sample_weight")
+    shape = tuple(shape)
+    if w.shape != shape[:w.ndim] or (w.ndim == 0 and shape != ()):
+        accepted = " or ".join(str(shape[:k]) for k in range(len(shape), 0, -1)) or "()"
+        raise ValueError(
+            f"sample_weight has shape {w.shape} but the unreduced loss (reduction='none') has "
+            f"shape {shape}; expected {accepted} (a weight per element, or one per sample as "
+            "the loss's leading axes); nothing is broadcast"
+        )
+    w = as_weights(w, "sample_weight", dtype)
+    w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
+    return w if axis is None else np.expand_dims(w, axis)
+
+
+def as_weights(x, name: str, dtype) -> np.ndarray:
+    """``x`` as finite non-negative weights in ``dtype`` (a bool reads as 0/1)."""
+    w = as_floats(x, name)
+    if w.size and not (np.minimum.reduce(w, axis=None) >= 0
+                       and np.maximum.reduce(w, axis=None) < np.inf):  # a NaN fails both
+        bad = ~(w >= 0) | (w == np.inf)
+        raise ValueError(
+            f"{name} must hold finite, non-negative weights; found {first(w, bad)!r} "
+            f"{_where(bad)}"
+        )
+    return _cast(w, np.dtype(dtype), name)
+
+
+@quiet
+def weigh(x, sample_weight, loss_shape: tuple | None = None, axis: int | None = None,
+          mul=None):
+    """``x * w`` for a gradient ``x``, with ``0 * inf`` taken as 0 (``mul`` as for
+    :func:`reduce`): the derivative of the weighted unreduced loss. ``loss_shape`` is the
+    unreduced loss's shape, ``x``'s unless the loss drops ``x``'s class ``axis``. ``x`` is
+    returned as it is when there are no weights."""
+    if sample_weight is None:
+        return x
+    x = np.array(x)  # a new array, multiplied in place
+    shape = x.shape if loss_shape is None else loss_shape
+    return (mul or _xmul)(x, sample_weights(sample_weight, shape, x.dtype, axis), out=x)[()]
+
+
+def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a * b`` with ``0 * inf`` taken as 0: a target weight of 0 ignores its term entirely.
+
+    The inputs hold no NaN, so a NaN in the product is a ``0 * inf``: one reduction finds out
+    whether there is any, and only then a mask finds where. Adding 0 makes a zero weight's
+    ``0 * (-x)`` a +0 (as the term it ignores), and changes no other value. Call it under
+    :data:`~lossnotes._validation.quiet`."""
+    out = np.multiply(a, b, out=out)
+    out += 0
+    if has_nan(out):
+        np.copyto(out, 0, where=np.isnan(out))
+    return out
 
 
 def _class_sum(x: np.ndarray, axis: int, dtype) -> np.ndarray:

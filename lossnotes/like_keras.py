@@ -10,6 +10,17 @@ conversion of 0/1 labels for the hinge losses, the gradient -1 that autograd tak
 hinge's kink. Where Keras computes the mathematics itself the function is the exact one
 (``like_keras.mse is lossnotes.mse``).
 
+Weights are Keras's: ``sample_weight`` multiplies each value plainly (a weight of 0 leaves a
+``nan`` a ``nan``), and the cross-entropies' ``"mean"`` is Keras's default reduction
+``sum_over_batch_size``, the weighted sum divided by the number of elements (not by the sum of
+the weights, as lossnotes' weighted mean and Keras's ``"mean_with_sample_weight"`` do);
+``class_weight`` is ``Model.fit(class_weight=)``, which weighs each sample by the weight of
+the class at the ``argmax`` of its target row; ``pos_weight`` (logits only) is TensorFlow's
+``tf.nn.weighted_cross_entropy_with_logits``; the sparse loss's ``ignore_index`` is Keras's
+``ignore_class``: an ignored label's value is 0 and the mean divides the weighted sum by the
+number of labels kept (0 when none is). The functions re-exported from lossnotes
+(``mse``, ``mae``, ``huber``, the hinge losses) reduce weights as lossnotes does.
+
 Each function validates its inputs as the exact one does, except where Keras accepts more
 (hinge labels in {0, 1}); the measured behaviour behind every line is checked against Keras by
 ``tests/test_compare.py`` and ``python -m lossnotes``.
@@ -73,7 +84,7 @@ def margin(y, score):
     return _conventions.margin_of(CONVENTION, y, score)
 
 
-def hinge_grad(m):
+def hinge_grad(m, *, sample_weight=None):
     r"""The derivative of the hinge loss that ``tf.GradientTape`` reports.
 
     The value at the kink is -1 instead, which is
@@ -92,10 +103,12 @@ def hinge_grad(m):
     >>> ln.like_keras.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.hinge_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.hinge_grad(_margin._m(m)), sample_weight)
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
+def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
+                         sample_weight=None, pos_weight=None,
+                         label_smoothing=0.0):
     r"""``keras.losses.binary_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     The framework conventions, for probabilities, with :math:`\varepsilon = 10^{-7}` and
@@ -124,10 +137,13 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean")
     >>> ln.like_keras.binary_cross_entropy(y, p, reduction="none").round(4)
     array([16.1181, 15.9424], dtype=float32)
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
+                               sample_weight, pos_weight, label_smoothing)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
+                              pos_weight=None,
+                              label_smoothing=0.0):
     r"""The derivative of Keras's binary cross-entropy that ``tf.GradientTape`` reports.
 
     Under the framework conventions, for probabilities,
@@ -150,10 +166,14 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
     >>> ln.like_keras.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5])
     array([ 0., -2.])
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
+                               sample_weight=sample_weight, pos_weight=pos_weight,
+                               label_smoothing=label_smoothing)
 
 
-def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
+def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
+                              sample_weight=None, class_weight=None,
+                              label_smoothing=0.0):
     r"""``keras.losses.categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     The framework conventions for probabilities renormalise each row, Keras before clipping:
@@ -176,10 +196,13 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     ...                                                     [[0.2, 0.2, 0.2]])), 6)  # log 3
     1.098612
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
+                                    sample_weight, class_weight, label_smoothing)
 
 
-def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
+                                   sample_weight=None, class_weight=None,
+                                   label_smoothing=0.0):
     r"""The derivative of Keras's categorical cross-entropy that ``tf.GradientTape`` reports.
 
     Both frameworks differentiate through their renormalisation of the probabilities: inside
@@ -205,11 +228,14 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     >>> ln.like_keras.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
+                                    sample_weight=sample_weight, class_weight=class_weight,
+                                    label_smoothing=label_smoothing)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean"):
+                                     reduction="mean", sample_weight=None, class_weight=None,
+                                     label_smoothing=0.0, ignore_index=None):
     r"""``keras.losses.sparse_categorical_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras clips first and renormalises the clipped row afterwards (through the log-softmax
@@ -232,10 +258,14 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     ...       6)  # log 3: Keras renormalises the row
     1.098612
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
+                               sample_weight, class_weight, label_smoothing, ignore_index)
 
 
-def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
+def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
+                                          sample_weight=None, class_weight=None,
+                                          label_smoothing=0.0,
+                                          ignore_index=None):
     r"""The derivative of Keras's sparse categorical cross-entropy that ``tf.GradientTape`` reports.
 
     For Keras the derivative with respect to the probabilities is
@@ -249,7 +279,9 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     >>> ln.like_keras.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
+                               sample_weight=sample_weight, class_weight=class_weight,
+                               label_smoothing=label_smoothing, ignore_index=ignore_index)
 
 
 

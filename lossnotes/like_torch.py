@@ -9,6 +9,16 @@ logit, ``log(1 + exp(-m))`` evaluated directly in ``soft_margin_loss``, labels u
 the gradient -1 that ``clamp`` passes at the hinge's kink. Where torch computes the mathematics
 itself the function is the exact one (``like_torch.mse is lossnotes.mse``).
 
+torch has no ``sample_weight``: its way is ``reduction="none"`` and a weighted sum by hand,
+which these functions reproduce, ``(w * loss).sum() / w.sum()`` for ``"mean"`` (a weight of 0
+leaves a ``nan`` a ``nan``). ``class_weight`` is ``F.cross_entropy``'s ``weight=``: each
+class's term times its weight, and without sample weights the mean divides by the sum of the
+labels' class weights for class indices, by the number of rows for probability targets.
+``pos_weight`` is ``F.binary_cross_entropy_with_logits``'s (logits only). ``ignore_index`` is
+``F.cross_entropy``'s: an ignored label's value is 0, and without sample weights the mean
+leaves it out of the denominator (with them, the sum of all the weights divides, as a mean
+written by hand does).
+
 Each function validates its inputs as the exact one does, except where torch accepts more
 (labels of 0 in the margin losses); the measured behaviour behind every line is checked against
 torch by ``tests/test_compare.py`` and ``python -m lossnotes``.
@@ -75,7 +85,7 @@ def margin(y, score):
     return _conventions.margin_of(CONVENTION, y, score)
 
 
-def hinge_grad(m):
+def hinge_grad(m, *, sample_weight=None):
     r"""The derivative of ``clamp(1 - m, min=0)`` that ``torch.autograd`` reports.
 
     ``torch.autograd`` passes the gradient of ``clamp(1 - m, min=0)`` at the bound: -1 for
@@ -87,11 +97,11 @@ def hinge_grad(m):
     >>> ln.like_torch.hinge_grad([0.0, 1.0, 2.0])
     array([-1., -1.,  0.])
     """
-    return _conventions.hinge_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.hinge_grad(_margin._m(m)), sample_weight)
 
 
 @quiet
-def logistic(m, *, reduction="none"):
+def logistic(m, *, reduction="none", sample_weight=None):
     r"""``F.soft_margin_loss``'s ``log(1 + exp(-m))``, evaluated directly.
 
     ``exp(-m)`` overflows for a margin below about -709 in float64 (-88 in float32): the loss
@@ -104,10 +114,10 @@ def logistic(m, *, reduction="none"):
     >>> ln.like_torch.logistic([-1000.0, 0.0, 1000.0])  # exp(1000) overflows
     array([       inf, 0.69314718, 0.        ])
     """
-    return reduce(_conventions.logistic(_margin._m(m)), reduction)
+    return _conventions.weighted(_conventions.logistic(_margin._m(m)), reduction, sample_weight)
 
 
-def logistic_grad(m):
+def logistic_grad(m, *, sample_weight=None):
     r"""``F.soft_margin_loss``'s backward.
 
     It is :math:`-e/(1 + e)` with :math:`e = e^{-m}` evaluated
@@ -120,10 +130,12 @@ def logistic_grad(m):
     >>> ln.like_torch.logistic_grad([-1000.0, 0.0, 1000.0])
     array([ nan, -0.5, -0. ])
     """
-    return _conventions.logistic_grad(_margin._m(m))
+    return _conventions.weighted_grad(_conventions.logistic_grad(_margin._m(m)), sample_weight)
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean"):
+def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
+                         sample_weight=None, pos_weight=None,
+                         label_smoothing=0.0):
     r"""``F.binary_cross_entropy`` (``_with_logits`` for ``from_logits=True``).
 
     Each log is clamped at -100, so a certain and wrong prediction costs 100:
@@ -145,10 +157,13 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean")
     >>> ln.like_torch.binary_cross_entropy(y, p, reduction="none")
     array([100., 100.], dtype=float32)
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits, reduction,
+                               sample_weight, pos_weight, label_smoothing)
 
 
-def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
+def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weight=None,
+                              pos_weight=None,
+                              label_smoothing=0.0):
     r"""The derivative of torch's binary cross-entropy that ``torch.autograd`` reports.
 
     torch's backward ignores its own -100 clamp:
@@ -167,10 +182,14 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False):
     >>> ln.like_torch.binary_cross_entropy_grad([1.0, 1.0], [0.0, 0.5])
     array([-1.e+12, -2.e+00])
     """
-    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits)
+    return _conventions.binary(CONVENTION, y_true, y_pred, from_logits,
+                               sample_weight=sample_weight, pos_weight=pos_weight,
+                               label_smoothing=label_smoothing)
 
 
-def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean"):
+def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
+                              sample_weight=None, class_weight=None,
+                              label_smoothing=0.0):
     r"""``F.cross_entropy`` given ``log p`` (or the logits); rows need not sum to 1.
 
     ``log_softmax(log p)`` is :math:`\log(p / \sum p)`, so each row is renormalised:
@@ -186,10 +205,13 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
     ...                                                     [[0.2, 0.2, 0.2]])), 6)  # log 3
     1.098612
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis, reduction,
+                                    sample_weight, class_weight, label_smoothing)
 
 
-def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1):
+def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1,
+                                   sample_weight=None, class_weight=None,
+                                   label_smoothing=0.0):
     r"""The derivative of torch's categorical cross-entropy that ``torch.autograd`` reports.
 
     Through the renormalisation, :math:`-y_{ik}/p_{ik} + \sum_j y_{ij} / \sum_j p_{ij}`: the
@@ -202,11 +224,14 @@ def categorical_cross_entropy_grad(y_true, y_pred, *, from_logits=False, axis=-1
     >>> ln.like_torch.categorical_cross_entropy_grad([[0.0, 1.0]], [[0.4, 0.6]]).round(6)
     array([[ 1.      , -0.666667]])
     """
-    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis)
+    return _conventions.categorical(CONVENTION, y_true, y_pred, from_logits, axis,
+                                    sample_weight=sample_weight, class_weight=class_weight,
+                                    label_smoothing=label_smoothing)
 
 
 def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=-1,
-                                     reduction="mean"):
+                                     reduction="mean", sample_weight=None, class_weight=None,
+                                     label_smoothing=0.0, ignore_index=None):
     r"""``F.nll_loss(log p, labels)`` (``F.cross_entropy`` for logits); rows need not sum to 1.
 
     ``F.nll_loss`` takes :math:`\log p_{i, c_i}` as it is, :math:`\ell^{\text{torch}}_i =
@@ -220,10 +245,14 @@ def sparse_categorical_cross_entropy(labels, y_pred, *, from_logits=False, axis=
     ...       6)  # -log 0.2: no renormalisation
     1.609438
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis, reduction,
+                               sample_weight, class_weight, label_smoothing, ignore_index)
 
 
-def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1):
+def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, axis=-1,
+                                          sample_weight=None, class_weight=None,
+                                          label_smoothing=0.0,
+                                          ignore_index=None):
     r"""The derivative of torch's sparse categorical cross-entropy that ``torch.autograd`` reports.
 
     The exact derivative, except that :math:`0/0` gives ``nan`` at a zero probability of
@@ -235,7 +264,9 @@ def sparse_categorical_cross_entropy_grad(labels, y_pred, *, from_logits=False, 
     >>> ln.like_torch.sparse_categorical_cross_entropy_grad([1], [[0.4, 0.6]]).round(6)
     array([[-0.      , -1.666667]])
     """
-    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis)
+    return _conventions.sparse(CONVENTION, labels, y_pred, from_logits, axis,
+                               sample_weight=sample_weight, class_weight=class_weight,
+                               label_smoothing=label_smoothing, ignore_index=ignore_index)
 
 
 

@@ -562,18 +562,36 @@ def _arrays(draw, shape=None):
 _FLAGS = st.sampled_from([False, True, "False", None, np.array([True, False]), 1])
 _REDUCTIONS = st.sampled_from(["mean", "sum", "none", "MEAN", None, np.array(["mean"])])
 _AXES = st.sampled_from([-1, 0, 1, 5, -7, None, 1.5, True, "0", np.int64(0)])
+_SMOOTHINGS = st.sampled_from([0.0, 0.1, 1.0, 0.5, -0.1, 1.5, np.nan, True, "0.1", [0.1],
+                               np.float32(0.2), 1])
 _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10**400, [1.0]])
 
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
-                   "from_logits", "delta", "losses", "weights", "convention")
+                   "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
+                   "class_weight", "pos_weight", "label_smoothing",
+                   "ignore_index")
 
 
-def _options(fn, draw):
+def _options(fn, draw, shape=None):
+    """Options for ``fn``; ``sample_weight`` half the time of ``shape``, the first input's."""
     params = inspect.signature(fn).parameters
     strategies = {"from_logits": _FLAGS, "reduction": _REDUCTIONS, "axis": _AXES,
                   "delta": _DELTAS}
-    return {name: draw(s) for name, s in strategies.items() if name in params
-            and draw(st.booleans())}
+    options = {name: draw(s) for name, s in strategies.items() if name in params
+               and draw(st.booleans())}
+    if "sample_weight" in params and draw(st.booleans()):
+        same = shape is not None and draw(st.booleans())
+        options["sample_weight"] = draw(_arrays(shape if same else None))
+    if "ignore_index" in params and draw(st.booleans()):
+        options["ignore_index"] = draw(st.sampled_from([-100, 0, 1, -1, 1.5, True, "0", None,
+                                                        np.int64(2), 10**30]))
+    if "label_smoothing" in params and draw(st.booleans()):
+        options["label_smoothing"] = draw(_SMOOTHINGS)
+    for name in ("class_weight", "pos_weight"):
+        if name in params and draw(st.booleans()):
+            last = shape[-1:] if shape is not None and draw(st.booleans()) else None
+            options[name] = draw(_arrays(last))
+    return options
 
 
 def _public_functions():
@@ -616,7 +634,7 @@ def test_every_function_gives_a_result_or_a_clear_error(fn, data):
         for _ in params[1:]:
             same = data.draw(st.booleans()) and not isinstance(first, list)
             args.append(data.draw(_arrays(np.shape(first) if same else None)))
-    kwargs = _options(fn, data.draw)
+    kwargs = _options(fn, data.draw, None if isinstance(first, list) else np.shape(first))
     snaps = [_snapshot(a) if isinstance(a, np.ndarray) or isinstance(a, list) else None
              for a in args]
     sizes = sum(np.asarray(a, dtype=object).size * 16 for a in args if a is not None)

@@ -1,0 +1,299 @@
+"""``sample_weight`` on every loss and gradient: the weighted mean, sum and unreduced loss
+against hand formulas written here, 0/1 weights as a mask, the accepted shapes, the errors,
+and the derivative of the weighted mean against torch's autograd.
+
+Expected values come from NumPy formulas in this file (never from lossnotes), evaluated on
+inputs away from the edges where the naive forms lose accuracy.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import lossnotes as ln
+
+RNG = np.random.default_rng(20261129)
+SHAPE = (4, 3)
+TOL = {"rtol": 1e-12, "atol": 1e-14}
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _softmax(z, axis):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+Y = RNG.normal(size=SHAPE)
+F = RNG.normal(size=SHAPE) * 2
+B = (RNG.random(SHAPE) < 0.5).astype(float)
+SOFT = RNG.uniform(0, 1, SHAPE)
+P = RNG.uniform(0.05, 0.95, SHAPE)
+SIGNS = np.where(B == 1, 1.0, -1.0)
+M = SIGNS * F
+M = np.where(np.abs(M) < 0.05, 0.5, M)  # away from the kinks at 0
+M = np.where(np.abs(M - 1) < 0.05, 1.5, M)  # and at 1
+Z3 = RNG.normal(size=(4, 5, 3))  # classes on axis 1: the unreduced loss has shape (4, 3)
+LABELS = RNG.integers(0, 5, (4, 3))
+ONEHOT = np.moveaxis(np.eye(5)[LABELS], -1, 1)
+HUBER_D = 0.7
+
+
+def _huber(y, f):
+    r = np.abs(y - f)
+    return np.where(r <= HUBER_D, r**2 / 2, HUBER_D * r - HUBER_D**2 / 2)
+
+
+def _cce_logits(y, z):
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(y * log_p, axis=1)
+
+
+#: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
+#: the class axis that the loss drops (None for elementwise losses).
+CASES = {
+    "mse": (ln.mse, ln.mse_grad, (Y, F), {}, lambda: (Y - F) ** 2, lambda: 2 * (F - Y), None),
+    "mae": (ln.mae, ln.mae_grad, (Y, F), {}, lambda: np.abs(Y - F), lambda: np.sign(F - Y),
+            None),
+    "huber": (ln.huber, ln.huber_grad, (Y, F), {"delta": HUBER_D}, lambda: _huber(Y, F),
+              lambda: np.clip(F - Y, -HUBER_D, HUBER_D), None),
+    "bce": (ln.binary_cross_entropy, ln.binary_cross_entropy_grad, (SOFT, P), {},
+            lambda: -(SOFT * np.log(P) + (1 - SOFT) * np.log(1 - P)),
+            lambda: (P - SOFT) / (P * (1 - P)), None),
+    "bce-logits": (ln.binary_cross_entropy, ln.binary_cross_entropy_grad, (SOFT, F),
+                   {"from_logits": True},
+                   lambda: SOFT * np.log1p(np.exp(-F)) + (1 - SOFT) * np.log1p(np.exp(F)),
+                   lambda: _sigmoid(F) - SOFT, None),
+    "cce-logits": (ln.categorical_cross_entropy, ln.categorical_cross_entropy_grad,
+                   (ONEHOT, Z3), {"from_logits": True, "axis": 1},
+                   lambda: _cce_logits(ONEHOT, Z3), lambda: _softmax(Z3, 1) - ONEHOT, 1),
+    "cce": (ln.categorical_cross_entropy, ln.categorical_cross_entropy_grad,
+            (ONEHOT, _softmax(Z3, 1)), {"axis": 1},
+            lambda: -np.log(np.sum(ONEHOT * _softmax(Z3, 1), axis=1)),
+            lambda: -ONEHOT / _softmax(Z3, 1), 1),
+    "sparse-logits": (ln.sparse_categorical_cross_entropy,
+                      ln.sparse_categorical_cross_entropy_grad, (LABELS, Z3),
+                      {"from_logits": True, "axis": 1}, lambda: _cce_logits(ONEHOT, Z3),
+                      lambda: _softmax(Z3, 1) - ONEHOT, 1),
+    "sparse": (ln.sparse_categorical_cross_entropy, ln.sparse_categorical_cross_entropy_grad,
+               (LABELS, _softmax(Z3, 1)), {"axis": 1},
+               lambda: -np.log(np.sum(ONEHOT * _softmax(Z3, 1), axis=1)),
+               lambda: -ONEHOT / _softmax(Z3, 1), 1),
+    "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
+                 lambda: np.zeros(SHAPE), None),
+    "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
+                   lambda: -1.0 * (M <= 0), None),
+    "hinge": (ln.hinge, ln.hinge_grad, (M,), {}, lambda: np.maximum(1 - M, 0),
+              lambda: -1.0 * (M < 1), None),
+    "squared_hinge": (ln.squared_hinge, ln.squared_hinge_grad, (M,), {},
+                      lambda: np.maximum(1 - M, 0) ** 2, lambda: -2 * np.maximum(1 - M, 0),
+                      None),
+    "logistic": (ln.logistic, ln.logistic_grad, (M,), {}, lambda: np.log1p(np.exp(-M)),
+                 lambda: -1 / (1 + np.exp(M)), None),
+    "exponential": (ln.exponential, ln.exponential_grad, (M,), {}, lambda: np.exp(-M),
+                    lambda: -np.exp(-M), None),
+}
+
+#: Each loss's function, so that the parametrized tests below cover every loss of the package.
+_EVERY_LOSS = {c[0] for c in CASES.values()}
+
+
+def test_every_loss_is_covered():
+    from lossnotes import _registry
+
+    assert {loss.function for loss in _registry.LOSSES.values()} <= _EVERY_LOSS
+
+
+def _weights(kind):
+    """Per element (4, 3), per sample (4,) as the leading axis, or 0/1 with a zero."""
+    if kind == "element":
+        return RNG.uniform(0, 3, SHAPE)
+    if kind == "sample":
+        return np.array([0.5, 2.0, 0.0, 1.25])
+    return (RNG.random(SHAPE) < 0.6) | np.eye(4, 3, dtype=bool)  # a boolean mask, never empty
+
+
+@pytest.mark.parametrize("kind", ["element", "sample", "mask"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_weighted_reductions_are_the_weighted_formulas(name, kind):
+    fn, grad, args, opts, hand, hand_grad, axis = CASES[name]
+    w = _weights(kind)
+    full = np.broadcast_to(w.reshape(w.shape + (1,) * (2 - w.ndim)), SHAPE).astype(float)
+    terms = full * hand()
+    np.testing.assert_allclose(fn(*args, **opts, reduction="none", sample_weight=w), terms,
+                               **TOL)
+    np.testing.assert_allclose(fn(*args, **opts, reduction="sum", sample_weight=w),
+                               terms.sum(), **TOL)
+    mean = fn(*args, **opts, reduction="mean", sample_weight=w)
+    np.testing.assert_allclose(mean, terms.sum() / full.sum(), **TOL)
+    assert np.asarray(mean).shape == ()
+    g = grad(*args, **opts, sample_weight=w)
+    wg = full if axis is None else np.expand_dims(full, axis)
+    np.testing.assert_allclose(g, wg * hand_grad(), **TOL)
+    assert g.shape == np.shape(args[-1])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_zero_one_weights_are_a_mask(name):
+    # The weighted mean with 0/1 weights is the plain mean of the kept elements.
+    fn, grad, args, opts, hand, hand_grad, axis = CASES[name]
+    mask = np.array([True, False, True, True])
+    kept = hand()[mask]
+    np.testing.assert_allclose(fn(*args, **opts, reduction="mean", sample_weight=mask),
+                               kept.mean(), **TOL)
+    np.testing.assert_allclose(fn(*args, **opts, sample_weight=mask.astype(float),
+                                  reduction="sum"), kept.sum(), **TOL)
+    # and its derivative is the exact one on the kept samples, 0 on the others
+    g = grad(*args, **opts, sample_weight=mask)
+    keep = mask.reshape((4,) + (1,) * (g.ndim - 1))
+    np.testing.assert_allclose(g, np.where(keep, hand_grad(), 0.0), **TOL)
+    assert np.all(g[~mask] == 0) and (axis is None) == (g.ndim == 2)
+
+
+def test_a_masked_infinite_term_is_absent():
+    y, p = np.array([1.0, 0.0, 1.0]), np.array([0.0, 0.5, 0.5])  # the first term is +inf
+    mask = np.array([0.0, 1.0, 1.0])
+    assert ln.binary_cross_entropy(y, p, sample_weight=mask) == pytest.approx(np.log(2))
+    np.testing.assert_array_equal(ln.binary_cross_entropy_grad(y, p, sample_weight=mask),
+                                  [0.0, 2.0, -2.0])
+    np.testing.assert_array_equal(
+        ln.binary_cross_entropy(y, p, sample_weight=mask, reduction="none"),
+        [0.0, np.log(2), np.log(2)])
+    assert ln.exponential([-1000.0, 0.0], sample_weight=[0, 1], reduction="sum") == 1.0
+    assert ln.sparse_categorical_cross_entropy([0, 1], [[0.0, 1.0], [0.5, 0.5]],
+                                               sample_weight=[0, 1]) == pytest.approx(np.log(2))
+
+
+def test_per_sample_weights_weigh_every_element_of_their_sample():
+    y, f = RNG.normal(size=(2, 3, 2)), RNG.normal(size=(2, 3, 2))
+    w = np.array([1.0, 3.0])
+    by_hand = np.broadcast_to(w[:, None, None], y.shape)
+    for reduction in ("none", "sum", "mean"):
+        np.testing.assert_allclose(ln.mse(y, f, reduction=reduction, sample_weight=w),
+                                   ln.mse(y, f, reduction=reduction, sample_weight=by_hand),
+                                   rtol=1e-15)
+    w2 = RNG.uniform(0, 1, (2, 3))
+    by_hand = np.broadcast_to(w2[:, :, None], y.shape)
+    np.testing.assert_allclose(ln.mae(y, f, sample_weight=w2),
+                               np.sum(by_hand * np.abs(y - f)) / by_hand.sum(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_a_negative_nan_or_infinite_weight_is_refused(name, bad):
+    fn, grad, args, opts, *_ = CASES[name]
+    w = np.ones(SHAPE)
+    w[1, 2] = bad
+    for f, kw in ((fn, {"reduction": "sum"}), (grad, {})):
+        with pytest.raises(ValueError, match=r"sample_weight must hold finite, non-negative "
+                                             rf"weights; found {bad!r} at index \(1, 2\)"):
+            f(*args, **opts, **kw, sample_weight=w)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("shape", [(3,), (4, 1), (1, 3), (4, 3, 1), (), (3, 4)])
+def test_weights_of_another_shape_are_refused(name, shape):
+    fn, grad, args, opts, *_ = CASES[name]
+    for f in (fn, grad):
+        with pytest.raises(ValueError, match=re.escape(
+                f"sample_weight has shape {shape} but the unreduced loss (reduction='none') "
+                "has shape (4, 3); expected (4, 3) or (4,)")):
+            f(*args, **opts, sample_weight=np.ones(shape))
+
+
+def test_weights_that_are_all_zero_have_no_mean():
+    with pytest.raises(ValueError, match=r"sample_weight is 0 everywhere: the weighted mean "
+                                         r"sum\(w l\) / sum\(w\) is 0/0"):
+        ln.hinge([0.0, 2.0], sample_weight=[0, 0], reduction="mean")
+    assert ln.hinge([0.0, 2.0], sample_weight=[0, 0], reduction="sum") == 0
+    np.testing.assert_array_equal(ln.hinge_grad([0.0, 2.0], sample_weight=[0, 0]), [0, 0])
+
+
+def test_weights_are_real_numbers_in_the_loss_dtype():
+    y, f = np.float32([1.0, 2.0]), np.float32([0.0, 0.0])
+    out = ln.mse(y, f, sample_weight=[0.1, 0.3], reduction="none")
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.float32([0.1, 4 * np.float32(0.3)]))
+    with pytest.raises(ValueError, match=r"sample_weight holds 100000.0 .* beyond the "
+                                         r"largest float16"):
+        ln.mse(np.float16([1.0]), np.float16([0.0]), sample_weight=[1e5])
+    with pytest.raises(ValueError, match="sample_weight must hold real numbers"):
+        ln.mse([1.0], [0.0], sample_weight=["1"])
+
+
+def test_a_weighted_mean_of_huge_weights_is_their_proportion():
+    # sum(w) overflows; the mean of 1, 0 weighted 1:1 is 1/2 all the same.
+    big = np.finfo(np.float64).max
+    assert ln.zero_one([0.0, 1.0], sample_weight=[big, big], reduction="mean") == 0.5
+
+
+def test_the_mean_of_float16_weighted_terms_accumulates_in_float32():
+    n = 40_000
+    out = ln.mse(np.ones(n, np.float16), np.zeros(n, np.float16), sample_weight=np.full(n, 2.0))
+    assert out.dtype == np.float16 and out == 1.0
+
+
+@pytest.mark.parametrize("name", ["mse", "huber", "bce", "bce-logits", "cce-logits",
+                                  "sparse-logits", "hinge", "logistic"])
+def test_the_weighted_means_derivative_is_torchs_autograd(name):
+    torch = pytest.importorskip("torch")
+    fn, grad, args, opts, *_ = CASES[name]
+    w = _weights("element") if CASES[name][6] is None else _weights("sample")
+    pred = torch.tensor(np.asarray(args[-1], dtype=np.float64), requires_grad=True)
+    target = torch.tensor(args[0])
+    weight = torch.tensor(w)
+    F = torch.nn.functional
+    if name in ("mse", "huber"):
+        terms = (F.mse_loss(pred, target, reduction="none") if name == "mse" else
+                 F.huber_loss(pred, target, reduction="none", delta=HUBER_D))
+    elif name == "bce":
+        terms = F.binary_cross_entropy(pred, target, reduction="none")
+    elif name == "bce-logits":
+        terms = F.binary_cross_entropy_with_logits(pred, target, reduction="none")
+    elif name == "cce-logits":
+        terms = F.cross_entropy(pred, target, reduction="none")
+    elif name == "sparse-logits":
+        terms = F.cross_entropy(pred, target, reduction="none")
+    elif name == "hinge":
+        terms = torch.clamp(1 - pred, min=0)
+    else:
+        terms = F.softplus(-pred)
+    full = weight.reshape(weight.shape + (1,) * (terms.dim() - weight.dim())).expand_as(terms)
+    mean = (full * terms).sum() / full.sum()
+    mean.backward()
+    assert float(mean.detach()) == pytest.approx(
+        float(fn(*args, **opts, reduction="mean", sample_weight=w)), rel=1e-13)
+    np.testing.assert_allclose(grad(*args, **opts, sample_weight=w) / full.sum().item(),
+                               pred.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+
+def test_the_framework_modules_weigh_with_a_plain_product():
+    # torch's way: reduction="none", then (w * loss).sum() / w.sum() by hand. A weight of 0
+    # does not remove a nan term there (0 * nan is nan), and like_torch says the same.
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    z = np.array([np.inf, 2.0, -1.0, 0.5])  # torch's literal formula: nan at y=1, z=+inf
+    w = np.array([0.0, 1.0, 2.0, 0.5])
+    terms = F.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y),
+                                               reduction="none")
+    by_hand = (torch.tensor(w) * terms).sum() / torch.tensor(w).sum()
+    assert np.isnan(by_hand.item())
+    assert np.isnan(ln.like_torch.binary_cross_entropy(y, z, from_logits=True, sample_weight=w))
+    assert ln.binary_cross_entropy(y, z, from_logits=True, sample_weight=w) == pytest.approx(
+        float((torch.tensor(w[1:]) * terms[1:]).sum() / w[1:].sum()), rel=1e-14)
+    # Away from the edge like_torch's weighted mean is torch's by hand, and like_keras's is
+    # Keras's default reduction, sum_over_batch_size: the weighted sum over the count.
+    p = np.array([0.3, 0.6, 0.9, 0.2])
+    terms = F.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none")
+    total = float((torch.tensor(w) * terms).sum())
+    assert ln.like_torch.binary_cross_entropy(y, p, sample_weight=w) == pytest.approx(
+        total / w.sum(), rel=1e-13)
+    assert ln.like_keras.binary_cross_entropy(y, p, sample_weight=w) == pytest.approx(
+        total / len(w), rel=1e-13)
+    np.testing.assert_allclose(ln.like_torch.hinge_grad([0.0, 1.0, 2.0], sample_weight=[2, 3, 4]),
+                               [-2.0, -3.0, 0.0])
