@@ -9,7 +9,7 @@
 #   make browser-test  open every page of the built book in headless Chromium and check it, for
 #                      readers in light and dark mode (axe-core), on a keyboard and on a phone
 #                      (installs Debian's chromium if missing; screenshots in _build/screenshots)
-#   make lighthouse    Lighthouse on a few pages, desktop and mobile: scores, LCP, CLS and bytes
+#   make lighthouse    Lighthouse on every page, desktop and mobile: scores, LCP, CLS and bytes
 #                      into _build/lighthouse/summary.md; fails under the goals (see the target)
 #   make binder-test   build a fresh environment from exactly binder/ and run every notebook
 #                      in it, measuring peak memory against mybinder.org's limit
@@ -33,7 +33,7 @@ NPM    ?= npm
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: all book test lint pytest venv node mathjax browser-test lighthouse binder-test \
+.PHONY: all book test lint pytest venv node browser-test lighthouse binder-test \
 	lint-workflows notebooks isa-matrix clean distclean dist wheel-test oldest-test colab-test
 
 all: test book
@@ -47,46 +47,26 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.txt
 	touch $(STAMP)
 
-# --- npm tools: MathJax (served by the book itself), Playwright (drives Chromium), axe-core and
-# --- Lighthouse (check what readers get) -------------------------------------------------------
+# --- npm tools: MathJax (typesets the book's mathematics when it is built), Playwright (drives
+# --- Chromium), axe-core and Lighthouse (check what readers get) ----------------------------------
 NODE_STAMP := node_modules/.installed
 
 node: $(NODE_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v $(NPM) >/dev/null 2>&1 || { \
-	  echo "ERROR: npm not found. The book serves MathJax from its own output (no CDN), taken" >&2; \
-	  echo "       from the npm package 'mathjax' at build time: install Node.js and npm" >&2; \
+	  echo "ERROR: npm not found. The book's mathematics is typeset when it is built, by MathJax" >&2; \
+	  echo "       in Node.js (the npm package 'mathjax-full'): install Node.js and npm" >&2; \
 	  echo "       (Debian/Ubuntu: apt-get install npm), then run make again." >&2; exit 1; }
 	$(NPM) ci --no-audit --no-fund
 	touch $@
 
-# MathJax 3 for offline reading: the combined TeX component (every TeX extension built in, so
-# nothing is loaded on demand to typeset) and its fonts, plus what its context menu loads when
-# a reader turns on the accessibility tools (a11y/, the speech rules in sre/, ui/, the MathML
-# input that the explorer uses; ~5 MB),
-# staged where _config.yml's html_extra_path takes them into _build/html/_static/mathjax/.
-MATHJAX_OUT := _build/offline/_static/mathjax
-MATHJAX_SRC := node_modules/mathjax/es5
-
-mathjax: $(MATHJAX_OUT)/tex-chtml-full.js
-
-$(MATHJAX_OUT)/tex-chtml-full.js: $(NODE_STAMP) Makefile
-	rm -rf $(MATHJAX_OUT)
-	mkdir -p $(MATHJAX_OUT)/output/chtml/fonts
-	cp $(MATHJAX_SRC)/tex-chtml-full.js $(MATHJAX_OUT)/
-	cp -R $(MATHJAX_SRC)/output/chtml/fonts/woff-v2 $(MATHJAX_OUT)/output/chtml/fonts/
-	cp -R $(MATHJAX_SRC)/a11y $(MATHJAX_SRC)/sre $(MATHJAX_SRC)/ui $(MATHJAX_OUT)/
-	mkdir -p $(MATHJAX_OUT)/input
-	cp -R $(MATHJAX_SRC)/input/mml.js $(MATHJAX_SRC)/input/mml $(MATHJAX_OUT)/input/
-	@# Sphinx copies extra files only when it writes some page: remove the root page's output.
-	rm -f _build/html/$(shell sed -n 's/^root: *//p' _toc.yml).html
-
 # Sphinx rewrites only the pages whose source changed, so after an edit of _toc.yml the other
 # pages would keep their old sidebar, and after an edit of the book's own stylesheet, script or
 # Sphinx extension (book/_static, _ext) with no page changed, nothing would be written at all:
-# then every page is rebuilt (--all; execution stays cached).
-book: $(STAMP) $(MATHJAX_OUT)/tex-chtml-full.js
+# then every page is rebuilt (--all; execution stays cached). _ext/book_html_fixes.py typesets
+# the mathematics of the written pages with MathJax from node_modules (_ext/typeset_math.mjs).
+book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going $$(cmp -s _toc.yml _build/.toc.yml \
 	  && [ -z "$$(find book/_static _ext -newer _build/.toc.yml -print -quit)" ] || echo --all)
 	cp _toc.yml _build/.toc.yml
@@ -122,15 +102,15 @@ browser-test: book $(NODE_STAMP) | $(CHROMIUM)
 	node tests/browser/check_book.mjs --html _build/html --toc _toc.yml --config _config.yml \
 	  --screenshots _build/screenshots --chromium $(CHROMIUM)
 
-# Lighthouse 12.2.3 (npm, pinned) once per page and form factor, on pages that stand for the rest
-# (about 1.5 minutes): the front page, and the chapter with the most mathematics and comparison
-# tables. Goals: performance >= 90 desktop and >= 75 mobile, layout shift < 0.1, <= 700 KB gzip
-# on a first visit. Any pages can be measured (each takes 10-40 s a form factor):
+# Lighthouse 12.2.3 (npm, pinned) once per page and form factor, one run at a time, on every page
+# of _toc.yml (the chapters, the API page, the front page and the references; about 5 minutes on
+# an idle machine). Goals: performance >= 90 desktop and >= 75 mobile, layout shift < 0.1,
+# <= 700 KB gzip on a first visit. Some pages only (each takes 10-40 s a form factor):
 #   make lighthouse LIGHTHOUSE_PAGES=book/api,book/07_numbers_at_the_edge
-LIGHTHOUSE_PAGES ?= book/intro,book/04_cross_entropy
+LIGHTHOUSE_PAGES ?=
 lighthouse: book $(NODE_STAMP) | $(CHROMIUM)
 	node tests/browser/lighthouse.mjs --html _build/html --out _build/lighthouse \
-	  --chromium $(CHROMIUM) --pages $(LIGHTHOUSE_PAGES)
+	  --chromium $(CHROMIUM) --toc _toc.yml $(if $(LIGHTHOUSE_PAGES),--pages $(LIGHTHOUSE_PAGES))
 
 # --- Binder: a fresh environment from exactly binder/, every notebook run in it ------------------
 # runtime.txt's Python (python-3.11 -> python3.11) unless BINDER_PYTHON says otherwise.

@@ -22,6 +22,18 @@
    left out (the theme's stylesheet draws the same icons from its web fonts), and the scripts
    that nothing needs before the page is shown (search, copy buttons, toggles, the theme's own)
    load with ``defer``; FontAwesome's icon fonts are cut down to the icons the pages use.
+7. Mathematics typeset when the book is built (``build-finished``): ``_ext/typeset_math.mjs``
+   (MathJax 3 in Node, from the npm package mathjax-full) replaces the TeX of every math element
+   with MathJax's CommonHTML output and the expression's MathML for screen readers, so no page
+   loads MathJax or typesets in the browser (a 1.3 MB script and seconds of a phone's main
+   thread, and inline TeX swapped after layout, which moved the text below it). Sphinx's
+   MathJax script and its settings are left out of every page; a TeX error fails the build.
+8. The colour mode is settled in the <head>. pydata-sphinx-theme's inline script sets
+   ``data-theme="auto"`` there, and its deferred script changes it to "light" or "dark" once the
+   whole page is parsed, which makes the browser work out the style of every element again
+   (20,000 on the API page: a long task that blocks a phone for half a second or more). A
+   small inline script right after the theme's gives ``data-theme`` its final value at once,
+   as the theme's script will (the reader's choice, or the system's with "auto").
 """
 
 from __future__ import annotations
@@ -29,15 +41,21 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.images import get_image_size
 
 logger = logging.getLogger(__name__)
+
+# _config.yml's mathjax_path: sphinx.ext.mathjax needs one, and no page loads it (see 7.).
+MATHJAX_PLACEHOLDER = "mathjax-typeset-at-build-time.js"
 
 
 def _thebe_enabled(app: Sphinx) -> bool:
@@ -51,12 +69,19 @@ def _is_thebe(asset: Any) -> bool:
     return name.endswith(("sphinx-thebe.js", "sphinx-thebe.css")) or "THEBE_JS_URL" in body
 
 
+def _is_mathjax(asset: Any) -> bool:
+    name = str(getattr(asset, "filename", "") or "")
+    body = (getattr(asset, "attributes", None) or {}).get("body", "")
+    return (posixpath.basename(name.split("?")[0]) == MATHJAX_PLACEHOLDER
+            or body.startswith("window.MathJax"))
+
+
 def _clean(assets: list, drop_thebe: bool) -> None:
     seen, keep = set(), []
     for asset in assets:
         attributes = getattr(asset, "attributes", None) or {}
         key = (str(getattr(asset, "filename", asset) or ""), tuple(sorted(attributes.items())))
-        if key in seen or (drop_thebe and _is_thebe(asset)):
+        if key in seen or (drop_thebe and _is_thebe(asset)) or _is_mathjax(asset):
             continue
         seen.add(key)
         keep.append(asset)
@@ -197,9 +222,33 @@ def subset_icon_fonts(outdir: Path) -> None:
         font.save(static / "fonts" / f"{font_name}.subset.woff")
 
 
+# ---- mathematics ---------------------------------------------------------------------------------
+_TYPESET = Path(__file__).with_name("typeset_math.mjs")
+
+
+def typeset_math(outdir: Path) -> None:
+    """Run _ext/typeset_math.mjs on the pages that hold mathematics (it leaves alone the pages
+    typeset by an earlier build, which Sphinx did not write again)."""
+    pages = [str(page.relative_to(outdir)) for page in sorted(outdir.rglob("*.html"))
+             if 'class="math notranslate nohighlight"' in page.read_text(encoding="utf-8")]
+    node = shutil.which("node")
+    if node is None:
+        raise ExtensionError("node not found: the book's mathematics is typeset when it is "
+                             "built, by MathJax in Node.js (npm package mathjax-full). Install "
+                             "Node.js and npm, run `npm ci`, then build again.")
+    result = subprocess.run([node, str(_TYPESET), str(outdir), *pages], capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        hint = (" (run `npm ci` first: it installs mathjax-full from package-lock.json)"
+                if "Cannot find module" in result.stderr else "")
+        raise ExtensionError(f"typesetting the mathematics failed{hint}:\n{result.stderr}")
+    logger.info(result.stdout.strip())
+
+
 def lighter_pages(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    typeset_math(Path(app.outdir))
     subset_icon_fonts(Path(app.outdir))
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -211,7 +260,17 @@ def lighter_pages(app: Sphinx, exception) -> None:
             page.write_text(new, encoding="utf-8")
 
 
+# ---- colour mode --------------------------------------------------------------------------------
+# What pydata-sphinx-theme.js's setMode sets, computed before the body is parsed.
+SETTLE_THEME = (
+    '(() => { let mode = localStorage.getItem("mode") || "auto"; '
+    'if (mode !== "light" && mode !== "dark") '
+    'mode = window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; '
+    'document.documentElement.dataset.theme = mode; })();')
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_js_file(None, body=SETTLE_THEME, priority=1)
     app.connect("html-page-context", clean_page_assets, priority=900)
     app.connect("html-page-context", page_fixes, priority=901)
     app.connect("doctree-resolved", check_figures)

@@ -1,5 +1,5 @@
 // The book's own script (loaded with defer on every page by _config.yml). Small repairs of what
-// the themes and MathJax do, each checked by `make browser-test` (tests/browser/check_book.mjs):
+// the themes do, each checked by `make browser-test` (tests/browser/check_book.mjs):
 //
 // 1. Navigation buttons. pydata-sphinx-theme 0.17.1 and sphinx-book-theme 1.3.0 bind their
 //    sidebar handlers to the first `.primary-toggle` / `.secondary-toggle` of the page, a button
@@ -12,10 +12,10 @@
 //    reads "Search Ctrl+K") is named by its visible text instead.
 // 3. Scroll boxes. An output, equation, table or code block that overflows its box gets
 //    tabindex=0, so a keyboard can focus and scroll it (recomputed when the window resizes).
-// 4. Mathematics out of the tab order. MathJax's menu setting "Include in Tab Order" starts off
-//    (_config.yml, mathjax3_config), so the 200 expressions of a chapter are not 200 tab stops;
-//    the first expression of a page stays one, so that MathJax's menu (and that setting) can be
-//    reached from the keyboard (Shift+F10 or the context-menu key).
+// 4. Search results read well: the summary under each result is the text of the page it links
+//    to, in which an expression typeset when the book was built (_ext/typeset_math.mjs) is
+//    MathJax's output and hidden MathML; it is given as a line of plain text (α/(1 + e^(−x)),
+//    not "α1+e−x").
 // 5. Landmarks. The primary sidebar (the book's title, search and chapter list) is a named
 //    region, so that no content of the page lies outside a landmark.
 (() => {
@@ -70,15 +70,47 @@
     });
   }
 
-  // ---- 4. mathematics and the tab order -------------------------------------------------------
-  function mathTabOrder() {
-    const settings = window.MathJax?.startup?.document?.menu?.settings;
-    if (!settings || settings.inTabOrder) return;
-    // With the setting off MathJax gives no expression a tabindex; the first one gets 0.
-    // (The first one a reader can see: not one in a folded cell or dropdown.)
-    const first = [...document.querySelectorAll('mjx-container')]
-      .find((el) => el.getClientRects().length > 0);
-    if (first && !first.hasAttribute('tabindex')) first.setAttribute('tabindex', '0');
+  // ---- 4. search results ----------------------------------------------------------------------
+  // MathML as one line of text: fractions, scripts and roots get the signs a reader would type.
+  function mathText(node) {
+    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+    if (node.nodeType !== Node.ELEMENT_NODE) return '';
+    const parts = [...node.children].map(mathText);
+    const group = (text) => (text.trim().length > 1 ? `(${text.trim()})` : text.trim());
+    switch (node.localName) {
+      case 'mo': {
+        const op = node.textContent.replace(/\u2061|\u2062|\u2063/g, '');
+        return /^[=<>+\u2212\u00b1\u00d7\u2192\u2248\u2260\u2264\u2265]$/.test(op) ? ` ${op} ` : op;
+      }
+      case 'mi': case 'mn': case 'mtext': case 'ms':
+        return node.textContent.replace(/\u2061|\u2062|\u2063/g, '');
+      case 'mfrac': return `${group(parts[0] ?? '')}/${group(parts[1] ?? '')}`;
+      case 'msup': case 'mover': return `${parts[0] ?? ''}^${group(parts[1] ?? '')}`;
+      case 'msub': case 'munder': return `${parts[0] ?? ''}_${group(parts[1] ?? '')}`;
+      case 'msubsup': case 'munderover':
+        return `${parts[0] ?? ''}_${group(parts[1] ?? '')}^${group(parts[2] ?? '')}`;
+      case 'msqrt': return `√${group(parts.join(''))}`;
+      case 'mroot': return `${group(parts[0] ?? '')}^(1/${parts[1] ?? ''})`;
+      case 'mtd': return `${parts.join('')} `;
+      case 'mtr': case 'mlabeledtr': return `${parts.join('').trim()}; `;
+      default: return parts.join('');
+    }
+  }
+
+  function readableSearchSummaries() {
+    const search = typeof Search === 'undefined' ? null : Search; // sphinx's searchtools.js
+    if (!search?.htmlToText || search.htmlToText.lossnotes) return;
+    const htmlToText = search.htmlToText;
+    search.htmlToText = (htmlString, anchor) => {
+      const doc = new DOMParser().parseFromString(htmlString, 'text/html');
+      doc.querySelectorAll('mjx-container').forEach((container) => {
+        const mathml = container.querySelector('math');
+        const text = mathml ? mathText(mathml).replace(/\s+/g, ' ').trim() : '';
+        container.replaceWith(doc.createTextNode(text));
+      });
+      return htmlToText(doc.documentElement.outerHTML, anchor);
+    };
+    search.htmlToText.lossnotes = true;
   }
 
   let resizeTimer;
@@ -100,11 +132,7 @@
     nameByVisibleText();
     markScrollBoxes();
   });
-  window.addEventListener('load', () => {
-    markScrollBoxes();
-    const typeset = window.MathJax?.startup?.promise;
-    if (typeset) {
-      typeset.then(() => { mathTabOrder(); markScrollBoxes(); });
-    }
-  });
+  readableSearchSummaries();
+  // Fonts change widths: once they are in, look at the scroll boxes again.
+  window.addEventListener('load', markScrollBoxes);
 })();

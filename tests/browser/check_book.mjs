@@ -9,16 +9,16 @@
 // with no network. The walk starts at index.html and reaches each next page by clicking its link
 // in the sidebar of the page before. On every page:
 //   - it loads (HTTP 200), with no console error, no uncaught exception, no failed request;
-//   - its mathematics is typeset: every Sphinx math element holds MathJax output, no MathJax
-//     error box, and no raw TeX ($$, \( \), \[ \], \command, $...$) left in the text;
+//   - its mathematics was typeset when the book was built (_ext/typeset_math.mjs): every Sphinx
+//     math element holds MathJax output with the expression's MathML for screen readers
+//     (<mjx-assistive-mml><math>), no MathJax error box, no raw TeX ($$, \( \), \[ \], \command,
+//     $...$) left in the text, and no MathJax script loaded (nothing is typeset in the browser);
 //   - every image has loaded (naturalWidth > 0);
 //   - the sidebar links to every page of the table of contents;
 //   - every local link resolves to a file of the build, and its #anchor to an id in that page;
 //   - every code cell has a copy button; hidden cells and dropdowns have their toggles;
 //   - a notebook page has a Binder launch link to its own notebook, made from _config.yml;
-// and a full-page screenshot is saved as <screenshots>/<page>.png. Then, in a fresh context, the
-// first page with mathematics switches on MathJax's accessibility explorer, which must load its
-// code and speech rules from the book. Then every page, the generated index, module index and
+// and a full-page screenshot is saved as <screenshots>/<page>.png. Then every page, the generated index, module index and
 // search page included, as readers with other screens and other means meet it:
 //   - axe-core (npm, pinned): every rule in light mode, then the rules about colours in dark
 //     mode (the theme's data-theme switch, on the page as loaded): no violation of any impact;
@@ -27,9 +27,9 @@
 //   - figures: every image a notebook outputs has alt text that is not a file name, sits in a
 //     <figure> with a caption, and is a link to the image file (open it at full size);
 //   - keyboard, at 1280 px: Tab from the top of the page to the end; every control reached
-//     shows a focus ring (an outline or a box-shadow), at most one mathematical expression is
-//     a tab stop (the one from which MathJax's menu opens), and every box that scrolls (an
-//     output, an equation, a table, a code block) can be focused;
+//     shows a focus ring (an outline or a box-shadow), no mathematical expression is a tab
+//     stop, and every box that scrolls (an output, an equation, a table, a code block) can be
+//     focused;
 //   - a phone, 390x844, its system in dark mode (the page must follow it): the article header's
 //     navigation buttons (☰ and page contents) open the chapter list and the page's contents,
 //     and Escape closes them; no page is wider than the screen;
@@ -47,6 +47,8 @@ import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import YAML from 'yaml';
 
+import { tocPages } from './toc.mjs';
+
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const { values: opt } = parseArgs({
@@ -60,31 +62,7 @@ const { values: opt } = parseArgs({
   },
 });
 const htmlDir = path.resolve(opt.html);
-const bookDir = path.dirname(path.resolve(opt.toc));
 const timeout = Number(opt.timeout);
-
-// ---- the table of contents ----------------------------------------------------------------------
-function tocPages(tocFile) {
-  const toc = YAML.parse(fs.readFileSync(tocFile, 'utf8'));
-  const docnames = [toc.root];
-  const walk = (entries) => {
-    for (const entry of entries ?? []) {
-      if (entry.glob) throw new Error(`${tocFile}: glob entries are not supported here (${entry.glob})`);
-      if (entry.file) docnames.push(entry.file);
-      walk(entry.sections);
-      walk(entry.chapters);
-    }
-  };
-  for (const part of toc.parts ?? []) walk(part.chapters);
-  walk(toc.chapters);
-  walk(toc.sections);
-  return docnames.map((name) => {
-    const docname = name.replace(/\.(md|ipynb|rst)$/, '');
-    const source = ['.ipynb', '.md', '.rst'].map((ext) => docname + ext)
-      .find((f) => fs.existsSync(path.join(bookDir, f)));
-    return { docname, source, html: `${docname}.html` };
-  });
-}
 
 function binderLink(configFile, source) {
   const cfg = YAML.parse(fs.readFileSync(configFile, 'utf8'));
@@ -153,8 +131,11 @@ async function inspect(page) {
       text: prose.textContent,
       math: mathEls.length,
       mathTypeset: mathEls.filter((el) => el.querySelector('mjx-container')).length,
+      mathSpoken: mathEls.filter((el) => el.querySelector('mjx-container mjx-assistive-mml math')
+        ?.textContent.trim()).length,
       mathErrors: [...document.querySelectorAll('mjx-merror')].map((el) => el.textContent),
-      mathjaxLoaded: Boolean(window.MathJax?.version),
+      mathjaxScripts: [...[...document.scripts].filter((el) => /mathjax/i.test(el.src)).map((el) => el.src),
+        ...(window.MathJax === undefined ? [] : ['window.MathJax'])],
       images: [...document.images].map((img) => ({ src: img.currentSrc || img.src, width: img.naturalWidth })),
       figures: document.querySelectorAll('div.cell_output img').length,
       sidebar: [...document.querySelectorAll('nav.bd-docs-nav a[href]')].map((a) => a.href),
@@ -182,8 +163,13 @@ const RAW_TEX = [
 function checkContent(info, entry, pageUrl, allPages) {
   const problems = [];
   // mathematics
-  if (info.math > 0 && !info.mathjaxLoaded) problems.push('page has mathematics but MathJax did not load');
+  for (const src of new Set(info.mathjaxScripts)) {
+    problems.push(`MathJax is loaded in the browser (${src}): the mathematics is typeset when the book is built`);
+  }
   if (info.mathTypeset < info.math) problems.push(`${info.math - info.mathTypeset} of ${info.math} math elements not typeset`);
+  if (info.mathSpoken < info.mathTypeset) {
+    problems.push(`${info.mathTypeset - info.mathSpoken} of ${info.mathTypeset} expressions have no MathML for screen readers`);
+  }
   for (const err of info.mathErrors) problems.push(`MathJax error: ${err}`);
   for (const [re, what] of RAW_TEX) {
     const m = info.text.match(re);
@@ -271,9 +257,6 @@ function within(promise, what) {
 
 async function settle(p = page) {
   await p.waitForLoadState('load');
-  // MathJax (a deferred script, on pages that have mathematics, so it has run by now) typesets
-  // asynchronously: wait for its first typesetting to finish.
-  await within(p.evaluate(() => window.MathJax?.startup?.promise), 'MathJax typesetting');
   await p.waitForLoadState('networkidle');
 }
 
@@ -330,42 +313,6 @@ for (let i = 0; i < pages.length; i += 1) {
   if (problems.length) failed += 1; else passed += 1;
 }
 
-// MathJax's accessibility tools (menu > Accessibility > Interactive explorer) must load their
-// code and speech rules from the book too. In a context of its own: the menu stores the setting
-// in localStorage, and the pages above are checked as a first-time reader sees them.
-const mathPage = pages.find((p) => /class="math/.test(fs.readFileSync(path.join(htmlDir, p.html), 'utf8')));
-if (mathPage) {
-  const a11y = await browser.newContext({ serviceWorkers: 'block' });
-  const p = await a11y.newPage();
-  const problems = [];
-  await a11y.route('**/*', (route) => {
-    const url = route.request().url();
-    if (new URL(url).origin === origin) return route.continue();
-    problems.push(`request to another host blocked: ${url}`);
-    return route.abort('blockedbyclient');
-  });
-  p.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
-  p.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
-  p.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`); });
-  try {
-    await p.goto(`${origin}/${mathPage.html}`);
-    await settle(p);
-    const loaded = await within(p.evaluate(async () => {
-      MathJax.startup.document.menu.menu.pool.lookup('explorer').setValue(true);
-      for (let i = 0; i < 100 && !MathJax._.a11y?.explorer; i += 1) await new Promise((r) => setTimeout(r, 100));
-      return Boolean(MathJax._.a11y?.explorer);
-    }), 'loading the explorer');
-    await p.waitForLoadState('networkidle');
-    if (!loaded) problems.push("MathJax's interactive explorer did not load");
-  } catch (err) {
-    problems.push(`${err.name}: ${err.message.split('\n')[0]}`);
-  }
-  console.log(`${problems.length ? 'FAIL' : 'ok  '} MathJax accessibility explorer on ${mathPage.html}`);
-  for (const problem of problems) console.log(`     ${problem}`);
-  if (problems.length) failed += 1; else passed += 1;
-  await a11y.close();
-}
-
 // ---- every reader, every screen -------------------------------------------------------------
 // The pages Sphinx writes besides the table of contents'.
 const allPages = [...pages, ...['genindex', 'py-modindex', 'search']
@@ -384,7 +331,7 @@ async function freshContext(options) {
 async function open(p, entry) {
   await p.goto(`${origin}/${entry.html}`);
   await settle(p);
-  // lossnotes.js marks scroll boxes once MathJax has typeset; let that (and fonts) finish.
+  // lossnotes.js marks scroll boxes again once the fonts are in; let that finish.
   await p.evaluate(() => document.fonts.ready);
   await p.waitForTimeout(100);
 }
@@ -466,7 +413,12 @@ async function axeCheck(p, rules = null) {
 // is dark, checked on the phone below) is the data-theme attribute, on which every dark style
 // hangs. The page's structure is the same in both modes, so axe runs the rules about colours.
 async function darkContrast(p) {
-  await p.evaluate(() => { document.documentElement.dataset.theme = 'dark'; });
+  // The theme's colours change with a CSS transition (the search button's): measure them settled.
+  await p.evaluate(async () => {
+    document.documentElement.dataset.theme = 'dark';
+    await new Promise(requestAnimationFrame);
+    await Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => null)));
+  });
   try {
     const result = await axeCheck(p, ['color-contrast', 'link-in-text-block']);
     return { problems: result.problems.map((problem) => `dark mode: ${problem}`) };
@@ -530,11 +482,7 @@ async function figuresAndKeyboard(p) {
   for (const s of noRing.slice(0, 10)) problems.push(`no visible focus ring on ${s.what}`);
   if (noRing.length > 10) problems.push(`... ${noRing.length} controls without a focus ring in all`);
   const mathStops = stops.filter((s) => s.math).length;
-  if (mathStops > 1) problems.push(`${mathStops} mathematical expressions are tab stops (at most 1)`);
-  const hasMath = await p.evaluate(() => document.querySelectorAll('mjx-container').length);
-  if (hasMath && mathStops !== 1) {
-    problems.push(`MathJax's menu cannot be reached from the keyboard (${mathStops} expressions are tab stops)`);
-  }
+  if (mathStops > 0) problems.push(`${mathStops} mathematical expressions are tab stops (none should be)`);
   const unfocusable = await p.evaluate(() => [...document.querySelectorAll('.bd-article *')]
     .filter((el) => {
       const cs = getComputedStyle(el);
@@ -576,7 +524,7 @@ async function equationWidths(p) {
     const cs = getComputedStyle(column);
     const columnRight = column.getBoundingClientRect().right - parseFloat(cs.paddingRight);
     const rect = box.getBoundingClientRect();
-    const content = eq.querySelector('mjx-math')?.getBoundingClientRect().width ?? eq.scrollWidth;
+    const content = eq.querySelector(':scope > svg, mjx-math')?.getBoundingClientRect().width ?? eq.scrollWidth;
     const overflows = content > box.clientWidth + 1;
     const bs = getComputedStyle(box);
     return {

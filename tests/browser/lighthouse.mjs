@@ -1,14 +1,19 @@
-// Lighthouse (npm lighthouse@12.2.3, pinned: 13.x needs Node 22) on pages of the built book,
-// desktop and mobile, as a reader on a first visit gets them, and fail under the goals.
+// Lighthouse (npm lighthouse@12.2.3, pinned: 13.x needs Node 22) on every page of the built
+// book, desktop and mobile, as a reader on a first visit gets them, and fail under the goals.
 //
 //   node tests/browser/lighthouse.mjs --html _build/html --out _build/lighthouse \
-//        --chromium /usr/bin/chromium --pages book/intro,book/04_cross_entropy
+//        --chromium /usr/bin/chromium [--toc _toc.yml | --pages book/intro,book/04_cross_entropy]
 //
-// (`make lighthouse` runs exactly this after `make book`.) The book is served from 127.0.0.1 with
+// (`make lighthouse` runs exactly this after `make book`.) The pages are those of _toc.yml (a new
+// chapter is measured as soon as it is listed), or the ones --pages names. The book is served from 127.0.0.1 with
 // gzip, as GitHub Pages serves it, and Chromium starts with no network beyond loopback. Each
-// page is measured once per form factor, with Lighthouse's own settings: desktop (1350x940,
-// no throttling of the CPU, a fast connection simulated) and mobile (a mid-range phone,
-// 4x slower CPU, a slow 4G connection simulated). Written into --out:
+// page is measured once per form factor, one run at a time (two at once would slow each
+// other's simulated CPU), with Lighthouse's own settings: desktop (1350x940, no throttling of
+// the CPU, a fast connection simulated) and mobile (a mid-range phone, 4x slower CPU, a slow
+// 4G connection simulated). Lighthouse simulates the phone from the time each task takes on
+// this machine, so a busy machine lowers the mobile scores: the pages must meet the goals with
+// room to spare, which typesetting the mathematics at build time (_ext/typeset_math.mjs) and
+// settling the colour mode in the <head> (_ext/book_html_fixes.py) give them. Written into --out:
 //   summary.json, summary.md   the four scores, LCP, CLS, TBT, transfer bytes and requests
 //   <page>.<form factor>.json  Lighthouse's full report of each run
 // Goals (the run fails if any is missed): performance >= 90 on desktop and >= 75 on mobile,
@@ -24,12 +29,15 @@ import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 import desktopConfig from 'lighthouse/core/config/desktop-config.js';
 
+import { tocPages } from './toc.mjs';
+
 const { values: opt } = parseArgs({
   options: {
     html: { type: 'string', default: '_build/html' },
     out: { type: 'string', default: '_build/lighthouse' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
-    pages: { type: 'string', default: 'book/intro,book/04_cross_entropy' },
+    toc: { type: 'string', default: '_toc.yml' },
+    pages: { type: 'string', default: '' },
     'form-factors': { type: 'string', default: 'desktop,mobile' },
   },
 });
@@ -83,7 +91,9 @@ const chrome = await chromeLauncher.launch({
     '--disable-sync', '--disable-default-apps'],
 });
 
-const pages = opt.pages.split(',').map((p) => p.trim()).filter(Boolean);
+const pages = opt.pages
+  ? opt.pages.split(',').map((p) => p.trim()).filter(Boolean)
+  : tocPages(opt.toc).map((entry) => entry.docname);
 const formFactors = opt['form-factors'].split(',').map((f) => f.trim());
 const rows = [];
 let failed = 0;
