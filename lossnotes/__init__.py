@@ -83,6 +83,7 @@ __all__ = [
     "compare",
     "compare_grad",
     "Comparison",
+    "translations",
     # the frameworks' arithmetic
     "like_keras",
     "like_torch",
@@ -93,6 +94,7 @@ _LAZY = {
     "compare": ("._compare", "compare"),
     "compare_grad": ("._compare", "compare_grad"),
     "Comparison": ("._compare", "Comparison"),
+    "translations": ("._compare._translation", "translations"),
     "like_keras": (".like_keras", None),
     "like_torch": (".like_torch", None),
 }

@@ -76,6 +76,27 @@ def _found_line(version: str, found: dict) -> str:
             + ", ".join(parts))
 
 
+def _translation_rows(usable, verbose: bool) -> int:
+    """Run every row of the translation table (the book's Keras-PyTorch page) and print a line
+    a row; return the number of rows that differ or fail."""
+    from lossnotes._compare import _translation
+
+    start = time.perf_counter()
+    results = [_translation.run_row(row, usable, edges=False) for row in _translation.ROWS]
+    table = _translation.Table(tuple(results))
+    print(f"\nThe translation table (Keras call, torch call, lossnotes call: each run as printed "
+          f"on a seeded float32 batch; {time.perf_counter() - start:.1f} s)")
+    width = max(len(r.row.title) for r in results)
+    for r in results:
+        print(f"  {r.row.title.ljust(width)}  {table.measured(r)}")
+        if verbose or r.verdict in ("DIFFERS", "error"):
+            for key, lead, expr in table.sides(r):
+                print(f"      {key}: {lead}{expr}")
+    counts = ", ".join(f"{n} {v}" for v, n in table.counts().items())
+    print(f"{len(results)} rows: {counts}")
+    return sum(r.verdict in ("DIFFERS", "error") for r in results)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lossnotes",
@@ -169,6 +190,8 @@ def main(argv=None) -> int:
           f"({time.perf_counter() - start:.1f} s)")
     for result in details:
         print("\n" + str(result))
+    if not args.loss and not args.kind:
+        bad += _translation_rows(usable, args.verbose)
     if bad:
         print(f"\n{bad} comparison(s) differ without a documented explanation.", file=sys.stderr)
         return 1
