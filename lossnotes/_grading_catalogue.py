@@ -891,6 +891,136 @@ HUBER_GRAD = Exercise(
     ),
 )
 
+# --- weights and ignored targets ------------------------------------------------------------
+
+KERAS_DENOMINATOR_HINT = (
+    "you divided the weighted sum by the number of elements, as Keras's default reduction "
+    "does; the weighted mean divides by the sum of the weights: np.sum(w * l) / np.sum(w)"
+)
+
+
+def _weighted_bce(y, p, w, **kw):
+    return _cross_entropy.binary_cross_entropy(y, p, sample_weight=w, **kw)
+
+
+def _weighted_bce_cases() -> list[Case]:
+    rng = _rng(113)
+    y = rng.permutation([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+    return [
+        Case(
+            "seeded random labels, probabilities in [0.05, 0.95] and weights in [0.5, 3]",
+            (y, rng.uniform(0.05, 0.95, 8).round(2), rng.uniform(0.5, 3, 8).round(2)),
+        ),
+        Case(
+            "weights 0 and 1: a mask",
+            (y, rng.uniform(0.05, 0.95, 8).round(2), np.array([1.0, 0, 1, 1, 0, 1, 1, 0])),
+            "a weight of 0 leaves its term out: the mean runs over the weighted terms only",
+        ),
+        Case(
+            "a certain wrong prediction (p = 0 at y = 1) with weight 0",
+            (np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.0, 0.2, 0.7, 0.4]),
+             np.array([0.0, 1.0, 2.0, 1.0])),
+            "a term with weight 0 is absent, even where its loss is infinite: 0 * inf is nan "
+            "in floating point, so leave the masked terms out (np.where(w > 0, ...), or select "
+            "them with w > 0) instead of multiplying them by 0",
+        ),
+    ]
+
+
+WEIGHTED_BINARY_CROSS_ENTROPY = Exercise(
+    name="weighted_binary_cross_entropy",
+    params=("y_true", "y_pred", "sample_weight"),
+    summary="the weighted mean Σ w·ℓ / Σ w of the binary cross-entropy ℓ",
+    details=(
+        "y_true: float64 labels in [0, 1]; y_pred: probabilities in [0, 1] of the same shape; "
+        "sample_weight: non-negative weights w of the same shape. Return one number, "
+        "Σ_i w_i·ℓ_i / Σ_i w_i with ℓ_i = -(y_i·log p_i + (1 - y_i)·log(1 - p_i)). A weight "
+        "of 0 removes its term entirely (a mask), even when that term is infinite."
+    ),
+    reference=_weighted_bce,
+    cases=_weighted_bce_cases,
+    variants=(
+        Variant(KERAS_DENOMINATOR_HINT,
+                lambda y, p, w: _weighted_bce(y, p, w, reduction="sum") / y.size),
+        Variant("you left the weights out: multiply each term by its weight w, then divide by "
+                "Σ w", lambda y, p, w: _bce(y, p)),
+        Variant("you returned the weighted sum; the loss asks for the weighted mean, the sum "
+                "divided by Σ w", lambda y, p, w: _weighted_bce(y, p, w, reduction="sum")),
+        Variant(UNREDUCED_HINT.replace("their mean", "their weighted mean"),
+                lambda y, p, w: _weighted_bce(y, p, w, reduction="none")),
+    ),
+)
+
+IGNORE = -100
+IGNORED_IN_DENOMINATOR_HINT = (
+    "you counted the ignored targets in the denominator: the mean runs over the targets that "
+    "are not ignored, so divide by np.sum(labels != -100), not by len(labels)"
+)
+IGNORE_AS_CLASS_HINT = (
+    "-100 is not a class, it marks a target to ignore (padding): leave those rows out "
+    "(keep = labels != -100) instead of reading them as class 0 or indexing with -100"
+)
+
+
+def _ignore_ce(labels, z, **kw):
+    """The sparse cross-entropy on logits over the targets that are not ignored, as a 0/1
+    weight mask (the ignored rows read as class 0 and weigh nothing)."""
+    keep = labels != IGNORE
+    return _cross_entropy.sparse_categorical_cross_entropy(
+        np.where(keep, labels, 0), z, from_logits=True, sample_weight=keep.astype(float), **kw)
+
+
+def _ignore_cases() -> list[Case]:
+    rng = _rng(127)
+    labels = rng.integers(0, 4, 8)
+    labels[[2, 6, 7]] = IGNORE
+    return [
+        Case(
+            "seeded random labels (three are -100) and logits, shape (8, 4)",
+            (labels, rng.normal(0, 2, (8, 4)).round(2)),
+        ),
+        Case(
+            "large logits (hundreds)",
+            (labels, (rng.normal(0, 300, (8, 4))).round(1)),
+            "exp overflows at logits above about 709: compute log-softmax as z - logsumexp(z), "
+            "subtracting each row's maximum before exp",
+        ),
+        Case(
+            "every target ignored but one",
+            (np.array([IGNORE, IGNORE, 1, IGNORE]), rng.normal(0, 2, (4, 3)).round(2)),
+            IGNORED_IN_DENOMINATOR_HINT,
+        ),
+    ]
+
+
+def _ignore_as_class_zero(labels, z):
+    return _cross_entropy.sparse_categorical_cross_entropy(
+        np.where(labels == IGNORE, 0, labels), z, from_logits=True)
+
+
+IGNORE_INDEX_CROSS_ENTROPY = Exercise(
+    name="ignore_index_cross_entropy",
+    params=("labels", "logits"),
+    summary="the mean cross-entropy on logits over the labels that are not -100 (padding)",
+    details=(
+        "labels: integer class indices of shape (N,), with -100 marking targets to ignore (as "
+        "torch's ignore_index=-100 does for padded sequences); logits: float64 scores of shape "
+        "(N, C). Return one number: the mean over the targets that are not ignored of "
+        "-log softmax(z)[label], computed without overflow for large logits."
+    ),
+    reference=_ignore_ce,
+    cases=_ignore_cases,
+    variants=(
+        Variant(IGNORED_IN_DENOMINATOR_HINT,
+                lambda labels, z: _ignore_ce(labels, z, reduction="sum") / labels.size),
+        Variant(IGNORE_AS_CLASS_HINT, _ignore_as_class_zero),
+        Variant("you returned the sum over the targets; the loss asks for their mean",
+                lambda labels, z: _ignore_ce(labels, z, reduction="sum")),
+    ),
+    exception_hints=(("out of bounds", IGNORE_AS_CLASS_HINT),
+                     ("index -100", IGNORE_AS_CLASS_HINT)),
+)
+
 EXERCISES = {
     ex.name: ex
     for ex in (
@@ -905,5 +1035,7 @@ EXERCISES = {
         HUBER,
         BINARY_CROSS_ENTROPY_GRAD,
         HUBER_GRAD,
+        WEIGHTED_BINARY_CROSS_ENTROPY,
+        IGNORE_INDEX_CROSS_ENTROPY,
     )
 }

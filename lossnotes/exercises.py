@@ -21,6 +21,11 @@ Positionally, exactly like the package function with its defaults:
   ``huber_grad``, like ``ln.mse(y_true, y_pred)``;
 - ``fn(y_true, logits)`` for ``binary_cross_entropy_grad``: the derivative with respect to the
   **logit**, like ``ln.binary_cross_entropy_grad(y_true, z, from_logits=True)``.
+- ``fn(y_true, y_pred, sample_weight)`` for ``weighted_binary_cross_entropy``, the weighted
+  mean, like ``ln.binary_cross_entropy(y_true, y_pred, sample_weight=w)``;
+- ``fn(labels, logits)`` for ``ignore_index_cross_entropy``: the mean over the labels that are
+  not -100, like ``ln.sparse_categorical_cross_entropy(labels, z, from_logits=True,
+  ignore_index=-100)``.
 
 :func:`describe` prints what each exercise asks for; ``EXERCISES`` maps each name to its one-line
 summary.

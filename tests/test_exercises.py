@@ -177,7 +177,36 @@ def huber_grad_where(y_true, y_pred, delta=1.0):
     return np.where(np.abs(r) <= delta, r, delta * np.sign(r))
 
 
+def weighted_bce_where(y, p, w):
+    keep = w > 0
+    terms = -(y * np.log(np.where(keep, p, 0.5)) + (1 - y) * np.log1p(-np.where(keep, p, 0.5)))
+    return np.sum(np.where(keep, w * terms, 0.0)) / np.sum(w)
+
+
+def weighted_bce_select(y, p, w):
+    keep = w > 0
+    return ln.binary_cross_entropy(y[keep], p[keep], reduction="none") @ w[keep] / w.sum()
+
+
+def ignore_ce_mask(labels, z):
+    keep = labels != -100
+    log_p = z[keep] - ln.logsumexp(z[keep], axis=-1, keepdims=True)
+    return -np.mean(log_p[np.arange(keep.sum()), labels[keep]])
+
+
+def ignore_ce_naive_logsumexp(labels, z):
+    keep = labels != -100
+    zk = z[keep]
+    m = zk.max(axis=1, keepdims=True)
+    log_p = zk - m - np.log(np.exp(zk - m).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(zk)), labels[keep]].sum() / keep.sum()
+
+
 CORRECT = [
+    ("weighted_binary_cross_entropy", weighted_bce_where),
+    ("weighted_binary_cross_entropy", weighted_bce_select),
+    ("ignore_index_cross_entropy", ignore_ce_mask),
+    ("ignore_index_cross_entropy", ignore_ce_naive_logsumexp),
     ("zero_one", ln.zero_one),
     ("zero_one", zero_one_where),
     ("zero_one", zero_one_bool),
@@ -533,7 +562,40 @@ def logistic_log2(m):
 
 
 # (exercise, wrong implementation, fragment of the expected hint, check label it fails on or None)
+def weighted_bce_over_n(y, p, w):
+    return np.mean(w * -(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def weighted_bce_times_zero(y, p, w):
+    terms = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return np.sum(w * terms) / np.sum(w)
+
+
+def ignore_ce_over_n(labels, z):
+    keep = labels != -100
+    log_p = z - ln.logsumexp(z, axis=-1, keepdims=True)
+    picked = log_p[np.arange(len(z)), np.where(keep, labels, 0)]
+    return -np.sum(np.where(keep, picked, 0.0)) / len(labels)
+
+
+def ignore_ce_indexing(labels, z):
+    log_p = z - ln.logsumexp(z, axis=-1, keepdims=True)
+    return -np.mean(log_p[np.arange(len(z)), labels])
+
+
+def ignore_ce_overflow(labels, z):
+    keep = labels != -100
+    p = np.exp(z[keep]) / np.exp(z[keep]).sum(axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(keep.sum()), labels[keep]]))
+
+
 WRONG = [
+    ("weighted_binary_cross_entropy", weighted_bce_over_n, "as Keras's default reduction", None),
+    ("weighted_binary_cross_entropy", weighted_bce_times_zero, "0 * inf is nan",
+     "a certain wrong prediction"),
+    ("ignore_index_cross_entropy", ignore_ce_over_n, "counted the ignored targets", None),
+    ("ignore_index_cross_entropy", ignore_ce_indexing, "-100 is not a class", None),
+    ("ignore_index_cross_entropy", ignore_ce_overflow, "exp overflows", "large logits"),
     ("zero_one", zero_one_strict, "not m < 0", "margins of exactly 0 and -0"),
     ("zero_one", zero_one_sign, "np.sign(0) is 0", "margins of exactly 0 and -0"),
     ("zero_one", zero_one_mean, "margin losses are elementwise", None),
@@ -741,7 +803,11 @@ def test_passed_report_html_is_a_single_green_line():
 # --- the catalogue and misuse ----------------------------------------------------------------
 
 
+# Exercises on a package function with an option: the name says which option.
+WITH_OPTION = {"weighted_binary_cross_entropy": "binary_cross_entropy",
+               "ignore_index_cross_entropy": "sparse_categorical_cross_entropy"}
 REQUIRED = {
+    *WITH_OPTION,
     "zero_one",
     "hinge",
     "logistic",
@@ -760,7 +826,7 @@ def test_names_and_summaries_cover_the_exercises():
     assert set(exercises.names()) == REQUIRED
     assert tuple(exercises.EXERCISES) == exercises.names()
     for name in exercises.names():
-        assert hasattr(ln, name), name  # the names match the package's
+        assert hasattr(ln, WITH_OPTION.get(name, name)), name  # the names match the package's
         text = exercises.describe(name)
         assert text.startswith(f"{name}: called as fn(")
         assert exercises.EXERCISES[name] in text.replace("\n  ", " ")
