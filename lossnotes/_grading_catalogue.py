@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _cross_entropy, _links, _margin, _regression
+from . import _cross_entropy, _divergence, _links, _margin, _regression
+from . import _focal as _focal_module
 from ._grading import Case, Exercise, Variant
 
 # --- shared pieces -------------------------------------------------------------------------------
@@ -930,11 +931,11 @@ def _weighted_bce_cases() -> list[Case]:
 WEIGHTED_BINARY_CROSS_ENTROPY = Exercise(
     name="weighted_binary_cross_entropy",
     params=("y_true", "y_pred", "sample_weight"),
-    summary="the weighted mean Σ w·ℓ / Σ w of the binary cross-entropy ℓ",
+    summary="the weighted mean Σ w·l / Σ w of the binary cross-entropy l",
     details=(
         "y_true: float64 labels in [0, 1]; y_pred: probabilities in [0, 1] of the same shape; "
         "sample_weight: non-negative weights w of the same shape. Return one number, "
-        "Σ_i w_i·ℓ_i / Σ_i w_i with ℓ_i = -(y_i·log p_i + (1 - y_i)·log(1 - p_i)). A weight "
+        "Σ_i w_i·l_i / Σ_i w_i with l_i = -(y_i·log p_i + (1 - y_i)·log(1 - p_i)). A weight "
         "of 0 removes its term entirely (a mask), even when that term is infinite."
     ),
     reference=_weighted_bce,
@@ -963,11 +964,8 @@ IGNORE_AS_CLASS_HINT = (
 
 
 def _ignore_ce(labels, z, **kw):
-    """The sparse cross-entropy on logits over the targets that are not ignored, as a 0/1
-    weight mask (the ignored rows read as class 0 and weigh nothing)."""
-    keep = labels != IGNORE
-    return _cross_entropy.sparse_categorical_cross_entropy(
-        np.where(keep, labels, 0), z, from_logits=True, sample_weight=keep.astype(float), **kw)
+    return _cross_entropy.sparse_categorical_cross_entropy(labels, z, from_logits=True,
+                                                           ignore_index=IGNORE, **kw)
 
 
 def _ignore_cases() -> list[Case]:
@@ -1021,6 +1019,127 @@ IGNORE_INDEX_CROSS_ENTROPY = Exercise(
                      ("index -100", IGNORE_AS_CLASS_HINT)),
 )
 
+# --- beyond the notes: KL divergence and focal loss ----------------------------------------
+
+
+def _kl(p, q, **kw):
+    return _divergence.kl_divergence(p, q, **kw)
+
+
+def _kl_rows(rng, shape):
+    return _links.softmax(rng.normal(0, 1.5, shape).round(2))
+
+
+def _kl_cases() -> list[Case]:
+    rng = _rng(131)
+    return [
+        Case("seeded random distributions, rows of shape (6, 4)",
+             (_kl_rows(rng, (6, 4)), _kl_rows(rng, (6, 4)))),
+        Case(
+            "target rows with zeros",
+            (np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]),
+             np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])),
+            ZERO_LOG_ZERO_HINT.replace("np.where(y == 0, 0.0, y * np.log(p))",
+                                       "np.where(p > 0, p * np.log(p / q), 0.0)"),
+        ),
+        Case(
+            "a 3-D batch, shape (2, 3, 4)",
+            (_kl_rows(rng, (2, 3, 4)), _kl_rows(rng, (2, 3, 4))),
+            "sum over the last (class) axis, then average over every row, i.e. over all the "
+            "other axes: shape (2, 3, 4) holds 6 rows",
+        ),
+    ]
+
+
+KL_DIVERGENCE = Exercise(
+    name="kl_divergence",
+    params=("y_true", "y_pred"),
+    summary="the mean over rows of Σ_k p_k·log(p_k / q_k), classes on the last axis",
+    details=(
+        "y_true: the target distributions p, float64 rows (last axis) in [0, 1] summing to 1, "
+        "possibly with exact zeros; y_pred: the predicted distributions q, the same shape, "
+        "positive. Sum over the classes, then return the mean over all rows as one number "
+        "(torch's reduction='batchmean'). A zero target term costs nothing (0·log 0 = 0)."
+    ),
+    reference=_kl,
+    cases=_kl_cases,
+    variants=(
+        Variant(
+            "you averaged over every element, as torch's kl_div does with its default "
+            "reduction='mean': that is the divergence divided by the number of classes. Sum "
+            "over the classes first, then average over the rows ('batchmean')",
+            lambda p, q: _kl(p, q, reduction="sum") / p.size,
+        ),
+        Variant("you returned the sum over rows; the loss asks for the mean over rows",
+                lambda p, q: _kl(p, q, reduction="sum")),
+        Variant(UNREDUCED_HINT.replace("per element", "per row"),
+                lambda p, q: _kl(p, q, reduction="none")),
+        Variant(
+            "that is the cross-entropy -Σ p·log q; the divergence subtracts the target's own "
+            "entropy: Σ p·log p - Σ p·log q = Σ p·log(p / q)",
+            lambda p, q: _cross_entropy.categorical_cross_entropy(p, q),
+        ),
+    ),
+)
+
+
+def _focal(y, p, **kw):
+    return _focal_module.binary_focal_cross_entropy(y, p, **kw)
+
+
+def _focal_cases() -> list[Case]:
+    rng = _rng(137)
+    hard = rng.permutation([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0])
+    return [
+        Case("seeded random labels 0/1 and probabilities in [0.05, 0.95]",
+             (hard, rng.uniform(0.05, 0.95, 8).round(2))),
+        Case(
+            "soft labels in [0, 1]",
+            (rng.uniform(0, 1, 8).round(2), rng.uniform(0.05, 0.95, 8).round(2)),
+            "for a soft label y the probability of the wrong answer is "
+            "1 - p_t = y·(1 - p) + (1 - y)·p: use it in the factor (1 - p_t)^gamma rather than a "
+            "branch on y == 1",
+        ),
+        Case(
+            "certain predictions (p = 0 and p = 1)",
+            (np.array([1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.5, 0.5])),
+            ZERO_LOG_ZERO_HINT,
+        ),
+    ]
+
+
+BINARY_FOCAL_CROSS_ENTROPY = Exercise(
+    name="binary_focal_cross_entropy",
+    params=("y_true", "y_pred"),
+    summary="the mean of (1 - p_t)^2 · (binary cross-entropy): focal loss with gamma = 2, no alpha",
+    details=(
+        "y_true: float64 targets in [0, 1]; y_pred: probabilities p in [0, 1] of the same "
+        "shape. With 1 - p_t = y·(1 - p) + (1 - y)·p (the probability of the wrong answer), "
+        "return the mean over all elements of (1 - p_t)^2 · -(y·log p + (1 - y)·log(1 - p)), "
+        "Keras's binary_focal_crossentropy with its defaults (gamma=2.0, no class balancing). "
+        "A certain right prediction costs 0."
+    ),
+    reference=_focal,
+    cases=_focal_cases,
+    variants=(
+        Variant("you left out the focal factor (1 - p_t)^gamma: that is the plain binary "
+                "cross-entropy", lambda y, p: _bce(y, p)),
+        Variant(
+            "you multiplied by alpha = 0.25 on positives and 0.75 on negatives, as torchvision's "
+            "sigmoid_focal_loss does by default; Keras applies alpha only with "
+            "apply_class_balancing=True, and this exercise has no alpha",
+            lambda y, p: _focal(y, p, apply_class_balancing=True),
+        ),
+        Variant("the factor is (1 - p_t)^gamma, the probability of the wrong answer: it is small "
+                "for easy, confident examples; p_t^gamma weights them up instead",
+                lambda y, p: np.mean(
+                    (1 - (y * (1 - p) + (1 - y) * p)) ** 2 * _bce(y, p, reduction="none"))),
+        Variant(SUM_HINT, lambda y, p: _focal(y, p, reduction="sum")),
+        Variant(UNREDUCED_HINT, lambda y, p: _focal(y, p, reduction="none")),
+    ),
+)
+
+
 EXERCISES = {
     ex.name: ex
     for ex in (
@@ -1037,5 +1156,7 @@ EXERCISES = {
         HUBER_GRAD,
         WEIGHTED_BINARY_CROSS_ENTROPY,
         IGNORE_INDEX_CROSS_ENTROPY,
+        KL_DIVERGENCE,
+        BINARY_FOCAL_CROSS_ENTROPY,
     )
 }

@@ -559,7 +559,7 @@ def _focal_parts(y: float, x: float, from_logits: bool, label_smoothing: float):
     return y, p, q, _weighted(y, q) + _weighted(1 - y, p), ce
 
 
-def _class_weight(y, apply_class_balancing: bool, alpha: float):
+def _focal_alpha(y, apply_class_balancing: bool, alpha: float):
     return to_mp(alpha) * y + (1 - to_mp(alpha)) * (1 - y) if apply_class_balancing else ONE
 
 
@@ -570,7 +570,7 @@ def _binary_focal(gamma, apply_class_balancing, alpha, from_logits, label_smooth
         y, _, _, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
         # m = 0 only where ce = 0 (a certain right answer), never against ce = inf
         focal = ZERO if ce == 0 else m**g * ce
-        return _class_weight(y, apply_class_balancing, alpha) * focal
+        return _focal_alpha(y, apply_class_balancing, alpha) * focal
 
     return loss
 
@@ -594,12 +594,12 @@ def _binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits, label_s
             ce_grad, slope = (p - y) / (p * q), ONE
         second = m**g * ce_grad
         if mp.isinf(second):  # 1/p outgrows gamma m^(gamma - 1) log p
-            return _class_weight(y, apply_class_balancing, alpha) * second
+            return _focal_alpha(y, apply_class_balancing, alpha) * second
         # the first term's limit is 0 where m = 0 or dp/dz = 0 (there m^(gamma-1) ce p q -> 0)
         first = ZERO
         if not (m == 0 or slope == 0 or g == 0):
             first = g * m ** (g - 1) * (1 - 2 * y) * ce * slope
-        return _class_weight(y, apply_class_balancing, alpha) * (first + second)
+        return _focal_alpha(y, apply_class_balancing, alpha) * (first + second)
 
     return grad
 
@@ -619,7 +619,7 @@ def _focal_row(y: tuple, row: tuple, from_logits: bool):
                                   for k in range(len(e))]
 
 
-def _smoothed(y: tuple, label_smoothing: float):
+def _focal_smoothed(y: tuple, label_smoothing: float):
     s = to_mp(label_smoothing)
     return [to_mp(v) * (1 - s) + s / len(y) for v in y]
 
@@ -632,7 +632,7 @@ def ref_categorical_focal_cross_entropy(y_true, y_pred, alpha=0.25, gamma=2.0,
         log_p, _, q = _focal_row(y, row, from_logits)
         # each term <= 0; q^gamma = 0 only where log p = 0
         return -to_mp(alpha) * mp.fsum(_weighted(yk, ZERO if qk == 0 else qk**g * lk)
-                                       for yk, lk, qk in zip(_smoothed(y, label_smoothing),
+                                       for yk, lk, qk in zip(_focal_smoothed(y, label_smoothing),
                                                              log_p, q, strict=True))
 
     return _rows(loss, y_pred, axis, False, y_true)
@@ -647,7 +647,7 @@ def ref_categorical_focal_cross_entropy_grad(y_true, y_pred, alpha=0.25, gamma=2
 
     def grad(y, row):
         log_p, p, q = _focal_row(y, row, from_logits)
-        y = _smoothed(y, label_smoothing)
+        y = _focal_smoothed(y, label_smoothing)
         if not from_logits:
             return tuple(ZERO if yk == 0 else (-INF if pk == 0 else a * yk * (
                 slope(qk, lk) - qk**g / pk)) for yk, lk, pk, qk in zip(y, log_p, p, q,

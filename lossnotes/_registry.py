@@ -73,9 +73,6 @@ class Frameworks:
 
     targets: str
     keras_call: Callable[[dict], str]
-    #: The Keras release that added the loss, for one that arrived after Keras 3.0.0:
-    #: compare leaves Keras out before it, with a note that says so.
-    keras_since: tuple | None = None
     keras: Callable
     torch: tuple  # of (label, call text(opts), fn)
     hand: Callable
@@ -93,6 +90,9 @@ class Frameworks:
     #: loss added in a later release, a dtype it fails on), or None; compare then leaves
     #: Keras out and says so in a note (see ``_compare/_frameworks.py``).
     keras_unavailable: Callable | None = None
+    #: The Keras release that added the loss, for one that arrived after Keras 3.0.0:
+    #: compare leaves Keras out before it, with a note that says so.
+    keras_since: tuple | None = None
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ __all__ = [
     "FUNCTIONS",
     "CASES",
     "TARGET",
+    "promised",
     "bound",
     "Measurement",
     "Survey",
@@ -140,6 +141,21 @@ CASES = tuple((name, dict(options)) for name in FUNCTIONS
 #: roundings states a looser bound in its registry record (``ulps``, by dtype): the focal and
 #: overlap losses, 10 in float64.
 TARGET = {"float64": 2.0, "float32": 4.0, "float16": 2.0}
+
+def promised(name: str, dtype="float64") -> float:
+    """The accuracy lossnotes promises for the function ``name`` in ``dtype``, in ulps:
+    :data:`TARGET`, or the looser bound its registry record states.
+
+    >>> from lossnotes import accuracy as acc
+    >>> acc.promised("mse"), acc.promised("binary_focal_cross_entropy")
+    (2.0, 10.0)
+    """
+    if name not in _RECORDS:
+        raise ValueError(f"unknown function {name!r}; expected one of: {', '.join(FUNCTIONS)}")
+    dt = _format(dtype)[0].name
+    looser = getattr(_RECORDS[name][0], "ulps", {}).get(dt, TARGET[dt])
+    return max(TARGET[dt], looser)
+
 
 _FLOATS = (np.float16, np.float32, np.float64)
 
@@ -878,6 +894,13 @@ class Survey:
                 f"dtype {name} was not surveyed; expected one of {', '.join(measured) or 'none'}"
             )
         return max(by_dtype[name].worst for by_dtype in self.measurements.values())
+
+    def within_promise(self, dtype) -> bool:
+        """Whether every function is within the accuracy promised for it (:func:`promised`)."""
+        name = _format(dtype)[0].name
+        self.worst(name)  # refuses a dtype that was not surveyed
+        return all(by_dtype[name].worst <= promised(by_dtype[name].name, name)
+                   for by_dtype in self.measurements.values())
 
     def __repr__(self) -> str:
         if not self.measurements:

@@ -23,6 +23,9 @@ Positionally, exactly like the package function with its defaults:
   **logit**, like ``ln.binary_cross_entropy_grad(y_true, z, from_logits=True)``.
 - ``fn(y_true, y_pred, sample_weight)`` for ``weighted_binary_cross_entropy``, the weighted
   mean, like ``ln.binary_cross_entropy(y_true, y_pred, sample_weight=w)``;
+- ``fn(y_true, y_pred)`` for ``kl_divergence`` (distributions along the last axis, the mean
+  over rows) and ``binary_focal_cross_entropy`` (probabilities, ``gamma=2``, no class
+  balancing), like ``ln.kl_divergence(p, q)`` and ``ln.binary_focal_cross_entropy(y, p)``;
 - ``fn(labels, logits)`` for ``ignore_index_cross_entropy``: the mean over the labels that are
   not -100, like ``ln.sparse_categorical_cross_entropy(labels, z, from_logits=True,
   ignore_index=-100)``.

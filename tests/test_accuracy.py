@@ -8,6 +8,7 @@ two or three of them cannot promise 2. Measured on x86-64 AVX2 (NumPy 2.4): floa
 float32 2.14 at worst.
 """
 
+import dataclasses
 import functools
 import math
 import subprocess
@@ -74,8 +75,7 @@ RECORDS = [*_registry.LINKS.values(), *_registry.LOSSES.values()]
 
 def _bound(name, dtype, target):
     """The target, or the looser bound a loss's record states for ``dtype`` (its ``ulps``)."""
-    record = acc._RECORDS[name][0]
-    return max(target, getattr(record, "ulps", {}).get(dtype, target))
+    return max(target, acc.promised(name, dtype))
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=[r.name for r in RECORDS])
@@ -644,3 +644,28 @@ def test_measure_casts_values_beyond_the_dtype_to_infinity_quietly():
     m = acc.measure("sigmoid", dtype="float32", inputs=([1e300, -1e300],))
     assert m.inputs[0].tolist() == [math.inf, -math.inf]
     assert m.computed.tolist() == [1.0, 0.0] and m.worst == 0
+
+
+def test_promised_bounds_come_from_the_records():
+    assert acc.promised("mse", "float64") == acc.TARGET["float64"]
+    assert acc.promised("mse_grad", "float32") == acc.TARGET["float32"]
+    loose = [r for r in _registry.LOSSES.values() if getattr(r, "ulps", {})]
+    assert loose  # the focal and overlap losses state a looser float64 bound
+    for record in loose:
+        assert acc.promised(record.name, "float64") == record.ulps["float64"] > 2
+    with pytest.raises(ValueError, match="unknown function 'msee'"):
+        acc.promised("msee")
+
+
+def test_within_promise_judges_each_function_by_its_own_bound():
+    focal = acc.measure("binary_focal_cross_entropy", dtype="float64", limits=False)
+    mse = acc.measure("mse", dtype="float64", limits=False)
+    survey = acc.Survey({"focal": {"float64": focal}, "mse": {"float64": mse}})
+    assert survey.within_promise("float64")
+    # the same errors judged against the plain target: the focal loss's exceed it
+    worse = dataclasses.replace(focal, ulps=np.full_like(focal.ulps, 5.0))
+    assert acc.Survey({"focal": {"float64": worse}}).within_promise("float64")
+    assert not acc.Survey({"mse": {"float64": dataclasses.replace(
+        mse, ulps=np.full_like(mse.ulps, 5.0))}}).within_promise("float64")
+    with pytest.raises(ValueError, match="float32 was not surveyed"):
+        survey.within_promise("float32")

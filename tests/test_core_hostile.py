@@ -117,11 +117,11 @@ def test_axis_must_be_an_integer(fn, axis):
     _raises(TypeError, r"axis must be an integer; found", fn, np.zeros((2, 3)), axis=axis)
 
 
-_AXES = [(0, 2), (2, 0), (1, 2), (0, 1, 2), None, (-1,)]
+_SEVERAL_AXES = [(0, 2), (2, 0), (1, 2), (0, 1, 2), None, (-1,)]
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("axis", _AXES, ids=str)
+@pytest.mark.parametrize("axis", _SEVERAL_AXES, ids=str)
 @pytest.mark.parametrize("fn", [ln.softmax, ln.log_softmax, ln.logsumexp])
 def test_several_axes_are_one_merged_class_axis(fn, axis, dtype):
     # Over a tuple of axes (None: all) the function is the one-axis function of those axes

@@ -202,7 +202,22 @@ def ignore_ce_naive_logsumexp(labels, z):
     return -log_p[np.arange(len(zk)), labels[keep]].sum() / keep.sum()
 
 
+def kl_where(p, q):
+    return np.mean(np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0.0), axis=-1))
+
+
+def focal_where(y, p):
+    wrong = y * (1 - p) + (1 - y) * p
+    with np.errstate(divide="ignore"):
+        ce = -(np.where(y > 0, y * np.log(p), 0.0) + np.where(y < 1, (1 - y) * np.log1p(-p), 0.0))
+    return np.mean(wrong**2 * ce)
+
+
 CORRECT = [
+    ("kl_divergence", ln.kl_divergence),
+    ("kl_divergence", kl_where),
+    ("binary_focal_cross_entropy", ln.binary_focal_cross_entropy),
+    ("binary_focal_cross_entropy", focal_where),
     ("weighted_binary_cross_entropy", weighted_bce_where),
     ("weighted_binary_cross_entropy", weighted_bce_select),
     ("ignore_index_cross_entropy", ignore_ce_mask),
@@ -589,7 +604,24 @@ def ignore_ce_overflow(labels, z):
     return -np.mean(np.log(p[np.arange(keep.sum()), labels[keep]]))
 
 
+def kl_torch_mean(p, q):
+    return np.mean(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0.0))
+
+
+def kl_naive(p, q):
+    return np.mean(np.sum(p * np.log(p / q), axis=-1))
+
+
+def focal_torchvision(y, p):
+    alpha_t = 0.25 * y + 0.75 * (1 - y)  # torchvision's default alpha=0.25
+    ce = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return np.mean(alpha_t * (y * (1 - p) + (1 - y) * p) ** 2 * ce)
+
+
 WRONG = [
+    ("kl_divergence", kl_torch_mean, "reduction='mean'", None),
+    ("kl_divergence", kl_naive, "0·log 0 = 0", "target rows with zeros"),
+    ("binary_focal_cross_entropy", focal_torchvision, "torchvision", None),
     ("weighted_binary_cross_entropy", weighted_bce_over_n, "as Keras's default reduction", None),
     ("weighted_binary_cross_entropy", weighted_bce_times_zero, "0 * inf is nan",
      "a certain wrong prediction"),
@@ -808,6 +840,8 @@ WITH_OPTION = {"weighted_binary_cross_entropy": "binary_cross_entropy",
                "ignore_index_cross_entropy": "sparse_categorical_cross_entropy"}
 REQUIRED = {
     *WITH_OPTION,
+    "kl_divergence",
+    "binary_focal_cross_entropy",
     "zero_one",
     "hinge",
     "logistic",

@@ -552,7 +552,7 @@ RULES += (
 # divergences, counts and positive targets, robust regression ---------------------------------
 
 
-def _gap(c: Call, framework: str) -> str:
+def _gap_text(c: Call, framework: str) -> str:
     """How far the framework's arithmetic (like_keras / like_torch) is from the exact values on
     these inputs, as a sentence: the size of the gap a note explains."""
     import lossnotes
@@ -623,17 +623,17 @@ RULES_A = (
         f"Keras clips both arguments to [{_EPS}, 1] before sum p log(p/q): a target of 0 "
         f"costs {_EPS} log({_EPS}/q) instead of 0, a prediction of 0 under a positive target "
         f"p costs p log(p/{_EPS}) instead of inf, and the gradient is 0 where the prediction "
-        "was clipped." + _gap(c, "keras"))),
+        "was clipped." + _gap_text(c, "keras"))),
     Rule(KL, T, lambda c: bool(((c.y == 0) & (c.p == 0)).any()), lambda c: (
         "torch computes xlogy(p, p) - p log q per class: where p = q = 0 the second term is "
         "0 * (-inf) = nan, and autograd's -p/q is 0/0 = nan; lossnotes takes 0 log(0/0) = 0 "
-        "and the derivative 0." + _gap(c, "torch"))),
+        "and the derivative 0." + _gap_text(c, "torch"))),
     Rule(KL, T, lambda c: not c.grad, _kl_torch_reduction, explains=False),
     Rule(POISSON, K, _poisson_counts, lambda c: (
         f"Keras computes rate - y log(rate + {_EPS}) (keras.config.epsilon() inside the log): "
         f"every loss is shifted by about y {_EPS}/rate, a rate of 0 costs -y log({_EPS}) = "
         f"{_CLIP_LOSS:.3f} y instead of inf, and the derivative is 1 - y/(rate + {_EPS})."
-        + _gap(c, "keras"))),
+        + _gap_text(c, "keras"))),
     Rule(POISSON, K, lambda c: c.opts.get("log_input", False), (
         "Keras has no log-rate form: compare passes keras.ops.exp(y_pred) as the rate, whose "
         "log Keras takes again with its epsilon (a log-rate of -1000 underflows to the rate 0 "
@@ -646,11 +646,12 @@ RULES_A = (
         f"torch's poisson_nll_loss(log_input=False) computes rate - y log(rate + eps) with "
         f"eps = {sci(TORCH_POISSON_EPS)}: every loss is shifted by about y eps/rate, a rate of 0 "
         f"costs {-log(TORCH_POISSON_EPS):.3f} y instead of inf, and the derivative is "
-        "1 - y/(rate + eps)." + _gap(c, "torch"))),
+        "1 - y/(rate + eps)." + _gap_text(c, "torch"))),
     Rule(POISSON, T, _torch_stirling, lambda c: (
         "With full=True torch adds Stirling's approximation y log y - y + log(2 pi y)/2 of "
         "log y!, and only where y > 1 (0 where y <= 1); lossnotes adds log y! = lgamma(y + 1) "
-        "exactly (at y = 2 torch adds 0.651806 instead of log 2 = 0.693147)." + _gap(c, "torch"))),
+        "exactly (at y = 2 torch adds 0.651806 instead of log 2 = 0.693147)."
+        + _gap_text(c, "torch"))),
     Rule(POISSON, T, lambda c: True, (
         "torch's poisson_nll_loss defaults to log_input=True (y_pred is a log-rate) and "
         "full=False; compare passes both explicitly. Keras's poisson takes the rate."),
@@ -663,7 +664,7 @@ RULES_A += (
         "torch's gaussian_nll_loss clamps the variance to at least eps = "
         f"{sci(TORCH_GAUSSIAN_VAR_EPS)} (its default) before 0.5 (log var + r^2 / var), without "
         "telling autograd; a smaller variance counts as eps in the loss and in the derivative "
-        "(y_pred - y_true) / var." + _gap(c, "torch"))),
+        "(y_pred - y_true) / var." + _gap_text(c, "torch"))),
     Rule(("gaussian_nll_loss",), K, lambda c: True, (
         "Keras has no Gaussian negative log-likelihood: compare computes "
         "0.5 * (log(var) + square(y_pred - y_true) / var) with keras.ops (plus 0.5 log(2 pi) "
@@ -679,7 +680,7 @@ RULES_A += (
     Rule(("log_cosh",), K, lambda c: not c.grad and c.p.dtype == np.float64, lambda c: (
         "keras.losses.log_cosh computes log 2 as ops.log(2.0) in float32 and casts it to "
         f"float64 ({KERAS_LOG_2!r} instead of {log(2)!r}): every float64 value is "
-        f"{sci(KERAS_LOG_2 - log(2))} below the loss." + _gap(c, "keras"))),
+        f"{sci(KERAS_LOG_2 - log(2))} below the loss." + _gap_text(c, "keras"))),
     Rule(("log_cosh",), K, lambda c: not c.grad and bool((np.abs(c.y - c.p) < 1e-4).any()), (
         "keras.losses.log_cosh computes x + softplus(-2x) - log 2: it never overflows, but for "
         "small |x| it subtracts log 2 from a number close to it, so x^2/2 keeps only its "
@@ -692,13 +693,13 @@ RULES_A += (
     Rule(MAPE, K, lambda c: bool((np.abs(c.y) < KERAS_EPSILON).any()), lambda c: (
         f"Keras divides by max(|y_true|, {_EPS}) instead of |y_true|: a target of 0 (refused "
         f"by lossnotes, whose percentage is undefined) costs 100 |y_pred| / {_EPS} = "
-        "1e9 |y_pred|, and its derivative is 1e9 sign(y_pred)." + _gap(c, "keras"))),
+        "1e9 |y_pred|, and its derivative is 1e9 sign(y_pred)." + _gap_text(c, "keras"))),
     Rule(MAPE, T, lambda c: True, (
         "torch has no percentage error: compare computes 100 * (y_pred - y_true).abs() / "
         "y_true.abs() with torch ops, and its mean."), explains=False),
     Rule(MAPE, T, lambda c: bool((c.y == 0).any()), lambda c: (
         "With torch ops a target of 0 divides by 0: the loss and its derivative are inf, or "
-        "nan (0/0) where the prediction is 0 too." + _gap(c, "torch"))),
+        "nan (0/0) where the prediction is 0 too." + _gap_text(c, "torch"))),
 )
 
 
@@ -715,12 +716,12 @@ RULES_A += (
         "Keras's sparse_categorical_crossentropy(from_logits=True) applies log_softmax: it "
         "computes -y_pred[c] + log(sum exp(y_pred)), which renormalises a row whose "
         "probabilities do not sum to 1; nll_loss takes -y_pred[c] as it is (as F.nll_loss "
-        "does)." + _gap(c, "keras"))),
+        "does)." + _gap_text(c, "keras"))),
     Rule(NLL, K, lambda c: c.grad, lambda c: (
         "Keras differentiates the softmax cross-entropy of logits: softmax(y_pred) - [k = c], "
         "which for log-probabilities is p - [k = c]; the derivative of nll_loss with respect "
         "to its log-probabilities is -[k = c] (the two differ by p: Keras's moves y_pred "
-        "along the rows' normalisation as well)." + _gap(c, "keras"))),
+        "along the rows' normalisation as well)." + _gap_text(c, "keras"))),
     Rule(NLL, K, lambda c: not c.grad, (
         "Keras has no loss on log-probabilities: compare calls "
         "sparse_categorical_crossentropy(labels, y_pred, from_logits=True), whose log_softmax "
