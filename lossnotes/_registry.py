@@ -100,7 +100,7 @@ class Loss:
     """One loss: its function, gradient, inputs, options, reference, grid and comparisons."""
 
     name: str
-    family: str  # "margin", "cross-entropy" or "regression"
+    family: str  # "margin", "cross-entropy", "regression" or "overlap"
     function: Callable
     grad: Callable
     #: The positional inputs, in order, and what each must hold.
