@@ -101,10 +101,26 @@ CASES = {
 _EVERY_LOSS = {c[0] for c in CASES.values()}
 
 
+#: The losses beyond the notes take no sample_weight yet: each is listed here until it does
+#: (and the test below fails as soon as one takes it without being covered above).
+_NOT_YET_WEIGHTED = {
+    "categorical_hinge", "multi_margin_loss", "kl_divergence", "poisson", "gaussian_nll_loss",
+    "nll_loss", "log_cosh", "mean_absolute_percentage_error", "binary_focal_cross_entropy",
+    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
+    "tversky",
+}
+
+
 def test_every_loss_is_covered():
+    import inspect
+
     from lossnotes import _registry
 
-    assert {loss.function for loss in _registry.LOSSES.values()} <= _EVERY_LOSS
+    uncovered = {loss.name for loss in _registry.LOSSES.values()
+                 if loss.function not in _EVERY_LOSS}
+    assert uncovered == _NOT_YET_WEIGHTED
+    for name in uncovered:
+        assert "sample_weight" not in inspect.signature(_registry.LOSSES[name].function).parameters
 
 
 def _weights(kind):

@@ -86,8 +86,9 @@ ROWS = (
     T("Log-cosh", "values",
       "log_cosh", "keras.losses.LogCosh()(y_true, y_pred)",
       None, "(torch.logaddexp(y_pred - y_true, y_true - y_pred) - math.log(2)).mean()",
-      None,
-      "log cosh x = logaddexp(x, -x) - log 2 does not overflow where torch.cosh would."),
+      "ln.log_cosh(y_true, y_pred)",
+      "log cosh x = logaddexp(x, -x) - log 2 does not overflow where torch.cosh would.",
+      matrix=("log_cosh", {})),
     T("Mean squared logarithmic error", "positive",
       "mean_squared_logarithmic_error",
       "keras.losses.MeanSquaredLogarithmicError()(y_true, y_pred)",
@@ -98,21 +99,24 @@ ROWS = (
       "mean_absolute_percentage_error",
       "keras.losses.MeanAbsolutePercentageError()(y_true, y_pred)",
       None, "(100 * (y_pred - y_true).abs() / y_true.abs().clamp(min=1e-7)).mean()",
-      None,
+      "ln.mean_absolute_percentage_error(y_true, y_pred)",
       "A percentage: the factor 100 is part of Keras's loss; |y_true| below 1e-7 is raised to "
-      "1e-7."),
+      "1e-7.",
+      matrix=("mean_absolute_percentage_error", {})),
     T("Poisson negative log-likelihood", "counts",
       "poisson", "keras.losses.Poisson()(y_true, y_pred)",
       "poisson_nll_loss", "F.poisson_nll_loss(y_pred, y_true, log_input=False)",
-      None,
+      "ln.poisson(y_true, y_pred)",
       "torch's default log_input=True reads y_pred as log(rate); Keras adds 1e-7 inside the log, "
       "torch 1e-8. Both leave out log(y!), which does not depend on the prediction (torch adds "
-      "Stirling's approximation of it with full=True)."),
+      "Stirling's approximation of it with full=True).",
+      matrix=("poisson", {"log_input": False})),
     T("Gaussian negative log-likelihood", "gaussian",
       None, "keras.ops.mean(0.5 * (keras.ops.log(var) + (y_pred - y_true) ** 2 / var))",
       "gaussian_nll_loss", "F.gaussian_nll_loss(y_pred, y_true, var)",
-      None,
-      "torch clamps var below at eps=1e-6 and leaves out 0.5 log(2 pi) unless full=True."),
+      "ln.gaussian_nll_loss(y_true, y_pred, var=var)",
+      "torch clamps var below at eps=1e-6 and leaves out 0.5 log(2 pi) unless full=True.",
+      matrix=("gaussian_nll_loss", {})),
     # classification on probabilities and logits --------------------------------------------
     T("Binary cross-entropy on probabilities", "probabilities",
       "binary_crossentropy", "keras.losses.BinaryCrossentropy()(y_true, y_pred)",
@@ -147,41 +151,47 @@ ROWS = (
     T("Negative log-likelihood of log-probabilities", "log_probabilities",
       None, "keras.ops.mean(-keras.ops.take_along_axis(log_p, labels[:, None], axis=-1))",
       "nll_loss", "F.nll_loss(log_p, labels)",
-      "ln.sparse_categorical_cross_entropy(labels, log_p, from_logits=True)",
-      "nll_loss takes log-probabilities, not probabilities and not logits; on log-probabilities "
-      "the log-softmax of a cross-entropy on logits changes nothing."),
+      "ln.nll_loss(labels, log_p)",
+      "nll_loss takes log-probabilities, not probabilities and not logits: it picks and "
+      "negates, without renormalising (a cross-entropy on logits would take their log-softmax, "
+      "which changes nothing on log-probabilities but changes the gradient).",
+      matrix=("nll_loss", {})),
     T("Kullback-Leibler divergence", "distributions",
       "kl_divergence", "keras.losses.KLDivergence()(y_true, y_pred)",
       "kl_div", "F.kl_div(torch.log(y_pred), y_true, reduction='batchmean')",
-      None,
+      "ln.kl_divergence(y_true, y_pred)",
       "torch takes the log of the prediction as input, and its default reduction='mean' "
       "divides by the number of elements, not of samples: 'batchmean' is the divergence. Keras "
-      "clips both distributions to [1e-7, 1]."),
+      "clips both distributions to [1e-7, 1].",
+      matrix=("kl_divergence", {})),
     T("Binary focal cross-entropy", "binary_logits",
       "binary_focal_crossentropy",
       "keras.losses.BinaryFocalCrossentropy(gamma=2.0, from_logits=True)(y_true, y_pred)",
       None,
       "(F.binary_cross_entropy_with_logits(y_pred, y_true, reduction='none') * (1 - (y_true * "
       "y_pred.sigmoid() + (1 - y_true) * (1 - y_pred.sigmoid()))) ** 2).mean()",
-      None,
+      "ln.binary_focal_cross_entropy(y_true, y_pred, gamma=2.0, from_logits=True)",
       "torchvision.ops.sigmoid_focal_loss is the same with alpha=-1 (no class balancing); "
-      "torch.nn.functional has none."),
+      "torch.nn.functional has none.",
+      matrix=("binary_focal_cross_entropy", {"from_logits": True})),
     T("Categorical focal cross-entropy", "one_hot",
       "categorical_focal_crossentropy",
       "keras.losses.CategoricalFocalCrossentropy(from_logits=True)(y_true, y_pred)",
       None,
       "(-0.25 * y_true * (1 - y_pred.softmax(-1)) ** 2 * y_pred.log_softmax(-1)).sum(-1).mean()",
-      None,
+      "ln.categorical_focal_cross_entropy(y_true, y_pred, from_logits=True)",
       "Keras's default alpha=0.25 multiplies every class, gamma=2.0. Keras computes on clipped "
-      "probabilities, not on log-softmax."),
+      "probabilities, not on log-softmax.",
+      matrix=("categorical_focal_cross_entropy", {"from_logits": True})),
     T("Generalised cross-entropy", "probability_rows",
       "categorical_generalized_cross_entropy",
       "keras.losses.CategoricalGeneralizedCrossEntropy(q=0.5)(labels, y_pred)",
       None, "((1 - y_pred.gather(-1, labels[:, None]).squeeze(-1) ** 0.5) / 0.5).mean()",
-      None,
+      "ln.categorical_generalized_cross_entropy(labels, y_pred, q=0.5)",
       "(1 - p_y^q) / q: the cross-entropy as q -> 0, the mean absolute error (times 2) at q = 1. "
       "Keras's takes class indices and probabilities despite its 'categorical'.",
-      keras_since=(3, 10, 0)),
+      keras_since=(3, 10, 0),
+      matrix=("categorical_generalized_cross_entropy", {})),
     # margins -------------------------------------------------------------------------------
     T("Hinge", "signs",
       "hinge", "keras.losses.Hinge()(y_true, y_pred)",
@@ -279,18 +289,21 @@ ROWS = (
     T("Dice loss", "masks",
       "dice", "keras.losses.Dice()(y_true, y_pred)",
       None, "1 - 2 * (y_true * y_pred).sum() / (y_true.sum() + y_pred.sum() + 1e-7)",
-      None,
+      "ln.dice(y_true.reshape(1, -1), y_pred.reshape(1, -1))",
       "With axis=None (the default) Keras sums over the whole batch: one overlap for all "
-      "samples, not a mean of per-sample losses.", keras_since=(3, 2, 0)),
+      "samples, not a mean of per-sample losses (lossnotes gives one per row: the line above "
+      "makes the batch one row).", keras_since=(3, 2, 0),
+      matrix=("dice", {})),
     T("Tversky loss", "masks",
       "tversky", "keras.losses.Tversky(alpha=0.7, beta=0.3)(y_true, y_pred)",
       None,
       "1 - (y_true * y_pred).sum() / ((y_true * y_pred).sum() + 0.7 * (y_true * (1 - "
       "y_pred)).sum() + 0.3 * ((1 - y_true) * y_pred).sum() + 1e-7)",
-      None,
+      "ln.tversky(y_true.reshape(1, -1), y_pred.reshape(1, -1), alpha=0.7, beta=0.3)",
       "Keras's alpha multiplies the missed foreground sum(y (1 - p)), which Salehi et al. "
       "(2017) weight with beta: swap the two when porting from the paper.",
-      keras_since=(3, 3, 0)),
+      keras_since=(3, 3, 0),
+      matrix=("tversky", {})),
     # not translated yet ------------------------------------------------------------------------
     T("Connectionist temporal classification", "none",
       "ctc", None, "ctc_loss", None, None,
@@ -439,9 +452,9 @@ def _evaluate(row: Translation, keras, torch, batch: dict) -> dict:
         tensors = {k: torch.from_numpy(v) for k, v in batch.items()}
         names = {"torch": torch, "F": torch.nn.functional, "math": math, **tensors}
         values["torch"] = float(eval(row.torch, names))
+    if row.lossnotes is not None:  # on the same float32 arrays: rows of probabilities sum to 1
+        values["lossnotes"] = float(eval(row.lossnotes, {"ln": ln, "np": np, **batch}))
     exact = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in batch.items()}
-    if row.lossnotes is not None:
-        values["lossnotes"] = float(eval(row.lossnotes, {"ln": ln, "np": np, **exact}))
     if row.torch is not None and torch is not None:
         # The same float32 inputs in float64: the reference the printed digits are chosen from.
         tensors = {k: torch.from_numpy(v) for k, v in exact.items()}
