@@ -44,6 +44,7 @@ from ._multiclass_margin import (
     multi_margin_loss,
     multi_margin_loss_grad,
 )
+from ._multilabel import multilabel_soft_margin_loss, multilabel_soft_margin_loss_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 
 __version__ = "0.1.0"
@@ -88,6 +89,8 @@ __all__ = [
     "categorical_hinge_grad",
     "multi_margin_loss",
     "multi_margin_loss_grad",
+    "multilabel_soft_margin_loss",
+    "multilabel_soft_margin_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -499,6 +499,45 @@ REFERENCES.update({
     "multi_margin_loss_grad": ref_multi_margin_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# multilabel losses
+# ---------------------------------------------------------------------------------------------
+
+
+def _multilabel_rows(y_true, y_pred, weight, axis):
+    """(index, targets, scores, class weights) for each sample, the classes along ``axis``."""
+    y = np.moveaxis(np.asarray(y_true), axis, -1)
+    p = np.moveaxis(np.asarray(y_pred), axis, -1)
+    w = [ONE] * p.shape[-1] if weight is None else [
+        to_mp(v) for v in np.asarray(weight, dtype=np.float64)]
+    for index in np.ndindex(p.shape[:-1]):
+        yield index, [float(v) for v in y[index]], [float(v) for v in p[index]], w
+
+
+def ref_multilabel_soft_margin_loss(y_true, y_pred, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
+        # non-negative terms: no cancellation
+        out[index] = mp.fsum(_weighted(wj, _bce_logits(yj, zj))
+                             for yj, zj, wj in zip(y, z, w, strict=True)) / len(z)
+    return out
+
+
+def ref_multilabel_soft_margin_loss_grad(y_true, y_pred, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.empty(shape, dtype=object)
+    for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
+        for j, (yj, zj, wj) in enumerate(zip(y, z, w, strict=True)):
+            out[(*index, j)] = _weighted(wj, _bce_logits_grad(yj, zj)) / len(z)
+    return np.moveaxis(out, -1, axis)
+
+
+REFERENCES.update({
+    "multilabel_soft_margin_loss": ref_multilabel_soft_margin_loss,
+    "multilabel_soft_margin_loss_grad": ref_multilabel_soft_margin_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

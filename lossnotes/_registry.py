@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _cross_entropy as _ce
-from . import _links, _margin, _multiclass_margin, _reference, _regression, like_keras
+from . import (
+    _links,
+    _margin,
+    _multiclass_margin,
+    _multilabel,
+    _reference,
+    _regression,
+    like_keras,
+)
 
 inf = np.inf
 
@@ -617,10 +625,91 @@ def _random_multi_margin(rng, shape, c):
     c(classes, z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})  # short to print
 
 
+# multilabel: one binary problem per class --------------------------------------------------------
+
+_MULTILABEL_TARGETS = ((1.0, 0.0, 0.0), (1.0, 1.0, 0.0), (0.0, 1.0, 1.0))
+_SOFT_MULTILABEL = (0.25, 0.7, 1.0)
+
+
+def _multilabel_grid(grad=False, limits=True, **options):
+    """Rows of three logits (``score_rows``) against hard targets (and, for the loss, one soft
+    row): every logit of the grid in every class, right and wrong."""
+    rows = score_rows(limits=limits)[0]
+    targets = _MULTILABEL_TARGETS + (() if grad else (_SOFT_MULTILABEL,))
+    y = np.concatenate([np.tile(t, (len(rows), 1)) for t in targets])
+    return y, np.tile(rows, (len(targets), 1))
+
+
+def _largest_weight(opts) -> float:
+    return 1.0 if opts.get("weight") is None else max(1.0, float(np.max(opts["weight"])))
+
+
+def _multilabel_soft_margin_scale(y, p, opts, grad):
+    w = _largest_weight(opts)
+    if grad:
+        return np.full(p.shape, w)
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(np.isfinite(p), np.abs(p), 0), axis=_axis_of(p, opts))
+    return w * np.maximum(1, top)
+
+
+def _multilabel_soft_margin_scale_text(opts, grad):
+    w = "" if opts.get("weight") is None else "max(1, max(weight)) * "
+    if grad:
+        return w + "1" if w else "1"
+    return (f"{w}max(1, max |z|) per row (Keras's max(z, 0) - z y cancels terms of size "
+            "|z|)")
+
+
+def _keras_multilabel_soft_margin(keras, y, p, opts):
+    if opts["weight"] is None:
+        return keras.losses.binary_crossentropy(y, p, from_logits=True)
+    w = np.asarray(opts["weight"], dtype=y.dtype)
+    return keras.ops.mean(w * keras.ops.binary_crossentropy(y, p, from_logits=True), axis=-1)
+
+
+def _torch_multilabel_soft_margin(torch, F, p, y, opts, reduction):
+    """F.multilabel_soft_margin_loss, whose classes are on the last dimension: compare lays
+    them out on dimension 1, so they go back to the end."""
+    weight = opts["weight"]
+    if weight is not None:
+        weight = torch.as_tensor(np.asarray(weight), dtype=p.dtype)
+    if p.ndim > 1:
+        p, y = p.movedim(1, -1), y.movedim(1, -1)
+    return F.multilabel_soft_margin_loss(p, y, weight=weight, reduction=reduction)
+
+
+_MULTILABEL_SOFT_MARGIN = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.multilabel_soft_margin_loss(y_true, y_pred{_options_text(o, ('weight',))}, "
+        f"axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (
+        "keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)"
+        if o["weight"] is None else
+        "keras.ops.mean(weight * keras.ops.binary_crossentropy(y_true, y_pred, "
+        "from_logits=True), axis=-1)"),
+    keras=_keras_multilabel_soft_margin,
+    torch=(("torch", lambda o: (
+        f"F.multilabel_soft_margin_loss(y_pred, y_true{_options_text(o, ('weight',))}, "
+        "reduction='none'), classes on the last dim"), _torch_multilabel_soft_margin),),
+    hand=_loss_of("multilabel_soft_margin_loss"),
+    hand_grad=_grad_of("multilabel_soft_margin_loss"),
+    scale=_multilabel_soft_margin_scale, scale_text=_multilabel_soft_margin_scale_text,
+)
+
+
+def _random_multilabel_soft_margin(rng, shape, c):
+    y, z = (rng.random(shape) < 0.5).astype(float), rng.normal(0, 3, shape)
+    c(y, z)
+    c(rng.random(shape), z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
     "multi_margin_loss": _random_multi_margin,
+    "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -904,6 +993,29 @@ LOSSES = {loss.name: loss for loss in (
                   loss=(ABSENT, E), grad=(ABSENT, A)),
             _edge("the true class and a rival both +inf", np.array([0]),
                   np.array([[inf, inf, 1.0]]), loss=(ABSENT, E), grad=(ABSENT, E)),
+        ),
+    ),
+    # multilabel losses ---------------------------------------------------------------------------
+    _loss(
+        "multilabel_soft_margin_loss", _multilabel, family="multilabel",
+        inputs=(("y_true", "targets in [0, 1], one per class"),
+                ("y_pred", "real scores (logits), one per class")),
+        domain=_PAIR + "; classes along axis", options={"weight": None, "axis": -1},
+        variants=({},), grid=_multilabel_grid, frameworks=_MULTILABEL_SOFT_MARGIN,
+        cases=(
+            MatrixCase("every logit 0: each term log 2", "notes",
+                       *_f64([[1.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]])),
+            _edge("infinite logits, right and wrong", *_f64([[1.0, 0.0, 0.0, 1.0]],
+                                                           [[inf, -inf, inf, 1.0]]),
+                  loss=(E, E), grad=(A, A)),
+            _edge("a weight of 0 against a wrong infinite logit", *_f64(
+                [[0.0, 1.0], [1.0, 0.0]], [[inf, 2.0], [0.5, -1.0]]), {"weight": [0.0, 1.0]},
+                loss=(E, E), grad=(A, A)),
+            _edge("soft targets, logits +-30", *_f32([[0.25, 0.7, 1.0]], [[30.0, -30.0, 0.5]]),
+                  loss=(A, A), grad=(A, A)),
+            _edge("classes on axis 0", *_f64([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]],
+                                             [[2.0, -1.0], [0.5, 3.0], [-2.0, 0.0]]),
+                  {"axis": 0}, loss=(A, A), grad=(A, A)),
         ),
     ),
 )}

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _conventions, _margin, _multiclass_margin
-from ._links import _one_hot, _pick
+from . import _conventions, _margin, _multiclass_margin, _multilabel
+from ._links import _one_hot, _pick, log_sigmoid
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
+from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._validation import quiet, reduce
 
@@ -285,3 +286,29 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
         h *= w[..., None]
     h[true] = -np.sum(h, axis=-1).reshape(-1)
     return np.moveaxis(h, -1, axis)
+
+
+__all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
+
+
+@quiet
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+    r"""``F.multilabel_soft_margin_loss`` as torch computes it, operation by operation.
+
+    torch evaluates :math:`-(y \log\sigma(z) + (1 - y) \log\sigma(-z))` literally, multiplies
+    by the class weight, sums over the last dimension and divides by C. A right infinite logit
+    gives :math:`0 \cdot (-\infty)` = ``nan`` (the exact limit is 0), and a weight of 0 times
+    a wrong infinite logit's ``inf`` is ``nan`` (lossnotes: 0). Its derivative is the exact
+    one, :func:`lossnotes.multilabel_soft_margin_loss_grad` (torch's autograd gives
+    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_soft_margin_loss([[1, 0]], [[float("inf"), -1.0]],
+    ...                                           reduction="none")
+    array([nan])
+    """
+    y, z = _multilabel._checked(y_true, y_pred)
+    terms = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
+    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction)

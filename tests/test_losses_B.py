@@ -380,3 +380,188 @@ def test_multi_margin_loss_never_differs(dtype, data):
                                              elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
     for compare in (ln.compare, ln.compare_grad):
         never_differs(compare("multi_margin_loss", labels, z, **options))
+
+
+# --------------------------------------------------------------------------------------------
+# multilabel_soft_margin_loss
+# --------------------------------------------------------------------------------------------
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x) by hand, for the moderate x of these tests."""
+    return float(np.log1p(np.exp(x)))
+
+
+def multilabel_batch(rows=6, classes=4):
+    y = (RNG.random((rows, classes)) < 0.5).astype(float)
+    y[0] = RNG.random(classes)  # one row of soft targets
+    return y, RNG.normal(0, 3, (rows, classes))
+
+
+def test_multilabel_soft_margin_by_hand():
+    # Every logit 0: every term is log 2, whatever the targets.
+    assert ln.multilabel_soft_margin_loss([[1, 1, 0]], [[0.0, 0.0, 0.0]]) == \
+        pytest.approx(np.log(2), rel=1e-15)
+    # y = [1, 0, 0.25], z = [2, -1, 0.5]: softplus(-2), softplus(-1) and
+    # 0.25 softplus(-0.5) + 0.75 softplus(0.5), over C = 3; with weights [1, 3, 0] the third
+    # class is dropped.
+    y, z = [[1.0, 0.0, 0.25]], [[2.0, -1.0, 0.5]]
+    t = [softplus(-2), softplus(-1), 0.25 * softplus(-0.5) + 0.75 * softplus(0.5)]
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(sum(t) / 3, rel=1e-15)
+    assert ln.multilabel_soft_margin_loss(y, z, weight=[1.0, 3.0, 0.0]) == \
+        pytest.approx((t[0] + 3 * t[1]) / 3, rel=1e-15)
+    # The derivative: w (sigmoid(z) - y) / C; sigmoid(2) - 1 = -sigmoid(-2) = -1 / (1 + e^2).
+    np.testing.assert_allclose(ln.multilabel_soft_margin_loss_grad(y, z, weight=[1.0, 3.0, 0.0]),
+                               [[-1 / (1 + np.exp(2)) / 3, 3 / (1 + np.exp(1)) / 3, 0.0]],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multilabel_soft_margin_against_mpmath(dtype):
+    y, z = multilabel_batch(8, 5)
+    y, z = y.astype(dtype), z.astype(dtype)
+    rtol = 1e-15 if dtype == np.float64 else 1e-7
+    for opts in ({}, {"weight": RNG.uniform(0, 3, 5)}):
+        np.testing.assert_allclose(
+            ln.multilabel_soft_margin_loss(y, z, reduction="none", **opts),
+            as_float(_reference.ref_multilabel_soft_margin_loss(y, z, **opts)), rtol=rtol)
+        np.testing.assert_allclose(
+            ln.multilabel_soft_margin_loss_grad(y, z, **opts),
+            as_float(_reference.ref_multilabel_soft_margin_loss_grad(y, z, **opts)), rtol=rtol)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_soft_margin_against_both_autograds(weighted):
+    """torch.autograd of F.multilabel_soft_margin_loss and tf.GradientTape of Keras's
+    binary_crossentropy on logits (times the weight through keras.ops), values and gradients."""
+    y, z = multilabel_batch(7, 4)
+    w = RNG.uniform(0.5, 2, 4) if weighted else None
+    ours = ln.multilabel_soft_margin_loss(y, z, weight=w, reduction="none")
+    ours_grad = ln.multilabel_soft_margin_loss_grad(y, z, weight=w)
+
+    torch, F = torch_f()
+    zt = torch.tensor(z, requires_grad=True)
+    loss = F.multilabel_soft_margin_loss(zt, torch.tensor(y), reduction="none",
+                                         weight=None if w is None else torch.tensor(w))
+    np.testing.assert_allclose(loss.detach().numpy(), ours, rtol=1e-14)
+    loss.sum().backward()
+    np.testing.assert_allclose(zt.grad.numpy(), ours_grad, rtol=1e-14, atol=1e-17)
+
+    k, t_ = keras(), tf()
+    zk = t_.constant(z)
+    with t_.GradientTape() as tape:
+        tape.watch(zk)
+        if w is None:
+            lk = k.losses.binary_crossentropy(y, zk, from_logits=True)
+        else:
+            lk = k.ops.mean(w * k.ops.binary_crossentropy(y, zk, from_logits=True), axis=-1)
+        total = t_.reduce_sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=1e-14)
+    np.testing.assert_allclose(tape.gradient(total, zk).numpy(), ours_grad, rtol=1e-14,
+                               atol=1e-17)
+
+
+def test_multilabel_soft_margin_reductions_axis_and_rows():
+    y, z = multilabel_batch(5, 3)
+    per = ln.multilabel_soft_margin_loss(y, z, reduction="none")
+    assert per.shape == (5,)
+    assert ln.multilabel_soft_margin_loss(y, z, reduction="sum") == \
+        pytest.approx(per.sum(), rel=1e-15)
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(per.mean(), rel=1e-15)
+    np.testing.assert_array_equal(
+        ln.multilabel_soft_margin_loss(y.T, z.T, axis=0, reduction="none"), per)
+    np.testing.assert_array_equal(ln.multilabel_soft_margin_loss_grad(y.T, z.T, axis=0),
+                                  ln.multilabel_soft_margin_loss_grad(y, z).T)
+    for k in range(5):
+        assert ln.multilabel_soft_margin_loss(y[k:k + 1], z[k:k + 1], reduction="none")[0] == \
+            per[k]
+
+
+def test_multilabel_soft_margin_traps():
+    y, z = multilabel_batch(6, 4)
+    # Without weights its mean is binary cross-entropy's mean over every element (and Keras's
+    # binary_crossentropy per sample); with weights it is not the elementwise mean.
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(
+        ln.binary_cross_entropy(y, z, from_logits=True), rel=1e-14)
+    # A class the sample gets right, added, lowers its loss: the mean is over more classes.
+    one = ln.multilabel_soft_margin_loss([[1.0, 0.0]], [[-1.0, 1.0]])
+    more = ln.multilabel_soft_margin_loss([[1.0, 0.0, 0.0]], [[-1.0, 1.0, -20.0]])
+    assert more < one and more == pytest.approx((2 * one + softplus(-20)) / 3, rel=1e-14)
+    # Infinite logits: a right one costs 0, a wrong one inf; torch gives nan for the right one
+    # (0 * log sigmoid(-inf)) and Keras too (inf - inf).
+    torch, F = torch_f()
+    yi, zi = np.array([[1.0, 0.0, 0.0]]), np.array([[inf, -inf, 2.0]])
+    exact = ln.multilabel_soft_margin_loss(yi, zi)
+    assert exact == pytest.approx(softplus(2) / 3, rel=1e-15)
+    assert np.isnan(float(F.multilabel_soft_margin_loss(torch.tensor(zi), torch.tensor(yi))))
+    assert np.isnan(float(keras().losses.binary_crossentropy(yi, zi, from_logits=True)[0]))
+    assert np.isnan(ln.like_torch.multilabel_soft_margin_loss(yi, zi))
+    assert np.isnan(ln.like_keras.multilabel_soft_margin_loss(yi, zi))
+    assert ln.multilabel_soft_margin_loss([[0.0, 1.0]], [[inf, 0.0]]) == inf
+    # A weight of 0 drops a class even where its logit is wrong and infinite; torch: 0 * inf.
+    zw, w = np.array([[inf, 0.0]]), [0.0, 1.0]
+    assert ln.multilabel_soft_margin_loss([[0.0, 1.0]], zw, weight=w) == \
+        pytest.approx(np.log(2) / 2, rel=1e-15)
+    assert np.isnan(float(F.multilabel_soft_margin_loss(
+        torch.tensor(zw), torch.tensor([[0.0, 1.0]]), weight=torch.tensor(w))))
+    np.testing.assert_array_equal(
+        ln.multilabel_soft_margin_loss_grad([[0.0, 1.0]], zw, weight=w), [[0.0, -0.25]])
+
+
+def test_multilabel_soft_margin_keeps_dtypes():
+    for dtype in (np.float16, np.float32, np.float64):
+        z = np.array([[0.5, -2.0, 3.0]], dtype=dtype)
+        assert ln.multilabel_soft_margin_loss([[1, 0, 1]], z).dtype == dtype
+        assert ln.multilabel_soft_margin_loss_grad([[1, 0, 1]], z, weight=[1, 2, 3]).dtype == \
+            dtype
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.multilabel_soft_margin_loss([[1.5, 0]], [[0.0, 1.0]]), ValueError,
+     r"y_true .*\[0, 1\].*found 1.5"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[np.nan, 1.0]]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.multilabel_soft_margin_loss([1, 0], [[0.0, 1.0]]), ValueError,
+     r"expected equal shapes"),
+    (lambda: ln.multilabel_soft_margin_loss(np.zeros((2, 0)), np.zeros((2, 0))), ValueError,
+     r"y_pred has 0 classes on axis 1 \(shape \(2, 0\)\); expected at least one"),
+    (lambda: ln.multilabel_soft_margin_loss(0.5, 0.5), ValueError,
+     r"y_pred must have a class axis; found a scalar"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], weight=[1.0]), ValueError,
+     r"weight has shape \(1,\); expected one weight per class, shape \(2,\)"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], weight=[1.0, np.inf]),
+     ValueError, r"weight must hold finite non-negative numbers; found inf at index \(1,\)"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], axis=2), ValueError,
+     r"axis"),
+    (lambda: ln.multilabel_soft_margin_loss_grad([[1, 0]], [[0.0, 1.0]], reduction="sum"),
+     TypeError, r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], reduction="avg"),
+     ValueError, r"reduction must be one of"),
+])
+def test_multilabel_soft_margin_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@st.composite
+def multilabel_rows(draw, dtype):
+    n, k = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 30.0, -30.0, inf, -inf]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    z = draw(arrays(dtype, (n, k), elements=values))
+    y = draw(arrays(dtype, (n, k), elements=st.sampled_from([0.0, 1.0, 0.25, 0.5])))
+    return y, z
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_multilabel_soft_margin_never_differs(dtype, data):
+    y, z = data.draw(multilabel_rows(dtype))
+    options = {}
+    if data.draw(st.booleans()):
+        options["weight"] = data.draw(arrays(np.float64, z.shape[1],
+                                             elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("multilabel_soft_margin_loss", y, z, **options))

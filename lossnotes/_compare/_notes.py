@@ -371,6 +371,52 @@ RULES += (
 )
 
 
+# multilabel losses ---------------------------------------------------------------------------
+
+MULTILABEL_SOFT = ("multilabel_soft_margin_loss",)
+
+
+def _zero_weight_infinite_logit(c: Call) -> bool:
+    """A class of weight 0 whose logit is infinite somewhere (classes along the axis)."""
+    w = c.opts.get("weight")
+    if w is None:
+        return False
+    zero = np.asarray(w, dtype=np.float64) == 0
+    return bool((np.isinf(np.moveaxis(c.p, c.axis, -1)) & zero).any())
+
+
+def _right_infinite_logit(c: Call) -> bool:
+    """A logit at the infinity its target wants: +inf with y = 1, -inf with y = 0."""
+    return bool(((np.isposinf(c.p) & (c.y == 1)) | (np.isneginf(c.p) & (c.y == 0))).any())
+
+
+RULES += (
+    Rule(MULTILABEL_SOFT, K, lambda c: True, lambda c: (
+        "Keras has no multilabel soft margin loss and needs none: compare calls "
+        "binary_crossentropy(y_true, y_pred, from_logits=True), whose mean over the last axis "
+        "is the same function of the logits" + (
+            "; with a class weight, the mean over the last axis of weight times "
+            "keras.ops.binary_crossentropy (elementwise)." if c.opts.get("weight") is not None
+            else ".")), explains=False),
+    Rule(MULTILABEL_SOFT, K, lambda c: not c.grad and bool(np.isinf(c.p).any()), (
+        "Keras evaluates max(z, 0) - z y + log(1 + exp(-|z|)) literally for each class "
+        "(tf.nn.sigmoid_cross_entropy_with_logits): an infinite logit gives nan (inf - inf or "
+        "0 * inf), except z = -inf with y = 1 (inf), so the sample's mean is nan where the "
+        "exact terms are 0 for a right infinite logit and inf for a wrong one. Its gradient, "
+        "sigma(z) - y, is exact.")),
+    Rule(MULTILABEL_SOFT, T, lambda c: not c.grad and _right_infinite_logit(c), (
+        "torch evaluates -(y log sigmoid(z) + (1 - y) log sigmoid(-z)) literally: a right "
+        "infinite logit (+inf with y = 1, -inf with y = 0) gives 0 * (-inf) = nan where the "
+        "exact term is 0, and the sample's loss is nan; its autograd still gives the exact "
+        "(sigma(z) - y) w / C.")),
+    Rule(MULTILABEL_SOFT, KT, lambda c: not c.grad and _zero_weight_infinite_logit(c), (
+        "Both frameworks multiply each class's term by its weight after computing it: a weight "
+        "of 0 times the inf of a wrong infinite logit is nan, where lossnotes takes a weight of "
+        "0 to drop the class's term (0); the gradient, w (sigma(z) - y) / C, is 0 in all "
+        "three.")),
+)
+
+
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
     "compare also calls it with a trailing axis of length 1 to get per-element values, and "
@@ -384,6 +430,10 @@ _TORCH_ORDER = (
     "torch.nn.functional takes (input, target) = (y_pred, y_true), the reverse of Keras and "
     "lossnotes; reduction='none' keeps every element and 'mean' averages over all of them, like "
     "lossnotes' 'mean'.")
+
+
+#: The row-wise losses whose torch function takes the classes on the last dimension.
+TORCH_CLASSES_LAST = MULTILABEL_SOFT
 
 
 def torch_dim(p: np.ndarray) -> int:
@@ -403,7 +453,11 @@ def _call_notes(call: Call, frameworks) -> list[Note]:
                                f"{axis} there.", explains=False))
     if "torch" in frameworks:
         out.append(Note(T, _TORCH_ORDER, explains=False))
-        if axis is not None:
+        if axis is not None and call.name in TORCH_CLASSES_LAST:
+            moved = "" if axis == p.ndim - 1 else f": compare moves axis {axis} there"
+            out.append(Note(T, f"torch wants the classes on the last dimension here{moved}.",
+                            explains=False))
+        elif axis is not None:
             dim = torch_dim(p)
             shape = np.moveaxis(np.empty(p.shape, dtype=np.bool_), axis, dim).shape
             where = "dimension 1" if dim == 1 else "dimension 0 (one unbatched sample)"
