@@ -41,6 +41,8 @@ from ._margin import (
 from ._multiclass_margin import (
     categorical_hinge,
     categorical_hinge_grad,
+    hinge_embedding_loss,
+    hinge_embedding_loss_grad,
     multi_margin_loss,
     multi_margin_loss_grad,
 )
@@ -91,6 +93,8 @@ __all__ = [
     "multi_margin_loss_grad",
     "multilabel_soft_margin_loss",
     "multilabel_soft_margin_loss_grad",
+    "hinge_embedding_loss",
+    "hinge_embedding_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

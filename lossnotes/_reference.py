@@ -538,6 +538,32 @@ REFERENCES.update({
     "multilabel_soft_margin_loss_grad": ref_multilabel_soft_margin_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# similarity: the hinge embedding loss (margin - x of two floats is exact at this precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def _hinge_embedding(y: float, x: float, margin: float):
+    return to_mp(x) if y == 1 else max(ZERO, to_mp(margin) - to_mp(x))
+
+
+def _hinge_embedding_grad(y: float, x: float, margin: float):
+    return ONE if y == 1 else (-ONE if x < margin else ZERO)
+
+
+def ref_hinge_embedding_loss(y_true, y_pred, margin=1.0):
+    return _elementwise(lambda y, x: _hinge_embedding(y, x, margin), y_true, y_pred)
+
+
+def ref_hinge_embedding_loss_grad(y_true, y_pred, margin=1.0):
+    return _elementwise(lambda y, x: _hinge_embedding_grad(y, x, margin), y_true, y_pred)
+
+
+REFERENCES.update({
+    "hinge_embedding_loss": ref_hinge_embedding_loss,
+    "hinge_embedding_loss_grad": ref_hinge_embedding_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

@@ -705,11 +705,55 @@ def _random_multilabel_soft_margin(rng, shape, c):
     c(rng.random(shape), z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})
 
 
+# similarity: the hinge embedding loss ------------------------------------------------------------
+
+
+def _embedding_grid(grad=False, limits=True, margin=1.0):
+    """Distances of the logit grid and the margin itself (the kink), for both labels."""
+    x = _with_limits(np.concatenate([_LOGITS, [margin]]), -inf, inf, limits)
+    return np.repeat([1.0, -1.0], len(x)), np.tile(x, 2)
+
+
+def _embedding_scale(y, p, opts, grad):
+    if grad:
+        return np.ones(p.shape)
+    return _finite_or_one(np.maximum(max(1.0, abs(opts["margin"])), np.abs(p)))
+
+
+_HINGE_EMBEDDING = Frameworks(
+    targets="signs",
+    lossnotes_call=lambda o: (
+        f"ln.hinge_embedding_loss(y_true, y_pred{_options_text(o, ('margin',))}, "
+        "reduction='none')"),
+    keras_call=None, keras=None,
+    torch=(("torch", lambda o: (
+        f"F.hinge_embedding_loss(y_pred, y_true{_options_text(o, ('margin',))}, "
+        "reduction='none')"),
+        lambda torch, F, p, y, opts, reduction: F.hinge_embedding_loss(
+            p, y, margin=opts["margin"], reduction=reduction)),),
+    absent={"keras": (
+        "Keras has no hinge embedding loss; keras.losses.hinge is the classification hinge "
+        "max(0, 1 - y x) of a score, not a loss of a distance. With keras.ops, for distances x "
+        "and labels y in {-1, +1}: keras.ops.where(y == 1, x, keras.ops.relu(margin - x))")},
+    hand=_loss_of("hinge_embedding_loss"), hand_grad=_grad_of("hinge_embedding_loss"),
+    scale=_embedding_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, |margin|, |x|) (margin - x cancels terms of that size)"),
+)
+
+
+def _random_hinge_embedding(rng, shape, c):
+    y, x = 2 * (rng.random(shape) < 0.5) - 1.0, np.abs(rng.normal(0, 1.5, shape))
+    c(y, x)
+    c(y, x, {"margin": 2.0})
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
     "multi_margin_loss": _random_multi_margin,
     "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
+    "hinge_embedding_loss": _random_hinge_embedding,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -1016,6 +1060,29 @@ LOSSES = {loss.name: loss for loss in (
             _edge("classes on axis 0", *_f64([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]],
                                              [[2.0, -1.0], [0.5, 3.0], [-2.0, 0.0]]),
                   {"axis": 0}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    # similarity: the hinge embedding loss --------------------------------------------------------
+    _loss(
+        "hinge_embedding_loss", _multiclass_margin, family="similarity",
+        inputs=(("y_true", "labels in {-1, +1} (similar, dissimilar)"),
+                ("y_pred", "distances x between the two embeddings of each pair")),
+        domain=_PAIR, options={"margin": 1.0},
+        variants=({"margin": 1.0}, {"margin": 2.0}), grid=_embedding_grid,
+        frameworks=_HINGE_EMBEDDING,
+        cases=(
+            MatrixCase("a similar pair 0.3 apart, dissimilar pairs 0.3 and 1.5 apart", "notes",
+                       *_f64([1.0, -1.0, -1.0], [0.3, 0.3, 1.5])),
+            _edge("dissimilar pairs exactly at the margin (the kink)",
+                  *_f64([-1.0, -1.0, 1.0], [1.0, 0.5, 1.0]),
+                  loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch charges both terms",
+                  *_f64([0.0, 2.0, -1.0], [0.3, 2.0, 0.5]),
+                  loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("infinite distances", *_f64([1.0, -1.0, -1.0], [inf, inf, -inf]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("margin 2 in float32", *_f32([1.0, -1.0, -1.0], [0.25, 1.5, 2.5]),
+                  {"margin": 2.0}, loss=(ABSENT, A), grad=(ABSENT, A)),
         ),
     ),
 )}

@@ -25,7 +25,7 @@ from ._links import _one_hot, _pick, log_sigmoid
 from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
-from ._validation import quiet, reduce
+from ._validation import pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -312,3 +312,51 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     y, z = _multilabel._checked(y_true, y_pred)
     terms = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
     return _multilabel._plain_class_mean(terms, z, weight, axis, reduction)
+
+
+__all__ += ["hinge_embedding_loss", "hinge_embedding_loss_grad"]
+
+
+def _torch_embedding_terms(y_true, y_pred, margin):
+    """Labels and distances as torch takes them (labels unchecked), the margin in their
+    dtype."""
+    y, x = pair(y_true, y_pred)
+    return y, x, x.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
+    r"""``F.hinge_embedding_loss`` as torch computes it, labels unchecked.
+
+    torch computes ``where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0)``: for labels
+    in :math:`\{-1, +1\}` the exact :func:`lossnotes.hinge_embedding_loss`; any other label
+    (0, 2, 0.5) charges both terms, :math:`x + \max(0, \text{margin} - x)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.hinge_embedding_loss([0, 0], [0.3, 2.0], reduction="none")
+    array([1., 2.])
+    """
+    y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
+    far = np.where(y != 1, np.maximum(margin - x, 0), 0)
+    return reduce((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction)
+
+
+@quiet
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
+    r"""The derivative of ``F.hinge_embedding_loss`` that ``torch.autograd`` reports.
+
+    ``clamp_min`` passes the bound, so a dissimilar pair exactly at the margin gets -1 (the
+    exact function chooses 0); a label other than -1 and +1 gets both terms' derivatives,
+    :math:`1 - [x \le \text{margin}]`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.hinge_embedding_loss_grad([-1, 0, 0], [1.0, 0.3, 2.0])
+    array([-1.,  0.,  1.])
+    """
+    y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
+    near = np.where((y != 1) & (x <= margin), -1, 0)
+    return (near + np.where(y != -1, 1, 0)).astype(x.dtype)

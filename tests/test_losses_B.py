@@ -565,3 +565,134 @@ def test_multilabel_soft_margin_never_differs(dtype, data):
                                              elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
     for compare in (ln.compare, ln.compare_grad):
         never_differs(compare("multilabel_soft_margin_loss", y, z, **options))
+
+
+# --------------------------------------------------------------------------------------------
+# hinge_embedding_loss
+# --------------------------------------------------------------------------------------------
+
+
+def test_hinge_embedding_by_hand():
+    # A similar pair is charged its distance; dissimilar pairs margin - x until margin apart.
+    y, x = [1.0, -1.0, -1.0, 1.0], [0.3, 0.3, 1.5, 2.0]
+    np.testing.assert_allclose(ln.hinge_embedding_loss(y, x, reduction="none"),
+                               [0.3, 1 - 0.3, 0.0, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(ln.hinge_embedding_loss(y, x, margin=2.0, reduction="none"),
+                               [0.3, 2 - 0.3, 2 - 1.5, 2.0], rtol=1e-15)
+    assert ln.hinge_embedding_loss(y, x) == pytest.approx((0.3 + 0.7 + 2.0) / 4, rel=1e-15)
+    assert ln.hinge_embedding_loss(y, x, reduction="sum") == pytest.approx(3.0, rel=1e-15)
+    np.testing.assert_array_equal(ln.hinge_embedding_loss_grad(y, x), [1.0, -1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ln.hinge_embedding_loss_grad(y, x, margin=2.0),
+                                  [1.0, -1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("margin", [1.0, 0.5, 2.0])
+def test_hinge_embedding_against_mpmath_and_torch(dtype, margin):
+    """Values against the 50-digit reference and F.hinge_embedding_loss, the derivative
+    against torch.autograd and tf.GradientTape of the keras.ops formula the compare note gives
+    (away from the kink)."""
+    y = (2 * (RNG.random((5, 4)) < 0.5) - 1).astype(dtype)
+    x = np.abs(RNG.normal(0, 1.5, (5, 4))).astype(dtype)
+    x[np.abs(x - margin) < 1e-3] += 0.01
+    ours = ln.hinge_embedding_loss(y, x, margin=margin, reduction="none")
+    grad = ln.hinge_embedding_loss_grad(y, x, margin=margin)
+    rtol = 1e-15 if dtype == np.float64 else 1e-7
+    np.testing.assert_allclose(
+        ours, as_float(_reference.ref_hinge_embedding_loss(y, x, margin=margin)), rtol=rtol)
+    np.testing.assert_array_equal(
+        grad, as_float(_reference.ref_hinge_embedding_loss_grad(y, x, margin=margin)))
+
+    torch, F = torch_f()
+    xt = torch.tensor(x, requires_grad=True)
+    loss = F.hinge_embedding_loss(xt, torch.tensor(y), margin=margin, reduction="none")
+    np.testing.assert_array_equal(loss.detach().numpy(), ours)
+    loss.sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), grad)
+
+    ops, t_ = keras().ops, tf()
+    xk = t_.constant(x)
+    with t_.GradientTape() as tape:
+        tape.watch(xk)
+        lk = ops.where(y == 1, xk, ops.relu(margin - xk))
+        total = ops.sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=rtol)
+    np.testing.assert_array_equal(tape.gradient(total, xk).numpy(), grad)
+
+
+def test_hinge_embedding_traps():
+    torch, F = torch_f()
+    # torch reads any label other than +1 and -1 as both: x + max(0, margin - x).
+    y, x = np.array([0.0, 2.0, 0.5]), np.array([0.3, 2.0, 0.25])
+    assert F.hinge_embedding_loss(torch.tensor(x), torch.tensor(y),
+                                  reduction="none").tolist() == [1.0, 2.0, 1.0]
+    np.testing.assert_array_equal(ln.like_torch.hinge_embedding_loss(y, x, reduction="none"),
+                                  [1.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match=r"y_true must hold labels in \{-1, \+1\}; found 0.0 "
+                                         r"at index \(0,\)"):
+        ln.hinge_embedding_loss(y, x)
+    # The kink: a dissimilar pair exactly margin apart costs 0; torch's derivative -1,
+    # lossnotes' subgradient 0.
+    xt = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    F.hinge_embedding_loss(xt, torch.tensor([-1.0]), reduction="sum").backward()
+    assert xt.grad.tolist() == [-1.0]
+    assert ln.hinge_embedding_loss_grad([-1.0], [1.0]).tolist() == [0.0]
+    assert ln.like_torch.hinge_embedding_loss_grad([-1.0], [1.0]).tolist() == [-1.0]
+    r = ln.compare_grad("hinge_embedding_loss", [-1.0], [1.0])
+    assert r.status == {"keras": "absent", "torch": "explained"} and r.ok
+    # The input is a distance: a similar pair is charged it whole, with no hinge (the
+    # classification hinge of keras.losses.hinge would charge max(0, 1 - x)).
+    assert ln.hinge_embedding_loss([1.0], [5.0]) == 5.0
+    assert float(keras().losses.hinge(np.array([1.0]), np.array([5.0]))) == 0.0
+    # Infinite distances: a similar pair inf, a dissimilar one 0 (and inf at -inf).
+    np.testing.assert_array_equal(
+        ln.hinge_embedding_loss([1.0, -1.0, -1.0], [inf, inf, -inf], reduction="none"),
+        [inf, 0.0, inf])
+
+
+def test_hinge_embedding_dtypes_and_rows():
+    for dtype in (np.float16, np.float32, np.float64):
+        x = np.array([0.5, 1.5], dtype=dtype)
+        assert ln.hinge_embedding_loss([1, -1], x).dtype == dtype
+        assert ln.hinge_embedding_loss_grad([1, -1], x, margin=2).dtype == dtype
+    y = 2 * (RNG.random(7) < 0.5) - 1.0
+    x = np.abs(RNG.normal(0, 1, 7))
+    per = ln.hinge_embedding_loss(y, x, reduction="none")
+    for k in range(7):
+        assert ln.hinge_embedding_loss(y[k:k + 1], x[k:k + 1], reduction="none")[0] == per[k]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.hinge_embedding_loss([1, 0], [0.0, 1.0]), ValueError,
+     r"y_true must hold labels in \{-1, \+1\}; found 0.0 at index \(1,\) .*labels in "
+     r"\{0, 1\}\? map them with 2\*y - 1"),
+    (lambda: ln.hinge_embedding_loss([1, -1], [np.nan, 1.0]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0, 1.0]), ValueError, r"expected equal shapes"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], margin=np.nan), ValueError,
+     r"margin must be a finite real number; found nan"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], margin="1"), ValueError,
+     r"margin must be a finite real number; found '1'"),
+    (lambda: ln.hinge_embedding_loss_grad([1], [0.0], reduction="sum"), TypeError,
+     r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], reduction="avg"), ValueError,
+     r"reduction must be one of"),
+])
+def test_hinge_embedding_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_hinge_embedding_never_differs(dtype, data):
+    n = data.draw(st.integers(1, 6))
+    values = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 0.5, inf, -inf, -1.0]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    x = data.draw(arrays(dtype, n, elements=values))
+    y = data.draw(arrays(dtype, n, elements=st.sampled_from([1.0, -1.0, 0.0])))
+    margin = data.draw(st.sampled_from([1.0, 0.5, 2.0, 0.0]))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("hinge_embedding_loss", y, x, margin=margin))

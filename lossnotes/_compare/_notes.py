@@ -417,6 +417,31 @@ RULES += (
 )
 
 
+# similarity: the hinge embedding loss ----------------------------------------------------------
+
+EMBEDDING = ("hinge_embedding_loss",)
+
+
+def _other_labels(c: Call) -> bool:
+    return bool(((c.y != 1) & (c.y != -1)).any())
+
+
+def _embedding_kink(c: Call) -> bool:
+    return c.grad and bool(((c.y == -1) & (c.p == c.opts["margin"])).any())
+
+
+RULES += (
+    Rule(EMBEDDING, T, _other_labels, (
+        "torch does not check the labels: it computes where(y != 1, max(0, margin - x), 0) + "
+        "where(y != -1, x, 0), so a label other than -1 and +1 (0, 2, 0.5) charges both terms, "
+        "x + max(0, margin - x), at least the margin, and its derivative is 1 - [x <= margin]; "
+        "lossnotes refuses such labels.")),
+    Rule(EMBEDDING, T, _embedding_kink, (
+        "At the kink (a dissimilar pair exactly margin apart, loss 0) torch's clamp_min passes "
+        "the bound: the derivative is -1, where lossnotes chooses the subgradient 0.")),
+)
+
+
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
     "compare also calls it with a trailing axis of length 1 to get per-element values, and "

@@ -322,14 +322,14 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         One of ``"binary_cross_entropy"``, ``"categorical_cross_entropy"``,
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
         ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"categorical_hinge"``,
-        ``"multi_margin_loss"``, ``"multilabel_soft_margin_loss"`` (every covered loss of the
-        registry).
+        ``"multi_margin_loss"``, ``"multilabel_soft_margin_loss"``,
+        ``"hinge_embedding_loss"`` (every covered loss of the registry).
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss and
         ``multi_margin_loss``; one-hot rows for ``categorical_hinge``; labels in
-        :math:`\{-1, +1\}` for the margin losses (``hinge`` and ``squared_hinge`` also take
-        0/1 labels, to show how each framework reads them).
+        :math:`\{-1, +1\}` for the margin losses and ``hinge_embedding_loss`` (``hinge`` and
+        ``squared_hinge`` also take 0/1 labels, to show how each framework reads them).
     y_pred : array_like
         Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D.
         Every computation uses this dtype.
@@ -339,7 +339,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
         sparse, ``categorical_hinge``, ``multi_margin_loss``, ``multilabel_soft_margin_loss``;
         the class axis of ``y_pred``), ``delta`` (``huber``), ``p``, ``margin`` and ``weight``
-        (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``).
+        (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``), ``margin``
+        (``hinge_embedding_loss``).
 
     Returns
     -------
