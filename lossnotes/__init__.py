@@ -46,7 +46,12 @@ from ._multiclass_margin import (
     multi_margin_loss,
     multi_margin_loss_grad,
 )
-from ._multilabel import multilabel_soft_margin_loss, multilabel_soft_margin_loss_grad
+from ._multilabel import (
+    multilabel_margin_loss,
+    multilabel_margin_loss_grad,
+    multilabel_soft_margin_loss,
+    multilabel_soft_margin_loss_grad,
+)
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 
 __version__ = "0.1.0"
@@ -93,6 +98,8 @@ __all__ = [
     "multi_margin_loss_grad",
     "multilabel_soft_margin_loss",
     "multilabel_soft_margin_loss_grad",
+    "multilabel_margin_loss",
+    "multilabel_margin_loss_grad",
     "hinge_embedding_loss",
     "hinge_embedding_loss_grad",
     # several outputs

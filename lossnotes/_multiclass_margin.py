@@ -96,10 +96,15 @@ def _undefined(margins: np.ndarray, rows: np.ndarray) -> None:
         bad = np.isnan(margins)
         if bad.ndim > rows.ndim:
             bad = bad.any(axis=-1)
-        raise ValueError(
-            f"y_pred holds the same infinity at the true class and at another class "
-            f"{_where(bad)} (rows with the classes last); their margin inf - inf has no value: "
-            "expected at most one of them infinite, or infinities of opposite signs")
+        _same_infinity(bad, "at the true class and at another class")
+
+
+def _same_infinity(bad: np.ndarray, where: str) -> None:
+    """Refuse the rows ``bad`` (classes last) whose two scores ``where`` are one infinity."""
+    raise ValueError(
+        f"y_pred holds the same infinity {where} {_where(bad)} (rows with the classes last); "
+        "their margin inf - inf has no value: expected at most one of them infinite, or "
+        "infinities of opposite signs")
 
 
 def _check_p(p) -> int:

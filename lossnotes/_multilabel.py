@@ -15,8 +15,18 @@ from ._cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
 )
-from ._multiclass_margin import _check_weight
-from ._validation import _class_axis_last, check_axis, quiet, reduce
+from ._multiclass_margin import _check_weight, _same_infinity
+from ._validation import (
+    _class_axis_last,
+    _where,
+    check_axis,
+    check_no_nan,
+    first,
+    has_nan,
+    pair,
+    quiet,
+    reduce,
+)
 
 #: The dtype each computes in: float16 and float32 in the next wider float, so that the sum
 #: over the classes and the division by C round once, when the result is cast back.
@@ -187,3 +197,150 @@ def _plain_class_mean(terms, y_pred, weight, axis, reduction):
     if w is not None:
         terms = terms * w
     return reduce(np.sum(terms, axis=-1) / terms.dtype.type(terms.shape[-1]), reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# the multilabel hinge (torch's multilabel_margin_loss)
+# --------------------------------------------------------------------------------------------
+
+
+def _zero_one_rows(y_true, y_pred, axis):
+    """0/1 targets and real scores of one shape, NaN refused; classes last, and the axis."""
+    y, z = pair(y_true, y_pred, check_true=check_no_nan)
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        raise ValueError(f"y_true must hold 0 or 1 (1 for each class that applies); found "
+                         f"{first(y, bad)!r} {_where(bad)}; for torch's class indices padded "
+                         "with -1, set y_true[i, k] = 1 for each index k before the first -1")
+    axis = _class_axis(axis, z.shape)
+    return _class_axis_last(y, axis) == 1, _class_axis_last(z, axis), axis
+
+
+def _pair_terms(y_true, y_pred, axis):
+    """``d = 1 - (z_j - z_k)`` for every target class j and non-target class k of each sample
+    (shape (..., C, C), in the working dtype; -inf elsewhere), the axis and the scores'
+    dtype."""
+    pos, z, axis = _zero_one_rows(y_true, y_pred, axis)
+    dtype = z.dtype
+    z = z.astype(_WORK.get(dtype, dtype))
+    pairs = pos[..., :, None] & ~pos[..., None, :]
+    d = 1 - (z[..., :, None] - z[..., None, :])
+    if has_nan(d[pairs]):
+        _same_infinity((np.isnan(d) & pairs).any(axis=(-2, -1)),
+                       "at a target class and at a non-target class")
+    return np.where(pairs, d, -np.inf), axis, dtype
+
+
+@quiet
+def multilabel_margin_loss(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+    r"""The multilabel hinge loss (torch's ``multilabel_margin_loss``).
+
+    .. math::
+
+        \ell_i = \frac{1}{C} \sum_{j:\, y_{ij} = 1} \; \sum_{k:\, y_{ik} = 0}
+        \max\bigl(0,\; 1 - (z_{ij} - z_{ik})\bigr),
+
+    every pair of a class that applies and one that does not charged until the first scores
+    at least 1 above the second, summed and divided by the number of classes :math:`C`. A
+    sample with no class that applies (or no class that does not) costs 0. The reduction is
+    the mean (default) or sum over samples, or ``"none"``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        0/1 targets, ``y_pred``'s shape: 1 for each class that applies.
+    y_pred : array_like
+        Real scores, ``+-inf`` allowed; the classes along ``axis``.
+    axis : int, default -1
+        The class axis (torch: the last dimension, of inputs (C,) or (N, C) only).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape without ``axis`` for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On targets other than 0 and 1, NaN, differing shapes, no class, a target class and a
+        non-target class at the same infinity (their margin :math:`\infty - \infty` has no
+        value), a bad axis or an unknown reduction.
+
+    Notes
+    -----
+    lossnotes takes the targets as a 0/1 matrix, not as torch does: torch takes, per sample,
+    the indices of the classes that apply, padded with -1 to the length C, and reads them up
+    to the first -1. So ``[3, 0, -1, 1]`` means the classes 3 and 0 (the 1 after the -1 is
+    silently ignored), and an index given twice is charged twice. A 0/1 matrix has none of
+    these traps, is checked against the scores' shape, and is the input of
+    :func:`multilabel_soft_margin_loss` and of Keras's equivalent; ``compare`` converts it to
+    torch's indices. The division is by :math:`C`, not by the number of pairs, and the margin
+    is fixed at 1. Keras has no such loss; with ``keras.ops``, for 0/1 targets ``t`` and scores
+    ``z`` of shape (N, C)::
+
+        ops.mean(ops.sum(t[:, :, None] * (1 - t[:, None, :])
+                         * ops.relu(1 - z[:, :, None] + z[:, None, :]), axis=(1, 2)) / C)
+
+    Examples
+    --------
+    torch's example, the classes 3 and 0 of scores ``[0.1, 0.2, 0.4, 0.8]``: the four pairs
+    cost 1.1, 1.3, 0.4 and 0.6, and 3.4 / 4 = 0.85.
+
+    >>> import lossnotes as ln
+    >>> round(float(ln.multilabel_margin_loss([[1, 0, 0, 1]], [[0.1, 0.2, 0.4, 0.8]])), 12)
+    0.85
+    """
+    d, _, dtype = _pair_terms(y_true, y_pred, axis)
+    t = np.maximum(d, 0)
+    t = t.reshape(*t.shape[:-2], -1)  # every pair of each sample
+    total = _sum_classes(t) if t.dtype == dtype else np.sum(t, axis=-1)
+    return reduce(np.asarray(total / t.dtype.type(d.shape[-1])).astype(dtype), reduction)
+
+
+@quiet
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis: int = -1):
+    r"""Derivative of the unreduced :func:`multilabel_margin_loss` with respect to ``y_pred``.
+
+    With :math:`a_{ijk} = [y_{ij} = 1][y_{ik} = 0][1 - (z_{ij} - z_{ik}) > 0]`, the pairs
+    within the margin,
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial z_{ij}} = \frac{1}{C}\Bigl(\sum_{m} a_{imj}
+        - \sum_{k} a_{ijk}\Bigr):
+
+    each active pair pushes its target class up and its non-target class down by
+    :math:`1 / C`.
+
+    Parameters
+    ----------
+    y_true, y_pred, axis
+        As for :func:`multilabel_margin_loss`.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``.
+
+    Notes
+    -----
+    At the kink (a pair exactly 1 apart) the subgradient 0 is chosen, as torch's backward
+    (which tests :math:`d > 0`) does.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.multilabel_margin_loss_grad([[1, 0, 0, 1]], [[0.1, 0.2, 0.4, 0.8]])
+    array([[-0.5,  0.5,  0.5, -0.5]])
+    """
+    d, axis, dtype = _pair_terms(y_true, y_pred, axis)
+    return _pair_gradient(d, axis).astype(dtype)
+
+
+def _pair_gradient(d, axis):
+    """-1/C at the target class and +1/C at the other class of each pair with d > 0 (shape
+    (..., C, C), -inf off the pairs), the classes moved back to ``axis``."""
+    active = (d > 0).astype(d.dtype)
+    g = (np.sum(active, axis=-2) - np.sum(active, axis=-1)) / d.dtype.type(d.shape[-1])
+    return np.moveaxis(g, -1, axis)

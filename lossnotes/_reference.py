@@ -533,9 +533,37 @@ def ref_multilabel_soft_margin_loss_grad(y_true, y_pred, weight=None, axis=-1):
     return np.moveaxis(out, -1, axis)
 
 
+def _pairs(y, z):
+    """1 - (z_j - z_k) for each target class j and non-target class k (z_j - z_k of two floats
+    is exact here)."""
+    return [(j, k, 1 - (to_mp(z[j]) - to_mp(z[k])))
+            for j in range(len(z)) if y[j] == 1 for k in range(len(z)) if y[k] == 0]
+
+
+def ref_multilabel_margin_loss(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, z, _ in _multilabel_rows(y_true, y_pred, None, axis):
+        out[index] = mp.fsum(max(ZERO, d) for _, _, d in _pairs(y, z)) / len(z)
+    return out
+
+
+def ref_multilabel_margin_loss_grad(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.full(shape, ZERO, dtype=object)
+    for index, y, z, _ in _multilabel_rows(y_true, y_pred, None, axis):
+        for j, k, d in _pairs(y, z):
+            if d > 0:
+                out[(*index, j)] -= ONE / len(z)
+                out[(*index, k)] += ONE / len(z)
+    return np.moveaxis(out, -1, axis)
+
+
 REFERENCES.update({
     "multilabel_soft_margin_loss": ref_multilabel_soft_margin_loss,
     "multilabel_soft_margin_loss_grad": ref_multilabel_soft_margin_loss_grad,
+    "multilabel_margin_loss": ref_multilabel_margin_loss,
+    "multilabel_margin_loss_grad": ref_multilabel_margin_loss_grad,
 })
 
 # ---------------------------------------------------------------------------------------------

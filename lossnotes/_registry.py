@@ -648,9 +648,7 @@ def _multilabel_soft_margin_scale(y, p, opts, grad):
     w = _largest_weight(opts)
     if grad:
         return np.full(p.shape, w)
-    with np.errstate(invalid="ignore"):
-        top = np.max(np.where(np.isfinite(p), np.abs(p), 0), axis=_axis_of(p, opts))
-    return w * np.maximum(1, top)
+    return w * _rival_size(p, opts)  # max(1, max |z|): no margin among the options
 
 
 def _multilabel_soft_margin_scale_text(opts, grad):
@@ -705,6 +703,66 @@ def _random_multilabel_soft_margin(rng, shape, c):
     c(rng.random(shape), z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})
 
 
+
+def _multilabel_margin_grid(grad=False, limits=True, **options):
+    """Rows of three scores (``score_rows``) against the hard targets of
+    ``_multilabel_grid``, without the rows where a target class and a non-target class sit at
+    the same infinity (their margin inf - inf has no value)."""
+    y, z = _multilabel_grid(grad=True, limits=limits)
+    pairs = (y[:, :, None] == 1) & (y[:, None, :] == 0)
+    with np.errstate(invalid="ignore"):
+        keep = ~(np.isnan(z[:, :, None] - z[:, None, :]) & pairs).any(axis=(1, 2))
+    return y[keep], z[keep]
+
+
+def _multilabel_margin_scale(y, p, opts, grad):
+    if grad:
+        return np.ones(p.shape)
+    return 2 * _rival_size(p, opts) * max(1.0, p.shape[_axis_of(p, opts)] / 4)
+
+
+def _torch_multilabel_margin(torch, F, p, y, opts, reduction):
+    """F.multilabel_margin_loss, whose targets are class indices padded with -1: each row's
+    classes with y = 1, in order, then -1. It takes inputs (C,) or (N, C) only: other shapes
+    go in as rows (classes last) and their losses come back in the rows' shape."""
+    shape = None
+    if p.ndim > 2:
+        p, y = p.movedim(1, -1), y.movedim(1, -1)
+        shape = p.shape[:-1]
+        p, y = p.reshape(-1, p.shape[-1]), y.reshape(-1, y.shape[-1])
+    c = p.shape[-1]
+    k = torch.arange(c).expand(y.shape)
+    order = torch.where(y == 1, k, c + k).argsort(dim=-1)  # the target classes first
+    index = torch.where(torch.gather(y, -1, order) == 1, order, -1)
+    out = F.multilabel_margin_loss(p, index, reduction=reduction)
+    return out.reshape(shape) if shape is not None and reduction == "none" else out
+
+
+_MULTILABEL_MARGIN = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.multilabel_margin_loss(y_true, y_pred, axis={o['axis']}, reduction='none')"),
+    keras_call=None, keras=None,
+    torch=(("torch", lambda o: (
+        "F.multilabel_margin_loss(y_pred, index, reduction='none') with index[i] the classes "
+        "k where y_true[i, k] = 1, then -1 up to length C"), _torch_multilabel_margin),),
+    absent={"keras": (
+        "Keras has no multilabel hinge loss; keras.losses.categorical_hinge charges one true "
+        "class against its closest rival. With keras.ops, for 0/1 targets t and scores z of "
+        "shape (N, C): keras.ops.sum(t[:, :, None] * (1 - t[:, None, :]) * keras.ops.relu(1 - "
+        "z[:, :, None] + z[:, None, :]), axis=(1, 2)) / C")},
+    hand=_loss_of("multilabel_margin_loss"), hand_grad=_grad_of("multilabel_margin_loss"),
+    scale=_multilabel_margin_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "2 max(1, max |z|) max(1, C/4) per row (the pairs' 1 - z_j + z_k cancel terms of "
+        "that size, up to C^2/4 of them over C)"),
+)
+
+
+def _random_multilabel_margin(rng, shape, c):
+    c((rng.random(shape) < 0.5).astype(float), rng.normal(0, 2, shape))
+
+
 # similarity: the hinge embedding loss ------------------------------------------------------------
 
 
@@ -754,6 +812,7 @@ _RANDOM = {
     "multi_margin_loss": _random_multi_margin,
     "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
     "hinge_embedding_loss": _random_hinge_embedding,
+    "multilabel_margin_loss": _random_multilabel_margin,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -1060,6 +1119,28 @@ LOSSES = {loss.name: loss for loss in (
             _edge("classes on axis 0", *_f64([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]],
                                              [[2.0, -1.0], [0.5, 3.0], [-2.0, 0.0]]),
                   {"axis": 0}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "multilabel_margin_loss", _multilabel, family="multilabel",
+        inputs=(("y_true", "0/1 targets, one per class"),
+                ("y_pred", "real scores, one per class")),
+        domain=_PAIR + "; classes along axis", options={"axis": -1}, variants=({},),
+        grid=_multilabel_margin_grid, frameworks=_MULTILABEL_MARGIN,
+        cases=(
+            MatrixCase("torch's example: classes 3 and 0 of [0.1, 0.2, 0.4, 0.8]", "notes",
+                       *_f64([[1.0, 0.0, 0.0, 1.0]], [[0.1, 0.2, 0.4, 0.8]])),
+            _edge("a pair exactly 1 apart (the kink)", *_f64([[1.0, 0.0, 0.0]],
+                                                            [[2.0, 1.0, 0.0]]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("no class applies, every class applies", *_f64(
+                [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], [[2.0, 1.0, 0.0], [0.0, 1.0, 2.0]]),
+                loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("a target and a non-target class both +inf", *_f64(
+                [[1.0, 0.0, 0.0]], [[inf, inf, 0.0]]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("classes on axis 0, float32", *_f32([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                                                     [[0.5, -1.0], [0.25, 3.0], [-2.0, 0.0]]),
+                  {"axis": 0}, loss=(ABSENT, A), grad=(ABSENT, A)),
         ),
     ),
     # similarity: the hinge embedding loss --------------------------------------------------------

@@ -360,3 +360,53 @@ def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
     y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
     near = np.where((y != 1) & (x <= margin), -1, 0)
     return (near + np.where(y != -1, 1, 0)).astype(x.dtype)
+
+
+__all__ += ["multilabel_margin_loss", "multilabel_margin_loss_grad"]
+
+
+def _torch_pair_terms(y_true, y_pred, axis):
+    """torch's ``(1 - z_j) + z_k`` for every target class j and non-target class k (classes
+    last; -inf elsewhere, and at a nan, which fails torch's test d > 0), and the axis."""
+    pos, z, axis = _multilabel._zero_one_rows(y_true, y_pred, axis)
+    pairs = pos[..., :, None] & ~pos[..., None, :]
+    d = (1 - z)[..., :, None] + z[..., None, :]
+    return np.where(pairs & ~np.isnan(d), d, -np.inf), axis
+
+
+@quiet
+def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``F.multilabel_margin_loss`` as its kernel computes it, on the same 0/1 targets as
+    :func:`lossnotes.multilabel_margin_loss` (torch takes them as indices padded with -1).
+
+    Per pair of a target class j and a non-target class k: :math:`d = (1 - z_j) + z_k` (in that
+    order), charged where :math:`d > 0`; the sum divided by C. A target class and a
+    non-target class at the same infinity give :math:`d` = ``nan``, which fails the test and
+    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_margin_loss([[1, 0, 0]], [[float("inf"), float("inf"), 0.0]],
+    ...                                      reduction="none")
+    array([0.])
+    """
+    d, _ = _torch_pair_terms(y_true, y_pred, axis)
+    t = np.maximum(d, 0).reshape(*d.shape[:-2], -1)
+    return reduce(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction)
+
+
+@quiet
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of ``F.multilabel_margin_loss`` that its backward kernel computes:
+    :math:`\mp 1/C` at the two classes of each pair with :math:`(1 - z_j) + z_k > 0` (so 0 at
+    the kink and at a ``nan`` pair).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_margin_loss_grad([[1, 0, 0, 1]], [[0.1, 0.2, 0.4, 0.8]])
+    array([[-0.5,  0.5,  0.5, -0.5]])
+    """
+    d, axis = _torch_pair_terms(y_true, y_pred, axis)
+    return _multilabel._pair_gradient(d, axis)

@@ -425,9 +425,12 @@ def test_multilabel_soft_margin_against_mpmath(dtype):
         np.testing.assert_allclose(
             ln.multilabel_soft_margin_loss(y, z, reduction="none", **opts),
             as_float(_reference.ref_multilabel_soft_margin_loss(y, z, **opts)), rtol=rtol)
+        # Row 0 holds soft targets: (1 - y) sigma(z) - y sigma(-z) cancels where sigma(z) is
+        # near y, so the derivative is within a few eps of its largest term, not of itself.
         np.testing.assert_allclose(
             ln.multilabel_soft_margin_loss_grad(y, z, **opts),
-            as_float(_reference.ref_multilabel_soft_margin_loss_grad(y, z, **opts)), rtol=rtol)
+            as_float(_reference.ref_multilabel_soft_margin_loss_grad(y, z, **opts)),
+            rtol=10 * rtol, atol=4 * np.finfo(dtype).eps)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -696,3 +699,151 @@ def test_hinge_embedding_never_differs(dtype, data):
     margin = data.draw(st.sampled_from([1.0, 0.5, 2.0, 0.0]))
     for compare in (ln.compare, ln.compare_grad):
         never_differs(compare("hinge_embedding_loss", y, x, margin=margin))
+
+
+# --------------------------------------------------------------------------------------------
+# multilabel_margin_loss
+# --------------------------------------------------------------------------------------------
+
+
+def torch_indices(y):
+    """torch's targets for 0/1 rows: each row's classes with y = 1, in order, then -1."""
+    out = np.full(y.shape, -1, dtype=np.int64)
+    for i, row in enumerate(y):
+        k = np.flatnonzero(row == 1)
+        out[i, :len(k)] = k
+    return out
+
+
+def test_multilabel_margin_by_hand():
+    # torch's documentation example: classes 3 and 0 of [0.1, 0.2, 0.4, 0.8]. Pairs (target,
+    # other): (3, 1) 1 - 0.6 = 0.4, (3, 2) 1 - 0.4 = 0.6, (0, 1) 1.1, (0, 2) 1.3; 3.4 / 4.
+    y, z = [[1.0, 0.0, 0.0, 1.0]], [[0.1, 0.2, 0.4, 0.8]]
+    assert ln.multilabel_margin_loss(y, z) == pytest.approx(3.4 / 4, rel=1e-15)
+    # Every pair is within the margin: each target class -2/4, each other class +2/4.
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad(y, z),
+                                  [[-0.5, 0.5, 0.5, -0.5]])
+    # A pair beyond the margin costs nothing; at it, 0 with the subgradient 0.
+    assert ln.multilabel_margin_loss([[1.0, 0.0]], [[3.0, 1.5]]) == 0.0
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad([[1, 0, 0]], [[2.0, 1.0, 0.0]]),
+                                  [[0.0, 0.0, 0.0]])
+    # No class applies, or all do: no pair, loss 0.
+    np.testing.assert_array_equal(ln.multilabel_margin_loss(
+        [[0, 0, 0], [1, 1, 1]], [[2.0, 1.0, 0.0], [0.0, 1.0, 2.0]], reduction="none"), [0, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multilabel_margin_against_mpmath_and_both_autograds(dtype):
+    """The 50-digit reference; F.multilabel_margin_loss on torch's indices and its autograd;
+    tf.GradientTape of the keras.ops formula the compare note gives."""
+    y = (RNG.random((6, 5)) < 0.5).astype(dtype)
+    z = RNG.normal(0, 2, (6, 5)).astype(dtype)
+    ours = ln.multilabel_margin_loss(y, z, reduction="none")
+    grad = ln.multilabel_margin_loss_grad(y, z)
+    rtol = 1e-14 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(ours, as_float(_reference.ref_multilabel_margin_loss(y, z)),
+                               rtol=rtol)
+    np.testing.assert_allclose(grad, as_float(_reference.ref_multilabel_margin_loss_grad(y, z)),
+                               rtol=rtol)
+
+    torch, F = torch_f()
+    zt = torch.tensor(z, requires_grad=True)
+    loss = F.multilabel_margin_loss(zt, torch.tensor(torch_indices(y)), reduction="none")
+    np.testing.assert_allclose(loss.detach().numpy(), ours, rtol=rtol)
+    loss.sum().backward()
+    np.testing.assert_allclose(zt.grad.numpy(), grad, rtol=rtol)
+
+    ops, t_ = keras().ops, tf()
+    zk = t_.constant(z)
+    with t_.GradientTape() as tape:
+        tape.watch(zk)
+        lk = ops.sum(y[:, :, None] * (1 - y[:, None, :]) * ops.relu(
+            1 - zk[:, :, None] + zk[:, None, :]), axis=(1, 2)) / 5
+        total = ops.sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=rtol)
+    np.testing.assert_allclose(tape.gradient(total, zk).numpy(), grad, rtol=rtol)
+
+
+def test_multilabel_margin_torch_index_traps():
+    torch, F = torch_f()
+    z = torch.tensor([[0.5, 0.2, 0.0]], dtype=torch.float64)
+    # An index given twice is charged twice: (0.7 + 0.5) twice over C = 3.
+    assert float(F.multilabel_margin_loss(z, torch.tensor([[0, 0, -1]]))) == \
+        pytest.approx(2.4 / 3, rel=1e-15)
+    assert ln.multilabel_margin_loss([[1, 0, 0]], z.numpy()) == pytest.approx(1.2 / 3,
+                                                                              rel=1e-15)
+    # Everything after the first -1 is ignored: a leading -1 means no class applies.
+    assert float(F.multilabel_margin_loss(z, torch.tensor([[-1, 0, 1]]))) == 0.0
+    # The division is by C, not by the number of pairs: an extra far-behind class lowers it.
+    three = ln.multilabel_margin_loss([[1, 0, 0]], [[0.5, 0.2, 0.0]])
+    four = ln.multilabel_margin_loss([[1, 0, 0, 0]], [[0.5, 0.2, 0.0, -50.0]])
+    assert four == pytest.approx(three * 3 / 4, rel=1e-15)
+
+
+def test_multilabel_margin_infinities():
+    # A target at +inf or a non-target at -inf: those pairs cost 0; the reverse costs inf.
+    assert ln.multilabel_margin_loss([[1, 0, 0]], [[inf, 0.0, -inf]]) == 0.0
+    assert ln.multilabel_margin_loss([[1, 0, 0]], [[0.0, inf, 0.0]]) == inf
+    np.testing.assert_allclose(ln.multilabel_margin_loss_grad([[1, 0, 0]], [[0.0, inf, -5.0]]),
+                               [[-1 / 3, 1 / 3, 0.0]], rtol=1e-15)
+    # The same infinity at a target and a non-target: refused; torch says 0.
+    torch, F = torch_f()
+    z = np.array([[inf, inf, 0.0]])
+    with pytest.raises(ValueError, match=r"y_pred holds the same infinity at a target class "
+                                         r"and at a non-target class at index \(0,\)"):
+        ln.multilabel_margin_loss([[1, 0, 0]], z)
+    assert float(F.multilabel_margin_loss(torch.tensor(z), torch.tensor([[0, -1, -1]]))) == 0.0
+    assert ln.like_torch.multilabel_margin_loss([[1, 0, 0]], z) == 0.0
+
+
+def test_multilabel_margin_axis_rows_and_dtypes():
+    y = (RNG.random((5, 4)) < 0.5).astype(float)
+    z = RNG.normal(0, 2, (5, 4))
+    per = ln.multilabel_margin_loss(y, z, reduction="none")
+    np.testing.assert_array_equal(ln.multilabel_margin_loss(y.T, z.T, axis=0, reduction="none"),
+                                  per)
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad(y.T, z.T, axis=0),
+                                  ln.multilabel_margin_loss_grad(y, z).T)
+    assert ln.multilabel_margin_loss(y, z, reduction="sum") == pytest.approx(per.sum(),
+                                                                             rel=1e-15)
+    for k in range(5):
+        assert ln.multilabel_margin_loss(y[k:k + 1], z[k:k + 1], reduction="none")[0] == per[k]
+    for dtype in (np.float16, np.float32, np.float64):
+        assert ln.multilabel_margin_loss(y, z.astype(dtype)).dtype == dtype
+        assert ln.multilabel_margin_loss_grad(y, z.astype(dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.multilabel_margin_loss([[3, 0, -1]], [[0.1, 0.2, 0.4]]), ValueError,
+     r"y_true must hold 0 or 1 \(1 for each class that applies\); found 3.0 at index \(0, 0\)"
+     r".*class indices padded with -1"),
+    (lambda: ln.multilabel_margin_loss([[1, 0]], [[np.nan, 1.0]]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.multilabel_margin_loss([[1, np.nan]], [[0.0, 1.0]]), ValueError,
+     r"y_true contains NaN"),
+    (lambda: ln.multilabel_margin_loss([1, 0], [[0.0, 1.0]]), ValueError,
+     r"expected equal shapes"),
+    (lambda: ln.multilabel_margin_loss(np.zeros((2, 0)), np.zeros((2, 0))), ValueError,
+     r"y_pred has 0 classes on axis 1"),
+    (lambda: ln.multilabel_margin_loss_grad([[1, 0]], [[0.0, 1.0]], reduction="sum"), TypeError,
+     r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.multilabel_margin_loss([[1, 0]], [[0.0, 1.0]], reduction="avg"), ValueError,
+     r"reduction must be one of"),
+])
+def test_multilabel_margin_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_multilabel_margin_never_differs(dtype, data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, inf, -inf]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    z = data.draw(arrays(dtype, (n, k), elements=values))
+    y = data.draw(arrays(dtype, (n, k), elements=st.sampled_from([0.0, 1.0])))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("multilabel_margin_loss", y, z))

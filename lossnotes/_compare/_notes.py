@@ -417,6 +417,50 @@ RULES += (
 )
 
 
+def _pairs_last(c: Call):
+    """Scores with the classes last, and the mask of (target j, non-target k) pairs."""
+    z, y = np.moveaxis(c.p, c.axis, -1), np.moveaxis(c.y, c.axis, -1) == 1
+    return z, y[..., :, None] & ~y[..., None, :]
+
+
+def _pair_same_infinity(c: Call) -> bool:
+    z, pairs = _pairs_last(c)
+    with np.errstate(invalid="ignore"):
+        return bool((np.isnan(z[..., :, None] - z[..., None, :]) & pairs).any())
+
+
+def _torch_rounds_a_pair(c: Call) -> bool:
+    """Whether torch's (1 - z_j) + z_k and lossnotes' 1 - (z_j - z_k) (in its working dtype)
+    disagree on the sign of a pair's term: a kink that rounding moves."""
+    from .._multilabel import _WORK
+
+    z, pairs = _pairs_last(c)
+    work = _WORK.get(z.dtype, z.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        theirs = (1 - z)[..., :, None] + z[..., None, :]
+        w = z.astype(work)
+        ours = 1 - (w[..., :, None] - w[..., None, :])
+    return c.grad and bool((((theirs > 0) != (ours > 0)) & pairs).any())
+
+
+RULES += (
+    Rule(("multilabel_margin_loss",), T, lambda c: True, (
+        "torch takes the targets as class indices padded with -1 and reads each row up to the "
+        "first -1: compare passes, for each row, the classes with y_true = 1 in order, then -1 "
+        "(an index given twice would be charged twice; one after a -1 ignored)."),
+        explains=False),
+    Rule(("multilabel_margin_loss",), T, _pair_same_infinity, (
+        "torch computes (1 - z_j) + z_k: with a target class and a non-target class at the "
+        "same infinity that is inf - inf = nan, which fails its test d > 0, so the pair costs "
+        "0 (and passes no gradient); the margin has no value and lossnotes refuses it.")),
+    Rule(("multilabel_margin_loss",), T, _torch_rounds_a_pair, (
+        "torch rounds (1 - z_j) + z_k where lossnotes computes 1 - (z_j - z_k) (exact wherever "
+        "z_j - z_k is): for a pair 1 apart up to one rounding the two disagree on the sign of "
+        "that term, and torch's gradient has -+1/C there where lossnotes has the subgradient "
+        "0; the losses differ by one rounding.")),
+)
+
+
 # similarity: the hinge embedding loss ----------------------------------------------------------
 
 EMBEDDING = ("hinge_embedding_loss",)

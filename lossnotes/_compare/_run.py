@@ -323,7 +323,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         ``"sparse_categorical_cross_entropy"``, ``"mse"``, ``"mae"``, ``"huber"``,
         ``"hinge"``, ``"squared_hinge"``, ``"logistic"``, ``"categorical_hinge"``,
         ``"multi_margin_loss"``, ``"multilabel_soft_margin_loss"``,
-        ``"hinge_embedding_loss"`` (every covered loss of the registry).
+        ``"multilabel_margin_loss"``, ``"hinge_embedding_loss"`` (every covered loss of the
+        registry).
     y_true : array_like
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss and
@@ -337,8 +338,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Which frameworks to run; each is imported the first time it is needed.
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
-        sparse, ``categorical_hinge``, ``multi_margin_loss``, ``multilabel_soft_margin_loss``;
-        the class axis of ``y_pred``), ``delta`` (``huber``), ``p``, ``margin`` and ``weight``
+        sparse, ``categorical_hinge``, ``multi_margin_loss``, the multilabel losses; the class
+        axis of ``y_pred``), ``delta`` (``huber``), ``p``, ``margin`` and ``weight``
         (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``), ``margin``
         (``hinge_embedding_loss``).
 
