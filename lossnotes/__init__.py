@@ -59,8 +59,16 @@ from ._margin import (
 from ._multiclass_margin import (
     categorical_hinge,
     categorical_hinge_grad,
+    hinge_embedding_loss,
+    hinge_embedding_loss_grad,
     multi_margin_loss,
     multi_margin_loss_grad,
+)
+from ._multilabel import (
+    multilabel_margin_loss,
+    multilabel_margin_loss_grad,
+    multilabel_soft_margin_loss,
+    multilabel_soft_margin_loss_grad,
 )
 from ._overlap import dice, dice_grad, tversky, tversky_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
@@ -140,6 +148,12 @@ __all__ = [
     "dice_grad",
     "tversky",
     "tversky_grad",
+    "multilabel_soft_margin_loss",
+    "multilabel_soft_margin_loss_grad",
+    "multilabel_margin_loss",
+    "multilabel_margin_loss_grad",
+    "hinge_embedding_loss",
+    "hinge_embedding_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -14,6 +14,9 @@ On scores ``[2, 1.5, 1.8]`` with true class 0 the first costs 0.8 and the second
 :func:`categorical_hinge` and :func:`multi_margin_loss` are different losses. Scores may be any
 real numbers, ``+-inf`` included; a margin :math:`\infty - \infty` (the true class and a rival
 at the same infinity) has no value and is refused.
+
+The hinge embedding loss (torch's ``hinge_embedding_loss``) applies the same hinge to a
+distance between two embeddings: :func:`hinge_embedding_loss`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ._validation import (
     check_axis,
     check_class_labels,
     check_no_nan,
+    check_plus_minus_one,
     first,
     has_nan,
     pair,
@@ -92,10 +96,15 @@ def _undefined(margins: np.ndarray, rows: np.ndarray) -> None:
         bad = np.isnan(margins)
         if bad.ndim > rows.ndim:
             bad = bad.any(axis=-1)
-        raise ValueError(
-            f"y_pred holds the same infinity at the true class and at another class "
-            f"{_where(bad)} (rows with the classes last); their margin inf - inf has no value: "
-            "expected at most one of them infinite, or infinities of opposite signs")
+        _same_infinity(bad, "at the true class and at another class")
+
+
+def _same_infinity(bad: np.ndarray, where: str) -> None:
+    """Refuse the rows ``bad`` (classes last) whose two scores ``where`` are one infinity."""
+    raise ValueError(
+        f"y_pred holds the same infinity {where} {_where(bad)} (rows with the classes last); "
+        "their margin inf - inf has no value: expected at most one of them infinite, or "
+        "infinities of opposite signs")
 
 
 def _check_p(p) -> int:
@@ -430,3 +439,109 @@ def multi_margin_loss_grad(labels, y_pred, *, p: int = 1, margin: float = 1.0, w
     g[true] = -np.sum(g, axis=-1).reshape(-1)  # the true class's entry of g is 0 until here
     g /= g.dtype.type(y_pred.shape[axis])
     return np.moveaxis(g, -1, axis).astype(y_pred.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# similarity: the hinge embedding loss
+# --------------------------------------------------------------------------------------------
+
+
+def _embedding_inputs(y_true, y_pred, margin):
+    y_true, y_pred = pair(y_true, y_pred)
+    check_plus_minus_one(y_true, "y_true")
+    return y_true == 1, y_pred, y_pred.dtype.type(_check_margin(margin))
+
+
+@quiet
+def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str = "mean"):
+    r"""The hinge embedding loss of a distance (torch's ``hinge_embedding_loss``).
+
+    .. math::
+
+        \ell_i = \begin{cases}
+        x_i & y_i = +1 \text{ (a similar pair: its distance is charged)} \\
+        \max(0,\; \text{margin} - x_i) & y_i = -1 \text{ (a dissimilar pair: charged until
+        it is margin apart)}
+        \end{cases}
+
+    for a distance :math:`x_i` between the two embeddings of a pair (L1 or L2, computed by the
+    caller) and a label saying whether the pair is similar. The reduction is the mean
+    (default) or sum over all elements, or ``"none"``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels in :math:`\{-1, +1\}`, ``y_pred``'s shape.
+    y_pred : array_like
+        The distances :math:`x` (real numbers, ``+-inf`` allowed; meant to be >= 0).
+    margin : float, default 1.0
+        The distance beyond which a dissimilar pair costs nothing.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        ``y_pred``'s shape for ``"none"``, else a scalar; ``y_pred``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On labels other than -1 and +1, NaN, differing shapes, a non-finite ``margin`` or an
+        unknown reduction.
+
+    Notes
+    -----
+    The traps: ``y_pred`` is a distance, not a score, so a similar pair is charged its
+    distance whole (no margin, no hinge) and the loss is linear in it; a negative "distance"
+    would make a negative loss. torch does not check its labels: it computes
+    ``where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0)``, so a label 0 (or any
+    other value) charges both terms, :math:`x + \max(0, \text{margin} - x)`, at least the
+    margin; lossnotes refuses such labels. Keras has no such loss.
+
+    Examples
+    --------
+    A similar pair 0.3 apart costs 0.3; dissimilar pairs 0.3 and 1.5 apart cost 0.7 and 0:
+
+    >>> import lossnotes as ln
+    >>> ln.hinge_embedding_loss([1, -1, -1], [0.3, 0.3, 1.5], reduction="none")
+    array([0.3, 0.7, 0. ])
+    """
+    similar, x, margin = _embedding_inputs(y_true, y_pred, margin)
+    return reduce(np.where(similar, x, np.maximum(margin - x, 0)), reduction)
+
+
+@quiet
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin: float = 1.0):
+    r"""Derivative of the unreduced :func:`hinge_embedding_loss` with respect to ``y_pred``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i} = \begin{cases}
+        1 & y_i = +1 \\
+        -1 & y_i = -1,\ x_i < \text{margin} \\
+        0 & y_i = -1,\ x_i \ge \text{margin}
+        \end{cases}
+
+    Parameters
+    ----------
+    y_true, y_pred, margin
+        As for :func:`hinge_embedding_loss`.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``y_pred``.
+
+    Notes
+    -----
+    At the kink :math:`x = \text{margin}` of a dissimilar pair lossnotes chooses the
+    subgradient 0 (as :func:`hinge_grad`); torch's ``clamp_min`` passes the bound, -1.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.hinge_embedding_loss_grad([1, -1, -1], [0.3, 0.3, 1.0])
+    array([ 1., -1.,  0.])
+    """
+    similar, x, margin = _embedding_inputs(y_true, y_pred, margin)
+    return np.where(similar, 1, np.where(x < margin, -1, 0)).astype(x.dtype)

@@ -887,6 +887,99 @@ REFERENCES.update({
     "multi_margin_loss_grad": ref_multi_margin_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# multilabel losses
+# ---------------------------------------------------------------------------------------------
+
+
+def _multilabel_rows(y_true, y_pred, weight, axis):
+    """(index, targets, scores, class weights) for each sample, the classes along ``axis``."""
+    y = np.moveaxis(np.asarray(y_true), axis, -1)
+    p = np.moveaxis(np.asarray(y_pred), axis, -1)
+    w = [ONE] * p.shape[-1] if weight is None else [
+        to_mp(v) for v in np.asarray(weight, dtype=np.float64)]
+    for index in np.ndindex(p.shape[:-1]):
+        yield index, [float(v) for v in y[index]], [float(v) for v in p[index]], w
+
+
+def ref_multilabel_soft_margin_loss(y_true, y_pred, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
+        # non-negative terms: no cancellation
+        out[index] = mp.fsum(_weighted(wj, _bce_logits(yj, zj))
+                             for yj, zj, wj in zip(y, z, w, strict=True)) / len(z)
+    return out
+
+
+def ref_multilabel_soft_margin_loss_grad(y_true, y_pred, weight=None, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.empty(shape, dtype=object)
+    for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
+        for j, (yj, zj, wj) in enumerate(zip(y, z, w, strict=True)):
+            out[(*index, j)] = _weighted(wj, _bce_logits_grad(yj, zj)) / len(z)
+    return np.moveaxis(out, -1, axis)
+
+
+def _pairs(y, z):
+    """1 - (z_j - z_k) for each target class j and non-target class k (z_j - z_k of two floats
+    is exact here)."""
+    return [(j, k, 1 - (to_mp(z[j]) - to_mp(z[k])))
+            for j in range(len(z)) if y[j] == 1 for k in range(len(z)) if y[k] == 0]
+
+
+def ref_multilabel_margin_loss(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, z, _ in _multilabel_rows(y_true, y_pred, None, axis):
+        out[index] = mp.fsum(max(ZERO, d) for _, _, d in _pairs(y, z)) / len(z)
+    return out
+
+
+def ref_multilabel_margin_loss_grad(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.full(shape, ZERO, dtype=object)
+    for index, y, z, _ in _multilabel_rows(y_true, y_pred, None, axis):
+        for j, k, d in _pairs(y, z):
+            if d > 0:
+                out[(*index, j)] -= ONE / len(z)
+                out[(*index, k)] += ONE / len(z)
+    return np.moveaxis(out, -1, axis)
+
+
+REFERENCES.update({
+    "multilabel_soft_margin_loss": ref_multilabel_soft_margin_loss,
+    "multilabel_soft_margin_loss_grad": ref_multilabel_soft_margin_loss_grad,
+    "multilabel_margin_loss": ref_multilabel_margin_loss,
+    "multilabel_margin_loss_grad": ref_multilabel_margin_loss_grad,
+})
+
+# ---------------------------------------------------------------------------------------------
+# similarity: the hinge embedding loss (margin - x of two floats is exact at this precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def _hinge_embedding(y: float, x: float, margin: float):
+    return to_mp(x) if y == 1 else max(ZERO, to_mp(margin) - to_mp(x))
+
+
+def _hinge_embedding_grad(y: float, x: float, margin: float):
+    return ONE if y == 1 else (-ONE if x < margin else ZERO)
+
+
+def ref_hinge_embedding_loss(y_true, y_pred, margin=1.0):
+    return _elementwise(lambda y, x: _hinge_embedding(y, x, margin), y_true, y_pred)
+
+
+def ref_hinge_embedding_loss_grad(y_true, y_pred, margin=1.0):
+    return _elementwise(lambda y, x: _hinge_embedding_grad(y, x, margin), y_true, y_pred)
+
+
+REFERENCES.update({
+    "hinge_embedding_loss": ref_hinge_embedding_loss,
+    "hinge_embedding_loss_grad": ref_hinge_embedding_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

@@ -24,6 +24,7 @@ from . import (
     _links,
     _margin,
     _multiclass_margin,
+    _multilabel,
     _overlap,
     _reference,
     _regression,
@@ -639,10 +640,194 @@ def _random_multi_margin(rng, shape, c):
     c(classes, z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})  # short to print
 
 
+# multilabel: one binary problem per class --------------------------------------------------------
+
+_MULTILABEL_TARGETS = ((1.0, 0.0, 0.0), (1.0, 1.0, 0.0), (0.0, 1.0, 1.0))
+_SOFT_MULTILABEL = (0.25, 0.7, 1.0)
+
+
+def _multilabel_grid(grad=False, limits=True, **options):
+    """Rows of three logits (``score_rows``) against hard targets (and, for the loss, one soft
+    row): every logit of the grid in every class, right and wrong."""
+    rows = score_rows(limits=limits)[0]
+    targets = _MULTILABEL_TARGETS + (() if grad else (_SOFT_MULTILABEL,))
+    y = np.concatenate([np.tile(t, (len(rows), 1)) for t in targets])
+    return y, np.tile(rows, (len(targets), 1))
+
+
+def _largest_weight(opts) -> float:
+    return 1.0 if opts.get("weight") is None else max(1.0, float(np.max(opts["weight"])))
+
+
+def _multilabel_soft_margin_scale(y, p, opts, grad):
+    w = _largest_weight(opts)
+    if grad:
+        return np.full(p.shape, w)
+    return w * _rival_size(p, opts)  # max(1, max |z|): no margin among the options
+
+
+def _multilabel_soft_margin_scale_text(opts, grad):
+    w = "" if opts.get("weight") is None else "max(1, max(weight)) * "
+    if grad:
+        return w + "1" if w else "1"
+    return (f"{w}max(1, max |z|) per row (Keras's max(z, 0) - z y cancels terms of size "
+            "|z|)")
+
+
+def _keras_multilabel_soft_margin(keras, y, p, opts):
+    if opts["weight"] is None:
+        return keras.losses.binary_crossentropy(y, p, from_logits=True)
+    w = np.asarray(opts["weight"], dtype=y.dtype)
+    return keras.ops.mean(w * keras.ops.binary_crossentropy(y, p, from_logits=True), axis=-1)
+
+
+def _torch_multilabel_soft_margin(torch, F, p, y, opts, reduction):
+    """F.multilabel_soft_margin_loss, whose classes are on the last dimension: compare lays
+    them out on dimension 1, so they go back to the end."""
+    weight = opts["weight"]
+    if weight is not None:
+        weight = torch.as_tensor(np.asarray(weight), dtype=p.dtype)
+    if p.ndim > 1:
+        p, y = p.movedim(1, -1), y.movedim(1, -1)
+    return F.multilabel_soft_margin_loss(p, y, weight=weight, reduction=reduction)
+
+
+_MULTILABEL_SOFT_MARGIN = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.multilabel_soft_margin_loss(y_true, y_pred{_options_text(o, ('weight',))}, "
+        f"axis={o['axis']}, reduction='none')"),
+    keras_call=lambda o: (
+        "keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)"
+        if o["weight"] is None else
+        "keras.ops.mean(weight * keras.ops.binary_crossentropy(y_true, y_pred, "
+        "from_logits=True), axis=-1)"),
+    keras=_keras_multilabel_soft_margin,
+    torch=(("torch", lambda o: (
+        f"F.multilabel_soft_margin_loss(y_pred, y_true{_options_text(o, ('weight',))}, "
+        "reduction='none'), classes on the last dim"), _torch_multilabel_soft_margin),),
+    hand=_loss_of("multilabel_soft_margin_loss"),
+    hand_grad=_grad_of("multilabel_soft_margin_loss"),
+    scale=_multilabel_soft_margin_scale, scale_text=_multilabel_soft_margin_scale_text,
+)
+
+
+def _random_multilabel_soft_margin(rng, shape, c):
+    y, z = (rng.random(shape) < 0.5).astype(float), rng.normal(0, 3, shape)
+    c(y, z)
+    c(rng.random(shape), z, {"weight": rng.uniform(0.5, 2, shape[1]).round(2)})
+
+
+
+def _multilabel_margin_grid(grad=False, limits=True, **options):
+    """Rows of three scores (``score_rows``) against the hard targets of
+    ``_multilabel_grid``, without the rows where a target class and a non-target class sit at
+    the same infinity (their margin inf - inf has no value)."""
+    y, z = _multilabel_grid(grad=True, limits=limits)
+    pairs = (y[:, :, None] == 1) & (y[:, None, :] == 0)
+    with np.errstate(invalid="ignore"):
+        keep = ~(np.isnan(z[:, :, None] - z[:, None, :]) & pairs).any(axis=(1, 2))
+    return y[keep], z[keep]
+
+
+def _multilabel_margin_scale(y, p, opts, grad):
+    if grad:
+        return np.ones(p.shape)
+    return 2 * _rival_size(p, opts) * max(1.0, p.shape[_axis_of(p, opts)] / 4)
+
+
+def _torch_multilabel_margin(torch, F, p, y, opts, reduction):
+    """F.multilabel_margin_loss, whose targets are class indices padded with -1: each row's
+    classes with y = 1, in order, then -1. It takes inputs (C,) or (N, C) only: other shapes
+    go in as rows (classes last) and their losses come back in the rows' shape."""
+    shape = None
+    if p.ndim > 2:
+        p, y = p.movedim(1, -1), y.movedim(1, -1)
+        shape = p.shape[:-1]
+        p, y = p.reshape(-1, p.shape[-1]), y.reshape(-1, y.shape[-1])
+    c = p.shape[-1]
+    k = torch.arange(c).expand(y.shape)
+    order = torch.where(y == 1, k, c + k).argsort(dim=-1)  # the target classes first
+    index = torch.where(torch.gather(y, -1, order) == 1, order, -1)
+    out = F.multilabel_margin_loss(p, index, reduction=reduction)
+    return out.reshape(shape) if shape is not None and reduction == "none" else out
+
+
+_MULTILABEL_MARGIN = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (
+        f"ln.multilabel_margin_loss(y_true, y_pred, axis={o['axis']}, reduction='none')"),
+    keras_call=None, keras=None,
+    torch=(("torch", lambda o: (
+        "F.multilabel_margin_loss(y_pred, index, reduction='none') with index[i] the classes "
+        "k where y_true[i, k] = 1, then -1 up to length C"), _torch_multilabel_margin),),
+    absent={"keras": (
+        "Keras has no multilabel hinge loss; keras.losses.categorical_hinge charges one true "
+        "class against its closest rival. With keras.ops, for 0/1 targets t and scores z of "
+        "shape (N, C): keras.ops.sum(t[:, :, None] * (1 - t[:, None, :]) * keras.ops.relu(1 - "
+        "z[:, :, None] + z[:, None, :]), axis=(1, 2)) / C")},
+    hand=_loss_of("multilabel_margin_loss"), hand_grad=_grad_of("multilabel_margin_loss"),
+    scale=_multilabel_margin_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "2 max(1, max |z|) max(1, C/4) per row (the pairs' 1 - z_j + z_k cancel terms of "
+        "that size, up to C^2/4 of them over C)"),
+)
+
+
+def _random_multilabel_margin(rng, shape, c):
+    c((rng.random(shape) < 0.5).astype(float), rng.normal(0, 2, shape))
+
+
+# similarity: the hinge embedding loss ------------------------------------------------------------
+
+
+def _embedding_grid(grad=False, limits=True, margin=1.0):
+    """Distances of the logit grid and the margin itself (the kink), for both labels."""
+    x = _with_limits(np.concatenate([_LOGITS, [margin]]), -inf, inf, limits)
+    return np.repeat([1.0, -1.0], len(x)), np.tile(x, 2)
+
+
+def _embedding_scale(y, p, opts, grad):
+    if grad:
+        return np.ones(p.shape)
+    return _finite_or_one(np.maximum(max(1.0, abs(opts["margin"])), np.abs(p)))
+
+
+_HINGE_EMBEDDING = Frameworks(
+    targets="signs",
+    lossnotes_call=lambda o: (
+        f"ln.hinge_embedding_loss(y_true, y_pred{_options_text(o, ('margin',))}, "
+        "reduction='none')"),
+    keras_call=None, keras=None,
+    torch=(("torch", lambda o: (
+        f"F.hinge_embedding_loss(y_pred, y_true{_options_text(o, ('margin',))}, "
+        "reduction='none')"),
+        lambda torch, F, p, y, opts, reduction: F.hinge_embedding_loss(
+            p, y, margin=opts["margin"], reduction=reduction)),),
+    absent={"keras": (
+        "Keras has no hinge embedding loss; keras.losses.hinge is the classification hinge "
+        "max(0, 1 - y x) of a score, not a loss of a distance. With keras.ops, for distances x "
+        "and labels y in {-1, +1}: keras.ops.where(y == 1, x, keras.ops.relu(margin - x))")},
+    hand=_loss_of("hinge_embedding_loss"), hand_grad=_grad_of("hinge_embedding_loss"),
+    scale=_embedding_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, |margin|, |x|) (margin - x cancels terms of that size)"),
+)
+
+
+def _random_hinge_embedding(rng, shape, c):
+    y, x = 2 * (rng.random(shape) < 0.5) - 1.0, np.abs(rng.normal(0, 1.5, shape))
+    c(y, x)
+    c(y, x, {"margin": 2.0})
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
     "multi_margin_loss": _random_multi_margin,
+    "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
+    "hinge_embedding_loss": _random_hinge_embedding,
+    "multilabel_margin_loss": _random_multilabel_margin,
 }
 
 
@@ -1740,6 +1925,74 @@ LOSSES = {loss.name: loss for loss in (
           grid=overlap_grid, cases=_TVERSKY_CASES, ulps={"float64": 10.0},
           # keras.losses.tversky: not in Keras 3.2.0, added in 3.3.0
           frameworks=_overlap_frameworks("tversky", (3, 3, 0))),
+    # multilabel losses ---------------------------------------------------------------------------
+    _loss(
+        "multilabel_soft_margin_loss", _multilabel, family="multilabel",
+        inputs=(("y_true", "targets in [0, 1], one per class"),
+                ("y_pred", "real scores (logits), one per class")),
+        domain=_PAIR + "; classes along axis", options={"weight": None, "axis": -1},
+        variants=({},), grid=_multilabel_grid, frameworks=_MULTILABEL_SOFT_MARGIN,
+        cases=(
+            MatrixCase("every logit 0: each term log 2", "notes",
+                       *_f64([[1.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]])),
+            _edge("infinite logits, right and wrong", *_f64([[1.0, 0.0, 0.0, 1.0]],
+                                                           [[inf, -inf, inf, 1.0]]),
+                  loss=(E, E), grad=(A, A)),
+            _edge("a weight of 0 against a wrong infinite logit", *_f64(
+                [[0.0, 1.0], [1.0, 0.0]], [[inf, 2.0], [0.5, -1.0]]), {"weight": [0.0, 1.0]},
+                loss=(E, E), grad=(A, A)),
+            _edge("soft targets, logits +-30", *_f32([[0.25, 0.7, 1.0]], [[30.0, -30.0, 0.5]]),
+                  loss=(A, A), grad=(A, A)),
+            _edge("classes on axis 0", *_f64([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]],
+                                             [[2.0, -1.0], [0.5, 3.0], [-2.0, 0.0]]),
+                  {"axis": 0}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "multilabel_margin_loss", _multilabel, family="multilabel",
+        inputs=(("y_true", "0/1 targets, one per class"),
+                ("y_pred", "real scores, one per class")),
+        domain=_PAIR + "; classes along axis", options={"axis": -1}, variants=({},),
+        grid=_multilabel_margin_grid, frameworks=_MULTILABEL_MARGIN,
+        cases=(
+            MatrixCase("torch's example: classes 3 and 0 of [0.1, 0.2, 0.4, 0.8]", "notes",
+                       *_f64([[1.0, 0.0, 0.0, 1.0]], [[0.1, 0.2, 0.4, 0.8]])),
+            _edge("a pair exactly 1 apart (the kink)", *_f64([[1.0, 0.0, 0.0]],
+                                                            [[2.0, 1.0, 0.0]]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("no class applies, every class applies", *_f64(
+                [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], [[2.0, 1.0, 0.0], [0.0, 1.0, 2.0]]),
+                loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("a target and a non-target class both +inf", *_f64(
+                [[1.0, 0.0, 0.0]], [[inf, inf, 0.0]]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("classes on axis 0, float32", *_f32([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                                                     [[0.5, -1.0], [0.25, 3.0], [-2.0, 0.0]]),
+                  {"axis": 0}, loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    # similarity: the hinge embedding loss --------------------------------------------------------
+    _loss(
+        "hinge_embedding_loss", _multiclass_margin, family="similarity",
+        inputs=(("y_true", "labels in {-1, +1} (similar, dissimilar)"),
+                ("y_pred", "distances x between the two embeddings of each pair")),
+        domain=_PAIR, options={"margin": 1.0},
+        variants=({"margin": 1.0}, {"margin": 2.0}), grid=_embedding_grid,
+        frameworks=_HINGE_EMBEDDING,
+        cases=(
+            MatrixCase("a similar pair 0.3 apart, dissimilar pairs 0.3 and 1.5 apart", "notes",
+                       *_f64([1.0, -1.0, -1.0], [0.3, 0.3, 1.5])),
+            _edge("dissimilar pairs exactly at the margin (the kink)",
+                  *_f64([-1.0, -1.0, 1.0], [1.0, 0.5, 1.0]),
+                  loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch charges both terms",
+                  *_f64([0.0, 2.0, -1.0], [0.3, 2.0, 0.5]),
+                  loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("infinite distances", *_f64([1.0, -1.0, -1.0], [inf, inf, -inf]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("margin 2 in float32", *_f32([1.0, -1.0, -1.0], [0.25, 1.5, 2.5]),
+                  {"margin": 2.0}, loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
 )}
 
 #: The losses compare covers, in the table's order.

@@ -43,6 +43,7 @@ from ._links import _one_hot, _pick
 
 # What Keras computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
+from ._multilabel import _plain_class_mean, multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
 from ._validation import check_flag, quiet, reduce
@@ -746,3 +747,29 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.expand_dims(-_pick(p, index, axis) ** (q - 1), axis)
         return (hot * g)[()]
+
+
+__all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
+
+
+@quiet
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+    r"""``keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)``, Keras's
+    equivalent of torch's multilabel soft margin loss (the mean over the last axis), with a
+    class weight as ``keras.ops.mean(weight * keras.ops.binary_crossentropy(...), axis=-1)``.
+
+    Each term is :func:`binary_cross_entropy`'s Keras arithmetic on logits,
+    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})`: an infinite logit gives ``nan``
+    (:math:`\infty - \infty` or :math:`0 \cdot \infty`) except :math:`z = -\infty` with
+    :math:`y = 1` (``inf``), and a weight of 0 times an infinite term is ``nan``. The
+    derivative is the exact one, :func:`lossnotes.multilabel_soft_margin_loss_grad`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.multilabel_soft_margin_loss([[1, 0]], [[float("inf"), -1.0]],
+    ...                                           reduction="none")
+    array([nan])
+    """
+    terms = binary_cross_entropy(y_true, y_pred, from_logits=True, reduction="none")
+    return _plain_class_mean(terms, y_pred, weight, axis, reduction)

@@ -30,7 +30,14 @@ import math
 
 import numpy as np
 
-from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
+from . import (
+    _conventions,
+    _focal_conventions,
+    _margin,
+    _multiclass_margin,
+    _multilabel,
+    _overlap_conventions,
+)
 from ._divergence import (  # F.nll_loss picks and negates: the exact function
     HALF_LOG_2PI,
     _poisson_inputs,
@@ -43,13 +50,14 @@ from ._focal import (  # no such loss in torch; the plain-torch formula is the m
     categorical_generalized_cross_entropy,
     categorical_generalized_cross_entropy_grad,
 )
-from ._links import _one_hot, _pick
+from ._links import _one_hot, _pick, log_sigmoid
 
 # What torch computes as the mathematics is the exact function itself.
 from ._margin import hinge, squared_hinge, squared_hinge_grad
+from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
-from ._validation import check_flag, quiet, reduce
+from ._validation import check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -667,3 +675,127 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     array([[-0.75,  0.25]])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+
+
+__all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
+
+
+@quiet
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+    r"""``F.multilabel_soft_margin_loss`` as torch computes it, operation by operation.
+
+    torch evaluates :math:`-(y \log\sigma(z) + (1 - y) \log\sigma(-z))` literally, multiplies
+    by the class weight, sums over the last dimension and divides by C. A right infinite logit
+    gives :math:`0 \cdot (-\infty)` = ``nan`` (the exact limit is 0), and a weight of 0 times
+    a wrong infinite logit's ``inf`` is ``nan`` (lossnotes: 0). Its derivative is the exact
+    one, :func:`lossnotes.multilabel_soft_margin_loss_grad` (torch's autograd gives
+    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_soft_margin_loss([[1, 0]], [[float("inf"), -1.0]],
+    ...                                           reduction="none")
+    array([nan])
+    """
+    y, z = _multilabel._checked(y_true, y_pred)
+    terms = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
+    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction)
+
+
+__all__ += ["hinge_embedding_loss", "hinge_embedding_loss_grad"]
+
+
+def _torch_embedding_terms(y_true, y_pred, margin):
+    """Labels and distances as torch takes them (labels unchecked), the margin in their
+    dtype."""
+    y, x = pair(y_true, y_pred)
+    return y, x, x.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
+    r"""``F.hinge_embedding_loss`` as torch computes it, labels unchecked.
+
+    torch computes ``where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0)``: for labels
+    in :math:`\{-1, +1\}` the exact :func:`lossnotes.hinge_embedding_loss`; any other label
+    (0, 2, 0.5) charges both terms, :math:`x + \max(0, \text{margin} - x)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.hinge_embedding_loss([0, 0], [0.3, 2.0], reduction="none")
+    array([1., 2.])
+    """
+    y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
+    far = np.where(y != 1, np.maximum(margin - x, 0), 0)
+    return reduce((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction)
+
+
+@quiet
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
+    r"""The derivative of ``F.hinge_embedding_loss`` that ``torch.autograd`` reports.
+
+    ``clamp_min`` passes the bound, so a dissimilar pair exactly at the margin gets -1 (the
+    exact function chooses 0); a label other than -1 and +1 gets both terms' derivatives,
+    :math:`1 - [x \le \text{margin}]`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.hinge_embedding_loss_grad([-1, 0, 0], [1.0, 0.3, 2.0])
+    array([-1.,  0.,  1.])
+    """
+    y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
+    near = np.where((y != 1) & (x <= margin), -1, 0)
+    return (near + np.where(y != -1, 1, 0)).astype(x.dtype)
+
+
+__all__ += ["multilabel_margin_loss", "multilabel_margin_loss_grad"]
+
+
+def _torch_pair_terms(y_true, y_pred, axis):
+    """torch's ``(1 - z_j) + z_k`` for every target class j and non-target class k (classes
+    last; -inf elsewhere, and at a nan, which fails torch's test d > 0), and the axis."""
+    pos, z, axis = _multilabel._zero_one_rows(y_true, y_pred, axis)
+    pairs = pos[..., :, None] & ~pos[..., None, :]
+    d = (1 - z)[..., :, None] + z[..., None, :]
+    return np.where(pairs & ~np.isnan(d), d, -np.inf), axis
+
+
+@quiet
+def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
+    r"""``F.multilabel_margin_loss`` as its kernel computes it, on the same 0/1 targets as
+    :func:`lossnotes.multilabel_margin_loss` (torch takes them as indices padded with -1).
+
+    Per pair of a target class j and a non-target class k: :math:`d = (1 - z_j) + z_k` (in that
+    order), charged where :math:`d > 0`; the sum divided by C. A target class and a
+    non-target class at the same infinity give :math:`d` = ``nan``, which fails the test and
+    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_margin_loss([[1, 0, 0]], [[float("inf"), float("inf"), 0.0]],
+    ...                                      reduction="none")
+    array([0.])
+    """
+    d, _ = _torch_pair_terms(y_true, y_pred, axis)
+    t = np.maximum(d, 0).reshape(*d.shape[:-2], -1)
+    return reduce(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction)
+
+
+@quiet
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
+    r"""The derivative of ``F.multilabel_margin_loss`` that its backward kernel computes:
+    :math:`\mp 1/C` at the two classes of each pair with :math:`(1 - z_j) + z_k > 0` (so 0 at
+    the kink and at a ``nan`` pair).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.multilabel_margin_loss_grad([[1, 0, 0, 1]], [[0.1, 0.2, 0.4, 0.8]])
+    array([[-0.5,  0.5,  0.5, -0.5]])
+    """
+    d, axis = _torch_pair_terms(y_true, y_pred, axis)
+    return _multilabel._pair_gradient(d, axis)

@@ -107,7 +107,7 @@ _NOT_YET_WEIGHTED = {
     "categorical_hinge", "multi_margin_loss", "kl_divergence", "poisson", "gaussian_nll_loss",
     "nll_loss", "log_cosh", "mean_absolute_percentage_error", "binary_focal_cross_entropy",
     "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
-    "tversky",
+    "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
 }
 
 

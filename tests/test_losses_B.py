@@ -380,3 +380,470 @@ def test_multi_margin_loss_never_differs(dtype, data):
                                              elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
     for compare in (ln.compare, ln.compare_grad):
         never_differs(compare("multi_margin_loss", labels, z, **options))
+
+
+# --------------------------------------------------------------------------------------------
+# multilabel_soft_margin_loss
+# --------------------------------------------------------------------------------------------
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x) by hand, for the moderate x of these tests."""
+    return float(np.log1p(np.exp(x)))
+
+
+def multilabel_batch(rows=6, classes=4):
+    y = (RNG.random((rows, classes)) < 0.5).astype(float)
+    y[0] = RNG.random(classes)  # one row of soft targets
+    return y, RNG.normal(0, 3, (rows, classes))
+
+
+def test_multilabel_soft_margin_by_hand():
+    # Every logit 0: every term is log 2, whatever the targets.
+    assert ln.multilabel_soft_margin_loss([[1, 1, 0]], [[0.0, 0.0, 0.0]]) == \
+        pytest.approx(np.log(2), rel=1e-15)
+    # y = [1, 0, 0.25], z = [2, -1, 0.5]: softplus(-2), softplus(-1) and
+    # 0.25 softplus(-0.5) + 0.75 softplus(0.5), over C = 3; with weights [1, 3, 0] the third
+    # class is dropped.
+    y, z = [[1.0, 0.0, 0.25]], [[2.0, -1.0, 0.5]]
+    t = [softplus(-2), softplus(-1), 0.25 * softplus(-0.5) + 0.75 * softplus(0.5)]
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(sum(t) / 3, rel=1e-15)
+    assert ln.multilabel_soft_margin_loss(y, z, weight=[1.0, 3.0, 0.0]) == \
+        pytest.approx((t[0] + 3 * t[1]) / 3, rel=1e-15)
+    # The derivative: w (sigmoid(z) - y) / C; sigmoid(2) - 1 = -sigmoid(-2) = -1 / (1 + e^2).
+    np.testing.assert_allclose(ln.multilabel_soft_margin_loss_grad(y, z, weight=[1.0, 3.0, 0.0]),
+                               [[-1 / (1 + np.exp(2)) / 3, 3 / (1 + np.exp(1)) / 3, 0.0]],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multilabel_soft_margin_against_mpmath(dtype):
+    y, z = multilabel_batch(8, 5)
+    y, z = y.astype(dtype), z.astype(dtype)
+    rtol = 1e-15 if dtype == np.float64 else 1e-7
+    for opts in ({}, {"weight": RNG.uniform(0, 3, 5)}):
+        np.testing.assert_allclose(
+            ln.multilabel_soft_margin_loss(y, z, reduction="none", **opts),
+            as_float(_reference.ref_multilabel_soft_margin_loss(y, z, **opts)), rtol=rtol)
+        # Row 0 holds soft targets: (1 - y) sigma(z) - y sigma(-z) cancels where sigma(z) is
+        # near y, so the derivative is within a few eps of its largest term, not of itself.
+        np.testing.assert_allclose(
+            ln.multilabel_soft_margin_loss_grad(y, z, **opts),
+            as_float(_reference.ref_multilabel_soft_margin_loss_grad(y, z, **opts)),
+            rtol=10 * rtol, atol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_soft_margin_against_both_autograds(weighted):
+    """torch.autograd of F.multilabel_soft_margin_loss and tf.GradientTape of Keras's
+    binary_crossentropy on logits (times the weight through keras.ops), values and gradients."""
+    y, z = multilabel_batch(7, 4)
+    w = RNG.uniform(0.5, 2, 4) if weighted else None
+    ours = ln.multilabel_soft_margin_loss(y, z, weight=w, reduction="none")
+    ours_grad = ln.multilabel_soft_margin_loss_grad(y, z, weight=w)
+
+    torch, F = torch_f()
+    zt = torch.tensor(z, requires_grad=True)
+    loss = F.multilabel_soft_margin_loss(zt, torch.tensor(y), reduction="none",
+                                         weight=None if w is None else torch.tensor(w))
+    np.testing.assert_allclose(loss.detach().numpy(), ours, rtol=1e-14)
+    loss.sum().backward()
+    np.testing.assert_allclose(zt.grad.numpy(), ours_grad, rtol=1e-14, atol=1e-17)
+
+    k, t_ = keras(), tf()
+    zk = t_.constant(z)
+    with t_.GradientTape() as tape:
+        tape.watch(zk)
+        if w is None:
+            lk = k.losses.binary_crossentropy(y, zk, from_logits=True)
+        else:
+            lk = k.ops.mean(w * k.ops.binary_crossentropy(y, zk, from_logits=True), axis=-1)
+        total = t_.reduce_sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=1e-14)
+    np.testing.assert_allclose(tape.gradient(total, zk).numpy(), ours_grad, rtol=1e-14,
+                               atol=1e-17)
+
+
+def test_multilabel_soft_margin_reductions_axis_and_rows():
+    y, z = multilabel_batch(5, 3)
+    per = ln.multilabel_soft_margin_loss(y, z, reduction="none")
+    assert per.shape == (5,)
+    assert ln.multilabel_soft_margin_loss(y, z, reduction="sum") == \
+        pytest.approx(per.sum(), rel=1e-15)
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(per.mean(), rel=1e-15)
+    np.testing.assert_array_equal(
+        ln.multilabel_soft_margin_loss(y.T, z.T, axis=0, reduction="none"), per)
+    np.testing.assert_array_equal(ln.multilabel_soft_margin_loss_grad(y.T, z.T, axis=0),
+                                  ln.multilabel_soft_margin_loss_grad(y, z).T)
+    for k in range(5):
+        assert ln.multilabel_soft_margin_loss(y[k:k + 1], z[k:k + 1], reduction="none")[0] == \
+            per[k]
+
+
+def test_multilabel_soft_margin_traps():
+    y, z = multilabel_batch(6, 4)
+    # Without weights its mean is binary cross-entropy's mean over every element (and Keras's
+    # binary_crossentropy per sample); with weights it is not the elementwise mean.
+    assert ln.multilabel_soft_margin_loss(y, z) == pytest.approx(
+        ln.binary_cross_entropy(y, z, from_logits=True), rel=1e-14)
+    # A class the sample gets right, added, lowers its loss: the mean is over more classes.
+    one = ln.multilabel_soft_margin_loss([[1.0, 0.0]], [[-1.0, 1.0]])
+    more = ln.multilabel_soft_margin_loss([[1.0, 0.0, 0.0]], [[-1.0, 1.0, -20.0]])
+    assert more < one and more == pytest.approx((2 * one + softplus(-20)) / 3, rel=1e-14)
+    # Infinite logits: a right one costs 0, a wrong one inf; torch gives nan for the right one
+    # (0 * log sigmoid(-inf)) and Keras too (inf - inf).
+    torch, F = torch_f()
+    yi, zi = np.array([[1.0, 0.0, 0.0]]), np.array([[inf, -inf, 2.0]])
+    exact = ln.multilabel_soft_margin_loss(yi, zi)
+    assert exact == pytest.approx(softplus(2) / 3, rel=1e-15)
+    assert np.isnan(float(F.multilabel_soft_margin_loss(torch.tensor(zi), torch.tensor(yi))))
+    assert np.isnan(float(keras().losses.binary_crossentropy(yi, zi, from_logits=True)[0]))
+    assert np.isnan(ln.like_torch.multilabel_soft_margin_loss(yi, zi))
+    assert np.isnan(ln.like_keras.multilabel_soft_margin_loss(yi, zi))
+    assert ln.multilabel_soft_margin_loss([[0.0, 1.0]], [[inf, 0.0]]) == inf
+    # A weight of 0 drops a class even where its logit is wrong and infinite; torch: 0 * inf.
+    zw, w = np.array([[inf, 0.0]]), [0.0, 1.0]
+    assert ln.multilabel_soft_margin_loss([[0.0, 1.0]], zw, weight=w) == \
+        pytest.approx(np.log(2) / 2, rel=1e-15)
+    assert np.isnan(float(F.multilabel_soft_margin_loss(
+        torch.tensor(zw), torch.tensor([[0.0, 1.0]]), weight=torch.tensor(w))))
+    np.testing.assert_array_equal(
+        ln.multilabel_soft_margin_loss_grad([[0.0, 1.0]], zw, weight=w), [[0.0, -0.25]])
+
+
+def test_multilabel_soft_margin_keeps_dtypes():
+    for dtype in (np.float16, np.float32, np.float64):
+        z = np.array([[0.5, -2.0, 3.0]], dtype=dtype)
+        assert ln.multilabel_soft_margin_loss([[1, 0, 1]], z).dtype == dtype
+        assert ln.multilabel_soft_margin_loss_grad([[1, 0, 1]], z, weight=[1, 2, 3]).dtype == \
+            dtype
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.multilabel_soft_margin_loss([[1.5, 0]], [[0.0, 1.0]]), ValueError,
+     r"y_true .*\[0, 1\].*found 1.5"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[np.nan, 1.0]]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.multilabel_soft_margin_loss([1, 0], [[0.0, 1.0]]), ValueError,
+     r"expected equal shapes"),
+    (lambda: ln.multilabel_soft_margin_loss(np.zeros((2, 0)), np.zeros((2, 0))), ValueError,
+     r"y_pred has 0 classes on axis 1 \(shape \(2, 0\)\); expected at least one"),
+    (lambda: ln.multilabel_soft_margin_loss(0.5, 0.5), ValueError,
+     r"y_pred must have a class axis; found a scalar"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], weight=[1.0]), ValueError,
+     r"weight has shape \(1,\); expected one weight per class, shape \(2,\)"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], weight=[1.0, np.inf]),
+     ValueError, r"weight must hold finite non-negative numbers; found inf at index \(1,\)"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], axis=2), ValueError,
+     r"axis"),
+    (lambda: ln.multilabel_soft_margin_loss_grad([[1, 0]], [[0.0, 1.0]], reduction="sum"),
+     TypeError, r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.multilabel_soft_margin_loss([[1, 0]], [[0.0, 1.0]], reduction="avg"),
+     ValueError, r"reduction must be one of"),
+])
+def test_multilabel_soft_margin_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@st.composite
+def multilabel_rows(draw, dtype):
+    n, k = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 30.0, -30.0, inf, -inf]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    z = draw(arrays(dtype, (n, k), elements=values))
+    y = draw(arrays(dtype, (n, k), elements=st.sampled_from([0.0, 1.0, 0.25, 0.5])))
+    return y, z
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_multilabel_soft_margin_never_differs(dtype, data):
+    y, z = data.draw(multilabel_rows(dtype))
+    options = {}
+    if data.draw(st.booleans()):
+        options["weight"] = data.draw(arrays(np.float64, z.shape[1],
+                                             elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("multilabel_soft_margin_loss", y, z, **options))
+
+
+# --------------------------------------------------------------------------------------------
+# hinge_embedding_loss
+# --------------------------------------------------------------------------------------------
+
+
+def test_hinge_embedding_by_hand():
+    # A similar pair is charged its distance; dissimilar pairs margin - x until margin apart.
+    y, x = [1.0, -1.0, -1.0, 1.0], [0.3, 0.3, 1.5, 2.0]
+    np.testing.assert_allclose(ln.hinge_embedding_loss(y, x, reduction="none"),
+                               [0.3, 1 - 0.3, 0.0, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(ln.hinge_embedding_loss(y, x, margin=2.0, reduction="none"),
+                               [0.3, 2 - 0.3, 2 - 1.5, 2.0], rtol=1e-15)
+    assert ln.hinge_embedding_loss(y, x) == pytest.approx((0.3 + 0.7 + 2.0) / 4, rel=1e-15)
+    assert ln.hinge_embedding_loss(y, x, reduction="sum") == pytest.approx(3.0, rel=1e-15)
+    np.testing.assert_array_equal(ln.hinge_embedding_loss_grad(y, x), [1.0, -1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ln.hinge_embedding_loss_grad(y, x, margin=2.0),
+                                  [1.0, -1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("margin", [1.0, 0.5, 2.0])
+def test_hinge_embedding_against_mpmath_and_torch(dtype, margin):
+    """Values against the 50-digit reference and F.hinge_embedding_loss, the derivative
+    against torch.autograd and tf.GradientTape of the keras.ops formula the compare note gives
+    (away from the kink)."""
+    y = (2 * (RNG.random((5, 4)) < 0.5) - 1).astype(dtype)
+    x = np.abs(RNG.normal(0, 1.5, (5, 4))).astype(dtype)
+    x[np.abs(x - margin) < 1e-3] += 0.01
+    ours = ln.hinge_embedding_loss(y, x, margin=margin, reduction="none")
+    grad = ln.hinge_embedding_loss_grad(y, x, margin=margin)
+    rtol = 1e-15 if dtype == np.float64 else 1e-7
+    np.testing.assert_allclose(
+        ours, as_float(_reference.ref_hinge_embedding_loss(y, x, margin=margin)), rtol=rtol)
+    np.testing.assert_array_equal(
+        grad, as_float(_reference.ref_hinge_embedding_loss_grad(y, x, margin=margin)))
+
+    torch, F = torch_f()
+    xt = torch.tensor(x, requires_grad=True)
+    loss = F.hinge_embedding_loss(xt, torch.tensor(y), margin=margin, reduction="none")
+    np.testing.assert_array_equal(loss.detach().numpy(), ours)
+    loss.sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), grad)
+
+    ops, t_ = keras().ops, tf()
+    xk = t_.constant(x)
+    with t_.GradientTape() as tape:
+        tape.watch(xk)
+        lk = ops.where(y == 1, xk, ops.relu(margin - xk))
+        total = ops.sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=rtol)
+    np.testing.assert_array_equal(tape.gradient(total, xk).numpy(), grad)
+
+
+def test_hinge_embedding_traps():
+    torch, F = torch_f()
+    # torch reads any label other than +1 and -1 as both: x + max(0, margin - x).
+    y, x = np.array([0.0, 2.0, 0.5]), np.array([0.3, 2.0, 0.25])
+    assert F.hinge_embedding_loss(torch.tensor(x), torch.tensor(y),
+                                  reduction="none").tolist() == [1.0, 2.0, 1.0]
+    np.testing.assert_array_equal(ln.like_torch.hinge_embedding_loss(y, x, reduction="none"),
+                                  [1.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match=r"y_true must hold labels in \{-1, \+1\}; found 0.0 "
+                                         r"at index \(0,\)"):
+        ln.hinge_embedding_loss(y, x)
+    # The kink: a dissimilar pair exactly margin apart costs 0; torch's derivative -1,
+    # lossnotes' subgradient 0.
+    xt = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    F.hinge_embedding_loss(xt, torch.tensor([-1.0]), reduction="sum").backward()
+    assert xt.grad.tolist() == [-1.0]
+    assert ln.hinge_embedding_loss_grad([-1.0], [1.0]).tolist() == [0.0]
+    assert ln.like_torch.hinge_embedding_loss_grad([-1.0], [1.0]).tolist() == [-1.0]
+    r = ln.compare_grad("hinge_embedding_loss", [-1.0], [1.0])
+    assert r.status == {"keras": "absent", "torch": "explained"} and r.ok
+    # The input is a distance: a similar pair is charged it whole, with no hinge (the
+    # classification hinge of keras.losses.hinge would charge max(0, 1 - x)).
+    assert ln.hinge_embedding_loss([1.0], [5.0]) == 5.0
+    assert float(keras().losses.hinge(np.array([1.0]), np.array([5.0]))) == 0.0
+    # Infinite distances: a similar pair inf, a dissimilar one 0 (and inf at -inf).
+    np.testing.assert_array_equal(
+        ln.hinge_embedding_loss([1.0, -1.0, -1.0], [inf, inf, -inf], reduction="none"),
+        [inf, 0.0, inf])
+
+
+def test_hinge_embedding_dtypes_and_rows():
+    for dtype in (np.float16, np.float32, np.float64):
+        x = np.array([0.5, 1.5], dtype=dtype)
+        assert ln.hinge_embedding_loss([1, -1], x).dtype == dtype
+        assert ln.hinge_embedding_loss_grad([1, -1], x, margin=2).dtype == dtype
+    y = 2 * (RNG.random(7) < 0.5) - 1.0
+    x = np.abs(RNG.normal(0, 1, 7))
+    per = ln.hinge_embedding_loss(y, x, reduction="none")
+    for k in range(7):
+        assert ln.hinge_embedding_loss(y[k:k + 1], x[k:k + 1], reduction="none")[0] == per[k]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.hinge_embedding_loss([1, 0], [0.0, 1.0]), ValueError,
+     r"y_true must hold labels in \{-1, \+1\}; found 0.0 at index \(1,\) .*labels in "
+     r"\{0, 1\}\? map them with 2\*y - 1"),
+    (lambda: ln.hinge_embedding_loss([1, -1], [np.nan, 1.0]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0, 1.0]), ValueError, r"expected equal shapes"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], margin=np.nan), ValueError,
+     r"margin must be a finite real number; found nan"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], margin="1"), ValueError,
+     r"margin must be a finite real number; found '1'"),
+    (lambda: ln.hinge_embedding_loss_grad([1], [0.0], reduction="sum"), TypeError,
+     r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.hinge_embedding_loss([1], [0.0], reduction="avg"), ValueError,
+     r"reduction must be one of"),
+])
+def test_hinge_embedding_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_hinge_embedding_never_differs(dtype, data):
+    n = data.draw(st.integers(1, 6))
+    values = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 0.5, inf, -inf, -1.0]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    x = data.draw(arrays(dtype, n, elements=values))
+    y = data.draw(arrays(dtype, n, elements=st.sampled_from([1.0, -1.0, 0.0])))
+    margin = data.draw(st.sampled_from([1.0, 0.5, 2.0, 0.0]))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("hinge_embedding_loss", y, x, margin=margin))
+
+
+# --------------------------------------------------------------------------------------------
+# multilabel_margin_loss
+# --------------------------------------------------------------------------------------------
+
+
+def torch_indices(y):
+    """torch's targets for 0/1 rows: each row's classes with y = 1, in order, then -1."""
+    out = np.full(y.shape, -1, dtype=np.int64)
+    for i, row in enumerate(y):
+        k = np.flatnonzero(row == 1)
+        out[i, :len(k)] = k
+    return out
+
+
+def test_multilabel_margin_by_hand():
+    # torch's documentation example: classes 3 and 0 of [0.1, 0.2, 0.4, 0.8]. Pairs (target,
+    # other): (3, 1) 1 - 0.6 = 0.4, (3, 2) 1 - 0.4 = 0.6, (0, 1) 1.1, (0, 2) 1.3; 3.4 / 4.
+    y, z = [[1.0, 0.0, 0.0, 1.0]], [[0.1, 0.2, 0.4, 0.8]]
+    assert ln.multilabel_margin_loss(y, z) == pytest.approx(3.4 / 4, rel=1e-15)
+    # Every pair is within the margin: each target class -2/4, each other class +2/4.
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad(y, z),
+                                  [[-0.5, 0.5, 0.5, -0.5]])
+    # A pair beyond the margin costs nothing; at it, 0 with the subgradient 0.
+    assert ln.multilabel_margin_loss([[1.0, 0.0]], [[3.0, 1.5]]) == 0.0
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad([[1, 0, 0]], [[2.0, 1.0, 0.0]]),
+                                  [[0.0, 0.0, 0.0]])
+    # No class applies, or all do: no pair, loss 0.
+    np.testing.assert_array_equal(ln.multilabel_margin_loss(
+        [[0, 0, 0], [1, 1, 1]], [[2.0, 1.0, 0.0], [0.0, 1.0, 2.0]], reduction="none"), [0, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multilabel_margin_against_mpmath_and_both_autograds(dtype):
+    """The 50-digit reference; F.multilabel_margin_loss on torch's indices and its autograd;
+    tf.GradientTape of the keras.ops formula the compare note gives."""
+    y = (RNG.random((6, 5)) < 0.5).astype(dtype)
+    z = RNG.normal(0, 2, (6, 5)).astype(dtype)
+    ours = ln.multilabel_margin_loss(y, z, reduction="none")
+    grad = ln.multilabel_margin_loss_grad(y, z)
+    rtol = 1e-14 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(ours, as_float(_reference.ref_multilabel_margin_loss(y, z)),
+                               rtol=rtol)
+    np.testing.assert_allclose(grad, as_float(_reference.ref_multilabel_margin_loss_grad(y, z)),
+                               rtol=rtol)
+
+    torch, F = torch_f()
+    zt = torch.tensor(z, requires_grad=True)
+    loss = F.multilabel_margin_loss(zt, torch.tensor(torch_indices(y)), reduction="none")
+    np.testing.assert_allclose(loss.detach().numpy(), ours, rtol=rtol)
+    loss.sum().backward()
+    np.testing.assert_allclose(zt.grad.numpy(), grad, rtol=rtol)
+
+    ops, t_ = keras().ops, tf()
+    zk = t_.constant(z)
+    with t_.GradientTape() as tape:
+        tape.watch(zk)
+        lk = ops.sum(y[:, :, None] * (1 - y[:, None, :]) * ops.relu(
+            1 - zk[:, :, None] + zk[:, None, :]), axis=(1, 2)) / 5
+        total = ops.sum(lk)
+    np.testing.assert_allclose(np.asarray(lk), ours, rtol=rtol)
+    np.testing.assert_allclose(tape.gradient(total, zk).numpy(), grad, rtol=rtol)
+
+
+def test_multilabel_margin_torch_index_traps():
+    torch, F = torch_f()
+    z = torch.tensor([[0.5, 0.2, 0.0]], dtype=torch.float64)
+    # An index given twice is charged twice: (0.7 + 0.5) twice over C = 3.
+    assert float(F.multilabel_margin_loss(z, torch.tensor([[0, 0, -1]]))) == \
+        pytest.approx(2.4 / 3, rel=1e-15)
+    assert ln.multilabel_margin_loss([[1, 0, 0]], z.numpy()) == pytest.approx(1.2 / 3,
+                                                                              rel=1e-15)
+    # Everything after the first -1 is ignored: a leading -1 means no class applies.
+    assert float(F.multilabel_margin_loss(z, torch.tensor([[-1, 0, 1]]))) == 0.0
+    # The division is by C, not by the number of pairs: an extra far-behind class lowers it.
+    three = ln.multilabel_margin_loss([[1, 0, 0]], [[0.5, 0.2, 0.0]])
+    four = ln.multilabel_margin_loss([[1, 0, 0, 0]], [[0.5, 0.2, 0.0, -50.0]])
+    assert four == pytest.approx(three * 3 / 4, rel=1e-15)
+
+
+def test_multilabel_margin_infinities():
+    # A target at +inf or a non-target at -inf: those pairs cost 0; the reverse costs inf.
+    assert ln.multilabel_margin_loss([[1, 0, 0]], [[inf, 0.0, -inf]]) == 0.0
+    assert ln.multilabel_margin_loss([[1, 0, 0]], [[0.0, inf, 0.0]]) == inf
+    np.testing.assert_allclose(ln.multilabel_margin_loss_grad([[1, 0, 0]], [[0.0, inf, -5.0]]),
+                               [[-1 / 3, 1 / 3, 0.0]], rtol=1e-15)
+    # The same infinity at a target and a non-target: refused; torch says 0.
+    torch, F = torch_f()
+    z = np.array([[inf, inf, 0.0]])
+    with pytest.raises(ValueError, match=r"y_pred holds the same infinity at a target class "
+                                         r"and at a non-target class at index \(0,\)"):
+        ln.multilabel_margin_loss([[1, 0, 0]], z)
+    assert float(F.multilabel_margin_loss(torch.tensor(z), torch.tensor([[0, -1, -1]]))) == 0.0
+    assert ln.like_torch.multilabel_margin_loss([[1, 0, 0]], z) == 0.0
+
+
+def test_multilabel_margin_axis_rows_and_dtypes():
+    y = (RNG.random((5, 4)) < 0.5).astype(float)
+    z = RNG.normal(0, 2, (5, 4))
+    per = ln.multilabel_margin_loss(y, z, reduction="none")
+    np.testing.assert_array_equal(ln.multilabel_margin_loss(y.T, z.T, axis=0, reduction="none"),
+                                  per)
+    np.testing.assert_array_equal(ln.multilabel_margin_loss_grad(y.T, z.T, axis=0),
+                                  ln.multilabel_margin_loss_grad(y, z).T)
+    assert ln.multilabel_margin_loss(y, z, reduction="sum") == pytest.approx(per.sum(),
+                                                                             rel=1e-15)
+    for k in range(5):
+        assert ln.multilabel_margin_loss(y[k:k + 1], z[k:k + 1], reduction="none")[0] == per[k]
+    for dtype in (np.float16, np.float32, np.float64):
+        assert ln.multilabel_margin_loss(y, z.astype(dtype)).dtype == dtype
+        assert ln.multilabel_margin_loss_grad(y, z.astype(dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ln.multilabel_margin_loss([[3, 0, -1]], [[0.1, 0.2, 0.4]]), ValueError,
+     r"y_true must hold 0 or 1 \(1 for each class that applies\); found 3.0 at index \(0, 0\)"
+     r".*class indices padded with -1"),
+    (lambda: ln.multilabel_margin_loss([[1, 0]], [[np.nan, 1.0]]), ValueError,
+     r"y_pred contains NaN"),
+    (lambda: ln.multilabel_margin_loss([[1, np.nan]], [[0.0, 1.0]]), ValueError,
+     r"y_true contains NaN"),
+    (lambda: ln.multilabel_margin_loss([1, 0], [[0.0, 1.0]]), ValueError,
+     r"expected equal shapes"),
+    (lambda: ln.multilabel_margin_loss(np.zeros((2, 0)), np.zeros((2, 0))), ValueError,
+     r"y_pred has 0 classes on axis 1"),
+    (lambda: ln.multilabel_margin_loss_grad([[1, 0]], [[0.0, 1.0]], reduction="sum"), TypeError,
+     r"unexpected keyword argument 'reduction'"),
+    (lambda: ln.multilabel_margin_loss([[1, 0]], [[0.0, 1.0]], reduction="avg"), ValueError,
+     r"reduction must be one of"),
+])
+def test_multilabel_margin_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@PROPERTY
+@given(data=st.data())
+def test_multilabel_margin_never_differs(dtype, data):
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, inf, -inf]),
+                       st.floats(-50, 50, width=32 if dtype == np.float32 else 64,
+                                 allow_subnormal=False))
+    z = data.draw(arrays(dtype, (n, k), elements=values))
+    y = data.draw(arrays(dtype, (n, k), elements=st.sampled_from([0.0, 1.0])))
+    for compare in (ln.compare, ln.compare_grad):
+        never_differs(compare("multilabel_margin_loss", y, z))

@@ -734,6 +734,120 @@ RULES_A += (
 )
 
 RULES = (*RULES, *RULES_A)
+# multilabel losses ---------------------------------------------------------------------------
+
+MULTILABEL_SOFT = ("multilabel_soft_margin_loss",)
+
+
+def _zero_weight_infinite_logit(c: Call) -> bool:
+    """A class of weight 0 whose logit is infinite somewhere (classes along the axis)."""
+    w = c.opts.get("weight")
+    if w is None:
+        return False
+    zero = np.asarray(w, dtype=np.float64) == 0
+    return bool((np.isinf(np.moveaxis(c.p, c.axis, -1)) & zero).any())
+
+
+def _right_infinite_logit(c: Call) -> bool:
+    """A logit at the infinity its target wants: +inf with y = 1, -inf with y = 0."""
+    return bool(((np.isposinf(c.p) & (c.y == 1)) | (np.isneginf(c.p) & (c.y == 0))).any())
+
+
+RULES += (
+    Rule(MULTILABEL_SOFT, K, lambda c: True, lambda c: (
+        "Keras has no multilabel soft margin loss and needs none: compare calls "
+        "binary_crossentropy(y_true, y_pred, from_logits=True), whose mean over the last axis "
+        "is the same function of the logits" + (
+            "; with a class weight, the mean over the last axis of weight times "
+            "keras.ops.binary_crossentropy (elementwise)." if c.opts.get("weight") is not None
+            else ".")), explains=False),
+    Rule(MULTILABEL_SOFT, K, lambda c: not c.grad and bool(np.isinf(c.p).any()), (
+        "Keras evaluates max(z, 0) - z y + log(1 + exp(-|z|)) literally for each class "
+        "(tf.nn.sigmoid_cross_entropy_with_logits): an infinite logit gives nan (inf - inf or "
+        "0 * inf), except z = -inf with y = 1 (inf), so the sample's mean is nan where the "
+        "exact terms are 0 for a right infinite logit and inf for a wrong one. Its gradient, "
+        "sigma(z) - y, is exact.")),
+    Rule(MULTILABEL_SOFT, T, lambda c: not c.grad and _right_infinite_logit(c), (
+        "torch evaluates -(y log sigmoid(z) + (1 - y) log sigmoid(-z)) literally: a right "
+        "infinite logit (+inf with y = 1, -inf with y = 0) gives 0 * (-inf) = nan where the "
+        "exact term is 0, and the sample's loss is nan; its autograd still gives the exact "
+        "(sigma(z) - y) w / C.")),
+    Rule(MULTILABEL_SOFT, KT, lambda c: not c.grad and _zero_weight_infinite_logit(c), (
+        "Both frameworks multiply each class's term by its weight after computing it: a weight "
+        "of 0 times the inf of a wrong infinite logit is nan, where lossnotes takes a weight of "
+        "0 to drop the class's term (0); the gradient, w (sigma(z) - y) / C, is 0 in all "
+        "three.")),
+)
+
+
+def _pairs_last(c: Call):
+    """Scores with the classes last, and the mask of (target j, non-target k) pairs."""
+    z, y = np.moveaxis(c.p, c.axis, -1), np.moveaxis(c.y, c.axis, -1) == 1
+    return z, y[..., :, None] & ~y[..., None, :]
+
+
+def _pair_same_infinity(c: Call) -> bool:
+    z, pairs = _pairs_last(c)
+    with np.errstate(invalid="ignore"):
+        return bool((np.isnan(z[..., :, None] - z[..., None, :]) & pairs).any())
+
+
+def _torch_rounds_a_pair(c: Call) -> bool:
+    """Whether torch's (1 - z_j) + z_k and lossnotes' 1 - (z_j - z_k) (in its working dtype)
+    disagree on the sign of a pair's term: a kink that rounding moves."""
+    from .._multilabel import _WORK
+
+    z, pairs = _pairs_last(c)
+    work = _WORK.get(z.dtype, z.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        theirs = (1 - z)[..., :, None] + z[..., None, :]
+        w = z.astype(work)
+        ours = 1 - (w[..., :, None] - w[..., None, :])
+    return c.grad and bool((((theirs > 0) != (ours > 0)) & pairs).any())
+
+
+RULES += (
+    Rule(("multilabel_margin_loss",), T, lambda c: True, (
+        "torch takes the targets as class indices padded with -1 and reads each row up to the "
+        "first -1: compare passes, for each row, the classes with y_true = 1 in order, then -1 "
+        "(an index given twice would be charged twice; one after a -1 ignored)."),
+        explains=False),
+    Rule(("multilabel_margin_loss",), T, _pair_same_infinity, (
+        "torch computes (1 - z_j) + z_k: with a target class and a non-target class at the "
+        "same infinity that is inf - inf = nan, which fails its test d > 0, so the pair costs "
+        "0 (and passes no gradient); the margin has no value and lossnotes refuses it.")),
+    Rule(("multilabel_margin_loss",), T, _torch_rounds_a_pair, (
+        "torch rounds (1 - z_j) + z_k where lossnotes computes 1 - (z_j - z_k) (exact wherever "
+        "z_j - z_k is): for a pair 1 apart up to one rounding the two disagree on the sign of "
+        "that term, and torch's gradient has -+1/C there where lossnotes has the subgradient "
+        "0; the losses differ by one rounding.")),
+)
+
+
+# similarity: the hinge embedding loss ----------------------------------------------------------
+
+EMBEDDING = ("hinge_embedding_loss",)
+
+
+def _other_labels(c: Call) -> bool:
+    return bool(((c.y != 1) & (c.y != -1)).any())
+
+
+def _embedding_kink(c: Call) -> bool:
+    return c.grad and bool(((c.y == -1) & (c.p == c.opts["margin"])).any())
+
+
+RULES += (
+    Rule(EMBEDDING, T, _other_labels, (
+        "torch does not check the labels: it computes where(y != 1, max(0, margin - x), 0) + "
+        "where(y != -1, x, 0), so a label other than -1 and +1 (0, 2, 0.5) charges both terms, "
+        "x + max(0, margin - x), at least the margin, and its derivative is 1 - [x <= margin]; "
+        "lossnotes refuses such labels.")),
+    Rule(EMBEDDING, T, _embedding_kink, (
+        "At the kink (a dissimilar pair exactly margin apart, loss 0) torch's clamp_min passes "
+        "the bound: the derivative is -1, where lossnotes chooses the subgradient 0.")),
+)
+
 
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
@@ -748,6 +862,10 @@ _TORCH_ORDER = (
     "torch.nn.functional takes (input, target) = (y_pred, y_true), the reverse of Keras and "
     "lossnotes; reduction='none' keeps every element and 'mean' averages over all of them, like "
     "lossnotes' 'mean'.")
+
+
+#: The row-wise losses whose torch function takes the classes on the last dimension.
+TORCH_CLASSES_LAST = MULTILABEL_SOFT
 
 
 def torch_dim(p: np.ndarray) -> int:
@@ -767,7 +885,11 @@ def _call_notes(call: Call, frameworks) -> list[Note]:
                                f"{axis} there.", explains=False))
     if "torch" in frameworks:
         out.append(Note(T, _TORCH_ORDER, explains=False))
-        if axis is not None:
+        if axis is not None and call.name in TORCH_CLASSES_LAST:
+            moved = "" if axis == p.ndim - 1 else f": compare moves axis {axis} there"
+            out.append(Note(T, f"torch wants the classes on the last dimension here{moved}.",
+                            explains=False))
+        elif axis is not None:
             dim = torch_dim(p)
             shape = np.moveaxis(np.empty(p.shape, dtype=np.bool_), axis, dim).shape
             where = "dimension 1" if dim == 1 else "dimension 0 (one unbatched sample)"

@@ -360,8 +360,8 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Targets in lossnotes' order: the same shape as ``y_pred``; class indices of
         ``y_pred``'s shape without the class axis for the sparse loss and
         ``multi_margin_loss``; one-hot rows for ``categorical_hinge``; labels in
-        :math:`\{-1, +1\}` for the margin losses (``hinge`` and ``squared_hinge`` also take
-        0/1 labels, to show how each framework reads them).
+        :math:`\{-1, +1\}` for the margin losses and ``hinge_embedding_loss`` (``hinge`` and
+        ``squared_hinge`` also take 0/1 labels, to show how each framework reads them).
     y_pred : array_like
         Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D.
         Every computation uses this dtype.
@@ -369,10 +369,11 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         Which frameworks to run; each is imported the first time it is needed.
     **options
         The loss's options: ``from_logits`` (cross-entropies), ``axis`` (categorical and
-        sparse, ``categorical_hinge``, ``multi_margin_loss``; the class axis of ``y_pred``),
-        ``delta`` (``huber``), ``p``, ``margin`` and ``weight`` (``multi_margin_loss``),
-        ``gamma``, ``alpha``, ``label_smoothing`` and ``apply_class_balancing`` (the focal
-        losses), ``alpha`` and ``beta`` (``tversky``), ``q``
+        sparse, ``categorical_hinge``, ``multi_margin_loss``, the multilabel losses; the class
+        axis of ``y_pred``), ``delta`` (``huber``), ``p``, ``margin`` and ``weight``
+        (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``), ``margin``
+        (``hinge_embedding_loss``), ``gamma``, ``alpha``, ``label_smoothing`` and
+        ``apply_class_balancing`` (the focal losses), ``alpha`` and ``beta`` (``tversky``), ``q``
         (``categorical_generalized_cross_entropy``).
 
     Returns
