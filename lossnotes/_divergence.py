@@ -133,7 +133,7 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     :math:`p \log p - p \log q`, so :math:`p = q = 0` gives ``nan`` (:math:`0 \cdot
     \infty`) where the divergence takes 0.
 
-    Each term :math:`p \log(p/q)` is computed to a few ulp, with :func:`numpy.log1p` where
+    Each term :math:`p \log(p/q)` is computed to a few ulp, with ``numpy.log1p`` where
     :math:`p/q` is near 1. The terms of a row have both signs (their sum is never negative,
     Gibbs' inequality): close to :math:`q = p` they cancel, and there the divergence,
     of the order of :math:`\sum (p - q)^2 / p`, is ill-conditioned.
