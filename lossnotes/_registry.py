@@ -1702,6 +1702,9 @@ _FAMILY_A = (
         "log_cosh", _regression_more, family="regression",
         inputs=(("y_true", "targets"), ("y_pred", "predictions")), domain=_PAIR, options={},
         variants=({},), grid=_regression_grid, frameworks=_LOG_COSH,
+        # log1p of a squared sinh: three roundings; 2.9 ulp measured in float64 with NumPy at
+        # AVX2 or at its baseline (make isa-matrix), 1.65 with AVX-512
+        ulps={"float64": 4.0},
         cases=(
             _edge("residuals of +-1000, where cosh overflows", *_f32([0.0, 0.0], [1e3, -1e3]),
                   loss=(A, A), grad=(A, A)),

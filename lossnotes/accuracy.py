@@ -380,7 +380,7 @@ def ulp_error(computed, exact, dtype=None):
     return out
 
 
-def bound(ulps, dtype="float64") -> str:
+def bound(ulps, dtype="float64", target=None) -> str:
     r"""An error in ulps as the claim it supports, in words that hold on every CPU.
 
     The error of an elementary function in floating point changes in its last digits from one
@@ -389,8 +389,8 @@ def bound(ulps, dtype="float64") -> str:
     error stays under, with room to spare:
 
     - ``"0"``: exact;
-    - ``"<= T"`` with ``T = TARGET[dtype]`` (2 ulp in float64, 4 in float32): as accurate as
-      lossnotes promises;
+    - ``"<= T"`` with ``T = TARGET[dtype]`` (2 ulp in float64, 4 in float32), or ``target``
+      when given (a function's own promise, :func:`promised`): as accurate as promised;
     - ``"<= 10"``, ``"<= 100"``, ``"<= 1e3"``, ... : digits lost, about
       :math:`\log_{10}` of the bound of them;
     - ``">= 2^52"`` (float64; ``">= 2^23"`` in float32, ``">= 2^10"`` in float16) once the
@@ -404,6 +404,9 @@ def bound(ulps, dtype="float64") -> str:
         Errors as :func:`ulp_error` returns them (non-negative, ``inf`` allowed).
     dtype : {"float64", "float32", "float16"}, default "float64"
         The format the errors are counted in: it sets the first rung and the last.
+    target : float, optional
+        The first rung instead of ``TARGET[dtype]``: ``promised(name, dtype)`` states the
+        claim against what lossnotes promises for that function.
 
     Returns
     -------
@@ -419,6 +422,8 @@ def bound(ulps, dtype="float64") -> str:
     ['<= 100', '>= 2^23', '>= 2^23']
     >>> acc.bound(float("inf"))
     'inf'
+    >>> acc.bound(2.9), acc.bound(2.9, target=acc.promised("log_cosh"))
+    ('<= 10', '<= 4')
 
     The claim a measurement supports, whatever CPU runs it:
 
@@ -433,7 +438,10 @@ def bound(ulps, dtype="float64") -> str:
     if np.isnan(e).any() or (e < 0).any():
         raise ValueError("ulps must be errors in ulps (>= 0, inf allowed); found nan or a "
                          "negative value")
-    target = TARGET[dt.name]
+    if target is None:
+        target = TARGET[dt.name]
+    elif not isinstance(target, int | float) or not 0 < target <= 10:
+        raise ValueError(f"target must be a bound in ulps in (0, 10]; found {target!r}")
     lost = 2.0 ** (p - 1)
 
     def one(x: float) -> str:

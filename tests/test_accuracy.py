@@ -669,3 +669,12 @@ def test_within_promise_judges_each_function_by_its_own_bound():
         mse, ulps=np.full_like(mse.ulps, 5.0))}}).within_promise("float64")
     with pytest.raises(ValueError, match="float32 was not surveyed"):
         survey.within_promise("float32")
+
+
+def test_bound_states_an_error_against_a_given_promise():
+    assert acc.bound(2.9) == "<= 10"
+    assert acc.bound(2.9, target=4.0) == "<= 4" and acc.bound(4.5, target=4.0) == "<= 10"
+    assert acc.bound([1.0, 9.0], target=10.0).tolist() == ["<= 10", "<= 10"]
+    for bad in (0, -1.0, 11.0, float("nan"), "4"):
+        with pytest.raises(ValueError, match="target must be a bound in ulps"):
+            acc.bound(1.0, target=bad)
