@@ -29,6 +29,7 @@ from ._validation import (
     check_class_labels,
     check_flag,
     check_no_nan,
+    check_number,
     check_rows_sum_to_one,
     check_unit_interval,
     has_nan,
@@ -209,15 +210,7 @@ def _positive_targets(y: np.ndarray, pos_weight, z: np.ndarray):
 
 def _check_smoothing(label_smoothing) -> float:
     """``label_smoothing`` as a float in [0, 1]."""
-    if type(label_smoothing) is float and 0 <= label_smoothing <= 1:  # the common case
-        return label_smoothing
-    if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(
-            label_smoothing, (int, float, np.integer, np.floating)):
-        raise TypeError(f"label_smoothing must be a number in [0, 1]; found "
-                        f"{label_smoothing!r} ({type(label_smoothing).__name__})")
-    if not 0 <= label_smoothing <= 1:  # NaN fails too
-        raise ValueError(f"label_smoothing must be in [0, 1]; found {label_smoothing!r}")
-    return float(label_smoothing)
+    return check_number(label_smoothing, "label_smoothing", 0.0, 1.0, "a number in [0, 1]")
 
 
 def _binary_targets(y: np.ndarray, z: np.ndarray, pos_weight, a: float):

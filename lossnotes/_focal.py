@@ -22,28 +22,18 @@ from ._cross_entropy import (
     binary_cross_entropy_grad,
 )
 from ._links import _log_softmax_last, _one_hot, _pick, _sigmoid_pair, _softmax
-from ._validation import _class_axis_last, check_flag, quiet, reduce
+from ._validation import _class_axis_last, check_flag, check_number, quiet, reduce
 
 
 def check_gamma(gamma) -> float:
     """The focusing parameter: a finite number >= 0 (a bool is a TypeError)."""
-    return _check_number(gamma, "gamma", 0.0, math.inf, "a finite number >= 0",
+    return check_number(gamma, "gamma", 0.0, math.inf, "a finite number >= 0",
                          upper_open=True)
 
 
 def check_fraction(value, name: str) -> float:
     """``alpha`` or ``label_smoothing``: a number in [0, 1] (a bool is a TypeError)."""
-    return _check_number(value, name, 0.0, 1.0, "a number in [0, 1]")
-
-
-def _check_number(value, name, lo, hi, expected, upper_open=False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
-        raise TypeError(f"{name} must be {expected}; found {value!r} ({type(value).__name__})")
-    v = float(value)
-    if not (lo <= v and (v < hi if upper_open else v <= hi)):  # NaN fails too
-        raise ValueError(f"{name} must be {expected}; found {value!r}")
-    return v
+    return check_number(value, name, 0.0, 1.0, "a number in [0, 1]")
 
 
 def focal_options(gamma, apply_class_balancing, alpha, label_smoothing, from_logits):
@@ -484,7 +474,7 @@ def categorical_focal_cross_entropy_grad(
 
 def check_q(q) -> float:
     """Generalized cross-entropy's ``q``: a number in (0, 1] (a bool is a TypeError)."""
-    value = _check_number(q, "q", 0.0, 1.0, "a number in (0, 1]")
+    value = check_number(q, "q", 0.0, 1.0, "a number in (0, 1]")
     if value == 0:
         raise ValueError("q must be a number in (0, 1]; found 0 (the limit q -> 0 is "
                          "cross-entropy: use sparse_categorical_cross_entropy)")

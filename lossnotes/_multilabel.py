@@ -15,7 +15,7 @@ from ._cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
 )
-from ._multiclass_margin import _check_weight, _same_infinity
+from ._multiclass_margin import _WORK, _check_weight, _same_infinity
 from ._validation import (
     _class_axis_last,
     _where,
@@ -30,7 +30,6 @@ from ._validation import (
 
 #: The dtype each computes in: float16 and float32 in the next wider float, so that the sum
 #: over the classes and the division by C round once, when the result is cast back.
-_WORK = {np.dtype(np.float16): np.dtype(np.float32), np.dtype(np.float32): np.dtype(np.float64)}
 
 
 def _class_axis(axis, shape) -> int:

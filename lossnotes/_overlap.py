@@ -13,19 +13,18 @@ ratios of sums of non-negative terms, so nothing cancels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._cross_entropy import _binary_labels, _probabilities
-from ._focal import _working, check_gamma
-from ._validation import _where, check_axis, pair, quiet, reduce
+from ._focal import _working
+from ._validation import _where, check_axis, check_number, pair, quiet, reduce
 
 
 def _check_weight(value, name: str) -> float:
-    """A Tversky weight: a finite number >= 0 (the checks of ``gamma``)."""
-    try:
-        return check_gamma(value)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(str(exc).replace("gamma", name, 1)) from None
+    """A Tversky weight: a finite number >= 0."""
+    return check_number(value, name, 0.0, math.inf, "a finite number >= 0", upper_open=True)
 
 
 def _inputs(y_true, y_pred, axis):

@@ -91,9 +91,6 @@ class Frameworks:
     #: loss added in a later release, a dtype it fails on), or None; compare then leaves
     #: Keras out and says so in a note (see ``_compare/_frameworks.py``).
     keras_unavailable: Callable | None = None
-    #: The Keras release that added the loss, for one that arrived after Keras 3.0.0:
-    #: compare leaves Keras out before it, with a note that says so.
-    keras_since: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -358,6 +355,19 @@ def _ce_frameworks(name: str, keras_name: str, target: str, **fields) -> Framewo
             y, p, from_logits=opts["from_logits"]),
         hand=_loss_of(name), hand_grad=_grad_of(name), **fields)
 
+
+
+def _keras_added_in(name: str, version: tuple):
+    """``keras_unavailable`` for a loss that Keras added in ``version``: before it, compare
+    leaves Keras out and says so."""
+    def unavailable(p, opts):
+        from ._compare import _frameworks
+
+        if not _frameworks.keras_before(version):
+            return None
+        return (f"{name} is not in Keras {_frameworks.keras_version()}; it was added in Keras "
+                f"{'.'.join(map(str, version))}: compare leaves Keras out.")
+    return unavailable
 
 def _loss_of(name):
     def hand(mod, y, p, opts):
@@ -1040,7 +1050,7 @@ def _overlap_frameworks(name, since):
         return f"{text}: plain torch, rows on dim 1 (torch has no {name} loss)"
 
     return Frameworks(
-        targets="values", rowwise=True, keras_since=since,
+        targets="values", rowwise=True, keras_unavailable=_keras_added_in(name, since),
         lossnotes_call=lambda o: (f"ln.{name}(y_true, y_pred{weights(o)}, axis={o['axis']}, "
                                   "reduction='none')"),
         keras_call=lambda o: (f"keras.losses.{name}(y_true[i], y_pred[i]{weights(o)}) for each "
@@ -1077,7 +1087,8 @@ def _gce_scale(y, p, opts, grad):
 
 
 _GCE = Frameworks(
-    targets="classes", rowwise=True, keras_since=(3, 10, 0),  # not in Keras 3.9.0 (its wheel)
+    targets="classes", rowwise=True,  # not in Keras 3.9.0 (its wheel)
+    keras_unavailable=_keras_added_in("categorical_generalized_cross_entropy", (3, 10, 0)),
     lossnotes_call=lambda o: (f"ln.categorical_generalized_cross_entropy(labels, y_pred, "
                               f"q={o['q']!r}, axis={o['axis']}, reduction='none')"),
     keras_call=lambda o: (f"keras.losses.categorical_generalized_cross_entropy(labels, y_pred, "

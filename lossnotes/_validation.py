@@ -123,6 +123,21 @@ def _cast(arr: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     return out
 
 
+def check_number(value, name: str, lo: float, hi: float, expected: str,
+                 upper_open: bool = False) -> float:
+    """A real number (not a bool) in [lo, hi], or [lo, hi) with ``upper_open``, as a float;
+    ``expected`` says so in the error. NaN fails the range check."""
+    if type(value) is float and lo <= value and (value < hi if upper_open else value <= hi):
+        return value  # the common case, checked without NumPy
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be {expected}; found {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not (lo <= v and (v < hi if upper_open else v <= hi)):
+        raise ValueError(f"{name} must be {expected}; found {value!r}")
+    return v
+
+
 def check_flag(value, name: str) -> bool:
     """A True/False option (``from_logits``): a bool or a NumPy bool, nothing truthy."""
     if isinstance(value, (bool, np.bool_)):

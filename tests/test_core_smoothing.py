@@ -162,7 +162,8 @@ def test_smoothed_derivatives_are_within_a_few_eps_of_their_terms(name, from_log
 def test_bad_smoothing_is_refused(fn):
     y, p = [[0.0, 1.0]], [[0.4, 0.6]]
     for bad in (-0.1, 1.5, np.nan, np.inf):
-        with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]; found"):
+        with pytest.raises(ValueError,
+                           match=r"label_smoothing must be a number in \[0, 1\]; found"):
             fn(y, p, label_smoothing=bad)
     for bad in (True, "0.1", [0.1], None):
         with pytest.raises(TypeError, match=r"label_smoothing must be a number in \[0, 1\]"):

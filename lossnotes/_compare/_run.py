@@ -292,13 +292,8 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
                 error=exact_error, status="exact" if exact_error is None else "refused")]
     calls = []
-    since = spec.keras_since
     if "keras" in frameworks and "keras" in spec.absent:
         calls.append(("keras", "keras", "not in tf.keras", None))
-    elif "keras" in frameworks and since and _frameworks.keras_before(since):
-        found += (Note(("keras",), f"{name} is not in Keras {_frameworks.keras_version()}; it "
-                       f"was added in Keras {'.'.join(map(str, since))}: compare leaves Keras "
-                       "out.", explains=False),)
     elif "keras" in frameworks:
         calls.append(("keras", "keras", spec.keras_call(opts),
                       lambda: _keras_values(spec, y, p, opts, axis, grad)))
