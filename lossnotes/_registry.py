@@ -29,7 +29,9 @@ from . import (
     _reference,
     _regression,
     _regression_more,
+    _validation,
     like_keras,
+    like_torch,
 )
 
 inf = np.inf
@@ -91,6 +93,16 @@ class Frameworks:
     #: loss added in a later release, a dtype it fails on), or None; compare then leaves
     #: Keras out and says so in a note (see ``_compare/_frameworks.py``).
     keras_unavailable: Callable | None = None
+    #: For a loss with ``extra_options``, the calls that take them (see "the options of the
+    #: cross-entropies" below): ``keras_weighted(keras, y, p, opts, reduction)`` calls a Keras
+    #: loss object with ``reduction`` (None or "sum_over_batch_size") and its
+    #: ``sample_weight``; ``keras_weighted_call(opts)`` is its text; ``mean(mod, y, p, opts)``
+    #: is a module's own mean and ``divisor(mod, y, p, opts)`` what that mean divides the
+    #: weighted sum by.
+    keras_weighted: Callable | None = None
+    keras_weighted_call: Callable | None = None
+    mean: Callable | None = None
+    divisor: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,10 @@ class Loss:
     #: loss whose formula chains more roundings than the target allows (the reason is in its
     #: docstring); empty: the target.
     ulps: dict = field(default_factory=dict)
+    #: Options besides ``options``, with their defaults, that compare takes and shows only
+    #: when given: the weights of the mean (``sample_weight``, ``class_weight``,
+    #: ``pos_weight``), ``label_smoothing`` and ``ignore_index``. ``variants`` may name them.
+    extra_options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,14 +282,31 @@ def _bce_scale_text(opts, grad):
 
 
 def _bce_torch(torch, F, p, y, opts, reduction):
-    if opts["from_logits"]:
-        return F.binary_cross_entropy_with_logits(p, y, reduction=reduction)
-    return F.binary_cross_entropy(p, y, reduction=reduction)
+    """F.binary_cross_entropy(_with_logits), with the options as torch users write them (see
+    "the options of the cross-entropies" below)."""
+    a, q = opts.get("label_smoothing", 0.0), opts.get("pos_weight")
+    if a:  # torch's binary losses have no label_smoothing: Keras's y (1 - a) + a/2, by hand
+        y = y * (1 - a) + 0.5 * a
+    if not opts["from_logits"]:
+        if q is not None:
+            raise ValueError(_NO_POS_WEIGHT)
+        return _torch_mean(torch, p, F.binary_cross_entropy, (p, y), {}, opts, reduction)
+    kw = {} if q is None else {"pos_weight": torch.tensor(np.array(q), dtype=p.dtype)}
+    return _torch_mean(torch, p, F.binary_cross_entropy_with_logits, (p, y), kw, opts,
+                       reduction)
 
 
 def _bce_torch_call(opts):
     fn = "binary_cross_entropy_with_logits" if opts["from_logits"] else "binary_cross_entropy"
-    return f"F.{fn}(y_pred, y_true, reduction='none')"
+    q = opts.get("pos_weight")
+    kw = "" if q is None else f", pos_weight={_shown(q, 'q')}"
+    a = opts.get("label_smoothing", 0.0)
+    target = f"y_true * {1 - a!r} + {0.5 * a!r}" if a else "y_true"
+    text = _torch_weighted_text(f"F.{fn}(y_pred, {target}{kw}, reduction='none')", opts)
+    if a:
+        text += ("; torch's binary losses have no label_smoothing: the targets are smoothed by "
+                 "hand as Keras smooths them")
+    return text
 
 
 # categorical cross-entropies -----------------------------------------------------------------
@@ -332,29 +365,317 @@ def _row_scale_text(weight, grad_terms):
 
 def _cce_torch(torch, F, p, y, opts, reduction):
     logits = p if opts["from_logits"] else torch.log(p)
-    return F.cross_entropy(logits, y, reduction=reduction)
+    return _torch_mean(torch, p, F.cross_entropy, (logits, y), _torch_class_options(torch, p, opts),
+                       opts, reduction)
 
 
 def _sparse_torch(torch, F, p, y, opts, reduction):
-    if opts["from_logits"]:
-        return F.cross_entropy(p, y, reduction=reduction)
-    return F.nll_loss(torch.log(p), y, reduction=reduction)
+    kw = _torch_class_options(torch, p, opts)
+    if opts.get("ignore_index") is not None:
+        kw["ignore_index"] = opts["ignore_index"]
+    if opts["from_logits"] or "label_smoothing" in kw:  # F.nll_loss has no label_smoothing
+        logits = p if opts["from_logits"] else torch.log(p)
+        return _torch_mean(torch, p, F.cross_entropy, (logits, y), kw, opts, reduction)
+    return _torch_mean(torch, p, F.nll_loss, (torch.log(p), y), kw, opts, reduction)
+
+
+def _ce_torch_call(sparse: bool):
+    """The text of the torch call of the categorical (or sparse) cross-entropy."""
+    def text(o):
+        kw = "".join(f", {k}={_shown(o[k], _SHORT[k])}" for k in (
+            "class_weight", "label_smoothing", "ignore_index") if k in o)
+        kw = kw.replace("class_weight=", "weight=")
+        if sparse:
+            plain = not o["from_logits"] and not o.get("label_smoothing")
+            fn = ("F.nll_loss(torch.log(y_pred)" if plain else "F.cross_entropy(y_pred" if
+                  o["from_logits"] else "F.cross_entropy(torch.log(y_pred)")
+            call, where = f"{fn}, labels{kw}, reduction='none')", "classes on dim 1"
+        else:
+            fn = "F.cross_entropy(y_pred" if o["from_logits"] else (
+                "F.cross_entropy(torch.log(y_pred)")
+            call, where = (f"{fn}, y_true{kw}, reduction='none')",
+                           "probability targets, classes on dim 1")
+        return f"{_torch_weighted_text(call, o)}, {where}"
+    return text
 
 
 def _ce_frameworks(name: str, keras_name: str, target: str, **fields) -> Frameworks:
     """How a cross-entropy is called: lossnotes and Keras by name with ``from_logits`` (and
-    ``axis`` for lossnotes' row losses), the rest given."""
+    ``axis`` for lossnotes' row losses) and the options given, the rest given."""
     def lossnotes_call(o):
         axis = f", axis={o['axis']}" if "axis" in o else ""
-        return f"ln.{name}({target}, y_pred{_suffix(o)}{axis}, reduction='none')"
+        extra = "".join(f", {k}={_shown(o[k], short)}" for k, short in _SHORT.items() if k in o)
+        return f"ln.{name}({target}, y_pred{_suffix(o)}{axis}{extra}, reduction='none')"
 
+    hand, hand_grad = _ce_hand(name), _ce_hand(name, "_grad")
     return Frameworks(
         lossnotes_call=lossnotes_call,
         keras_call=lambda o: f"keras.losses.{keras_name}({target}, y_pred{_suffix(o)})",
         keras=lambda keras, y, p, opts: getattr(keras.losses, keras_name)(
             y, p, from_logits=opts["from_logits"]),
-        hand=_loss_of(name), hand_grad=_grad_of(name), **fields)
+        hand=hand, hand_grad=hand_grad,
+        mean=lambda mod, y, p, opts: hand(mod, y, p, opts, reduction="mean"),
+        divisor=_divisor(hand), **fields)
 
+
+
+# the options of the cross-entropies: weights, smoothing, ignored labels -------------------------
+#
+# compare passes them only when given (each record's ``extra_options``): lossnotes and
+# like_keras / like_torch take them as they are; Keras gets a loss object (its ``__call__``
+# takes ``sample_weight``, and its ``reduction`` is "sum_over_batch_size" for the mean or None
+# for the weighted values), with ``Model.fit(class_weight=)`` written as the per-sample
+# weights c_{y_i} it becomes; torch gets ``weight=``, ``pos_weight=``, ``label_smoothing=``
+# and ``ignore_index=``, and, having no sample weights, ``(w * F.xxx(..., reduction="none"))``
+# summed and divided by ``w.sum()``. An option a framework lacks is written as its users write
+# it: Keras's sparse loss has no smoothing (one-hot labels and CategoricalCrossentropy), torch's
+# binary losses have none (Keras's y (1 - a) + a/2 on the targets), and only logits take a
+# ``pos_weight`` (torch's binary_cross_entropy_with_logits, TensorFlow's
+# weighted_cross_entropy_with_logits).
+
+_BCE_EXTRAS = {"sample_weight": None, "pos_weight": None, "label_smoothing": 0.0}
+_CCE_EXTRAS = {"sample_weight": None, "class_weight": None, "label_smoothing": 0.0}
+_SPARSE_EXTRAS = {**_CCE_EXTRAS, "ignore_index": None}
+#: How a call's text names each option's value: arrays by a letter, numbers as they are.
+_SHORT = {"sample_weight": "w", "class_weight": "c", "pos_weight": "q", "label_smoothing": "",
+          "ignore_index": ""}
+_NO_POS_WEIGHT = (
+    "pos_weight needs from_logits=True here: torch has it only in "
+    "F.binary_cross_entropy_with_logits and TensorFlow only in "
+    "tf.nn.weighted_cross_entropy_with_logits (Keras's losses have none)")
+
+
+def _shown(value, short: str) -> str:
+    """An option's value in a call's text: a single number as itself, an array by name."""
+    return repr(value) if np.ndim(value) == 0 else short
+
+
+def _sample_weights(opts, shape, dtype):
+    """The ``sample_weight`` of ``opts`` checked (the package's check) and spread over the
+    unreduced loss's ``shape``; None without one."""
+    w = opts.get("sample_weight")
+    if w is None:
+        return None
+    return np.broadcast_to(_validation.sample_weights(w, shape, dtype), shape)
+
+
+def _torch_mean(torch, p, fn, args, kw, opts, reduction):
+    """``fn(*args, **kw)`` reduced as torch users reduce it: torch's own ``reduction``, or, with
+    sample weights, which torch does not have, ``w * fn(..., reduction="none")`` and its sum
+    over ``w.sum()``."""
+    w = opts.get("sample_weight")
+    if w is None:
+        return fn(*args, reduction=reduction, **kw)
+    loss = fn(*args, reduction="none", **kw)
+    w = torch.as_tensor(np.array(
+        _sample_weights(opts, tuple(loss.shape), np.dtype(str(p.dtype).split(".")[-1]))))
+    loss = w * loss
+    return loss if reduction == "none" else loss.sum() / w.sum()
+
+
+def _torch_class_options(torch, p, opts) -> dict:
+    """torch's ``weight=`` (the class weights) and ``label_smoothing=``, when given."""
+    kw = {}
+    if opts.get("class_weight") is not None:
+        kw["weight"] = torch.tensor(np.array(opts["class_weight"]), dtype=p.dtype)
+    if opts.get("label_smoothing"):
+        kw["label_smoothing"] = opts["label_smoothing"]
+    return kw
+
+
+def _torch_weighted_text(call: str, opts) -> str:
+    if opts.get("sample_weight") is None:
+        return call
+    return (f"(w * {call}), and (w * ...).sum() / w.sum() for the mean, written by hand: torch "
+            "has no sample_weight")
+
+
+def _ce_hand(name: str, suffix: str = ""):
+    """lossnotes' ``name`` (or its ``_grad``) from a module of losses, with every option given;
+    under like_keras the sparse loss with smoothing is Keras's CategoricalCrossentropy of the
+    one-hot labels, and under like_torch the binary loss's smoothing is done on the targets,
+    as compare's Keras and torch calls do."""
+    def hand(mod, y, p, opts, reduction="none"):
+        kw = {} if suffix else {"reduction": reduction}
+        a = opts.get("label_smoothing", 0.0)
+        if a and mod is like_keras and name.startswith("sparse") and (
+                opts.get("ignore_index") is None):
+            y, p = _ce._one_hot_inputs(y, p, opts["from_logits"], opts["axis"])
+            return getattr(mod, "categorical_cross_entropy" + suffix)(y, p, **opts, **kw)
+        if a and mod is like_torch and name == "binary_cross_entropy":
+            y = y * (1 - a) + 0.5 * a
+            opts = {k: v for k, v in opts.items() if k != "label_smoothing"}
+        return getattr(mod, name + suffix)(y, p, **opts, **kw)
+    return hand
+
+
+def _neutral(p, opts) -> np.ndarray:
+    """A prediction at which every term of a cross-entropy costs a positive, finite amount
+    (log 2 or log C times its target): logits 0, or the uniform probabilities."""
+    if opts["from_logits"]:
+        return np.zeros_like(p)
+    return np.full_like(p, 1 / (p.shape[_axis_of(p, opts)] if "axis" in opts else 2))
+
+
+def _divisor(hand):
+    """``divisor(mod, y, p, opts)``: what ``mod``'s mean divides the weighted sum of the
+    unreduced loss by, read off the module itself (its sum over its mean) at a neutral
+    prediction, since it does not depend on the prediction; inf when every term weighs 0 (the
+    mean is 0 and so is its derivative)."""
+    def divisor(mod, y, p, opts):
+        p = _neutral(p, opts)
+        total = float(np.sum(hand(mod, y, p, opts), dtype=np.float64))
+        mean = float(hand(mod, y, p, opts, reduction="mean"))
+        return total / mean if mean else np.inf
+    return divisor
+
+
+def option_weight(opts) -> float:
+    """max(1, the largest weight among the options): the factor by which they can scale a
+    term (the tolerance's floor grows with it)."""
+    return max([1.0] + [float(np.max(opts[k])) for k in ("sample_weight", "class_weight",
+                                                         "pos_weight")
+                        if opts.get(k) is not None and np.size(opts[k])])
+
+
+def _keras_weights(y, p, opts, shape, classes=None):
+    """The ``sample_weight`` Keras's ``__call__`` gets for a loss of ``shape``: the sample
+    weights times, for ``class_weight``, the weight ``Model.fit(class_weight=)`` gives each
+    sample, that of its class (``classes``: the labels, or the argmax of each target row);
+    None without either."""
+    dtype = np.dtype(p.dtype.name)
+    w = _sample_weights(opts, shape, dtype)
+    if opts.get("class_weight") is not None:
+        c = np.asarray(opts["class_weight"], dtype=dtype)  # checked by compare
+        k = opts.get("ignore_index")
+        v = c[np.where(classes == k, 0, classes) if k is not None else classes]
+        w = v if w is None else w * v
+    return w
+
+
+def _keras_pos_weighted(keras, q, a, reduction, dtype):
+    """A Keras loss object for TensorFlow's weighted_cross_entropy_with_logits (Keras's losses
+    have no pos_weight), smoothed as BinaryCrossentropy smooths, its mean over the last axis."""
+    import tensorflow as tf
+
+    class PosWeighted(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            if a:
+                y_true = y_true * (1 - a) + 0.5 * a
+            values = tf.nn.weighted_cross_entropy_with_logits(y_true, y_pred,
+                                                              tf.constant(q, dtype=dtype))
+            return keras.ops.mean(values, axis=-1)
+
+    return PosWeighted(reduction=reduction, dtype=dtype)
+
+
+def _keras_bce_weighted(keras, y, p, opts, reduction):
+    """Each element a sample of one output, as Keras lays a binary problem out, (N, 1)."""
+    dtype = p.dtype.name
+    a, q = opts.get("label_smoothing", 0.0), opts.get("pos_weight")
+    if q is None:
+        loss = keras.losses.BinaryCrossentropy(from_logits=opts["from_logits"],
+                                               label_smoothing=a, reduction=reduction,
+                                               dtype=dtype)
+    elif not opts["from_logits"]:
+        raise ValueError(_NO_POS_WEIGHT)
+    else:
+        loss = _keras_pos_weighted(keras, np.broadcast_to(q, y.shape)[..., None], a, reduction,
+                                   dtype)
+    return loss(y[..., None], p[..., None], sample_weight=_keras_weights(y, p, opts, y.shape))
+
+
+def _keras_bce_weighted_call(o) -> str:
+    w = _keras_weights_text(o)
+    if o.get("pos_weight") is not None:
+        a = f", y_true smoothed to y_true * {1 - o['label_smoothing']!r} + " \
+            f"{0.5 * o['label_smoothing']!r}" if o.get("label_smoothing") else ""
+        return (f"a keras.losses.Loss whose call is tf.nn.weighted_cross_entropy_with_logits("
+                f"y_true, y_pred, pos_weight={_shown(o['pos_weight'], 'q')}){a} (Keras's losses "
+                f"have no pos_weight), called on (y_true[..., None], y_pred[..., None]{w})")
+    smooth = f", label_smoothing={o['label_smoothing']!r}" if "label_smoothing" in o else ""
+    return (f"keras.losses.BinaryCrossentropy({_suffix(o)[2:]}{smooth}, reduction=None)"
+            f"(y_true[..., None], y_pred[..., None]{w})").replace("(, ", "(")
+
+
+def _keras_weights_text(o) -> str:
+    """The ``sample_weight=`` of a Keras call's text: the sample weights w and, for
+    ``class_weight``, the weight c[k] of each sample's class k, as ``Model.fit`` gives it."""
+    parts = [{"sample_weight": "w", "class_weight": "c[class of each sample]"}[k]
+             for k in ("sample_weight", "class_weight") if o.get(k) is not None]
+    return f", sample_weight={' * '.join(parts)}" if parts else ""
+
+
+def _keras_cce_weighted(keras, y, p, opts, reduction):
+    w = _keras_weights(y, p, opts, y.shape[:-1], np.argmax(y, axis=-1))
+    loss = keras.losses.CategoricalCrossentropy(
+        from_logits=opts["from_logits"], label_smoothing=opts.get("label_smoothing", 0.0),
+        reduction=reduction, dtype=p.dtype.name)
+    return loss(y, p, sample_weight=w)
+
+
+def _keras_sparse_weighted(keras, y, p, opts, reduction):
+    w = _keras_weights(y, p, opts, y.shape, y)
+    a, k = opts.get("label_smoothing", 0.0), opts.get("ignore_index")
+    if a:
+        if k is not None:
+            raise ValueError(
+                "Keras's sparse_categorical_crossentropy has no label_smoothing and its "
+                "categorical_crossentropy no ignore_class: Keras cannot smooth and ignore labels "
+                "in one loss")
+        return keras.losses.CategoricalCrossentropy(
+            from_logits=opts["from_logits"], label_smoothing=a, reduction=reduction,
+            dtype=p.dtype.name)(np.eye(p.shape[-1], dtype=p.dtype.name)[y], p, sample_weight=w)
+    return keras.losses.SparseCategoricalCrossentropy(
+        from_logits=opts["from_logits"], ignore_class=k, reduction=reduction,
+        dtype=p.dtype.name)(y, p, sample_weight=w)
+
+
+def _keras_ce_weighted_call(sparse: bool):
+    def text(o):
+        a = o.get("label_smoothing")
+        if sparse and a:
+            head, target = (f"keras.losses.CategoricalCrossentropy(label_smoothing={a!r}, ",
+                            "one_hot(labels)")
+        elif sparse:
+            k = o.get("ignore_index")
+            head = "keras.losses.SparseCategoricalCrossentropy(" + (
+                f"ignore_class={k!r}, " if k is not None else "")
+            target = "labels"
+        else:
+            head = "keras.losses.CategoricalCrossentropy(" + (
+                f"label_smoothing={a!r}, " if "label_smoothing" in o else "")
+            target = "y_true"
+        logits = "from_logits=True, " if o["from_logits"] else ""
+        return f"{head}{logits}reduction=None)({target}, y_pred{_keras_weights_text(o)})"
+    return text
+
+
+def _with_options_scale(scale, sparse: bool = False):
+    """A cross-entropy's tolerance scale with its options: smoothed targets in the targets'
+    place (sparse ones as one-hot rows), times the largest weight."""
+    def with_options(y, p, opts, grad):
+        a = opts.get("label_smoothing", 0.0)
+        if sparse and a:
+            return _with_options_scale(_cce_scale)(
+                one_hot(np.where(y == opts.get("ignore_index"), 0, y), p, _axis_of(p, opts)),
+                p, opts, grad)
+        if a:
+            y = (_ce._smoothed(y, p, _axis_of(p, opts), a) if "axis" in opts
+                 else y * (1 - a) + 0.5 * a)
+        elif sparse and opts.get("ignore_index") is not None:
+            y = np.where(y == opts["ignore_index"], 0, y)
+        return scale(y, p, opts, grad) * option_weight(opts)
+    return with_options
+
+
+def _with_options_scale_text(text):
+    def with_options(opts, grad):
+        smoothed = " of the smoothed targets" if opts.get("label_smoothing") else ""
+        weights = option_weight(opts) > 1
+        return text(opts, grad) + smoothed + (" times max(1, the largest weight)" if weights
+                                              else "")
+    return with_options
 
 
 def _keras_added_in(name: str, version: tuple):
@@ -1256,6 +1577,99 @@ _CATEGORICAL_FOCAL_CASES = (
 )
 
 
+# the options: weights, smoothing, ignored labels (issue 14) ----------------------------------
+
+_W = [1.0, 2.0, 4.0]  # sum 7 over 3 values: Keras's mean is 7/3 times lossnotes'
+_PAD = -100  # torch's default ignore_index, a padded position
+
+_BCE_OPTION_CASES = (
+    _edge("a weighted batch: Keras divides by N = 3, torch by hand and lossnotes by 7",
+          *_f64([1.0, 0.0, 1.0], [0.8, 0.3, 0.6]), {"sample_weight": _W},
+          loss=(E, A), grad=(E, A)),
+    _edge("pos_weight 3 on logits", *_f32([1.0, 0.0, 1.0, 0.0], [2.0, -1.0, -3.0, 0.5]),
+          {"from_logits": True, "pos_weight": 3.0}, loss=(A, A), grad=(A, A)),
+    _edge("pos_weight per output, weighted", *_f64([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                                                  [[1.5, -0.5], [0.2, -2.0], [3.0, 0.1]]),
+          {"from_logits": True, "pos_weight": [2.0, 0.5], "sample_weight": _W},
+          loss=(E, A), grad=(E, A)),
+    _edge("label smoothing 0", *_f32([1.0, 0.0], [0.9, 0.2]), {"label_smoothing": 0.0},
+          loss=(A, A), grad=(A, A)),
+    _edge("label smoothing 1: every target 1/2", *_f64([1.0, 0.0], [0.9, 0.2]),
+          {"label_smoothing": 1.0}, loss=(A, A), grad=(A, A)),
+    _edge("label smoothing 0.1 on logits", *_f64([1.0, 0.0, 1.0], [4.0, -2.0, -1.0]),
+          {"from_logits": True, "label_smoothing": 0.1}, loss=(A, A), grad=(A, A)),
+)
+
+_CCE_OPTION_CASES = (
+    _edge("a weighted batch", *_f64(np.eye(3)[[0, 2, 1]], [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6],
+                                                        [0.25, 0.5, 0.25]]),
+          {"sample_weight": _W}, loss=(E, A), grad=(E, E)),
+    _edge("class weights, one-hot targets", *_f32(np.eye(3)[[0, 2, 1]], [[2.0, 0.5, -1.0],
+                                                                        [0.0, 1.0, 3.0],
+                                                                        [-1.0, 2.0, 0.5]]),
+          {"from_logits": True, "class_weight": [1.0, 2.0, 0.5]}, loss=(E, E), grad=(E, E)),
+    _edge("class weights, soft targets: Keras weighs the argmax class",
+          *_f64([[0.7, 0.3, 0.0], [0.0, 0.4, 0.6]], [[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]]),
+          {"from_logits": True, "class_weight": [1.0, 2.0, 0.5]}, loss=(E, E), grad=(E, E)),
+    _edge("label smoothing 0.1", *_f64(np.eye(3)[[0, 2]], [[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]]),
+          {"from_logits": True, "label_smoothing": 0.1}, loss=(A, A), grad=(A, A)),
+    _edge("label smoothing 1: every target 1/C", *_f32(np.eye(3)[[0, 2]],
+                                                        [[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]),
+          {"label_smoothing": 1.0}, loss=(A, A), grad=(E, E)),
+)
+
+_SPARSE_OPTION_CASES = (
+    _edge("a padded batch: ignore_index=-100", np.array([0, 2, _PAD, 1, _PAD]),
+          _f32([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [9.0, 9.0, 9.0], [-1.0, 2.0, 0.5],
+                [0.0, 0.0, 0.0]])[0], {"from_logits": True, "ignore_index": _PAD},
+          loss=(A, A), grad=(A, A)),
+    _edge("a weighted padded batch", np.array([0, 2, _PAD, 1]),
+          _f64([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [9.0, 9.0, 9.0], [-1.0, 2.0, 0.5]])[0],
+          {"from_logits": True, "ignore_index": _PAD, "sample_weight": [1.0, 2.0, 3.0, 4.0]},
+          loss=(E, E), grad=(E, E)),
+    _edge("class weights", np.array([0, 2, 1]),
+          _f64([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25]])[0],
+          {"class_weight": [1.0, 2.0, 0.5]}, loss=(E, A), grad=(E, A)),
+    _edge("label smoothing 0.2 with class weights", np.array([0, 2, 2]),
+          _f64([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [-1.0, 2.0, 0.5]])[0],
+          {"from_logits": True, "label_smoothing": 0.2, "class_weight": [1.0, 2.0, 0.5]},
+          loss=(E, E), grad=(E, E)),
+    _edge("label smoothing 1", np.array([0, 2]), _f32([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])[0],
+          {"from_logits": True, "label_smoothing": 1.0}, loss=(A, A), grad=(A, A)),
+)
+
+
+def _option_batches(name: str, seed: int) -> list[MatrixCase]:
+    """Seeded batches of shape (4, 6) with the options of ``name`` (a generator of their own,
+    so the batches without options stay as they were)."""
+    if name not in ("binary_cross_entropy", "categorical_cross_entropy",
+                    "sparse_categorical_cross_entropy"):
+        return []
+    rng = np.random.default_rng([seed, *b"options", *name.encode()])
+    shape, out = (4, 6), []
+    w = rng.uniform(0.5, 2, shape[0]).round(2)  # one per sample: short to print
+    for dtype in (np.float64, np.float32):
+        z = rng.normal(0, 2, shape).astype(dtype)
+        if name == "binary_cross_entropy":
+            y = (rng.random(shape) < 0.5).astype(dtype)
+            options = ({"from_logits": True, "sample_weight": w, "pos_weight": 2.0},
+                       {"from_logits": True, "label_smoothing": 0.1})
+        else:
+            classes = rng.integers(0, shape[1], shape[0])
+            c = rng.uniform(0.5, 2, shape[1]).round(2)
+            y = classes if name.startswith("sparse") else np.eye(shape[1], dtype=dtype)[classes]
+            options = ({"from_logits": True, "sample_weight": w, "class_weight": c},
+                       {"from_logits": True, "label_smoothing": 0.1})
+        out += [MatrixCase(f"seeded batch {shape}", "random", y, z, o) for o in options]
+        if name.startswith("sparse"):  # padding, the first label kept
+            padded = np.where(rng.random(shape[0]) < 0.4, _PAD, y)
+            padded[0] = y[0]
+            out += [MatrixCase(f"seeded padded batch {shape}", "random", padded, z,
+                               {"from_logits": True, "ignore_index": _PAD, **o})
+                    for o in ({}, {"sample_weight": w})]
+    return out
+
+
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
 
@@ -1302,7 +1716,7 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, f)
             if name == "huber":
                 c(y, f, {"delta": 0.5})
-    return out
+    return out + _option_batches(name, seed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1782,9 +2196,11 @@ LOSSES = {loss.name: loss for loss in (
         frameworks=_ce_frameworks(
             "binary_cross_entropy", "binary_crossentropy", "y_true", targets="values",
             torch=(("torch", _bce_torch_call, _bce_torch),),
-            scale=_bce_scale, scale_text=_bce_scale_text,
+            scale=_with_options_scale(_bce_scale),
+            scale_text=_with_options_scale_text(_bce_scale_text),
+            keras_weighted=_keras_bce_weighted, keras_weighted_call=_keras_bce_weighted_call,
         ),
-        cases=_BCE_CASES,
+        cases=_BCE_CASES + _BCE_OPTION_CASES, extra_options=_BCE_EXTRAS,
     ),
     _loss(
         "categorical_cross_entropy", _ce, family="cross-entropy",
@@ -1795,14 +2211,13 @@ LOSSES = {loss.name: loss for loss in (
         grid=_categorical_grid,
         frameworks=_ce_frameworks(
             "categorical_cross_entropy", "categorical_crossentropy", "y_true", targets="values",
-            torch=(("torch", lambda o: (
-                ("F.cross_entropy(y_pred, y_true" if o["from_logits"] else
-                 "F.cross_entropy(torch.log(y_pred), y_true")
-                + ", reduction='none'), probability targets, classes on dim 1"), _cce_torch),),
-            scale=_cce_scale, scale_text=_row_scale_text("sum(y)", "y/p + sum(y)/sum(p)"),
-            rowwise=True,
+            torch=(("torch", _ce_torch_call(sparse=False), _cce_torch),),
+            scale=_with_options_scale(_cce_scale), scale_text=_with_options_scale_text(
+                _row_scale_text("sum(y)", "y/p + sum(y)/sum(p)")),
+            rowwise=True, keras_weighted=_keras_cce_weighted,
+            keras_weighted_call=_keras_ce_weighted_call(sparse=False),
         ),
-        cases=_CCE_CASES,
+        cases=_CCE_CASES + _CCE_OPTION_CASES, extra_options=_CCE_EXTRAS,
     ),
     _loss(
         "sparse_categorical_cross_entropy", _ce, family="cross-entropy",
@@ -1814,14 +2229,13 @@ LOSSES = {loss.name: loss for loss in (
         frameworks=_ce_frameworks(
             "sparse_categorical_cross_entropy", "sparse_categorical_crossentropy", "labels",
             targets="classes",
-            torch=(("torch", lambda o: (
-                ("F.cross_entropy(y_pred" if o["from_logits"] else
-                 "F.nll_loss(torch.log(y_pred)") + ", labels, reduction='none'), classes on "
-                "dim 1"), _sparse_torch),),
-            scale=_sparse_scale, scale_text=_row_scale_text("1", "[k = c]/p + 1/sum(p)"),
-            rowwise=True,
+            torch=(("torch", _ce_torch_call(sparse=True), _sparse_torch),),
+            scale=_with_options_scale(_sparse_scale, sparse=True),
+            scale_text=_with_options_scale_text(_row_scale_text("1", "[k = c]/p + 1/sum(p)")),
+            rowwise=True, keras_weighted=_keras_sparse_weighted,
+            keras_weighted_call=_keras_ce_weighted_call(sparse=True),
         ),
-        cases=_SPARSE_CASES,
+        cases=_SPARSE_CASES + _SPARSE_OPTION_CASES, extra_options=_SPARSE_EXTRAS,
     ),
     _regression_loss(
         "mse", _regression_calls("mse", "mean_squared_error", "mse_loss",

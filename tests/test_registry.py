@@ -35,9 +35,11 @@ def test_record_is_the_public_function(loss):
     assert loss.grad is getattr(ln, f"{loss.name}_grad")
     params = inspect.signature(loss.function).parameters
     assert [name for name, _ in loss.inputs] == list(params)[:len(loss.inputs)]
-    for option, default in loss.options.items():
+    for option, default in {**loss.options, **loss.extra_options}.items():
         assert params[option].default == default, option
-    assert {k for v in loss.variants for k in v} <= set(loss.options)
+        assert inspect.signature(loss.grad).parameters[option].default == default, option
+    assert not set(loss.options) & set(loss.extra_options)
+    assert {k for v in loss.variants for k in v} <= set(loss.options) | set(loss.extra_options)
     assert ("reduction" in params) == loss.reduces
     assert "reduction" not in inspect.signature(loss.grad).parameters
 

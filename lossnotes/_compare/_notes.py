@@ -81,6 +81,11 @@ class Call:
         with np.errstate(invalid="ignore", over="ignore"):
             return np.where(self.y == 0, 0, self.y) * self.p
 
+    @property
+    def options(self) -> tuple:
+        """The options of the mean and the targets given (the record's ``extra_options``)."""
+        return tuple(k for k in OPTIONS if k in self.opts)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -98,6 +103,8 @@ class Rule:
         return Note(self.frameworks, text, explains=explains)
 
 
+#: The options of the mean and the targets that compare passes only when given.
+OPTIONS = ("sample_weight", "class_weight", "pos_weight", "label_smoothing", "ignore_index")
 BCE = ("binary_cross_entropy",)
 CCE = ("categorical_cross_entropy",)
 SPARSE = ("sparse_categorical_cross_entropy",)
@@ -849,6 +856,161 @@ RULES += (
 )
 
 
+# the options of the cross-entropies: what each framework's mean divides by -------------------
+
+CES = BCE + CCE + SPARSE
+
+
+def _divisors(c: Call) -> dict:
+    """What each module's mean divides the weighted sum by on this call (None where the module
+    refuses the inputs): lossnotes', like_keras's and like_torch's, read off the registry."""
+    import lossnotes
+
+    from .. import _registry, like_keras, like_torch
+
+    divisor = _registry.LOSSES[c.name].frameworks.divisor
+    out = {}
+    for key, mod in (("lossnotes", lossnotes), ("keras", like_keras), ("torch", like_torch)):
+        try:
+            with np.errstate(all="ignore"):
+                out[key] = divisor(mod, c.y, c.p, c.opts)
+        except ValueError:
+            out[key] = None
+    return out
+
+
+def _weighs(c: Call) -> bool:
+    return any(c.opts.get(k) is not None for k in ("sample_weight", "class_weight",
+                                                   "ignore_index"))
+
+
+def _divides_otherwise(framework: str):
+    def when(c: Call) -> bool:
+        if not _weighs(c):
+            return False
+        d = _divisors(c)
+        return None not in (d["lossnotes"], d[framework]) and not np.isclose(
+            d["lossnotes"], d[framework], rtol=1e-5, atol=0)
+    return when
+
+
+def _lossnotes_divisor_text(c: Call) -> str:
+    sample = "w_i" if c.opts.get("sample_weight") is not None else ""
+    if c.opts.get("class_weight") is not None:
+        text = (f"the targets' weights, sum of {sample + ' ' if sample else ''}c_(y_i)" if c.name
+                in SPARSE and not c.opts.get("label_smoothing") else
+                f"the targets' weights, sum over i of {sample + ' ' if sample else ''}sum_k c_k "
+                f"y_ik{' (the smoothed targets)' if c.opts.get('label_smoothing') else ''}")
+    elif sample:
+        text = "the sum of the weights, sum of w_i"
+    else:
+        text = "the number of values"
+    if c.opts.get("ignore_index") is not None:
+        text += ", the ignored labels left out"
+    return text
+
+
+def _framework_divisor_text(c: Call, framework: str) -> str:
+    ignore = c.opts.get("ignore_index") is not None
+    if framework == "keras":
+        return ("the number of labels kept (ignore_class masks the others)" if ignore else
+                "the number of values N (its default reduction, sum_over_batch_size: a loss "
+                "object's mean does not divide by the weights)")
+    if c.opts.get("sample_weight") is not None:
+        return ("w.sum(), every weight" + (", the ignored labels' included" if ignore else "")
+                + " (the mean written by hand: torch has no sample_weight)")
+    if c.opts.get("class_weight") is not None and c.name in SPARSE:
+        smoothed = (" (of the labels, not of the smoothed targets)"
+                    if c.opts.get("label_smoothing") else "")
+        return ("the sum of the labels' class weights, sum of c_(y_i)" + smoothed
+                + (", the ignored labels left out" if ignore else ""))
+    if c.opts.get("class_weight") is not None:
+        return ("the number of rows N (with probability targets, F.cross_entropy's mean does "
+                "not divide by the weights)")
+    return "the number of labels kept" if ignore else "the number of values N"
+
+
+def _divisor_text(framework: str):
+    def text(c: Call) -> str:
+        d = _divisors(c)
+        name = "Keras" if framework == "keras" else "torch"
+        ours, theirs = d["lossnotes"], d[framework]
+        what = "derivative of the mean" if c.grad else "mean"
+        return (f"{name}'s mean divides the weighted sum of the losses by "
+                f"{_framework_divisor_text(c, framework)} = {theirs:.6g}, lossnotes' by "
+                f"{_lossnotes_divisor_text(c)} = {ours:.6g}: {name}'s {what} is lossnotes' times "
+                f"{ours / theirs:.6g} ({ours:.6g}/{theirs:.6g}) here" + (
+                    "" if framework == "keras" and _argmax_class_weight(c) else
+                    ", while the weighted values themselves (reduction='none') are the same") + ".")
+    return text
+
+
+def _argmax_class_weight(c: Call) -> bool:
+    """Whether Keras's fit weighs a sample otherwise than lossnotes weighs its terms: class
+    weights with soft, several-class or smoothed targets."""
+    if c.opts.get("class_weight") is None or c.name not in CCE + SPARSE:
+        return False
+    if c.opts.get("label_smoothing"):
+        return True
+    return c.name in CCE and bool(((c.y != 0) & (c.y != 1)).any() or (
+        np.sum(c.y, axis=c.axis) != 1).any())
+
+
+def _option_gap(c: Call, framework: str) -> str:
+    """The largest difference between lossnotes' weighted values and the convention's."""
+    import lossnotes
+
+    from .. import _registry, like_keras, like_torch
+
+    spec = _registry.LOSSES[c.name].frameworks
+    hand = spec.hand_grad if c.grad else spec.hand
+    like = like_keras if framework == "keras" else like_torch
+    try:
+        with np.errstate(all="ignore"):
+            d = np.abs(np.asarray(hand(lossnotes, c.y, c.p, c.opts), np.float64)
+                       - np.asarray(hand(like, c.y, c.p, c.opts), np.float64))
+    except ValueError:
+        return "lossnotes refuses these inputs"
+    return f"the largest gap per value here is {float(np.nanmax(d)):.3g}"
+
+
+OPTION_RULES = (
+    Rule(CES, K, _divides_otherwise("keras"), _divisor_text("keras")),
+    Rule(CES, T, _divides_otherwise("torch"), _divisor_text("torch")),
+    Rule(CCE + SPARSE, K, _argmax_class_weight, lambda c: (
+        "Keras's losses take no class weights: Model.fit(class_weight=) weighs each sample by "
+        "the weight of one class, that of its label (the argmax of its target row), c_k l_i, "
+        "where lossnotes (and torch's weight=) weighs each class's term of the target, "
+        "-sum_k c_k y_ik log p_ik: with soft or smoothed targets the two differ; "
+        f"{_option_gap(c, 'keras')}.")),
+    Rule(CCE + SPARSE, K, lambda c: c.opts.get("class_weight") is not None and not (
+        _argmax_class_weight(c)), (
+        "Keras's losses take no class weights: Model.fit(class_weight=) turns them into "
+        "per-sample weights c_(y_i), the weight of each sample's class, which compare passes "
+        "as sample_weight."), explains=False),
+    Rule(SPARSE, K, lambda c: bool(c.opts.get("label_smoothing")), (
+        "keras.losses.sparse_categorical_crossentropy has no label_smoothing: compare one-hots "
+        "the labels and calls CategoricalCrossentropy(label_smoothing=), which smooths towards "
+        "1/C as lossnotes does."), explains=False),
+    Rule(BCE, T, lambda c: bool(c.opts.get("label_smoothing")), lambda c: (
+        "torch's binary losses have no label_smoothing: compare smooths the targets by hand as "
+        f"Keras does, y (1 - a) + a/2 = y * {1 - c.opts['label_smoothing']!r} + "
+        f"{0.5 * c.opts['label_smoothing']!r} (lossnotes computes the same targets as "
+        "y + a (1/2 - y), with fewer roundings)."), explains=False),
+    Rule(BCE, K, lambda c: c.opts.get("pos_weight") is not None, (
+        "Keras's losses have no pos_weight: compare wraps TensorFlow's "
+        "tf.nn.weighted_cross_entropy_with_logits, (1 - y) z + (1 + (q - 1) y) log(1 + e^(-z)), "
+        "in a keras.losses.Loss, whose __call__ takes the sample weights and reduces."),
+        explains=False),
+    Rule(BCE, KT, lambda c: c.opts.get("pos_weight") is not None and not c.logits, (
+        "Both frameworks have pos_weight on logits only (torch's "
+        "binary_cross_entropy_with_logits, TensorFlow's weighted_cross_entropy_with_logits): "
+        "with probabilities they cannot be called; lossnotes weighs the term y log p by q."),
+        explains=False),
+)
+
+RULES += OPTION_RULES
+
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
     "compare also calls it with a trailing axis of length 1 to get per-element values, and "
@@ -858,6 +1020,20 @@ _KERAS_LAST_AXIS_GRAD = (
     "compare differentiates the sum of its per-element values (a call with a trailing axis of "
     "length 1) and the mean of its per-sample values, as a Keras loss object reduces by "
     "default.")
+def _keras_object_text(call: Call) -> str:
+    """How compare calls Keras's loss object when options are given."""
+    each = ("each element a sample of one output, as Keras lays a binary problem out (shape "
+            f"{call.p.shape} -> {(*call.p.shape, 1)})" if call.axis is None else
+            "one value per row")
+    reduced = ("the derivatives of the sum of those values and of the mean" if call.grad else
+               "those values" + ("; per sample is their mean over the last axis"
+                                 if call.axis is None else ""))
+    return (f"compare calls a Keras loss object, {each}: reduction=None gives the weighted "
+            "values w_i l_i and the default reduction, sum_over_batch_size, the mean, the "
+            f"weighted sum over the number of values (Keras: sum(w l) / N); compare shows "
+            f"{reduced}.")
+
+
 _TORCH_ORDER = (
     "torch.nn.functional takes (input, target) = (y_pred, y_true), the reverse of Keras and "
     "lossnotes; reduction='none' keeps every element and 'mean' averages over all of them, like "
@@ -876,7 +1052,12 @@ def torch_dim(p: np.ndarray) -> int:
 def _call_notes(call: Call, frameworks) -> list[Note]:
     """How each framework is called: never an explanation of a difference."""
     p, axis, out = call.p, call.axis, []
-    if "keras" in frameworks:
+    if "keras" in frameworks and call.options:
+        out.append(Note(K, _keras_object_text(call), explains=False))
+    if "keras" in frameworks and call.options and axis is not None and axis != p.ndim - 1:
+        out.append(Note(K, f"Keras wants the classes on the last axis: compare moves axis "
+                           f"{axis} there.", explains=False))
+    elif "keras" in frameworks and not call.options:
         if axis is None:
             text = _KERAS_LAST_AXIS_GRAD if call.grad else _KERAS_LAST_AXIS
             out.append(Note(K, text.format(shape=p.shape, out=p.shape[:-1]), explains=False))

@@ -13,13 +13,16 @@ import warnings
 import numpy as np
 
 from .. import _registry, like_keras, like_torch
+from .._cross_entropy import _check_smoothing, _class_weights, _ignored, _positive_targets
 from .._validation import (
     as_float_array,
+    as_weights,
     check_axis,
     check_axis_type,
     check_flag,
     check_label_shape,
     check_same_shape,
+    sample_weights,
 )
 from . import _frameworks
 from ._notes import Call, notes, torch_dim
@@ -54,13 +57,15 @@ def _options(name: str, given: dict) -> dict:
     called: a str "False" or an array would be read as true, and NumPy would take axis=True
     as 1 and crash on 1.5 or None."""
     defaults = _registry.LOSSES[name].options
-    unknown = sorted(set(given) - set(defaults))
+    extra = _registry.LOSSES[name].extra_options
+    unknown = sorted(set(given) - set(defaults) - set(extra))
     if unknown:
         raise TypeError(
             f"compare({name!r}) got unexpected option(s) {', '.join(unknown)}; "
-            f"expected: {', '.join(defaults) or 'none'}"
+            f"expected: {', '.join([*defaults, *extra]) or 'none'}"
         )
     opts = {**defaults, **given}
+    _option_values_checked(opts)
     for flag in ("from_logits", "log_input", "full"):
         if flag in opts:
             opts[flag] = check_flag(opts[flag], flag)
@@ -87,6 +92,33 @@ def _options(name: str, given: dict) -> dict:
         from .._overlap import _check_weight
         opts["alpha"], opts["beta"] = (_check_weight(opts[k], k) for k in ("alpha", "beta"))
     return opts
+
+
+def _option_values_checked(opts: dict) -> None:
+    """The weights and the smoothing of ``opts`` (the record's ``extra_options``), checked by
+    the package's own checks, in place: finite non-negative weights, a smoothing in [0, 1].
+    Their shapes, and ``ignore_index``, are checked against the inputs by
+    :func:`_option_shapes_checked`."""
+    for key in ("sample_weight", "class_weight", "pos_weight"):
+        if opts.get(key) is not None:
+            w = as_weights(opts[key], key, np.float64)
+            opts[key] = float(w) if w.ndim == 0 else w
+    if "label_smoothing" in opts:
+        opts["label_smoothing"] = _check_smoothing(opts["label_smoothing"])
+
+
+def _option_shapes_checked(spec, y, p, axis, opts) -> None:
+    """The options' shapes against the inputs (and ``ignore_index``'s type), by the package's
+    checks, before anything is computed: a weight per value of the unreduced loss (or per
+    sample), one per class, a ``pos_weight`` single or per output."""
+    if opts.get("sample_weight") is not None:
+        sample_weights(opts["sample_weight"], _out_shape(p, axis, grad=False), p.dtype)
+    if opts.get("class_weight") is not None:
+        _class_weights(opts["class_weight"], p, axis)
+    if opts.get("pos_weight") is not None:
+        _positive_targets(y, opts["pos_weight"], p)
+    if opts.get("ignore_index") is not None:
+        _ignored(y, opts["ignore_index"], None)
 
 
 def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
@@ -152,6 +184,65 @@ def _keras_values(spec, y, p, opts, axis, grad: bool) -> Values:
         tape.watch(pt)
         total = tf.reduce_sum(per_element(pt))
         mean = ops.mean(per_sample(pt))
+    g, gm = tape.gradient(total, pt), tape.gradient(mean, pt)
+    del tape
+    return Values(np.asarray(g), None, np.asarray(gm))
+
+
+def _option_values(spec, mod, y, p, opts, axis, grad: bool) -> Values:
+    """With options: ``mod``'s weighted unreduced values (or their derivative), per sample as
+    Keras views them, and ``mod``'s own mean (or its derivative, the values over what the
+    mean divides by)."""
+    compute = spec.hand_grad if grad else spec.hand
+    e = np.asarray(compute(mod, y, p, opts))
+    if grad:
+        return Values(e, None, e / e.dtype.type(spec.divisor(mod, y, p, opts)))
+    per_sample = e if spec.rowwise else e.mean(axis=-1)
+    return Values(e, np.asarray(per_sample), np.asarray(spec.mean(mod, y, p, opts)))
+
+
+def _option_scale(spec, y, p, opts, axis, grad: bool, n: int) -> Values:
+    """The tolerance's scale with options: each value's, and the sum of them over what
+    lossnotes' mean divides by (the number of values if lossnotes refuses the mean)."""
+    import lossnotes
+
+    s = np.asarray(spec.scale(y, p, opts, grad), dtype=np.float64)
+    try:
+        d = spec.divisor(lossnotes, y, p, opts)
+    except ValueError:
+        d = n
+    d = d if 0 < d < np.inf else n
+    if grad:
+        return Values(s, None, s / d)
+    return Values(s, s if spec.rowwise else s.mean(axis=-1), np.asarray(s.sum() / d))
+
+
+def _keras_option_values(spec, y, p, opts, axis, grad: bool) -> Values:
+    """Keras's loss object with the options: ``reduction=None`` for the weighted values (each
+    element a sample of the binary loss, each row one of the categorical ones) and
+    ``"sum_over_batch_size"``, Keras's default, for the mean; or the gradients of their sum
+    and of that mean."""
+    keras, tf = _frameworks.keras(), _frameworks.tensorflow()
+    yk, move = y, (lambda x: x)
+    if spec.rowwise:
+        perm = [i for i in range(p.ndim) if i != axis] + [axis]
+        yk = np.moveaxis(y, axis, -1) if spec.targets != "classes" else y.astype(np.int64)
+
+        def move(x):
+            return tf.transpose(x, perm) if grad else np.transpose(x, perm)
+
+    def run(x, reduction):
+        return spec.keras_weighted(keras, yk, move(x), opts, reduction)
+
+    if not grad:
+        e = np.asarray(run(p, None))
+        return Values(e, e if spec.rowwise else e.mean(axis=-1),
+                      np.asarray(run(p, "sum_over_batch_size")))
+    pt = tf.constant(p)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(pt)
+        total = tf.reduce_sum(run(pt, None))
+        mean = run(pt, "sum_over_batch_size")
     g, gm = tape.gradient(total, pt), tape.gradient(mean, pt)
     del tape
     return Values(np.asarray(g), None, np.asarray(gm))
@@ -243,6 +334,7 @@ def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
     frameworks = _frameworks_of(frameworks)
     opts = _options(name, options)
     y, p, axis = _inputs(spec, y_true, y_pred, opts)
+    _option_shapes_checked(spec, y, p, axis, opts)
     if p.dtype not in RTOL:
         raise ValueError(f"y_pred has dtype {p.dtype}; compare works in float32 or float64")
     if p.size == 0:
@@ -274,26 +366,35 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     n = int(np.prod(_out_shape(p, axis, grad=False)))
     compute = spec.hand_grad if grad else spec.hand
 
-    def summary(e):
-        return None if e is None else _summarise(spec, e, grad, n)
+    # The options of the mean and the targets (sample_weight, ...): each module's own mean,
+    # and Keras's loss object.
+    options = bool(set(opts) & set(_registry.LOSSES[name].extra_options))
 
-    exact, exact_error = _attempt(lambda: compute(lossnotes, y, p, opts))
+    def values_of(mod):
+        if options:
+            return _option_values(spec, mod, y, p, opts, axis, grad)
+        return _summarise(spec, compute(mod, y, p, opts), grad, n)
+
+    exact_values, exact_error = _attempt(lambda: values_of(lossnotes))
     # A framework that does not ship the loss gets a row "absent" and a note saying why.
     present = tuple(f for f in frameworks if f not in spec.absent)
-    conv = {f: _attempt(lambda f=f: compute(LIKE[f], y, p, opts)) for f in present}
+    conv = {f: _attempt(lambda f=f: values_of(LIKE[f])) for f in present}
     if exact_error is not None and all(err is not None for _, err in conv.values()):
         raise ValueError(exact_error)
 
     tol = tolerance_for(p.dtype, spec.scale_text(opts, grad))
-    scale = _summarise(spec, np.asarray(spec.scale(y, p, opts, grad), dtype=np.float64), grad, n)
+    scale = _option_scale(spec, y, p, opts, axis, grad, n) if options else _summarise(
+        spec, np.asarray(spec.scale(y, p, opts, grad), dtype=np.float64), grad, n)
     found = tuple(notes(name, Call(y, p, opts, grad, axis, name), present)) + tuple(
         Note((f,), spec.absent[f], explains=False) for f in frameworks if f in spec.absent)
-    exact_values = summary(exact)
     rows = [Row("lossnotes", "lossnotes", spec.lossnotes_call(opts), exact_values,
                 error=exact_error, status="exact" if exact_error is None else "refused")]
     calls = []
     if "keras" in frameworks and "keras" in spec.absent:
         calls.append(("keras", "keras", "not in tf.keras", None))
+    elif "keras" in frameworks and options:
+        calls.append(("keras", "keras", spec.keras_weighted_call(opts),
+                      lambda: _keras_option_values(spec, y, p, opts, axis, grad)))
     elif "keras" in frameworks:
         calls.append(("keras", "keras", spec.keras_call(opts),
                       lambda: _keras_values(spec, y, p, opts, axis, grad)))
@@ -310,8 +411,7 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
             continue
         values, error, caught = _framework_call(label, fw, compute_values)
         warned += [w for w in caught if w not in warned]
-        conv_e, conv_error = conv[fw]
-        conv_values = summary(conv_e)
+        conv_values, conv_error = conv[fw]
         explaining = [nt for nt in found if fw in nt.frameworks and nt.explains]
         within = error is None and values_within(exact_values, values, scale, tol)
         conv_within = error is None and values_within(conv_values, values, scale, tol)
@@ -369,7 +469,11 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
         (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``), ``margin``
         (``hinge_embedding_loss``), ``gamma``, ``alpha``, ``label_smoothing`` and
         ``apply_class_balancing`` (the focal losses), ``alpha`` and ``beta`` (``tversky``), ``q``
-        (``categorical_generalized_cross_entropy``).
+        (``categorical_generalized_cross_entropy``). The cross-entropies also take, as their
+        lossnotes functions do, ``sample_weight`` (all three), ``class_weight`` (categorical
+        and sparse), ``pos_weight`` (binary), ``label_smoothing`` (all three) and
+        ``ignore_index`` (sparse); each framework is then called with its own names for them
+        (see Notes), and they are shown in ``.options`` only when given.
 
     Returns
     -------
@@ -392,7 +496,10 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     TypeError
         For an option the loss does not have, or of the wrong type: ``from_logits`` must be a
         bool, ``axis`` an integer (``delta`` a positive finite number, not a bool, else
-        ValueError). Options are checked before anything is computed.
+        ValueError), ``ignore_index`` an integer. Weights that are negative, infinite or NaN,
+        or of a shape that does not fit the inputs, and a ``label_smoothing`` outside [0, 1]
+        raise ValueError. Options are checked, by the package's own checks, before anything
+        is computed.
     ImportError
         If TensorFlow or torch is not installed; the message says how to install it.
 
@@ -422,6 +529,26 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     describes a convention of that framework and lossnotes under that convention agrees with
     it within the same tolerance; otherwise it **differs**. ``python -m lossnotes`` fails on
     any "differs".
+
+    With the options of the cross-entropies, ``.elementwise`` holds the weighted unreduced
+    values :math:`w_i \ell_i` and ``.reduced`` each one's own mean: lossnotes'
+    :math:`\sum_i w_i \ell_i / \sum_i w_i` (the weights of the targets with class weights, the
+    ignored labels left out); Keras's loss object, called with ``sample_weight=`` (and
+    ``Model.fit``'s class weights as the per-sample weights :math:`c_{y_i}`), with its default
+    reduction ``sum_over_batch_size``, which divides by the number of values (of labels kept
+    with ``ignore_class``), and with ``reduction=None`` for the values; torch with ``weight=``,
+    ``pos_weight=``, ``label_smoothing=`` and ``ignore_index=``, and, having no sample weights,
+    ``(w * F.xxx(..., reduction="none")).sum() / w.sum()``. For the gradient, ``.reduced`` is
+    the derivative of that mean. A note states each divisor that differs from lossnotes' and
+    the ratio on the inputs at hand:
+
+    >>> import lossnotes as ln
+    >>> r = ln.compare("binary_cross_entropy", [1.0, 0.0, 1.0], [0.8, 0.3, 0.6],
+    ...                sample_weight=[1.0, 2.0, 4.0])
+    >>> r.status
+    {'keras': 'explained', 'torch': 'agree'}
+    >>> {k: round(float(v), 6) for k, v in r.reduced.items()}
+    {'lossnotes': 0.425685, 'keras': 0.993265, 'torch': 0.425685}
 
     Examples
     --------
