@@ -420,14 +420,17 @@ class Result:
 
 def edge_verdicts(row: Translation, frameworks=("keras", "torch")) -> dict:
     """{framework: {status: count}} over the edge cases of the row's loss in the agreement
-    matrix (those with the row's options)."""
+    matrix (those with the row's options, and without the weights, smoothing or ignored labels
+    that the row's calls do not pass)."""
     from .. import _registry
     from ._run import compare
 
     name, options = row.matrix
+    extra = set(_registry.LOSSES[name].extra_options) - set(options)
     out: dict = {fw: {} for fw in frameworks}
     for case in _registry.cases(name):
-        if case.kind != "edge" or any(case.options.get(k, v) != v for k, v in options.items()):
+        if case.kind != "edge" or any(case.options.get(k, v) != v for k, v in options.items()) \
+                or extra & set(case.options):
             continue
         result = compare(name, case.y_true, case.y_pred, frameworks=frameworks, **case.options)
         for row in result.rows[1:]:
