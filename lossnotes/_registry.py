@@ -593,9 +593,11 @@ def _keras_bce_weighted_call(o) -> str:
         return (f"a keras.losses.Loss whose call is tf.nn.weighted_cross_entropy_with_logits("
                 f"y_true, y_pred, pos_weight={_shown(o['pos_weight'], 'q')}){a} (Keras's losses "
                 f"have no pos_weight), called on (y_true[..., None], y_pred[..., None]{w})")
-    smooth = f", label_smoothing={o['label_smoothing']!r}" if "label_smoothing" in o else ""
-    return (f"keras.losses.BinaryCrossentropy({_suffix(o)[2:]}{smooth}, reduction=None)"
-            f"(y_true[..., None], y_pred[..., None]{w})").replace("(, ", "(")
+    args = ["from_logits=True"] if o["from_logits"] else []
+    if "label_smoothing" in o:
+        args.append(f"label_smoothing={o['label_smoothing']!r}")
+    return (f"keras.losses.BinaryCrossentropy({', '.join([*args, 'reduction=None'])})"
+            f"(y_true[..., None], y_pred[..., None]{w})")
 
 
 def _keras_weights_text(o) -> str:

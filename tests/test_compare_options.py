@@ -209,6 +209,24 @@ def test_smoothed_class_weighted_means_divide_differently():
     assert r.status["torch"] == "explained"
 
 
+@pytest.mark.parametrize("compare", [ln.compare, ln.compare_grad], ids=["loss", "grad"])
+def test_options_with_the_classes_on_another_axis(compare):
+    z = RNG.normal(0, 2, (2, 4, 3))  # classes on axis 1
+    labels = np.array([[0, 3, -100], [1, -100, 2]])
+    w = np.array([1.0, 3.0])  # one weight per sample: the leading axis
+    kept = labels != -100
+    log_p = np.moveaxis(_log_softmax(np.moveaxis(z, 1, -1)), -1, 1)
+    i, j = np.indices(labels.shape)
+    terms = np.where(kept, -log_p[i, np.where(kept, labels, 0), j], 0) * w[:, None]
+    r = compare("sparse_categorical_cross_entropy", labels, z, from_logits=True, axis=1,
+                ignore_index=-100, sample_weight=w)
+    _no_unexplained(r)
+    if compare is ln.compare:
+        for fw in ("lossnotes", "keras", "torch"):
+            np.testing.assert_allclose(r.elementwise[fw], terms, rtol=1e-12)
+        assert float(r.reduced["keras"]) == pytest.approx(terms.sum() / 4, rel=1e-12)
+
+
 def test_the_option_cases_of_the_matrix_cover_every_option():
     for name in ("binary_cross_entropy", "categorical_cross_entropy",
                  "sparse_categorical_cross_entropy"):
