@@ -553,6 +553,19 @@ def _keras_weights(y, p, opts, shape, classes=None):
     return w
 
 
+def _keras_loss(cls, dtype, **kwargs):
+    """A Keras loss object that computes in ``dtype``. Keras 3.0 takes ``dtype`` in the base
+    class ``keras.losses.Loss`` only, not in its losses' constructors; there the attribute
+    that its ``__call__`` converts the inputs to is set after construction."""
+    import inspect
+
+    if "dtype" in inspect.signature(cls.__init__).parameters:
+        return cls(**kwargs, dtype=dtype)
+    loss = cls(**kwargs)
+    loss.dtype = dtype
+    return loss
+
+
 def _keras_pos_weighted(keras, q, a, reduction, dtype):
     """A Keras loss object for TensorFlow's weighted_cross_entropy_with_logits (Keras's losses
     have no pos_weight), smoothed as BinaryCrossentropy smooths, its mean over the last axis."""
@@ -574,9 +587,9 @@ def _keras_bce_weighted(keras, y, p, opts, reduction):
     dtype = p.dtype.name
     a, q = opts.get("label_smoothing", 0.0), opts.get("pos_weight")
     if q is None:
-        loss = keras.losses.BinaryCrossentropy(from_logits=opts["from_logits"],
-                                               label_smoothing=a, reduction=reduction,
-                                               dtype=dtype)
+        loss = _keras_loss(keras.losses.BinaryCrossentropy, dtype,
+                           from_logits=opts["from_logits"], label_smoothing=a,
+                           reduction=reduction)
     elif not opts["from_logits"]:
         raise ValueError(_NO_POS_WEIGHT)
     else:
@@ -610,9 +623,9 @@ def _keras_weights_text(o) -> str:
 
 def _keras_cce_weighted(keras, y, p, opts, reduction):
     w = _keras_weights(y, p, opts, y.shape[:-1], np.argmax(y, axis=-1))
-    loss = keras.losses.CategoricalCrossentropy(
-        from_logits=opts["from_logits"], label_smoothing=opts.get("label_smoothing", 0.0),
-        reduction=reduction, dtype=p.dtype.name)
+    loss = _keras_loss(keras.losses.CategoricalCrossentropy, p.dtype.name,
+                       from_logits=opts["from_logits"],
+                       label_smoothing=opts.get("label_smoothing", 0.0), reduction=reduction)
     return loss(y, p, sample_weight=w)
 
 
@@ -625,12 +638,13 @@ def _keras_sparse_weighted(keras, y, p, opts, reduction):
                 "Keras's sparse_categorical_crossentropy has no label_smoothing and its "
                 "categorical_crossentropy no ignore_class: Keras cannot smooth and ignore labels "
                 "in one loss")
-        return keras.losses.CategoricalCrossentropy(
-            from_logits=opts["from_logits"], label_smoothing=a, reduction=reduction,
-            dtype=p.dtype.name)(np.eye(p.shape[-1], dtype=p.dtype.name)[y], p, sample_weight=w)
-    return keras.losses.SparseCategoricalCrossentropy(
-        from_logits=opts["from_logits"], ignore_class=k, reduction=reduction,
-        dtype=p.dtype.name)(y, p, sample_weight=w)
+        return _keras_loss(
+            keras.losses.CategoricalCrossentropy, p.dtype.name, from_logits=opts["from_logits"],
+            label_smoothing=a, reduction=reduction,
+        )(np.eye(p.shape[-1], dtype=p.dtype.name)[y], p, sample_weight=w)
+    return _keras_loss(keras.losses.SparseCategoricalCrossentropy, p.dtype.name,
+                       from_logits=opts["from_logits"], ignore_class=k,
+                       reduction=reduction)(y, p, sample_weight=w)
 
 
 def _keras_ce_weighted_call(sparse: bool):
@@ -691,6 +705,21 @@ def _keras_added_in(name: str, version: tuple):
         return (f"{name} is not in Keras {_frameworks.keras_version()}; it was added in Keras "
                 f"{'.'.join(map(str, version))}: compare leaves Keras out.")
     return unavailable
+
+def _keras_ignore_class_mean(p, opts):
+    """``keras_unavailable`` of the sparse cross-entropy: a float64 call with ``ignore_index``
+    on a Keras whose masked mean adds its epsilon to the divisor (see
+    ``_frameworks.KERAS_IGNORE_CLASS_EXACT_MEAN``)."""
+    from ._compare import _frameworks
+
+    if opts.get("ignore_index") is None or p.dtype != np.float64 or not _frameworks.keras_before(
+            _frameworks.KERAS_IGNORE_CLASS_EXACT_MEAN):
+        return None
+    return ("not compared with Keras: before 3.13.0 Keras divides the mean over the kept labels "
+            "by their number plus keras.config.epsilon() (1e-7), a relative gap of 1e-7 over "
+            "that number, above float64's tolerance and in no convention lossnotes reproduces; "
+            "float32 calls and Keras 3.13.0 and later are compared")
+
 
 def _loss_of(name):
     def hand(mod, y, p, opts):
@@ -2236,6 +2265,7 @@ LOSSES = {loss.name: loss for loss in (
             scale_text=_with_options_scale_text(_row_scale_text("1", "[k = c]/p + 1/sum(p)")),
             rowwise=True, keras_weighted=_keras_sparse_weighted,
             keras_weighted_call=_keras_ce_weighted_call(sparse=True),
+            keras_unavailable=_keras_ignore_class_mean,
         ),
         cases=_SPARSE_CASES + _SPARSE_OPTION_CASES, extra_options=_SPARSE_EXTRAS,
     ),

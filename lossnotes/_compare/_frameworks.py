@@ -37,6 +37,11 @@ INSTALL = {
 #: y_pred's dtype, and fails on float64 predictions (InvalidArgumentError in LessEqual); from
 #: 3.4.0 it converts ``delta`` to y_pred's dtype. Measured with Keras 3.0.0 to 3.3.3 and 3.4.0.
 KERAS_HUBER_DELTA_IN_PRED_DTYPE = (3, 4, 0)
+#: Before Keras 3.13.0 a loss object's mean over a mask (``ignore_class``) divides by the number
+#: of kept values plus ``keras.config.epsilon()`` (1e-7), ``total / (valid + epsilon)`` in
+#: ``keras/src/losses/loss.py``'s ``apply_mask``; from 3.13.0 by their number
+#: (``divide_no_nan``). Measured with Keras 3.0.0 to 3.12.0, 3.13.0 and 3.14.0.
+KERAS_IGNORE_CLASS_EXACT_MEAN = (3, 13, 0)
 #: Before Keras 3.5.0, ``keras.ops.softmax`` and ``log_softmax`` hand a tuple ``axis`` to
 #: ``tf.nn.softmax`` as it is, which does not normalise over those axes jointly (for axis (0, 2)
 #: of a 3-d array every slice along the last axis sums to 1); from 3.5.0 they do, as lossnotes'
