@@ -24,7 +24,7 @@
    load with ``defer``; FontAwesome's icon fonts are cut down to the icons the pages use.
 7. Mathematics typeset when the book is built (``build-finished``): ``_ext/typeset_math.mjs``
    (MathJax 3 in Node, from the npm package mathjax-full) replaces the TeX of every math element
-   with MathJax's CommonHTML output and the expression's MathML for screen readers, so no page
+   with MathJax's SVG output and the expression's MathML for screen readers, so no page
    loads MathJax or typesets in the browser (a 1.3 MB script and seconds of a phone's main
    thread, and inline TeX swapped after layout, which moved the text below it). Sphinx's
    MathJax script and its settings are left out of every page; a TeX error fails the build.

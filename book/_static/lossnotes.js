@@ -54,11 +54,15 @@
     '.pst-scrollable-table-container', '.table-wrapper', '.output pre',
   ].join(', ');
 
+  // Every box is measured first, then marked: a change between two measurements would make the
+  // browser lay the page out again for the next one (hundreds of times on a long page).
   function markScrollBoxes() {
-    document.querySelectorAll(SCROLL_BOXES).forEach((el) => {
+    const boxes = [...document.querySelectorAll(SCROLL_BOXES)].map((el) => {
       const style = getComputedStyle(el);
-      const scrolls = (el.scrollWidth > el.clientWidth && /auto|scroll/.test(style.overflowX))
-        || (el.scrollHeight > el.clientHeight && /auto|scroll/.test(style.overflowY));
+      return [el, (el.scrollWidth > el.clientWidth && /auto|scroll/.test(style.overflowX))
+        || (el.scrollHeight > el.clientHeight && /auto|scroll/.test(style.overflowY))];
+    });
+    boxes.forEach(([el, scrolls]) => {
       if (scrolls && !el.hasAttribute('tabindex')) {
         el.setAttribute('tabindex', '0');
         el.dataset.lossnotesScroll = '';
