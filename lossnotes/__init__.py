@@ -160,6 +160,7 @@ __all__ = [
     "compare",
     "compare_grad",
     "Comparison",
+    "Compact",
     "translations",
     # the frameworks' arithmetic
     "like_keras",
@@ -171,6 +172,7 @@ _LAZY = {
     "compare": ("._compare", "compare"),
     "compare_grad": ("._compare", "compare_grad"),
     "Comparison": ("._compare", "Comparison"),
+    "Compact": ("._compare", "Compact"),
     "translations": ("._compare._translation", "translations"),
     "like_keras": (".like_keras", None),
     "like_torch": (".like_torch", None),

@@ -10,6 +10,7 @@ intermediate terms.
 
 import contextlib
 import dataclasses
+import html
 import os
 import re
 import subprocess
@@ -938,3 +939,48 @@ def test_agreement_matrix_selection_error_imports_no_framework():
                           timeout=300)
     assert done.stdout.split("\n")[:2] == ["2", "2"], done.stdout + done.stderr
     assert "matches no case" in done.stderr and "did you mean 'mse'" in done.stderr
+
+
+# --- the compact rendering ---------------------------------------------------------------------
+
+def test_compact_keeps_only_the_notes_of_this_call():
+    # Both frameworks agree on MSE away from any guard: every note is general, none is shown.
+    full = ln.compare("mse", [1.5, 0.0, -2.0, 3.0], [1.0, 0.5, -2.0, 1.0])
+    assert set(full.status.values()) == {"agree"}
+    short = full.compact()
+    assert short.specific == ()
+    assert set(short.general) == set(full.notes) and full.notes
+    text = str(short)
+    assert "(y_pred, y_true)" in str(full) and "(y_pred, y_true)" not in text  # torch's order
+    assert f"{len(full.notes)} general notes not shown" in text
+    for label, status in [("lossnotes", "exact"), ("keras", "agree"), ("torch", "agree")]:
+        assert re.search(rf"^{label}\s+\S+\s+{status}$", text, re.MULTILINE), label
+
+
+def test_compact_shows_the_notes_that_explain_a_verdict():
+    # A certain and wrong prediction: Keras's clip and torch's clamp explain the two verdicts;
+    # torch's argument order explains nothing and stays folded.
+    full = ln.compare("binary_cross_entropy", np.float32([1, 0, 1, 0]), np.float32([0, 1, 1, 0]))
+    assert full.status == {"keras": "explained", "torch": "explained"}
+    short = full.compact()
+    assert all(n.explains for n in short.specific)
+    assert {f for n in short.specific for f in n.frameworks} == {"keras", "torch"}
+    assert not any("(y_pred, y_true)" in n.text for n in short.specific)
+    assert any("(y_pred, y_true)" in n.text for n in short.general)
+    text = str(short)
+    assert "clips probabilities" in text and "clamps each log at -100" in text
+    assert len(short.specific) + len(short.general) == len(full.notes)
+
+
+def test_compact_leaves_the_full_rendering_as_it_was():
+    full = ln.compare_grad("hinge", [1.0, 1.0, 1.0, -1.0], [1.0, 0.5, 2.0, 2.0])
+    before, before_html = str(full), full._repr_html_()
+    short = full.compact()
+    assert str(full) == before and full._repr_html_() == before_html
+    assert str(short).splitlines()[0] == before.splitlines()[0]  # the same title
+    page = short._repr_html_()
+    # the general notes fold behind a toggle, the specific ones are in the open
+    assert page.count("<details>") == 1 and f"{len(short.general)} general notes" in page
+    opened, folded = page.split("<details>")
+    assert all(html.escape(n.text) in opened for n in short.specific)
+    assert all(html.escape(n.text) in folded for n in short.general)

@@ -11,8 +11,8 @@ frameworks' conventions, ``_run`` the one runner, ``_frameworks`` the lazy impor
 torch; what is specific to each loss is its record in :mod:`lossnotes._registry`.
 """
 
-from ._results import FRAMEWORKS, Comparison, Note, Row, Tolerance, Values
+from ._results import FRAMEWORKS, Compact, Comparison, Note, Row, Tolerance, Values
 from ._run import compare, compare_grad
 
-__all__ = ["FRAMEWORKS", "Comparison", "Note", "Row", "Tolerance", "Values", "compare",
+__all__ = ["FRAMEWORKS", "Compact", "Comparison", "Note", "Row", "Tolerance", "Values", "compare",
            "compare_grad"]

@@ -286,6 +286,46 @@ class Comparison:
     def __repr__(self) -> str:
         return str(self)
 
+    # -- the compact rendering ----------------------------------------------------------------
+    def _is_specific(self, note: Note) -> bool:
+        # A note is specific to this call when it can explain the verdict of a framework that
+        # did not simply agree, or says why a framework is absent or failed; descriptions of how
+        # a framework is always called, and conventions that changed nothing here, are general.
+        status = {r.framework: r.status for r in self._framework_rows()}
+        verdicts = [status.get(f) for f in note.frameworks]
+        if any(v in ("absent", "error") for v in verdicts):
+            return True
+        return note.explains and any(v in ("explained", "differs") for v in verdicts)
+
+    def compact(self) -> Compact:
+        """The verdicts and only the notes specific to this call.
+
+        A note is *specific* when it explains the verdict of a framework that did not agree
+        (``"explained"`` or ``"differs"``), or concerns a framework that is ``"absent"`` or
+        failed; the others (how each framework is called, conventions that changed nothing
+        here) are *general*: the text rendering counts them, the HTML rendering folds them
+        behind a toggle. The full rendering, ``print(result)``, is unchanged.
+
+        Returns
+        -------
+        Compact
+            ``.specific`` and ``.general``, tuples of Note; prints as the title, one line
+            per row (reduced value and verdict) and the specific notes.
+
+        Examples
+        --------
+        >>> import lossnotes as ln
+        >>> r = ln.compare("binary_cross_entropy", [1.0, 0.0], [0.0, 0.5])
+        >>> c = r.compact()
+        >>> [n.frameworks for n in c.specific]
+        [('keras',), ('torch',)]
+        >>> len(c.specific) + len(c.general) == len(r.notes)
+        True
+        """
+        specific = tuple(n for n in self.notes if self._is_specific(n))
+        general = tuple(n for n in self.notes if not self._is_specific(n))
+        return Compact(self, specific, general)
+
     def _repr_html_(self) -> str:
         # An accessible table: the title is its caption, every header cell has text and a
         # scope (the rows' labels are row headers), values stay in <code>. Spacing and colours
@@ -311,6 +351,85 @@ class Comparison:
             f'<div class="lossnotes-comparison"><table><caption>{e(self._title())}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<ul>{extra}</ul>" + (f"<p>notes</p><ul>{notes}</ul>" if notes else "") + "</div>"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class Compact:
+    """:meth:`Comparison.compact`: a comparison's verdicts and the notes specific to the call.
+
+    Attributes
+    ----------
+    comparison : Comparison
+        The full result.
+    specific : tuple of Note
+        The notes that explain a verdict other than "agree", or an absent or failed framework.
+    general : tuple of Note
+        The other notes: shown folded in HTML, counted in text.
+    """
+
+    comparison: Comparison
+    specific: tuple
+    general: tuple
+
+    def _table(self) -> list[list[str]]:
+        c = self.comparison
+        head = ["", "d(mean)/dy_pred" if c.quantity == "gradient" else "reduced", "status"]
+        return [head] + [[r.label, "-" if r.values is None else show(r.values.reduced, c.dtype),
+                          r.status] for r in c.rows]
+
+    def _general_line(self) -> str:
+        n = len(self.general)
+        return (f"{n} general note{'s' if n != 1 else ''} not shown (print the full result)"
+                if n else "")
+
+    def __str__(self) -> str:
+        table = self._table()
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        out = [self.comparison._title(), ""]
+        for row in table:
+            out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if self.specific:
+            out.append("")
+            out.append("notes")
+            for note in self.specific:
+                out.extend(wrap(note.text, "  - " + " and ".join(note.frameworks) + ": ",
+                                indent="      "))
+        if self.general:
+            out.extend(["", self._general_line()])
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        # The same accessible table as the full rendering, with fewer columns; the general
+        # notes fold into a <details> element, closed by default.
+        e = html.escape
+        table = self._table()
+        head = "".join(f'<th scope="col">{e(c or "computed by")}</th>' for c in table[0])
+
+        def verdict(status):
+            return f"<strong>{e(status)}</strong>" if status in ("differs", "error") else e(status)
+
+        body = "".join(
+            f'<tr><th scope="row">{e(label)}</th><td><code>{e(value)}</code></td>'
+            f"<td>{verdict(status)}</td></tr>"
+            for label, value, status in table[1:]
+        )
+
+        def items(notes):
+            return "".join(f"<li><b>{e(' and '.join(n.frameworks))}</b>: {e(n.text)}</li>"
+                           for n in notes)
+
+        specific = f"<p>notes</p><ul>{items(self.specific)}</ul>" if self.specific else ""
+        general = (f"<details><summary>{len(self.general)} general "
+                   f"note{'s' if len(self.general) != 1 else ''}</summary>"
+                   f"<ul>{items(self.general)}</ul></details>" if self.general else "")
+        return (
+            f'<div class="lossnotes-comparison"><table><caption>'
+            f"{e(self.comparison._title())}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>{specific}{general}</div>"
         )
 
 
