@@ -13,6 +13,7 @@ little more than ``import numpy``.
 
 import importlib
 
+from ._circle import circle, circle_grad
 from ._combine import combine
 from ._cross_entropy import (
     binary_cross_entropy,
@@ -154,6 +155,9 @@ __all__ = [
     "multilabel_margin_loss_grad",
     "hinge_embedding_loss",
     "hinge_embedding_loss_grad",
+    # metric learning: a loss of the whole batch
+    "circle",
+    "circle_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

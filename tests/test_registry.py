@@ -115,6 +115,14 @@ def test_gradient_matches_finite_differences(loss):
         left = (f0 - _unreduced(loss, False, *rest, p - h * d, **variant))
         g = _unreduced(loss, True, *rest, p, **variant) * h * d
         g = g.sum(axis=-1) if rows else g
+        if loss.batch:
+            # A batch loss (circle, embeddings (..., N, D)): every sample's loss moves with
+            # every embedding, and the gradient is that of the batch's summed loss, so the
+            # differences are compared batch by batch (a stack's batches are independent).
+            batches = (*p.shape[:-2], -1)
+            f0, right, left = (x.reshape(batches).sum(axis=-1) for x in (f0, right, left))
+            g = (_unreduced(loss, True, *rest, p, **variant) * h * d).reshape(batches).sum(-1)
+            h, d, rows = (h * d).reshape(batches), 1.0, True
         # A kink inside the step makes the one-sided differences differ by O(h); a smooth
         # loss by O(h^2), within rounding.
         size = np.abs(right) + np.abs(left)
