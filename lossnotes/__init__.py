@@ -23,6 +23,7 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
+from ._ctc import ctc, ctc_grad
 from ._divergence import (
     gaussian_nll_loss,
     gaussian_nll_loss_grad,
@@ -158,6 +159,9 @@ __all__ = [
     # metric learning: a loss of the whole batch
     "circle",
     "circle_grad",
+    # sequences: a loss over every alignment
+    "ctc",
+    "ctc_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

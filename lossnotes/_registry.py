@@ -2134,6 +2134,18 @@ COVERED = tuple(name for name, loss in LOSSES.items() if loss.frameworks is not 
 
 _Z = (("z", "logits (any real number; +-inf allowed)"),)
 
+#: The public losses without a record, and why: the records' tests, ``compare``, the accuracy
+#: survey and the API page's table iterate over losses of one prediction array that gives one
+#: loss per element or row and whose derivative is that array's shape; these take other
+#: inputs, and their own tests (named here) check them against the frameworks.
+WITHOUT_RECORD = {
+    "ctc": ("a loss of a sequence: labels (N, S), logits (N, T, C), input and label lengths, one "
+            "loss per sequence of T frames, checked in tests/test_ctc.py against an mpmath sum "
+            "over every alignment, torch's F.ctc_loss and its autograd, and keras.losses.ctc; its "
+            "translation row runs the three calls"),
+}
+
+
 LINKS = {link.name: link for link in (
     Link("sigmoid", _links.sigmoid, _Z, {}, _reference.REFERENCES["sigmoid"], logit_grid),
     Link("log_sigmoid", _links.log_sigmoid, _Z, {}, _reference.REFERENCES["log_sigmoid"],
