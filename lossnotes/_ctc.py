@@ -197,8 +197,8 @@ def ctc(labels, logits, *, input_lengths=None, label_lengths=None, blank: int = 
         The index of the blank class.
     reduction : {"mean", "sum", "none"}, default "mean"
         Over the sequences. ``"mean"`` is the mean of the sequence losses (Keras's); torch's
-        ``reduction="mean"`` divides each by its label length first, which is
-        ``(ctc(..., reduction="none") / label_lengths).mean()`` here.
+        ``reduction="mean"`` divides each by its label length (1 for an empty label) first,
+        which is ``(ctc(..., reduction="none") / np.maximum(label_lengths, 1)).mean()`` here.
     sample_weight : array_like, shape (N,), optional
         A finite non-negative weight per sequence: ``"mean"`` is
         :math:`\sum_i w_i \ell_i / \sum_i w_i`.
