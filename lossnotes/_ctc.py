@@ -42,6 +42,9 @@ def _inputs(labels, logits, input_lengths, label_lengths, blank):
         raise ValueError(f"logits has shape {u.shape}; expected (N, T, C): N sequences of T "
                          "frames, the logits of C classes (the blank included) per frame")
     n, t, c = u.shape
+    if t == 0 or c == 0:
+        raise ValueError(f"logits has shape {u.shape}; expected at least one frame (T) and one "
+                         "class (C, the blank)")
     if not np.isfinite(u).all():
         bad = ~np.isfinite(u)
         raise ValueError(f"logits holds {first(u, bad)!r} {_where(bad)}; expected finite "
@@ -123,8 +126,9 @@ def ctc_parts(lab, y_len, x_len, log_p, blank):
     rows = np.arange(n)[:, None]
     emit = log_p[rows, :, ext].transpose(0, 2, 1)  # log y_t(l'_s): (N, T, 2S + 1)
     alpha = np.full(emit.shape, -np.inf)
-    alpha[:, 0, :2] = emit[:, 0, :2]  # a path starts in the first blank or the first label
-    alpha[y_len == 0, 0, 1] = -np.inf  # an empty target has no first label
+    # a path starts in the first blank or the first label (an empty target has none)
+    alpha[:, 0, 0] = emit[:, 0, 0]
+    alpha[:, 0, 1:2] = np.where(y_len[:, None] > 0, emit[:, 0, 1:2], -np.inf)
     for t in range(1, t_max):
         a = alpha[:, t - 1]
         came = np.logaddexp(np.logaddexp(a, _shift(a, 1)),
@@ -145,7 +149,7 @@ def ctc_parts(lab, y_len, x_len, log_p, blank):
         went = np.logaddexp(np.logaddexp(b, _shift(b, -1)),
                             _shift(np.where(skip, b, -np.inf), -2))
         beta[:, t] = np.where((t < x_len - 1)[:, None], went, final)
-    return -log_lik, alpha, beta, ext
+    return 0.0 - log_lik, alpha, beta, ext  # 0 - x: a certain path costs +0, not -0
 
 
 @quiet

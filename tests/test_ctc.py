@@ -96,6 +96,17 @@ def test_loss_and_gradient_are_the_sum_over_every_path(t, c, blank):
         assert not grad[i, x_len[i]:].any()  # the frames after the input length
 
 
+def test_empty_labels_and_the_blank_alone():
+    # no labels (S = 0): the one path of T blanks, 2^-T with equal logits over 2 classes
+    got = ln.ctc(np.zeros((2, 0), dtype=int), np.zeros((2, 3, 2)), reduction="none")
+    np.testing.assert_allclose(got, [3 * math.log(2)] * 2, rtol=1e-15)
+    # one class, the blank: the path of blanks is certain, its loss +0 and its gradient 0
+    got = ln.ctc([[0, 0]], np.zeros((1, 4, 1)), reduction="none")
+    assert got[0] == 0 and math.copysign(1, got[0]) == 1
+    assert not ln.ctc_grad([[0, 0]], np.zeros((1, 4, 1))).any()
+    assert ln.ctc(np.zeros((0, 2), dtype=int), np.zeros((0, 3, 2)), reduction="sum") == 0
+
+
 def test_too_short_an_input_gives_inf_and_a_zero_gradient():
     # "1 1 2" needs 4 frames (a blank between the two 1s): 3 are too few, 4 have one path
     logits = RNG.normal(size=(2, 4, 3))
@@ -258,6 +269,10 @@ def test_keras_per_sequence_values_and_mean():
     ({"label_lengths": [-1, 1]}, r"label_lengths holds -1 .*from 0 to 3"),
     ({"logits": np.zeros((2, 4))}, r"logits has shape \(2, 4\); expected \(N, T, C\)"),
     ({"logits": np.full((2, 4, 3), np.inf)}, r"logits holds inf .*expected finite"),
+    ({"logits": np.zeros((2, 0, 3))}, r"logits has shape \(2, 0, 3\); expected at least one "
+     "frame"),
+    ({"logits": np.zeros((2, 4, 0))}, r"logits has shape \(2, 4, 0\); expected at least one "
+     r"frame \(T\) and one class"),
     ({"logits": np.full((2, 4, 3), np.nan)}, r"logits contains NaN"),
     ({"blank": 3}, r"blank is 3; expected .* from 0 to 2"),
     ({"blank": 1.0}, r"blank is 1.0; expected the integer index"),
