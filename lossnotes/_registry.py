@@ -2139,10 +2139,10 @@ _Z = (("z", "logits (any real number; +-inf allowed)"),)
 #: loss per element or row and whose derivative is that array's shape; these take other
 #: inputs, and their own tests (named here) check them against the frameworks.
 WITHOUT_RECORD = {
-    "ctc": ("a loss of a sequence: labels (N, S), logits (N, T, C), input and label lengths, one "
-            "loss per sequence of T frames, checked in tests/test_ctc.py against an mpmath sum "
-            "over every alignment, torch's F.ctc_loss and its autograd, and keras.losses.ctc; its "
-            "translation row runs the three calls"),
+    "ctc": ("a loss of a sequence (labels (N, S), logits (N, T, C), input and label lengths, "
+            "one loss per sequence), which tests/test_ctc.py checks against an mpmath sum over "
+            "every alignment, torch's F.ctc_loss and its autograd, and keras.losses.ctc; "
+            "ln.translations('ctc') runs it in Keras and torch"),
 }
 
 

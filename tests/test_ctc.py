@@ -287,3 +287,9 @@ def test_bad_input_names_the_argument(change, match):
     if "reduction" not in change:  # ctc_grad has no reduction
         with pytest.raises(ValueError, match=match):
             ln.ctc_grad(labels, logits, **args)
+
+
+def test_compare_says_why_it_does_not_cover_ctc():
+    with pytest.raises(ValueError, match=r"compare does not cover 'ctc': it is a loss of a "
+                                         r"sequence.*ln.translations\('ctc'\)"):
+        ln.compare("ctc", [[1]], np.zeros((1, 2, 2)))

@@ -40,6 +40,9 @@ LIKE = {"keras": like_keras, "torch": like_torch}
 
 
 def _record(name) -> _registry.Frameworks:
+    if isinstance(name, str) and name in _registry.WITHOUT_RECORD:
+        raise ValueError(f"compare does not cover {name!r}: it is "
+                         f"{_registry.WITHOUT_RECORD[name]}")
     if not isinstance(name, str) or name not in _registry.COVERED:
         near = [n for n in _registry.COVERED if isinstance(name, str) and name.lower() in n]
         hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
