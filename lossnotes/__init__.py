@@ -13,6 +13,7 @@ little more than ``import numpy``.
 
 import importlib
 
+from ._circle import circle, circle_grad
 from ._combine import combine
 from ._cross_entropy import (
     binary_cross_entropy,
@@ -22,6 +23,7 @@ from ._cross_entropy import (
     sparse_categorical_cross_entropy,
     sparse_categorical_cross_entropy_grad,
 )
+from ._ctc import ctc, ctc_grad
 from ._divergence import (
     gaussian_nll_loss,
     gaussian_nll_loss_grad,
@@ -154,6 +156,12 @@ __all__ = [
     "multilabel_margin_loss_grad",
     "hinge_embedding_loss",
     "hinge_embedding_loss_grad",
+    # metric learning: a loss of the whole batch
+    "circle",
+    "circle_grad",
+    # sequences: a loss over every alignment
+    "ctc",
+    "ctc_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -980,6 +980,84 @@ REFERENCES.update({
     "hinge_embedding_loss_grad": ref_hinge_embedding_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# metric learning: the circle loss, from the sums of its definition (not its log-sum-exps)
+# ---------------------------------------------------------------------------------------------
+
+
+def _circle_pairs(labels, embeddings, gamma, margin, remove_diagonal):
+    """``(s, pos, neg)``: the exact dot products (each product of two floats is exact at this
+    precision, and their sum is rounded once to DIGITS digits) and the pairs' lists."""
+    x = [[to_mp(v) for v in row] for row in np.asarray(embeddings, dtype=np.float64)]
+    lab = [int(v) for v in np.asarray(labels).ravel()]
+    n = len(x)
+    s = [[mp.fsum(a * b for a, b in zip(x[i], x[j], strict=True)) for j in range(n)]
+         for i in range(n)]
+    pos = [[j for j in range(n) if lab[j] == lab[i] and (j != i or not remove_diagonal)]
+           for i in range(n)]
+    neg = [[j for j in range(n) if lab[j] != lab[i]] for i in range(n)]
+    return x, s, pos, neg
+
+
+def _circle_terms(s, gamma, margin):
+    """``(a, da/ds)`` of a positive pair and ``(b, db/ds)`` of a negative pair at ``s``."""
+    g, m = to_mp(gamma), to_mp(margin)
+    live_p, live_n = s < 1 + m, s > -m
+    a = g * (1 + m - s) * (1 - m - s) if live_p else ZERO
+    b = g * (s + m) * (s - m) if live_n else ZERO
+    return (a, -2 * g * (1 - s) if live_p else ZERO), (b, 2 * g * s if live_n else ZERO)
+
+
+def _circle_batch(labels, embeddings, gamma, margin, remove_diagonal):
+    """log(1 + sum_P e^a sum_N e^b) per sample of one batch, the definition itself."""
+    _, s, pos, neg = _circle_pairs(labels, embeddings, gamma, margin, remove_diagonal)
+    out = np.empty(len(s), dtype=object)
+    for i in range(len(s)):
+        p = mp.fsum(mp.exp(_circle_terms(s[i][j], gamma, margin)[0][0]) for j in pos[i])
+        q = mp.fsum(mp.exp(_circle_terms(s[i][k], gamma, margin)[1][0]) for k in neg[i])
+        out[i] = mp.log1p(p * q)
+    return out
+
+
+def _circle_batch_grad(labels, embeddings, gamma, margin, remove_diagonal):
+    """d sum_i l_i / d x_k in one batch: l_i = log(1 + P Q) with P = sum e^a, Q = sum e^b, so
+    dl_i/ds_ij = e^a_ij a'_ij Q / (1 + P Q) for a positive pair, e^b_ij b'_ij P / (1 + P Q) for
+    a negative one; s_ij = x_i . x_j sends it to x_i (times x_j) and to x_j (times x_i)."""
+    x, s, pos, neg = _circle_pairs(labels, embeddings, gamma, margin, remove_diagonal)
+    n, d = np.shape(embeddings)
+    out = np.full((n, d), ZERO, dtype=object)
+    for i in range(n):
+        ea = {j: _circle_terms(s[i][j], gamma, margin)[0] for j in pos[i]}
+        eb = {k: _circle_terms(s[i][k], gamma, margin)[1] for k in neg[i]}
+        p = mp.fsum(mp.exp(a) for a, _ in ea.values())
+        q = mp.fsum(mp.exp(b) for b, _ in eb.values())
+        slopes = [(j, mp.exp(a) * da * q / (1 + p * q)) for j, (a, da) in ea.items()]
+        slopes += [(k, mp.exp(b) * db * p / (1 + p * q)) for k, (b, db) in eb.items()]
+        for j, g in slopes:
+            for c in range(d):
+                out[i, c] += g * x[j][c]
+                out[j, c] += g * x[i][c]
+    return out
+
+
+def _circle_stack(batch, grad: bool):
+    """``batch`` applied to each batch of a stack (labels (..., N), embeddings (..., N, D))."""
+    def ref(labels, embeddings, gamma=80.0, margin=0.4, remove_diagonal=True):
+        labels, embeddings = np.asarray(labels), np.asarray(embeddings, dtype=np.float64)
+        out = np.empty(embeddings.shape if grad else labels.shape, dtype=object)
+        for index in np.ndindex(labels.shape[:-1]):
+            out[index] = batch(labels[index], embeddings[index], gamma, margin,
+                               remove_diagonal)
+        return out
+    return ref
+
+
+ref_circle = _circle_stack(_circle_batch, grad=False)
+ref_circle_grad = _circle_stack(_circle_batch_grad, grad=True)
+
+
+REFERENCES.update({"circle": ref_circle, "circle_grad": ref_circle_grad})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

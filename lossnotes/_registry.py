@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _cross_entropy as _ce
 from . import (
+    _circle,
     _divergence,
     _focal,
     _links,
@@ -33,6 +33,7 @@ from . import (
     like_keras,
     like_torch,
 )
+from . import _cross_entropy as _ce
 
 inf = np.inf
 
@@ -140,6 +141,10 @@ class Loss:
     #: when given: the weights of the mean (``sample_weight``, ``class_weight``,
     #: ``pos_weight``), ``label_smoothing`` and ``ignore_index``. ``variants`` may name them.
     extra_options: dict = field(default_factory=dict)
+    #: A loss of the whole batch (the circle loss): each sample's value depends on the other
+    #: samples, and the gradient is that of the summed loss. Its grid is one batch, which the
+    #: tests evaluate whole, and no test asks its values to be independent of the batch.
+    batch: bool = False
 
 
 @dataclass(frozen=True)
@@ -1415,6 +1420,87 @@ def _overlap_frameworks(name, since):
     )
 
 
+# metric learning: the circle loss ------------------------------------------------------------
+
+
+def circle_grid(grad=False, limits=True, **options):
+    """A stack of 400 batches of four unit vectors in the plane (cast from float64), labels
+    0, 0, 1, 1.
+
+    For the loss: class 0 at angles +-a/2 and class 1 at b +- a/2, for a and b each 0 and
+    10^k radians, k from -8 to log10(pi) in 19 steps: positive pairs from similarity 1 to -1,
+    negative pairs everywhere between. For the gradient, where the grid must avoid
+    cancellation (the derivative sums the slopes of all pairs, of both signs, and the slope
+    -2 gamma (1 - s) of a pair at similarity s near 1 carries the rounding of s relative to
+    1 - s): class 0 at pi/4 +- a/2 and class 1 at 5 pi/4 +- b/2, for a and b from 0.1 to 1
+    radian in 20 steps, so that every negative pair is beyond the margin (similarity below
+    -0.54, slope 0) and every positive pair's slope has the same sign and size at least
+    2 gamma (1 - cos 0.1)."""
+    if grad:
+        spread = np.linspace(0.1, 1.0, 20)
+        a, b = (g.ravel() for g in np.meshgrid(spread, spread))
+        theta = np.stack([np.pi / 4 - a / 2, np.pi / 4 + a / 2, 5 * np.pi / 4 - b / 2,
+                          5 * np.pi / 4 + b / 2], 1)
+    else:
+        angles = np.concatenate([[0.0], 10.0 ** np.linspace(-8, np.log10(np.pi), 19)])
+        a, b = (g.ravel() for g in np.meshgrid(angles, angles))
+        theta = np.stack([-a / 2, a / 2, b - a / 2, b + a / 2], 1)
+    labels = np.tile([0, 0, 1, 1], (len(theta), 1))
+    return labels, np.stack([np.cos(theta), np.sin(theta)], -1)
+
+
+def _circle_scale(y, p, opts, grad):
+    """gamma (1 + margin)^2, the size of the largest terms of the log-sum-exps; per element of
+    the gradient, times 4 (2 gamma (1 + |s|) (1 + margin) per pair, on unit embeddings)."""
+    size = max(1.0, opts["gamma"] * (1 + opts["margin"]) ** 2)
+    return np.full(p.shape if grad else p.shape[:-1], 4 * size if grad else size)
+
+
+def _circle_options_text(o) -> str:
+    diagonal = "" if o["remove_diagonal"] else ", remove_diagonal=False"
+    return f"gamma={o['gamma']!r}, margin={o['margin']!r}{diagonal}"
+
+
+_CIRCLE = Frameworks(
+    targets="classes", rowwise=True,  # not in Keras 3.6.0 (its wheel); added in 3.7.0
+    keras_unavailable=_keras_added_in("circle", (3, 7, 0)),
+    lossnotes_call=lambda o: (f"ln.circle(labels, embeddings, {_circle_options_text(o)}, "
+                              "reduction='none')"),
+    keras_call=lambda o: (f"keras.losses.circle(labels, embeddings, "
+                          f"{_circle_options_text(o)})"),
+    keras=lambda keras, y, p, opts: keras.losses.circle(
+        y, p, gamma=opts["gamma"], margin=opts["margin"],
+        remove_diagonal=opts["remove_diagonal"]),
+    torch=(),
+    absent={"torch": (
+        "torch.nn.functional has no circle loss, and neither has torchvision. In plain "
+        "torch, for unit embeddings x, labels c and m = margin: s = x @ x.T; pos = "
+        "(c[:, None] == c) & ~torch.eye(len(c), dtype=bool); neg = c[:, None] != c; "
+        "F.softplus(torch.logsumexp((gamma * (1 + m - s).clamp(min=0) * (1 - m - s))"
+        ".masked_fill(~pos, -inf), 1) + torch.logsumexp((gamma * (s + m).clamp(min=0) * "
+        "(s - m)).masked_fill(~neg, -inf), 1))")},
+    hand=_loss_of("circle"), hand_grad=_grad_of("circle"),
+    scale=_circle_scale,
+    scale_text=lambda o, grad: (
+        "4 gamma (1 + margin)^2 (the slopes 2 gamma (1 - s) of the terms, summed over pairs)"
+        if grad else "gamma (1 + margin)^2 (the largest terms of the log-sum-exps)"),
+)
+
+
+def _random_circle(rng, shape, c):
+    """Unit embeddings of shape (4, 6), in classes 0, 0, 1, 1 (every sample has a positive
+    and a negative pair), with the default gamma and with gamma=8, margin=0.25."""
+    x = rng.normal(0, 1, shape)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = np.array([0, 0, 1, 1])
+    c(labels, x)
+    c(labels, x, {"gamma": 8.0, "margin": 0.25})
+
+
+_RANDOM["circle"] = _random_circle
+
+
+
 # robust classification ------------------------------------------------------------------------
 
 
@@ -1699,6 +1785,25 @@ def _option_batches(name: str, seed: int) -> list[MatrixCase]:
                                {"from_logits": True, "ignore_index": _PAD, **o})
                     for o in ({}, {"sample_weight": w})]
     return out
+
+
+_CIRCLE_CASES = (
+    MatrixCase("the docstring's three unit vectors, gamma=1", "notes",
+               np.array([0, 0, 1]), np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]),
+               {"gamma": 1.0}),
+    _edge("a sample alone in its class (loss 0)", np.array([0, 0, 1, 2]),
+          np.array([[1.0, 0.0], [0.6, 0.8], [-0.8, 0.6], [0.0, -1.0]]),
+          loss=(A, ABSENT), grad=(A, ABSENT)),
+    _edge("embeddings longer than 1: Keras clamps the similarity 1.1 at 1", np.array([0, 0, 1]),
+          np.array([[1.1, 0.0], [1.0, 0.3], [0.0, -1.1]]), {"gamma": 1.0},
+          loss=(E, ABSENT), grad=(E, ABSENT)),
+    _edge("remove_diagonal=False: each sample its own positive pair", np.array([0, 1, 1]),
+          np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32),
+          {"remove_diagonal": False}, loss=(A, ABSENT), grad=(A, ABSENT)),
+    _edge("classmates together, classes opposite: log(1 + e^-12.8)", np.array([0, 0, 1, 1]),
+          np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]]),
+          loss=(A, ABSENT), grad=(A, ABSENT)),
+)
 
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
@@ -2385,6 +2490,21 @@ LOSSES = {loss.name: loss for loss in (
           grid=overlap_grid, cases=_TVERSKY_CASES, ulps={"float64": 10.0},
           # keras.losses.tversky: not in Keras 3.2.0, added in 3.3.0
           frameworks=_overlap_frameworks("tversky", (3, 3, 0))),
+    # metric learning: a loss of the whole batch ------------------------------------------------
+    _loss(
+        "circle", _circle, family="metric learning", batch=True,
+        inputs=(("labels", "one integer label per embedding, shape (N,)"),
+                ("embeddings", "L2-normalized embeddings, one per row, shape (N, D)")),
+        domain="a batch (labels (N,), embeddings (N, D)); each sample's loss depends on the "
+               "whole batch",
+        options={"gamma": 80.0, "margin": 0.4, "remove_diagonal": True},
+        variants=({}, {"gamma": 1.0, "margin": 0.25}, {"remove_diagonal": False}),
+        grid=circle_grid, frameworks=_CIRCLE, cases=_CIRCLE_CASES,
+        # ill-conditioned: a term gamma (1 - m - s)(1 + m - s) moves by its slope, up to
+        # 4 gamma, times the rounding of s, which a small loss (or a derivative) feels relative
+        # to itself; 80 ulps measured for the loss and 166 for its gradient at gamma = 80
+        ulps={"float64": 256.0},
+    ),
     # multilabel losses ---------------------------------------------------------------------------
     _loss(
         "multilabel_soft_margin_loss", _multilabel, family="multilabel",
@@ -2459,6 +2579,18 @@ LOSSES = {loss.name: loss for loss in (
 COVERED = tuple(name for name, loss in LOSSES.items() if loss.frameworks is not None)
 
 _Z = (("z", "logits (any real number; +-inf allowed)"),)
+
+#: The public losses without a record, and why: the records' tests, ``compare``, the accuracy
+#: survey and the API page's table iterate over losses of one prediction array that gives one
+#: loss per element or row and whose derivative is that array's shape; these take other
+#: inputs, and their own tests (named here) check them against the frameworks.
+WITHOUT_RECORD = {
+    "ctc": ("a loss of a sequence (labels (N, S), logits (N, T, C), input and label lengths, "
+            "one loss per sequence), which tests/test_ctc.py checks against an mpmath sum over "
+            "every alignment, torch's F.ctc_loss and its autograd, and keras.losses.ctc; "
+            "ln.translations('ctc') runs it in Keras and torch"),
+}
+
 
 LINKS = {link.name: link for link in (
     Link("sigmoid", _links.sigmoid, _Z, {}, _reference.REFERENCES["sigmoid"], logit_grid),

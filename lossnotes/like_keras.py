@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _circle as _circle_module
 from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
 from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
     _poisson_inputs,
@@ -706,6 +707,72 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     array([[-0.75,  0.25]])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+
+
+# metric learning: the circle loss -----------------------------------------------------------------
+
+
+def _circle(labels, embeddings, gamma, margin, remove_diagonal):
+    """``(G, S, x, dtype)`` as Keras forms them: in the embeddings' dtype, with the similarity
+    clamped at 1 (its cosine distance ``max(1 - s, 0)``) and the clamp's derivative in ``G``
+    (``tf.maximum`` passes the gradient to ``1 - s`` where ``1 - s >= 0``)."""
+    gamma, margin, remove_diagonal = _circle_module._check_options(gamma, margin,
+                                                                   remove_diagonal)
+    lab, x, dtype = _circle_module._inputs(labels, embeddings, gamma, margin)
+    x = x.astype(dtype)
+    s = _circle_module.similarities(x)
+    loss, g = _circle_module.circle_parts(np.minimum(s, 1), lab, gamma, margin,
+                                          remove_diagonal)
+    return loss.astype(dtype), np.where(s <= 1, g, 0).astype(dtype), x
+
+
+@quiet
+def circle(labels, embeddings, *, gamma=80.0, margin=0.4, remove_diagonal=True,
+           reduction="mean", sample_weight=None):
+    r"""``keras.losses.circle``'s arithmetic, with the ``Circle`` class's mean.
+
+    Keras's similarity is :math:`1 - d` with the cosine distance
+    :math:`d = \max(1 - x_i \cdot x_j, 0)`: the dot product clamped at 1, which changes
+    nothing for unit embeddings and everything for longer ones. Keras marks the zero losses
+    (a sample without a positive or a negative pair) as masked, so ``Circle()``'s
+    ``"sum_over_batch_size"``, here ``"mean"``, divides the weighted sum by the number of
+    *positive* losses (0 when there is none).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> x = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]  # sample 2 has no positive pair: loss 0
+    >>> ln.like_keras.circle([0, 0, 1], x, gamma=1.0).round(8)  # (l_0 + l_1) / 2
+    np.float64(0.64843115)
+    >>> ln.like_keras.circle([0, 0], [[2.0, 0.0], [1.5, 0.5]], gamma=1.0, reduction="none")
+    array([0., 0.])
+    """
+    loss, _, _ = _circle(labels, embeddings, gamma, margin, remove_diagonal)
+    count = int(np.count_nonzero(loss > 0))
+    return _conventions.weighted(loss, reduction, sample_weight, CONVENTION, count=count)
+
+
+@quiet
+def circle_grad(labels, embeddings, *, gamma=80.0, margin=0.4, remove_diagonal=True,
+                sample_weight=None):
+    r"""The gradient of the summed ``keras.losses.circle`` that ``tf.GradientTape`` reports:
+    :func:`lossnotes.circle_grad`'s formula with the similarity clamped at 1, where its
+    derivative is 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> import numpy as np
+    >>> x = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]  # unit embeddings: the exact gradient
+    >>> bool(np.allclose(ln.like_keras.circle_grad([0, 0, 1], x), ln.circle_grad([0, 0, 1], x)))
+    True
+    """
+    _, g, x = _circle(labels, embeddings, gamma, margin, remove_diagonal)
+    w = _circle_module._weights(sample_weight, x.shape[:-1])
+    return _circle_module._grad_from_parts(g, x, None if w is None else w.astype(x.dtype))
+
+
+__all__ += ["circle", "circle_grad"]
 
 
 # robust classification ------------------------------------------------------------------------

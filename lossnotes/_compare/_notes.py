@@ -1010,6 +1010,34 @@ OPTION_RULES = (
 )
 
 RULES += OPTION_RULES
+# metric learning: the circle loss ----------------------------------------------------------------
+
+CIRCLE = ("circle",)
+
+
+def _similarity_above_one(c: Call) -> bool:
+    """Whether a pair the loss compares has a dot product above 1 (Keras clamps it)."""
+    p = np.asarray(c.p, dtype=np.float64)
+    s = p @ p.T
+    if c.opts["remove_diagonal"]:
+        np.fill_diagonal(s, 0)
+    return bool((s > 1).any())
+
+
+RULES += (
+    Rule(CIRCLE, K, _similarity_above_one, lambda c: (
+        "Keras computes the similarity as 1 - d with the cosine distance d = max(1 - x_i . x_j, "
+        "0): it expects L2-normalized embeddings and counts a dot product above 1 as 1, where "
+        f"lossnotes takes the dot product as it is; {_gap(c, 'keras', 'circle')}.")),
+    Rule(CIRCLE, K, lambda c: True, (
+        "The circle loss is a loss of the whole batch: each sample's value depends on every "
+        "other embedding, so compare passes the batch whole and differentiates the sum (and "
+        "the mean) of the per-sample values with respect to every embedding. "
+        "keras.losses.circle returns those per-sample values; the Circle class marks the zero "
+        "losses as masked, so its default reduction divides by the number of positive losses, "
+        "not by the batch size (lossnotes.like_keras.circle's 'mean')."), explains=False),
+)
+
 
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "

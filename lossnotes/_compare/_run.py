@@ -43,6 +43,9 @@ LIKE = {"keras": like_keras, "torch": like_torch}
 
 
 def _record(name) -> _registry.Frameworks:
+    if isinstance(name, str) and name in _registry.WITHOUT_RECORD:
+        raise ValueError(f"compare does not cover {name!r}: it is "
+                         f"{_registry.WITHOUT_RECORD[name]}")
     if not isinstance(name, str) or name not in _registry.COVERED:
         near = [n for n in _registry.COVERED if isinstance(name, str) and name.lower() in n]
         hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
@@ -77,7 +80,11 @@ def _options(name: str, given: dict) -> dict:
                 or not np.isfinite(d) or d <= 0:
             raise ValueError(f"delta must be a positive finite number; found {d!r}")
         opts["delta"] = float(d)
-    if "gamma" in opts:  # the focal losses' options, checked as the losses check them
+    if "remove_diagonal" in opts:  # circle's options, checked as the loss checks them
+        from .._circle import _check_options
+        opts["gamma"], opts["margin"], opts["remove_diagonal"] = _check_options(
+            opts["gamma"], opts["margin"], opts["remove_diagonal"])
+    elif "gamma" in opts:  # the focal losses' options, checked as the losses check them
         from .._focal import check_fraction, check_gamma
         opts["gamma"] = check_gamma(opts["gamma"])
         for name in ("alpha", "label_smoothing"):
@@ -125,8 +132,8 @@ def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
     """``(y_true, y_pred, axis)`` checked; ``axis`` the non-negative class axis of a row-wise
     loss, else None."""
     y_pred = as_float_array(y_pred, "y_pred")
-    if spec.targets == "classes":
-        axis = check_axis(opts["axis"], y_pred.ndim)
+    if spec.targets == "classes":  # the labels of rows along axis (circle: of embeddings)
+        axis = check_axis(opts.get("axis", -1), y_pred.ndim)
         labels = np.asarray(y_true)
         check_label_shape(labels, y_pred, axis, "y_true (the labels)")
         return labels, y_pred, axis

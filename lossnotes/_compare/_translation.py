@@ -307,16 +307,35 @@ ROWS = (
       "(2017) weight with beta: swap the two when porting from the paper.",
       keras_since=(3, 3, 0),
       matrix=("tversky", {})),
-    # not translated yet ------------------------------------------------------------------------
-    T("Connectionist temporal classification", "none",
-      "ctc", None, "ctc_loss", None, None,
-      "Not translated yet: Keras's ctc reads label 0 as padding and the blank, and returns the "
-      "mean of the sequence losses; torch's ctc_loss with reduction='mean' divides each by its "
-      "target length first.", keras_since=(3, 1, 0)),
-    T("Circle loss", "none",
-      "circle", None, None, None, None,
-      "Not translated yet: pairs of embeddings within a batch, weighted by their cosine "
-      "distances (Sun et al., 2020).", keras_since=(3, 7, 0)),
+    # metric learning: a loss of the whole batch --------------------------------------------
+    T("Circle loss", "embeddings",
+      "circle", "keras.losses.Circle()(labels, x)",
+      None,
+      "F.softplus(torch.logsumexp(torch.where((labels[:, None] == labels) & ~torch.eye(len("
+      "labels), dtype=torch.bool), 80 * (1.4 - x @ x.T).clamp(min=0) * (0.6 - x @ x.T), "
+      "-math.inf), 1) + torch.logsumexp(torch.where(labels[:, None] != labels, 80 * (x @ x.T + "
+      "0.4).clamp(min=0) * (x @ x.T - 0.4), -math.inf), 1)).mean()",
+      "ln.circle(labels, x)",
+      "A loss of the whole batch: each sample's value weighs its pairs with the other samples "
+      "(gamma=80, margin=0.4 here, Keras's defaults). Keras expects L2-normalized embeddings "
+      "and clamps their dot products at 1; its Circle class leaves the zero losses (a sample "
+      "without a positive or a negative pair) out of the mean, where the mean of "
+      "keras.losses.circle's values and lossnotes' count them.", keras_since=(3, 7, 0),
+      matrix=("circle", {})),
+    # sequences: a loss over every alignment ---------------------------------------------------
+    T("Connectionist temporal classification", "sequences",
+      "ctc", "keras.losses.CTC()(labels, logits)",
+      "ctc_loss",
+      "F.ctc_loss(logits.log_softmax(-1).transpose(0, 1), labels, input_lengths, "
+      "label_lengths, reduction='none').mean()",
+      "ln.ctc(labels, logits)",
+      "Keras reads label 0 as both the blank and the padding (the label length is the count of "
+      "non-zero labels), every sequence has all T frames, and its mean is that of the sequence "
+      "losses. torch takes log-probabilities time first, (T, N, C), and the lengths explicitly; "
+      "its reduction='mean' divides each loss by its label length (1 for an empty one) before "
+      "the mean, so the line above takes 'none' and then the mean (torch's 'mean' is "
+      "(ln.ctc(..., reduction='none') / np.maximum(label_lengths, 1)).mean()).",
+      keras_since=(3, 1, 0)),
 )
 
 
@@ -389,6 +408,15 @@ def _batch(kind: str, seed: int = SEED) -> dict:
                 "y": np.where(rng.random(n) < 0.5, -1, 1).astype(f)}
     if kind == "triplets":
         return {k: rng.normal(0, 1, SHAPE).astype(f) for k in ("a", "p", "n")}
+    if kind == "embeddings":  # unit embeddings, two samples of each of two classes
+        x = rng.normal(0, 1, SHAPE)
+        return {"labels": np.array([0, 1, 0, 1]),
+                "x": (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(f)}
+    if kind == "sequences":  # logits (N, T, C) = (4, 6, 5); labels padded with the blank 0
+        label_lengths = np.array([3, 1, 2, 0])
+        labels = np.where(np.arange(3) < label_lengths[:, None], rng.integers(1, 5, (n, 3)), 0)
+        return {"labels": labels, "logits": rng.normal(0, 2, (n, c, 5)).astype(f),
+                "input_lengths": np.full(n, c), "label_lengths": label_lengths}
     if kind == "masks":
         return {"y_true": (rng.random(SHAPE) < 0.3).astype(f),
                 "y_pred": rng.uniform(0, 1, SHAPE).astype(f)}
