@@ -19,7 +19,7 @@ import numpy as np
 
 from ._cross_entropy import _binary_labels, _probabilities
 from ._focal import _working
-from ._validation import _where, check_axis, check_number, pair, quiet, reduce
+from ._validation import check_axis, check_number, pair, quiet, reduce, where_row
 
 
 def _check_weight(value, name: str) -> float:
@@ -46,10 +46,8 @@ def _denominator(i, m, e, alpha, beta, axis):
     """``I + alpha M + beta E``, refusing a row where it is 0 (the ratio is 0 / 0)."""
     d = i + alpha * m + beta * e
     if (d == 0).any():
-        bad = np.squeeze(d == 0, axis=axis)
-        where = _where(bad) if bad.ndim else "(the only row)"
         raise ValueError(
-            f"y_true and y_pred have a row along axis {axis} {where} "
+            f"y_true and y_pred have a row along axis {axis} {where_row(d == 0, axis)} "
             "where the overlap and the weighted misses and additions are all 0 (an empty target "
             "and an empty prediction, or zero weights): the loss is 0 / 0 there; expected at "
             "least one positive count per row"

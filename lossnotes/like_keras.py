@@ -46,7 +46,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import _plain_class_mean, multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
-from ._validation import check_flag, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -60,7 +60,10 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
+    "mean_absolute_percentage_error_grad", "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_grad", "nll_loss", "nll_loss_grad",
+    # similarity
+    "negative_cosine_similarity", "negative_cosine_similarity_grad",
 ]
 
 CONVENTION = "keras"
@@ -462,6 +465,55 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
 
 
 
+def _keras_log_difference(y_true, y_pred):
+    """``log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)``, Keras's two logs, and
+    the predictions and epsilon in their dtype."""
+    y, p = pair(y_true, y_pred)
+    eps = p.dtype.type(_conventions.KERAS_EPSILON)
+    return np.log(np.maximum(p, eps) + 1) - np.log(np.maximum(y, eps) + 1), p, eps
+
+
+@quiet
+def mean_squared_logarithmic_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    r"""``keras.losses.mean_squared_logarithmic_error``'s arithmetic: every value below
+    :math:`\epsilon = 10^{-7}` is raised to it, then
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \bigl(\log(\max(\hat y_i, \epsilon) + 1)
+        - \log(\max(y_i, \epsilon) + 1)\bigr)^2,
+
+    so a negative prediction is clipped, not refused, and the two logs cancel where the
+    prediction is close to the target (absolute accuracy only). ``sample_weight`` and the
+    mean are Keras's (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_squared_logarithmic_error([1.0], [-0.5])):.6f}")
+    0.480453
+    """
+    d, _, _ = _keras_log_difference(y_true, y_pred)
+    return _conventions.weighted(np.square(d), reduction, sample_weight, "keras")
+
+
+@quiet
+def mean_squared_logarithmic_error_grad(y_true, y_pred, *, sample_weight=None):
+    r"""The derivative ``tf.GradientTape`` reports: :math:`2 d / (\hat y + 1)` with Keras's
+    difference of logs :math:`d`, and 0 where the prediction is below :math:`\epsilon`
+    (``maximum`` passes no gradient to the value it replaces).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.mean_squared_logarithmic_error_grad([1.0], [-0.5])
+    array([0.])
+    """
+    d, p, eps = _keras_log_difference(y_true, y_pred)
+    g = np.where(p >= eps, 2 * d / (np.maximum(p, eps) + 1), 0)
+    return _conventions.weighted_grad(g, sample_weight)[()]
+
+
 @quiet
 def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
     r"""``keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)``,
@@ -773,3 +825,72 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     """
     terms = binary_cross_entropy(y_true, y_pred, from_logits=True, reduction="none")
     return _plain_class_mean(terms, y_pred, weight, axis, reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# similarity
+# --------------------------------------------------------------------------------------------
+
+
+def _keras_normalize(x: np.ndarray, axis: int):
+    """``keras.ops.normalize(x, axis)`` (order 2), as ``keras.losses.cosine_similarity``
+    calls it: ``x * min(rsqrt(sum(x^2)), 1 / eps)``; also the factor and whether it is the
+    clamp."""
+    s = np.sum(x * x, axis=axis, keepdims=True)
+    cap = x.dtype.type(1 / _conventions.KERAS_EPSILON)
+    r = 1 / np.sqrt(s)
+    return x * np.minimum(r, cap), np.minimum(r, cap), r > cap
+
+
+def _keras_cosine_inputs(y_true, y_pred, axis):
+    y, p = pair(y_true, y_pred)
+    return y, p, check_axis(axis, p.ndim)
+
+
+@quiet
+def negative_cosine_similarity(y_true, y_pred, *, axis=-1, reduction="mean",
+                               sample_weight=None):
+    r"""``keras.losses.cosine_similarity``'s arithmetic: each row normalised by
+    :math:`\min(1/\lVert x \rVert, 1/\epsilon)`, :math:`\epsilon = 10^{-7}`, then
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\sum_k \frac{y_{ik}}{\max(\lVert y_i \rVert, \epsilon)}
+        \frac{\hat y_{ik}}{\max(\lVert \hat y_i \rVert, \epsilon)},
+
+    so a zero vector scores 0, vectors shorter than :math:`\epsilon` score less than their
+    cosine, and a squared norm beyond the largest float scores 0 (its factor is 0).
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.negative_cosine_similarity([[1.0, 2.0], [1.0, 2.0]],
+    ...                                          [[0.0, 0.0], [1e-9, 2e-9]], reduction="none")
+    array([-0.        , -0.02236068])
+    """
+    y, p, axis = _keras_cosine_inputs(y_true, y_pred, axis)
+    a, _, _ = _keras_normalize(y, axis)
+    b, _, _ = _keras_normalize(p, axis)
+    return _conventions.weighted(-np.sum(a * b, axis=axis), reduction, sample_weight, "keras")
+
+
+@quiet
+def negative_cosine_similarity_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
+    r"""The derivative ``tf.GradientTape`` reports: with :math:`a = y \min(1/\lVert y \rVert,
+    1/\epsilon)` and :math:`r = 1/\lVert \hat y \rVert`, :math:`-(a r - (a \cdot \hat y) r^3
+    \hat y)` (the exact derivative) where :math:`r \le 1/\epsilon`, and :math:`-a/\epsilon`
+    where the clamp holds (a constant factor: a zero prediction gets :math:`-a/\epsilon`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.negative_cosine_similarity_grad([[3.0, 4.0]], [[0.0, 0.0]])
+    array([[-6000000., -8000000.]])
+    """
+    y, p, axis = _keras_cosine_inputs(y_true, y_pred, axis)
+    a, _, _ = _keras_normalize(y, axis)
+    _, r, clamped = _keras_normalize(p, axis)
+    exact = a * r - np.sum(a * p, axis=axis, keepdims=True) * r**3 * p
+    g = -np.where(clamped, a * r, exact)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]

@@ -57,7 +57,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
-from ._validation import check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -72,7 +72,10 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
+    "mean_absolute_percentage_error_grad", "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_grad", "nll_loss", "nll_loss_grad",
+    # similarity
+    "negative_cosine_similarity", "negative_cosine_similarity_grad",
 ]
 
 CONVENTION = "torch"
@@ -471,6 +474,43 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     return (100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype)))[()]
 
 
+
+def _torch_log_difference(y_true, y_pred):
+    y, p = pair(y_true, y_pred)
+    return np.log1p(p) - np.log1p(y), p
+
+
+@quiet
+def mean_squared_logarithmic_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    r"""The squared logarithmic error written with torch ops (torch has no such loss),
+    ``F.mse_loss(torch.log1p(y_pred), torch.log1p(y_true))``: the two ``log1p`` subtracted,
+    ``nan`` below -1 and ``inf`` at -1. ``sample_weight`` and the mean are those of a
+    weighted mean written by hand (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_squared_logarithmic_error([1.0, 0.0], [1.0, -2.0], reduction="none")
+    array([ 0., nan])
+    """
+    d, _ = _torch_log_difference(y_true, y_pred)
+    return _conventions.weighted(np.square(d), reduction, sample_weight)
+
+
+@quiet
+def mean_squared_logarithmic_error_grad(y_true, y_pred, *, sample_weight=None):
+    r"""``torch.autograd`` through ``F.mse_loss(torch.log1p(y_pred), torch.log1p(y_true))``
+    unreduced: :math:`2 (\operatorname{log1p}(\hat y) - \operatorname{log1p}(y)) / (1 + \hat y)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_squared_logarithmic_error_grad([1.0], [3.0])
+    array([0.34657359])
+    """
+    d, p = _torch_log_difference(y_true, y_pred)
+    return _conventions.weighted_grad(2 * d / (1 + p), sample_weight)[()]
+
 # --------------------------------------------------------------------------------------------
 # multiclass margins, similarity and metric learning
 # --------------------------------------------------------------------------------------------
@@ -799,3 +839,70 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
     """
     d, axis = _torch_pair_terms(y_true, y_pred, axis)
     return _multilabel._pair_gradient(d, axis)
+
+
+# --------------------------------------------------------------------------------------------
+# similarity
+# --------------------------------------------------------------------------------------------
+
+#: ``F.cosine_similarity``'s default ``eps``: each norm is raised to at least this.
+TORCH_COSINE_EPS = 1e-8
+
+
+def _torch_cosine_parts(y_true, y_pred, axis):
+    """``F.cosine_similarity(y_pred, y_true)``'s pieces: the target row divided by its clamped
+    norm, y_pred, its norm (inf where the squared norm overflows) and that norm clamped."""
+    y, p = pair(y_true, y_pred)
+    axis = check_axis(axis, p.ndim)
+    eps = p.dtype.type(TORCH_COSINE_EPS)
+
+    def norm(x):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+
+    return y / np.maximum(norm(y), eps), p, norm(p), np.maximum(norm(p), eps), axis
+
+
+@quiet
+def negative_cosine_similarity(y_true, y_pred, *, axis=-1, reduction="mean",
+                               sample_weight=None):
+    r"""``-F.cosine_similarity(y_pred, y_true, dim=axis)`` (torch's cosine is a similarity,
+    not a loss): each row divided by its norm raised to at least :math:`\epsilon = 10^{-8}`,
+
+    .. math::
+
+        \ell^{\text{torch}}_i = -\sum_k \frac{\hat y_{ik}}{\max(\lVert \hat y_i \rVert,
+        \epsilon)} \frac{y_{ik}}{\max(\lVert y_i \rVert, \epsilon)},
+
+    so a zero vector scores 0, vectors shorter than :math:`\epsilon` score less than their
+    cosine, and a squared norm beyond the largest float scores 0 (a division by ``inf``).
+    ``sample_weight`` and the mean are those of a weighted mean written by hand.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.negative_cosine_similarity([[1.0, 2.0], [1.0, 2.0]],
+    ...                                          [[0.0, 0.0], [1e-9, 2e-9]], reduction="none")
+    array([-0.       , -0.2236068])
+    """
+    b, p, _, n_c, axis = _torch_cosine_parts(y_true, y_pred, axis)
+    return _conventions.weighted(-np.sum(p / n_c * b, axis=axis), reduction, sample_weight)
+
+
+@quiet
+def negative_cosine_similarity_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
+    r"""``torch.autograd`` through it: torch clamps the norms under ``no_grad``, so with
+    :math:`b = y / \max(\lVert y \rVert, \epsilon)` and :math:`n = \max(\lVert \hat y \rVert,
+    \epsilon)` it reports :math:`-(b/n - (\hat y \cdot b)\, \hat y / (n^2 \lVert \hat y \rVert))`,
+    the exact derivative where the norm is at least :math:`\epsilon`, and :math:`-b/\epsilon`
+    at a zero prediction.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.negative_cosine_similarity_grad([[3.0, 4.0]], [[0.0, 0.0]])
+    array([[-60000000., -80000000.]])
+    """
+    b, p, n, n_c, axis = _torch_cosine_parts(y_true, y_pred, axis)
+    along = np.sum(p * b, axis=axis, keepdims=True) / (n_c * n_c)
+    g = -(b / n_c - np.where(n > 0, along * p / n, 0))
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]

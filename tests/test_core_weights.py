@@ -52,6 +52,15 @@ def _cce_logits(y, z):
     return -np.sum(y * log_p, axis=1)
 
 
+def _cos(y, p):
+    return np.sum(y * p, axis=1) / (np.linalg.norm(y, axis=1) * np.linalg.norm(p, axis=1))
+
+
+def _cos_grad(y, p):
+    ny, n_p = np.linalg.norm(y, axis=1, keepdims=True), np.linalg.norm(p, axis=1, keepdims=True)
+    return (_cos(y, p)[:, None] * p / n_p - y / ny) / n_p
+
+
 #: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
 #: the class axis that the loss drops (None for elementwise losses).
 CASES = {
@@ -82,6 +91,12 @@ CASES = {
                (LABELS, _softmax(Z3, 1)), {"axis": 1},
                lambda: -np.log(np.sum(ONEHOT * _softmax(Z3, 1), axis=1)),
                lambda: -ONEHOT / _softmax(Z3, 1), 1),
+    "msle": (ln.mean_squared_logarithmic_error, ln.mean_squared_logarithmic_error_grad,
+             (SOFT, P), {}, lambda: (np.log1p(P) - np.log1p(SOFT)) ** 2,
+             lambda: 2 * (np.log1p(P) - np.log1p(SOFT)) / (1 + P), None),
+    "cosine": (ln.negative_cosine_similarity, ln.negative_cosine_similarity_grad,
+               (ONEHOT + 0.5, Z3), {"axis": 1}, lambda: -_cos(ONEHOT + 0.5, Z3),
+               lambda: _cos_grad(ONEHOT + 0.5, Z3), 1),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
