@@ -28,7 +28,7 @@ def _working(r: np.ndarray) -> np.ndarray:
 
 
 @quiet
-def log_cosh(y_true, y_pred, *, reduction: str = "mean"):
+def log_cosh(y_true, y_pred, *, reduction: str = "mean", sample_weight=None):
     r"""Log-cosh loss: quadratic for small residuals, linear (minus :math:`\log 2`) for large.
 
     .. math::
@@ -42,8 +42,9 @@ def log_cosh(y_true, y_pred, *, reduction: str = "mean"):
 
     Parameters
     ----------
-    y_true, y_pred, reduction
-        As for :func:`~lossnotes.mse`.
+    y_true, y_pred, reduction, sample_weight
+        As for :func:`~lossnotes.mse` (with weights :math:`w_i`, ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`).
 
     Returns
     -------
@@ -89,11 +90,11 @@ def log_cosh(y_true, y_pred, *, reduction: str = "mean"):
     # |x| - log 2 + log1p(e^(-2|x|)): no overflow, and little cancellation above 5
     big = (a - LOG_2) + np.log1p(np.exp(-2 * a))
     loss = np.where(a > _LOG_COSH_SWITCH, big, small)
-    return reduce(loss.astype(r.dtype, copy=False), reduction)
+    return reduce(loss.astype(r.dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
-def log_cosh_grad(y_true, y_pred):
+def log_cosh_grad(y_true, y_pred, *, sample_weight=None):
     r"""Derivative of the unreduced :func:`log_cosh` with respect to the prediction.
 
     .. math::
@@ -101,7 +102,8 @@ def log_cosh_grad(y_true, y_pred):
         \frac{\partial \ell_i}{\partial \hat y_i} = \tanh(\hat y_i - y_i),
 
     about the residual for small residuals (like MSE's, halved) and :math:`\pm 1` for large
-    ones (like MAE's), continuously in between.
+    ones (like MAE's), continuously in between. ``sample_weight`` multiplies it, as for
+    :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -111,7 +113,7 @@ def log_cosh_grad(y_true, y_pred):
     """
     r = _residual(y_true, y_pred)
     np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
-    return np.tanh(r, out=r)[()]
+    return weigh(np.tanh(r, out=r), sample_weight)[()]
 
 
 def _nonzero_targets(y: np.ndarray, name: str) -> None:
@@ -131,7 +133,8 @@ def _relative_residual(y_true, y_pred):
 
 
 @quiet
-def mean_absolute_percentage_error(y_true, y_pred, *, reduction: str = "mean"):
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction: str = "mean",
+                                   sample_weight=None):
     r"""Mean absolute percentage error: the absolute error in percent of the target.
 
     .. math::
@@ -145,6 +148,8 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction: str = "mean"):
     y_pred : array_like
         Predictions, the same shape.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`.
 
     Returns
     -------
@@ -177,11 +182,11 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction: str = "mean"):
     np.abs(r, out=r)
     r /= np.abs(y)
     r *= 100
-    return reduce(r, reduction)
+    return reduce(r, reduction, sample_weight)
 
 
 @quiet
-def mean_absolute_percentage_error_grad(y_true, y_pred):
+def mean_absolute_percentage_error_grad(y_true, y_pred, *, sample_weight=None):
     r"""(Sub)derivative of the unreduced :func:`mean_absolute_percentage_error` with respect
     to the prediction.
 
@@ -191,7 +196,8 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
         \operatorname{sign}(\hat y_i - y_i),
 
     0 at an exact prediction (as for :func:`~lossnotes.mae`): MAE's subgradient, scaled by
-    :math:`100 / |y|`, so small targets pull hardest.
+    :math:`100 / |y|`, so small targets pull hardest. ``sample_weight`` multiplies it, as for
+    :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -204,7 +210,7 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     np.subtract(0, r, out=r)  # sign(y_pred - y_true), +0 at 0
     r *= 100
     r /= np.abs(y)
-    return r[()]
+    return weigh(r, sample_weight)[()]
 
 
 def _above_minus_one(x: np.ndarray, name: str) -> None:

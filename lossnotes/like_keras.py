@@ -400,7 +400,7 @@ KERAS_LOG_2 = float(np.log(np.float32(2.0)))
 
 
 @quiet
-def log_cosh(y_true, y_pred, *, reduction="mean"):
+def log_cosh(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""``keras.losses.log_cosh``'s arithmetic: :math:`x + \operatorname{softplus}(-2x) -
     \log 2` with :math:`x = \hat y - y` and :math:`\log 2` computed in float32.
 
@@ -408,6 +408,7 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     in float64 every value is :math:`1.9 \times 10^{-9}` below the loss (float32's
     :math:`\log 2` is 0.6931471824645996); for small :math:`|x|` the subtraction of
     :math:`\log 2` also leaves :math:`\tfrac12 x^2` with only absolute accuracy.
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -419,7 +420,8 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     x = np.subtract(0, r)
     t = -2 * x  # softplus(t) = max(t, 0) + log1p(exp(-|t|))
     softplus = np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
-    return reduce(x + softplus - x.dtype.type(KERAS_LOG_2), reduction)
+    return _conventions.weighted(x + softplus - x.dtype.type(KERAS_LOG_2), reduction,
+                                 sample_weight, "keras")
 
 
 def _keras_percentage(y_true, y_pred):
@@ -429,7 +431,7 @@ def _keras_percentage(y_true, y_pred):
 
 
 @quiet
-def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""``keras.losses.mean_absolute_percentage_error``'s arithmetic: it divides by
     :math:`\max(|y|, 10^{-7})`,
 
@@ -437,7 +439,8 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
 
         \ell^{\text{keras}}_i = 100 \, \frac{|y_i - \hat y_i|}{\max(|y_i|, 10^{-7})},
 
-    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`.
+    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`. ``sample_weight`` and the
+    mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -446,11 +449,11 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
     5e+08
     """
     r, m = _keras_percentage(y_true, y_pred)
-    return reduce(100 * np.abs(r / m), reduction)
+    return _conventions.weighted(100 * np.abs(r / m), reduction, sample_weight, "keras")
 
 
 @quiet
-def mean_absolute_percentage_error_grad(y_true, y_pred):
+def mean_absolute_percentage_error_grad(y_true, y_pred, *, sample_weight=None):
     r"""The derivative ``tf.GradientTape`` reports: :math:`100 \operatorname{sign}(\hat y - y)
     / \max(|y|, 10^{-7})`, 0 at an exact prediction.
 
@@ -461,7 +464,7 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     1e+09
     """
     r, m = _keras_percentage(y_true, y_pred)
-    return (100 * np.sign(np.subtract(0, r)) / m)[()]
+    return _conventions.weighted_grad(100 * np.sign(np.subtract(0, r)) / m, sample_weight)[()]
 
 
 

@@ -442,10 +442,11 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
 
 
 @quiet
-def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""The percentage error written with torch ops, ``100 * (y_pred - y_true).abs() /
     y_true.abs()`` (torch has no such loss): a target of 0 divides by 0, ``inf``, or ``nan``
-    for a prediction of 0 too.
+    for a prediction of 0 too. ``sample_weight`` and the mean are those of a weighted mean
+    written by hand (see the module's docstring).
 
     Examples
     --------
@@ -455,11 +456,12 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
     array([inf, nan, 50.])
     """
     r = _residual(y_true, y_pred)
-    return reduce(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)), reduction)
+    return _conventions.weighted(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)),
+                                 reduction, sample_weight)
 
 
 @quiet
-def mean_absolute_percentage_error_grad(y_true, y_pred):
+def mean_absolute_percentage_error_grad(y_true, y_pred, *, sample_weight=None):
     r"""``torch.autograd`` through ``(y_pred - y_true).abs() / y_true.abs()``:
     :math:`100 \operatorname{sign}(\hat y - y) / |y|`, ``inf`` at a target of 0 (``nan`` if the
     prediction is 0 too).
@@ -471,7 +473,8 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     array([ inf, -50.])
     """
     r = _residual(y_true, y_pred)
-    return (100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype)))[()]
+    g = 100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype))
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
 
 
