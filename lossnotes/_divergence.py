@@ -34,6 +34,7 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    weigh,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ _MP: dict = {}  # the private mpmath context, made on first use
 
 @quiet
 def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
-            reduction: str = "mean"):
+            reduction: str = "mean", sample_weight=None):
     r"""Poisson negative log-likelihood of counts under a predicted rate.
 
     For a count :math:`y` and a rate :math:`\lambda > 0`,
@@ -267,6 +268,8 @@ def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
         Whether to add :math:`\log y! = \log\Gamma(y + 1)`, making the loss the exact negative
         log-likelihood (never negative for integer counts).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`: ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -321,11 +324,12 @@ def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
         loss[inf] = np.inf
     if full:
         loss += log_factorial(y)
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False):
+def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False,
+                 sample_weight=None):
     r"""Derivative of the unreduced :func:`poisson` with respect to ``y_pred``.
 
     .. math::
@@ -341,7 +345,8 @@ def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False)
     with its limits 1 at :math:`\lambda = +\infty` and at :math:`\lambda = y = 0`, and
     ``-inf`` at :math:`\lambda = 0 < y`. The log-rate form is computed as
     :math:`y \operatorname{expm1}(\hat y - \log y)` where :math:`e^{\hat y} < 2y`, so it is
-    exact at :math:`\hat y \to 0` for :math:`y = 1`.
+    exact at :math:`\hat y \to 0` for :math:`y = 1`. ``sample_weight`` multiplies it, as for
+    :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -361,12 +366,12 @@ def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False)
         if near.any():
             g[near] = y[near] * np.expm1(t[near])
         g -= np.where(near, 0, y).astype(g.dtype)
-        return g[()]
+        return weigh(g, sample_weight)[()]
     g = np.subtract(p, y, out=np.empty_like(p))
     g /= p
     if has_nan(g):  # inf / inf (an infinite rate) and 0 / 0 (rate and count 0): the limit 1
         np.copyto(g, 1, where=np.isnan(g))
-    return g[()]
+    return weigh(g, sample_weight)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,7 +404,7 @@ HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 @quiet
 def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
-                      reduction: str = "mean"):
+                      reduction: str = "mean", sample_weight=None):
     r"""Gaussian negative log-likelihood of the targets under a predicted mean and variance.
 
     For a target :math:`y`, a predicted mean :math:`\hat y` and variance :math:`\sigma^2`,
@@ -427,6 +432,8 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
     full : bool, default False
         Whether to add the constant :math:`\tfrac12 \log 2\pi`.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`: ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -471,11 +478,12 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
     loss += 0.5 * np.log(v)
     if full:
         loss += loss.dtype.type(HALF_LOG_2PI)
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False,
+                           sample_weight=None):
     r"""Derivative of the unreduced :func:`gaussian_nll_loss` with respect to ``y_pred``.
 
     .. math::
@@ -483,6 +491,7 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
         \frac{\partial \ell_i}{\partial \hat y_i} = \frac{\hat y_i - y_i}{\sigma_i^2},
 
     the residual in units of the variance (``full`` adds a constant and changes nothing).
+    ``sample_weight`` multiplies it, as for :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -495,7 +504,7 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
     v = variance(var, r)
     np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
     r /= v
-    return r[()]
+    return weigh(r, sample_weight)[()]
 
 
 # --------------------------------------------------------------------------------------------

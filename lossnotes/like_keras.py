@@ -345,7 +345,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis=-1):
 
 
 @quiet
-def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean",
+            sample_weight=None):
     r"""``keras.losses.poisson``'s arithmetic: an epsilon inside the log.
 
     .. math::
@@ -358,7 +359,8 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     ``log_input=True`` this is Keras's loss of :math:`\lambda = e^{\hat y}` (a log-rate of
     -1000 underflows to the rate 0 and costs :math:`16.1 y` instead of :math:`1000 y`); and no
     ``full`` form: ``full=True`` adds the exact :math:`\log\Gamma(y + 1)`, as compare does
-    with ``tf.math.lgamma``.
+    with ``tf.math.lgamma``. ``sample_weight`` and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -372,11 +374,11 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     loss = rate - y * np.log(rate + rate.dtype.type(_conventions.KERAS_EPSILON))
     if full:
         loss += log_factorial(y)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight, "keras")
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False, sample_weight=None):
     r"""The derivative of Keras's Poisson loss that ``tf.GradientTape`` reports:
     :math:`1 - y / (\lambda + \varepsilon)`, and with ``log_input=True`` (the rate
     :math:`e^{\hat y}`) :math:`e^{\hat y} - y e^{\hat y} / (e^{\hat y} + \varepsilon)`.
@@ -391,7 +393,7 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     check_flag(full, "full")
     rate = np.exp(p) if log_input else p
     g = 1 - y / (rate + rate.dtype.type(_conventions.KERAS_EPSILON))
-    return (g * rate if log_input else g)[()]
+    return _conventions.weighted_grad(g * rate if log_input else g, sample_weight)[()]
 
 
 #: ``keras.losses.log_cosh``'s log 2: ``ops.log(2.0)`` is computed in float32 and then cast to

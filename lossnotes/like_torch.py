@@ -338,7 +338,8 @@ def _stirling(y: np.ndarray) -> np.ndarray:
 
 
 @quiet
-def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean",
+            sample_weight=None):
     r"""``F.poisson_nll_loss(y_pred, y_true, log_input=..., full=...)``'s arithmetic.
 
     .. math::
@@ -350,7 +351,8 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     and ``full=True`` adds Stirling's approximation of :math:`\log y!`,
     :math:`y \log y - y + \tfrac12 \log(2\pi y)`, for :math:`y > 1` only (0 below): it
     drops :math:`\log 1! = 0` correctly but misses :math:`\log\Gamma(1.5) = -0.12` at
-    :math:`y = 0.5` and about :math:`1/(12 y)` above 1.
+    :math:`y = 0.5` and about :math:`1/(12 y)` above 1. ``sample_weight`` and the mean are
+    those of a weighted mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -366,11 +368,11 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
         loss = p - y * np.log(p + p.dtype.type(TORCH_POISSON_EPS))
     if full:
         loss += _stirling(y)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight)
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports: :math:`e^{\hat y} - y` with
     ``log_input=True``, :math:`1 - y / (\lambda + 10^{-8})` without.
 
@@ -382,9 +384,8 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     """
     y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
     check_flag(full, "full")
-    if log_input:
-        return (np.exp(p) - y)[()]
-    return (1 - y / (p + p.dtype.type(TORCH_POISSON_EPS)))[()]
+    g = np.exp(p) - y if log_input else 1 - y / (p + p.dtype.type(TORCH_POISSON_EPS))
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
 
 #: ``F.gaussian_nll_loss``'s default ``eps``: the variance is clamped to at least this.
@@ -398,7 +399,8 @@ def _torch_variance(var, y_true, y_pred):
 
 
 @quiet
-def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
+def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean",
+                      sample_weight=None):
     r"""``F.gaussian_nll_loss(y_pred, y_true, var, full=..., eps=1e-6)``'s arithmetic: the
     variance clamped to at least :math:`10^{-6}`,
 
@@ -409,7 +411,8 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
         \qquad \tilde\sigma^2 = \max(\sigma^2, 10^{-6}),
 
     so a variance of :math:`10^{-8}` counts as :math:`10^{-6}`. (torch also takes a variance
-    of 0, clamped the same way; lossnotes refuses it here too.)
+    of 0, clamped the same way; lossnotes refuses it here too.) ``sample_weight`` and the
+    mean are those of a weighted mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -422,11 +425,11 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
     loss = 0.5 * (np.log(v) + r * r / v)
     if full:
         loss += loss.dtype.type(HALF_LOG_2PI)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight)
 
 
 @quiet
-def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports: :math:`(\hat y - y) / \tilde\sigma^2`
     with the clamped variance.
 
@@ -438,7 +441,8 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
     """
     check_flag(full, "full")
     r, v = _torch_variance(var, y_true, y_pred)
-    return (np.subtract(0, r) / v)[()]  # 0 - r: +0 at a zero residual
+    g = np.subtract(0, r) / v  # 0 - r: +0 at a zero residual
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
 
 @quiet
