@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._cross_entropy import _check_classes, _minus_reciprocal, _xmul
+from ._cross_entropy import _check_classes, _minus_reciprocal, _weigh_rows, _xmul
 from ._links import _one_hot, _pick
 from ._regression import _residual
 from ._validation import (
@@ -81,7 +81,8 @@ def log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
+                  sample_weight=None):
     r"""Kullback-Leibler divergence of the predicted distribution from the target one.
 
     .. math::
@@ -108,6 +109,10 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` averages over rows: torch's ``reduction="batchmean"`` for an (N, C) input,
         not its ``"mean"``, which averages over all N C elements.
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per row (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.mse`.
 
     Returns
     -------
@@ -155,11 +160,11 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     y_true, y_pred, axis = kl_inputs(y_true, y_pred, axis)
     terms = _xmul(y_true, log_ratio(y_true, y_pred))  # 0 log(0/q) = 0, also at q = 0
     loss = np.asarray(np.sum(terms, axis=axis))
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
+def kl_divergence_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`kl_divergence` with respect to ``y_pred``.
 
     .. math::
@@ -169,7 +174,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
     the derivative of the categorical cross-entropy, since the two losses differ by a term
     free of :math:`q`. Each :math:`q_{ik}` is treated as a free variable (the constraint
     :math:`\sum_k q_{ik} = 1` is not projected out); an entry whose target is 0 gets exactly
-    0, and a positive target over :math:`q = 0` gives ``-inf``.
+    0, and a positive target over :math:`q = 0` gives ``-inf``. ``sample_weight`` (one weight
+    per row) multiplies each row's derivative.
 
     Examples
     --------
@@ -177,8 +183,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
     >>> ln.kl_divergence_grad([[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]])
     array([[-2., -2.,  0.]])
     """
-    y_true, y_pred, _ = kl_inputs(y_true, y_pred, axis)
-    return _minus_reciprocal(y_true, y_pred)
+    y_true, y_pred, axis = kl_inputs(y_true, y_pred, axis)
+    return _weigh_rows(_minus_reciprocal(y_true, y_pred), sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------

@@ -301,7 +301,7 @@ def _keras_clip(x: np.ndarray, hi: float = 1.0) -> np.ndarray:
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.kl_divergence``'s arithmetic: both arguments clipped to
     :math:`[\varepsilon, 1]`, :math:`\varepsilon = 10^{-7}`, rows taken as they are.
 
@@ -314,6 +314,8 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     A class with target 0 costs :math:`\varepsilon \log(\varepsilon / q)` (negative, about
     :math:`-10^{-6}`) instead of 0, and a prediction of 0 under a positive target costs
     :math:`p \log(p / \varepsilon)` instead of ``inf``. Rows need not sum to 1.
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -323,11 +325,12 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     p, q = _keras_clip(p), _keras_clip(q)
-    return reduce(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction)
+    return _conventions.weighted(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction,
+                                 sample_weight, "keras")
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+def kl_divergence_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's KL divergence that ``tf.GradientTape`` reports:
     :math:`-\tilde p / \tilde q` where :math:`\varepsilon \le q \le 1` (the clip passes the
     gradient, bounds included), 0 where the clip moved :math:`q`.
@@ -341,7 +344,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis=-1):
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     t = q.dtype.type
     inside = (q >= t(_conventions.KERAS_EPSILON)) & (q <= 1)
-    return np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+    g = np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 @quiet

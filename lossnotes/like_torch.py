@@ -290,7 +290,7 @@ TORCH_POISSON_EPS = 1e-8
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``F.kl_div(torch.log(y_pred), y_true, reduction="none")`` summed over the classes.
 
     torch takes the log of the prediction as ``input`` and computes, per element,
@@ -302,7 +302,8 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     so :math:`p = 0` with :math:`q > 0` gives 0, but :math:`p = q = 0` gives ``nan``
     (:math:`0 \cdot (-\infty)`). Rows need not sum to 1. ``reduction`` as lossnotes reduces
     (the mean over rows is torch's ``"batchmean"`` for an (N, C) input; torch's ``"mean"``
-    averages over all N C elements, the divergence divided by C).
+    averages over all N C elements, the divergence divided by C). ``sample_weight`` (one
+    weight per row) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -312,11 +313,12 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     xlogy = np.where(p == 0, 0, p * np.log(p)).astype(p.dtype)
-    return reduce(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)), reduction)
+    return _conventions.weighted(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)),
+                                 reduction, sample_weight)
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+def kl_divergence_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports through ``torch.log``: :math:`-p / q`
     computed plainly, ``nan`` (:math:`0/0`) where :math:`p = q = 0`.
 
@@ -327,7 +329,7 @@ def kl_divergence_grad(y_true, y_pred, *, axis=-1):
     array([[-1., nan]])
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
-    return -p / q
+    return _conventions.weighted_grad(-p / q, sample_weight, axis)[()]
 
 
 def _stirling(y: np.ndarray) -> np.ndarray:

@@ -110,6 +110,10 @@ CASES = {
                     lambda: np.exp(F) - np.round(3 * SOFT), None),
     "gaussian": (ln.gaussian_nll_loss, ln.gaussian_nll_loss_grad, (Y, F), {"var": 2.5},
                  lambda: 0.5 * (np.log(2.5) + (Y - F) ** 2 / 2.5), lambda: (F - Y) / 2.5, None),
+    "kl": (ln.kl_divergence, ln.kl_divergence_grad, (_softmax(Z3 / 2, 1), _softmax(Z3, 1)),
+           {"axis": 1}, lambda: np.sum(_softmax(Z3 / 2, 1) * np.log(_softmax(Z3 / 2, 1)
+                                                                 / _softmax(Z3, 1)), axis=1),
+           lambda: -_softmax(Z3 / 2, 1) / _softmax(Z3, 1), 1),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
@@ -132,7 +136,7 @@ _EVERY_LOSS = {c[0] for c in CASES.values()}
 #: The losses beyond the notes take no sample_weight yet: each is listed here until it does
 #: (and the test below fails as soon as one takes it without being covered above).
 _NOT_YET_WEIGHTED = {
-    "categorical_hinge", "multi_margin_loss", "kl_divergence", "nll_loss",
+    "categorical_hinge", "multi_margin_loss", "nll_loss",
     "binary_focal_cross_entropy",
     "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
     "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
@@ -349,6 +353,7 @@ def test_the_framework_modules_weigh_with_a_plain_product():
     ("mean_squared_logarithmic_error", "MeanSquaredLogarithmicError", SOFT, P),
     ("negative_cosine_similarity", "CosineSimilarity", Y, F),
     ("poisson", "Poisson", np.round(3 * SOFT), P),
+    ("kl_divergence", "KLDivergence", _softmax(Y, 1), _softmax(F, 1)),
 ])
 def test_like_keras_weighs_as_the_keras_loss_object(name, keras_class, y, p):
     # Keras's loss objects weigh each sample's value and divide by the number of samples
