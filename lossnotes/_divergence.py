@@ -15,7 +15,13 @@ import math
 
 import numpy as np
 
-from ._cross_entropy import _check_classes, _minus_reciprocal, _weigh_rows, _xmul
+from ._cross_entropy import (
+    _check_classes,
+    _class_weights,
+    _minus_reciprocal,
+    _weigh_rows,
+    _xmul,
+)
 from ._links import _one_hot, _pick
 from ._regression import _residual
 from ._validation import (
@@ -540,7 +546,8 @@ def nll_inputs(labels, y_pred, axis):
 
 
 @quiet
-def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean", sample_weight=None,
+             class_weight=None):
     r"""Negative log-likelihood of the true class, given log-probabilities.
 
     .. math::
@@ -567,6 +574,15 @@ def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
         The class axis (torch puts classes on axis 1).
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` averages over samples, like torch's ``"mean"`` without class weights.
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (``labels``' shape, or its leading axes);
+        ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for :func:`~lossnotes.mse`.
+    class_weight : array_like, optional
+        One finite non-negative weight :math:`c_k` per class, torch's ``weight=``: each
+        sample's loss is multiplied by its label's weight, and ``"mean"`` divides by the sum
+        of those, :math:`\sum_i w_i c_{y_i} \ell_i / \sum_i w_i c_{y_i}` (torch's definition;
+        with class weights alone, :math:`\sum_i c_{y_i} \ell_i / \sum_i c_{y_i}`), as for
+        :func:`~lossnotes.sparse_categorical_cross_entropy`.
 
     Returns
     -------
@@ -597,12 +613,17 @@ def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
     array([1.609438, 0.693147])
     """
     index, y_pred, axis = nll_inputs(labels, y_pred, axis)
+    c = _class_weights(class_weight, y_pred, axis, reduction)
     loss = _pick(y_pred, index, axis)  # a new array
-    return reduce(np.negative(loss, out=loss), reduction)
+    np.negative(loss, out=loss)
+    target = None if c is None else c[index]  # each label's class weight
+    if target is not None:
+        _xmul(loss, target, out=loss)  # a class weight of 0 drops even an infinite term
+    return reduce(loss, reduction, sample_weight, target_weight=target)
 
 
 @quiet
-def nll_loss_grad(labels, y_pred, *, axis: int = -1):
+def nll_loss_grad(labels, y_pred, *, axis: int = -1, sample_weight=None, class_weight=None):
     r"""Derivative of the unreduced :func:`nll_loss` with respect to ``y_pred``.
 
     .. math::
@@ -611,7 +632,9 @@ def nll_loss_grad(labels, y_pred, *, axis: int = -1):
 
     -1 at the true class and 0 elsewhere, whatever the values: the log-probabilities are
     treated as free variables (through a ``log_softmax`` the chain rule turns this into
-    :math:`\operatorname{softmax}(z) - [k = c]` for the logits).
+    :math:`\operatorname{softmax}(z) - [k = c]` for the logits). ``class_weight`` multiplies
+    the rows whose label is that class, and ``sample_weight`` each row, as for
+    :func:`~lossnotes.sparse_categorical_cross_entropy_grad`.
 
     Examples
     --------
@@ -620,4 +643,8 @@ def nll_loss_grad(labels, y_pred, *, axis: int = -1):
     array([[ 0., -1.,  0.]])
     """
     index, y_pred, axis = nll_inputs(labels, y_pred, axis)
-    return np.subtract(0, _one_hot(index, y_pred, axis))  # +0 elsewhere, not -0
+    g = np.subtract(0, _one_hot(index, y_pred, axis))  # +0 elsewhere, not -0
+    c = _class_weights(class_weight, y_pred, axis)
+    if c is not None:
+        _xmul(g, np.expand_dims(c[index], axis), out=g)
+    return _weigh_rows(g, sample_weight, axis)

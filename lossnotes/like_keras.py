@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
+from ._cross_entropy import _class_weights
 from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
     _poisson_inputs,
     gaussian_nll_loss,
@@ -524,7 +525,8 @@ def mean_squared_logarithmic_error_grad(y_true, y_pred, *, sample_weight=None):
 
 
 @quiet
-def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
+def nll_loss(labels, y_pred, *, axis=-1, reduction="mean", sample_weight=None,
+             class_weight=None):
     r"""``keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)``,
     Keras's nearest loss: it takes ``y_pred`` as logits and applies ``log_softmax`` first,
 
@@ -534,7 +536,8 @@ def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
 
     which is :func:`lossnotes.nll_loss` for rows of log-probabilities (the log of their sum is
     0) and renormalises any other row; evaluated literally, a row of only ``-inf`` gives
-    ``nan``.
+    ``nan``. ``sample_weight`` and the mean are Keras's, and ``class_weight`` is
+    ``Model.fit``'s, a weight per sample for its label (see the module's docstring).
 
     Examples
     --------
@@ -543,12 +546,15 @@ def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
     0.407606
     """
     index, y, axis = nll_inputs(labels, y_pred, axis)
-    picked = _pick(_conventions.literal_log_softmax(y, axis), index, axis)
-    return reduce(np.negative(picked), reduction)
+    loss = np.negative(_pick(_conventions.literal_log_softmax(y, axis), index, axis))
+    c = _class_weights(class_weight, y, axis)
+    if c is not None:
+        loss *= c[index]
+    return _conventions.weighted(loss, reduction, sample_weight, "keras")
 
 
 @quiet
-def nll_loss_grad(labels, y_pred, *, axis=-1):
+def nll_loss_grad(labels, y_pred, *, axis=-1, sample_weight=None, class_weight=None):
     r"""The derivative ``tf.GradientTape`` reports for the softmax cross-entropy on logits:
     :math:`\operatorname{softmax}(\hat y)_k - [k = c]`, which for log-probabilities is
     :math:`p_k - [k = c]` (lossnotes: :math:`-[k = c]`).
@@ -561,7 +567,11 @@ def nll_loss_grad(labels, y_pred, *, axis=-1):
     array([[ 0.5, -0.5]])
     """
     index, y, axis = nll_inputs(labels, y_pred, axis)
-    return _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)
+    g = _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)
+    c = _class_weights(class_weight, y, axis)
+    if c is not None:
+        g *= np.expand_dims(c[index], axis)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------

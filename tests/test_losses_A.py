@@ -683,6 +683,34 @@ def test_nll_is_the_sparse_cross_entropy_of_the_log():
     assert ln.nll_loss([1], [[0.0, -np.inf]]) == np.inf
 
 
+def test_nll_class_weight_is_torchs_weight():
+    log_p = ln.log_softmax(LOGITS)
+    c = np.array([0.5, 2.0, 1.0, 0.0, 3.0])
+    labels, weight = torch.tensor(LABELS), torch.tensor(c)
+    theirs = F.nll_loss(torch.tensor(log_p), labels, weight=weight, reduction="none").numpy()
+    np.testing.assert_allclose(ln.nll_loss(LABELS, log_p, class_weight=c, reduction="none"),
+                               theirs, rtol=1e-15)
+    # torch's mean divides by the sum of the labels' class weights
+    assert float(ln.nll_loss(LABELS, log_p, class_weight=c)) == pytest.approx(
+        float(theirs.sum() / c[LABELS].sum()), rel=1e-14)
+    pt = torch.tensor(log_p, requires_grad=True)
+    F.nll_loss(pt, labels, weight=weight).backward()
+    np.testing.assert_allclose(ln.nll_loss_grad(LABELS, log_p, class_weight=c)
+                               / c[LABELS].sum(), pt.grad.numpy(), rtol=1e-14, atol=0)
+    # with sample weights too: sum(w c l) / sum(w c), the mean written by hand
+    w = RNG.uniform(0, 2, LABELS.size)
+    assert float(ln.nll_loss(LABELS, log_p, class_weight=c, sample_weight=w)) == pytest.approx(
+        float(np.sum(w * theirs) / np.sum(w * c[LABELS])), rel=1e-14)
+    # Keras's class_weight in fit is a weight per sample, and its mean divides by the count
+    keras, _ = _keras()
+    per_sample = w * c[LABELS]
+    keras_mean = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                                  dtype="float64")(
+        LABELS, log_p, sample_weight=per_sample))
+    assert float(ln.like_keras.nll_loss(LABELS, log_p, class_weight=c, sample_weight=w)) == \
+        pytest.approx(keras_mean, rel=1e-13)
+
+
 def test_nll_matches_torch_and_its_cross_entropy():
     log_p = ln.log_softmax(LOGITS)
     labels = torch.tensor(LABELS)
