@@ -763,12 +763,13 @@ def _torch_embedding_terms(y_true, y_pred, margin):
 
 
 @quiet
-def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean", sample_weight=None):
     r"""``F.hinge_embedding_loss`` as torch computes it, labels unchecked.
 
     torch computes ``where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0)``: for labels
     in :math:`\{-1, +1\}` the exact :func:`lossnotes.hinge_embedding_loss`; any other label
     (0, 2, 0.5) charges both terms, :math:`x + \max(0, \text{margin} - x)`.
+    ``sample_weight`` and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -778,11 +779,12 @@ def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
     """
     y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
     far = np.where(y != 1, np.maximum(margin - x, 0), 0)
-    return reduce((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction)
+    return _conventions.weighted((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction,
+                                 sample_weight)
 
 
 @quiet
-def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0, sample_weight=None):
     r"""The derivative of ``F.hinge_embedding_loss`` that ``torch.autograd`` reports.
 
     ``clamp_min`` passes the bound, so a dissimilar pair exactly at the margin gets -1 (the
@@ -797,7 +799,8 @@ def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
     """
     y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
     near = np.where((y != 1) & (x <= margin), -1, 0)
-    return (near + np.where(y != -1, 1, 0)).astype(x.dtype)
+    return _conventions.weighted_grad((near + np.where(y != -1, 1, 0)).astype(x.dtype),
+                                      sample_weight)[()]
 
 
 __all__ += ["multilabel_margin_loss", "multilabel_margin_loss_grad"]

@@ -116,6 +116,10 @@ CASES = {
            lambda: -_softmax(Z3 / 2, 1) / _softmax(Z3, 1), 1),
     "nll": (ln.nll_loss, ln.nll_loss_grad, (LABELS, np.log(_softmax(Z3, 1))), {"axis": 1},
             lambda: -np.sum(ONEHOT * np.log(_softmax(Z3, 1)), axis=1), lambda: -ONEHOT, 1),
+    "hinge_embedding": (ln.hinge_embedding_loss, ln.hinge_embedding_loss_grad,
+                        (SIGNS, np.abs(F)), {},
+                        lambda: np.where(SIGNS == 1, np.abs(F), np.maximum(1 - np.abs(F), 0)),
+                        lambda: np.where(SIGNS == 1, 1.0, -1.0 * (np.abs(F) < 1)), None),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
@@ -141,7 +145,7 @@ _NOT_YET_WEIGHTED = {
     "categorical_hinge", "multi_margin_loss",
     "binary_focal_cross_entropy",
     "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
-    "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
+    "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss",
 }
 
 
