@@ -116,9 +116,7 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
         ``"mean"`` averages over rows: torch's ``reduction="batchmean"`` for an (N, C) input,
         not its ``"mean"``, which averages over all N C elements.
     sample_weight : array_like, optional
-        Finite non-negative weights, one per row (the shape of the unreduced loss, or its
-        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
-        :func:`~lossnotes.mse`.
+        One weight per row, as for :func:`~lossnotes.negative_cosine_similarity`.
 
     Returns
     -------
