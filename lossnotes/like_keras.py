@@ -722,7 +722,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
 # segmentation overlaps ---------------------------------------------------------------------------
 
 
-def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+def dice(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.dice``'s arithmetic, row by row: ``1 - 2 I / (sum(y) + sum(p) + 1e-7)``.
 
     The :math:`10^{-7}` in the denominator gives an empty row (no target, no prediction) the
@@ -735,10 +735,10 @@ def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
     1.0
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def dice_grad(y_true, y_pred, *, axis=-1):
+def dice_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's Dice loss that ``tf.GradientTape`` reports,
     :math:`2 (I - y_k S_\varepsilon) / S_\varepsilon^2` with
     :math:`S_\varepsilon = \sum y + \sum p + 10^{-7}`.
@@ -749,10 +749,12 @@ def dice_grad(y_true, y_pred, *, axis=-1):
     >>> ln.like_keras.dice_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        sample_weight=sample_weight)
 
 
-def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean",
+            sample_weight=None):
     r"""``keras.losses.tversky``'s arithmetic, row by row:
     ``1 - I / (I + alpha * sum((1 - p) y) + beta * sum(p (1 - y)) + 1e-7)``.
 
@@ -763,10 +765,10 @@ def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
     1.0
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, sample_weight=None):
     r"""The derivative of Keras's Tversky loss that ``tf.GradientTape`` reports (the quotient
     rule through its denominator with :math:`10^{-7}`).
 
@@ -776,7 +778,8 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     >>> ln.like_keras.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        sample_weight=sample_weight)
 
 
 # robust classification ------------------------------------------------------------------------

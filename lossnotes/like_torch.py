@@ -674,7 +674,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
 # segmentation overlaps ---------------------------------------------------------------------------
 
 
-def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+def dice(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""A Dice loss in plain torch (torch has none): ``1 - 2 * (y * p).sum(1) / (y.sum(1) +
     p.sum(1))``, literally: an empty row is ``0 / 0 = nan``.
 
@@ -685,10 +685,10 @@ def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
     array([nan])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def dice_grad(y_true, y_pred, *, axis=-1):
+def dice_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of the plain-torch Dice loss that ``torch.autograd`` reports.
 
     Examples
@@ -697,10 +697,12 @@ def dice_grad(y_true, y_pred, *, axis=-1):
     >>> ln.like_torch.dice_grad([[1.0, 0.0]], [[0.5, 0.5]])
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        sample_weight=sample_weight)
 
 
-def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean",
+            sample_weight=None):
     r"""A Tversky loss in plain torch, with Keras's weights:
     ``1 - I / (I + alpha * ((1 - p) * y).sum(1) + beta * (p * (1 - y)).sum(1))``, no epsilon.
 
@@ -711,10 +713,10 @@ def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
     array([nan])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, sample_weight=None):
     r"""The derivative of the plain-torch Tversky loss that ``torch.autograd`` reports.
 
     Examples
@@ -723,7 +725,8 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     >>> ln.like_torch.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]])
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        sample_weight=sample_weight)
 
 
 __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]

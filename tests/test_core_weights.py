@@ -61,6 +61,23 @@ def _cos_grad(y, p):
     return (_cos(y, p)[:, None] * p / n_p - y / ny) / n_p
 
 
+def _dice_grad(y, p):
+    i = np.sum(y * p, axis=1, keepdims=True)
+    s = np.sum(y, axis=1, keepdims=True) + np.sum(p, axis=1, keepdims=True)
+    return 2 * (i - y * s) / s**2
+
+
+def _tversky(y, p, a=0.7, b=0.3):
+    i, m, e = (np.sum(t, axis=1) for t in (y * p, y * (1 - p), (1 - y) * p))
+    return 1 - i / (i + a * m + b * e)
+
+
+def _tversky_grad(y, p, a=0.7, b=0.3):
+    i, m, e = (np.sum(t, axis=1, keepdims=True) for t in (y * p, y * (1 - p), (1 - y) * p))
+    d = i + a * m + b * e
+    return -(y * d - i * (y - a * y + b * (1 - y))) / d**2
+
+
 #: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
 #: the class axis that the loss drops (None for elementwise losses).
 CASES = {
@@ -120,6 +137,13 @@ CASES = {
                         (SIGNS, np.abs(F)), {},
                         lambda: np.where(SIGNS == 1, np.abs(F), np.maximum(1 - np.abs(F), 0)),
                         lambda: np.where(SIGNS == 1, 1.0, -1.0 * (np.abs(F) < 1)), None),
+    "dice": (ln.dice, ln.dice_grad, (ONEHOT, _softmax(Z3, 1)), {"axis": 1},
+             lambda: 1 - 2 * np.sum(ONEHOT * _softmax(Z3, 1), axis=1)
+             / (np.sum(ONEHOT, axis=1) + np.sum(_softmax(Z3, 1), axis=1)),
+             lambda: _dice_grad(ONEHOT, _softmax(Z3, 1)), 1),
+    "tversky": (ln.tversky, ln.tversky_grad, (ONEHOT, _softmax(Z3, 1)),
+                {"axis": 1, "alpha": 0.7, "beta": 0.3}, lambda: _tversky(ONEHOT, _softmax(Z3, 1)),
+                lambda: _tversky_grad(ONEHOT, _softmax(Z3, 1)), 1),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
@@ -144,8 +168,8 @@ _EVERY_LOSS = {c[0] for c in CASES.values()}
 _NOT_YET_WEIGHTED = {
     "categorical_hinge", "multi_margin_loss",
     "binary_focal_cross_entropy",
-    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
-    "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss",
+    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy",
+    "multilabel_soft_margin_loss", "multilabel_margin_loss",
 }
 
 
@@ -375,3 +399,25 @@ def test_like_keras_weighs_as_the_keras_loss_object(name, keras_class, y, p):
     per_sample = unweighted if unweighted.ndim == 1 else unweighted.mean(axis=-1)
     assert float(getattr(ln, name)(y, p, sample_weight=w)) == pytest.approx(
         float(np.sum(w * per_sample) / w.sum()), rel=1e-12)
+
+
+def test_overlap_weights_are_per_sample_ratios_as_keras_weighs_them():
+    # A weight scales a sample's whole ratio; Keras's Dice and Tversky objects (axis=-1, one
+    # ratio per row) weigh them and divide by the number of rows, as like_keras does.
+    from lossnotes._compare import _frameworks
+
+    keras = _frameworks.keras()
+    y = (RNG.random((4, 5)) < 0.5).astype(float)
+    y[:, 0] = 1.0
+    p = RNG.uniform(0, 1, (4, 5))
+    w = np.array([0.5, 2.0, 0.0, 1.25])
+    for name, obj, opts in (("dice", keras.losses.Dice(axis=-1, dtype="float64"), {}),
+                            ("tversky", keras.losses.Tversky(alpha=0.7, beta=0.3, axis=-1,
+                                                             dtype="float64"),
+                             {"alpha": 0.7, "beta": 0.3})):
+        theirs = float(obj(y, p, sample_weight=w))
+        assert float(getattr(ln.like_keras, name)(y, p, sample_weight=w, **opts)) == \
+            pytest.approx(theirs, rel=1e-12)
+        ratios = getattr(ln, name)(y, p, reduction="none", **opts)
+        assert float(getattr(ln, name)(y, p, sample_weight=w, **opts)) == pytest.approx(
+            float(np.sum(w * ratios) / w.sum()), rel=1e-14)
