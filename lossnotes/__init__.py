@@ -79,7 +79,10 @@ from ._regression_more import (
     log_cosh_grad,
     mean_absolute_percentage_error,
     mean_absolute_percentage_error_grad,
+    mean_squared_logarithmic_error,
+    mean_squared_logarithmic_error_grad,
 )
+from ._similarity import negative_cosine_similarity, negative_cosine_similarity_grad
 
 __version__ = "0.1.0"
 
@@ -137,6 +140,8 @@ __all__ = [
     "log_cosh_grad",
     "mean_absolute_percentage_error",
     "mean_absolute_percentage_error_grad",
+    "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_grad",
     # focal losses
     "binary_focal_cross_entropy",
     "binary_focal_cross_entropy_grad",
@@ -162,6 +167,8 @@ __all__ = [
     # sequences: a loss over every alignment
     "ctc",
     "ctc_grad",
+    "negative_cosine_similarity",
+    "negative_cosine_similarity_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

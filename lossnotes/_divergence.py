@@ -15,7 +15,13 @@ import math
 
 import numpy as np
 
-from ._cross_entropy import _check_classes, _minus_reciprocal, _xmul
+from ._cross_entropy import (
+    _check_classes,
+    _class_weights,
+    _minus_reciprocal,
+    _weigh_rows,
+    _xmul,
+)
 from ._links import _one_hot, _pick
 from ._regression import _residual
 from ._validation import (
@@ -34,6 +40,7 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    weigh,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +87,8 @@ def log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
+                  sample_weight=None):
     r"""Kullback-Leibler divergence of the predicted distribution from the target one.
 
     .. math::
@@ -107,6 +115,8 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` averages over rows: torch's ``reduction="batchmean"`` for an (N, C) input,
         not its ``"mean"``, which averages over all N C elements.
+    sample_weight : array_like, optional
+        One weight per row, as for :func:`~lossnotes.negative_cosine_similarity`.
 
     Returns
     -------
@@ -154,11 +164,11 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     y_true, y_pred, axis = kl_inputs(y_true, y_pred, axis)
     terms = _xmul(y_true, log_ratio(y_true, y_pred))  # 0 log(0/q) = 0, also at q = 0
     loss = np.asarray(np.sum(terms, axis=axis))
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
+def kl_divergence_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`kl_divergence` with respect to ``y_pred``.
 
     .. math::
@@ -168,7 +178,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
     the derivative of the categorical cross-entropy, since the two losses differ by a term
     free of :math:`q`. Each :math:`q_{ik}` is treated as a free variable (the constraint
     :math:`\sum_k q_{ik} = 1` is not projected out); an entry whose target is 0 gets exactly
-    0, and a positive target over :math:`q = 0` gives ``-inf``.
+    0, and a positive target over :math:`q = 0` gives ``-inf``. ``sample_weight`` (one weight
+    per row) multiplies each row's derivative.
 
     Examples
     --------
@@ -176,8 +187,8 @@ def kl_divergence_grad(y_true, y_pred, *, axis: int = -1):
     >>> ln.kl_divergence_grad([[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]])
     array([[-2., -2.,  0.]])
     """
-    y_true, y_pred, _ = kl_inputs(y_true, y_pred, axis)
-    return _minus_reciprocal(y_true, y_pred)
+    y_true, y_pred, axis = kl_inputs(y_true, y_pred, axis)
+    return _weigh_rows(_minus_reciprocal(y_true, y_pred), sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +250,7 @@ _MP: dict = {}  # the private mpmath context, made on first use
 
 @quiet
 def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
-            reduction: str = "mean"):
+            reduction: str = "mean", sample_weight=None):
     r"""Poisson negative log-likelihood of counts under a predicted rate.
 
     For a count :math:`y` and a rate :math:`\lambda > 0`,
@@ -267,6 +278,8 @@ def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
         Whether to add :math:`\log y! = \log\Gamma(y + 1)`, making the loss the exact negative
         log-likelihood (never negative for integer counts).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`: ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -321,11 +334,12 @@ def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
         loss[inf] = np.inf
     if full:
         loss += log_factorial(y)
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False):
+def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False,
+                 sample_weight=None):
     r"""Derivative of the unreduced :func:`poisson` with respect to ``y_pred``.
 
     .. math::
@@ -341,7 +355,8 @@ def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False)
     with its limits 1 at :math:`\lambda = +\infty` and at :math:`\lambda = y = 0`, and
     ``-inf`` at :math:`\lambda = 0 < y`. The log-rate form is computed as
     :math:`y \operatorname{expm1}(\hat y - \log y)` where :math:`e^{\hat y} < 2y`, so it is
-    exact at :math:`\hat y \to 0` for :math:`y = 1`.
+    exact at :math:`\hat y \to 0` for :math:`y = 1`. ``sample_weight`` multiplies it, as for
+    :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -361,12 +376,12 @@ def poisson_grad(y_true, y_pred, *, log_input: bool = False, full: bool = False)
         if near.any():
             g[near] = y[near] * np.expm1(t[near])
         g -= np.where(near, 0, y).astype(g.dtype)
-        return g[()]
+        return weigh(g, sample_weight)[()]
     g = np.subtract(p, y, out=np.empty_like(p))
     g /= p
     if has_nan(g):  # inf / inf (an infinite rate) and 0 / 0 (rate and count 0): the limit 1
         np.copyto(g, 1, where=np.isnan(g))
-    return g[()]
+    return weigh(g, sample_weight)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,7 +414,7 @@ HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 @quiet
 def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
-                      reduction: str = "mean"):
+                      reduction: str = "mean", sample_weight=None):
     r"""Gaussian negative log-likelihood of the targets under a predicted mean and variance.
 
     For a target :math:`y`, a predicted mean :math:`\hat y` and variance :math:`\sigma^2`,
@@ -427,6 +442,8 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
     full : bool, default False
         Whether to add the constant :math:`\tfrac12 \log 2\pi`.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`: ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -471,11 +488,12 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full: bool = False,
     loss += 0.5 * np.log(v)
     if full:
         loss += loss.dtype.type(HALF_LOG_2PI)
-    return reduce(loss, reduction)
+    return reduce(loss, reduction, sample_weight)
 
 
 @quiet
-def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False,
+                           sample_weight=None):
     r"""Derivative of the unreduced :func:`gaussian_nll_loss` with respect to ``y_pred``.
 
     .. math::
@@ -483,6 +501,7 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
         \frac{\partial \ell_i}{\partial \hat y_i} = \frac{\hat y_i - y_i}{\sigma_i^2},
 
     the residual in units of the variance (``full`` adds a constant and changes nothing).
+    ``sample_weight`` multiplies it, as for :func:`~lossnotes.mse_grad`.
 
     Examples
     --------
@@ -495,7 +514,7 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full: bool = False):
     v = variance(var, r)
     np.subtract(0, r, out=r)  # y_pred - y_true, +0 at a zero residual
     r /= v
-    return r[()]
+    return weigh(r, sample_weight)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,7 +544,8 @@ def nll_inputs(labels, y_pred, axis):
 
 
 @quiet
-def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean", sample_weight=None,
+             class_weight=None):
     r"""Negative log-likelihood of the true class, given log-probabilities.
 
     .. math::
@@ -552,6 +572,15 @@ def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
         The class axis (torch puts classes on axis 1).
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` averages over samples, like torch's ``"mean"`` without class weights.
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (``labels``' shape, or its leading axes);
+        ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for :func:`~lossnotes.mse`.
+    class_weight : array_like, optional
+        One finite non-negative weight :math:`c_k` per class, torch's ``weight=``: each
+        sample's loss is multiplied by its label's weight, and ``"mean"`` divides by the sum
+        of those, :math:`\sum_i w_i c_{y_i} \ell_i / \sum_i w_i c_{y_i}` (torch's definition;
+        with class weights alone, :math:`\sum_i c_{y_i} \ell_i / \sum_i c_{y_i}`), as for
+        :func:`~lossnotes.sparse_categorical_cross_entropy`.
 
     Returns
     -------
@@ -582,12 +611,17 @@ def nll_loss(labels, y_pred, *, axis: int = -1, reduction: str = "mean"):
     array([1.609438, 0.693147])
     """
     index, y_pred, axis = nll_inputs(labels, y_pred, axis)
+    c = _class_weights(class_weight, y_pred, axis, reduction)
     loss = _pick(y_pred, index, axis)  # a new array
-    return reduce(np.negative(loss, out=loss), reduction)
+    np.negative(loss, out=loss)
+    target = None if c is None else c[index]  # each label's class weight
+    if target is not None:
+        _xmul(loss, target, out=loss)  # a class weight of 0 drops even an infinite term
+    return reduce(loss, reduction, sample_weight, target_weight=target)
 
 
 @quiet
-def nll_loss_grad(labels, y_pred, *, axis: int = -1):
+def nll_loss_grad(labels, y_pred, *, axis: int = -1, sample_weight=None, class_weight=None):
     r"""Derivative of the unreduced :func:`nll_loss` with respect to ``y_pred``.
 
     .. math::
@@ -596,7 +630,9 @@ def nll_loss_grad(labels, y_pred, *, axis: int = -1):
 
     -1 at the true class and 0 elsewhere, whatever the values: the log-probabilities are
     treated as free variables (through a ``log_softmax`` the chain rule turns this into
-    :math:`\operatorname{softmax}(z) - [k = c]` for the logits).
+    :math:`\operatorname{softmax}(z) - [k = c]` for the logits). ``class_weight`` multiplies
+    the rows whose label is that class, and ``sample_weight`` each row, as for
+    :func:`~lossnotes.sparse_categorical_cross_entropy_grad`.
 
     Examples
     --------
@@ -605,4 +641,8 @@ def nll_loss_grad(labels, y_pred, *, axis: int = -1):
     array([[ 0., -1.,  0.]])
     """
     index, y_pred, axis = nll_inputs(labels, y_pred, axis)
-    return np.subtract(0, _one_hot(index, y_pred, axis))  # +0 elsewhere, not -0
+    g = np.subtract(0, _one_hot(index, y_pred, axis))  # +0 elsewhere, not -0
+    c = _class_weights(class_weight, y_pred, axis)
+    if c is not None:
+        _xmul(g, np.expand_dims(c[index], axis), out=g)
+    return _weigh_rows(g, sample_weight, axis)

@@ -41,6 +41,7 @@ from ._validation import (
     pair,
     quiet,
     reduce,
+    weigh,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -453,7 +454,8 @@ def _embedding_inputs(y_true, y_pred, margin):
 
 
 @quiet
-def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str = "mean"):
+def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str = "mean",
+                         sample_weight=None):
     r"""The hinge embedding loss of a distance (torch's ``hinge_embedding_loss``).
 
     .. math::
@@ -477,6 +479,9 @@ def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str 
     margin : float, default 1.0
         The distance beyond which a dissimilar pair costs nothing.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.mse`: one weight per pair (or per sample, as the leading
+        axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -507,11 +512,11 @@ def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str 
     array([0.3, 0.7, 0. ])
     """
     similar, x, margin = _embedding_inputs(y_true, y_pred, margin)
-    return reduce(np.where(similar, x, np.maximum(margin - x, 0)), reduction)
+    return reduce(np.where(similar, x, np.maximum(margin - x, 0)), reduction, sample_weight)
 
 
 @quiet
-def hinge_embedding_loss_grad(y_true, y_pred, *, margin: float = 1.0):
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin: float = 1.0, sample_weight=None):
     r"""Derivative of the unreduced :func:`hinge_embedding_loss` with respect to ``y_pred``.
 
     .. math::
@@ -524,13 +529,14 @@ def hinge_embedding_loss_grad(y_true, y_pred, *, margin: float = 1.0):
 
     Parameters
     ----------
-    y_true, y_pred, margin
+    y_true, y_pred, margin, sample_weight
         As for :func:`hinge_embedding_loss`.
 
     Returns
     -------
     ndarray
-        Same shape and dtype as ``y_pred``.
+        Same shape and dtype as ``y_pred``; with ``sample_weight``, each value times its
+        weight.
 
     Notes
     -----
@@ -544,4 +550,5 @@ def hinge_embedding_loss_grad(y_true, y_pred, *, margin: float = 1.0):
     array([ 1., -1.,  0.])
     """
     similar, x, margin = _embedding_inputs(y_true, y_pred, margin)
-    return np.where(similar, 1, np.where(x < margin, -1, 0)).astype(x.dtype)
+    return weigh(np.where(similar, 1, np.where(x < margin, -1, 0)).astype(x.dtype),
+                 sample_weight)

@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from ._cross_entropy import _binary_labels, _probabilities
+from ._cross_entropy import _binary_labels, _probabilities, _weigh_rows
 from ._focal import _working
-from ._validation import _where, check_axis, check_number, pair, quiet, reduce
+from ._validation import check_axis, check_number, pair, quiet, reduce, where_row
 
 
 def _check_weight(value, name: str) -> float:
@@ -46,10 +46,8 @@ def _denominator(i, m, e, alpha, beta, axis):
     """``I + alpha M + beta E``, refusing a row where it is 0 (the ratio is 0 / 0)."""
     d = i + alpha * m + beta * e
     if (d == 0).any():
-        bad = np.squeeze(d == 0, axis=axis)
-        where = _where(bad) if bad.ndim else "(the only row)"
         raise ValueError(
-            f"y_true and y_pred have a row along axis {axis} {where} "
+            f"y_true and y_pred have a row along axis {axis} {where_row(d == 0, axis)} "
             "where the overlap and the weighted misses and additions are all 0 (an empty target "
             "and an empty prediction, or zero weights): the loss is 0 / 0 there; expected at "
             "least one positive count per row"
@@ -57,14 +55,14 @@ def _denominator(i, m, e, alpha, beta, axis):
     return d
 
 
-def _tversky_loss(y_true, y_pred, alpha, beta, axis, reduction):
+def _tversky_loss(y_true, y_pred, alpha, beta, axis, reduction, sample_weight):
     y, p, axis, dtype = _inputs(y_true, y_pred, axis)
     i, m, e = _counts(y, p, axis)
     loss = (alpha * m + beta * e) / _denominator(i, m, e, alpha, beta, axis)
-    return reduce(np.squeeze(loss, axis=axis).astype(dtype), reduction)
+    return reduce(np.squeeze(loss, axis=axis).astype(dtype), reduction, sample_weight)
 
 
-def _tversky_grad(y_true, y_pred, alpha, beta, axis):
+def _tversky_grad(y_true, y_pred, alpha, beta, axis, sample_weight):
     y, p, axis, dtype = _inputs(y_true, y_pred, axis)
     i, m, e = _counts(y, p, axis)
     d = _denominator(i, m, e, alpha, beta, axis)
@@ -72,12 +70,13 @@ def _tversky_grad(y_true, y_pred, alpha, beta, axis):
     # beta E, gives (I N' - N I') / d^2 = ((1 - y) beta I - y (alpha I + N)) / d^2: for a hard
     # label one term, of one sign.
     n = alpha * m + beta * e
-    return (((1 - y) * (beta * i) - y * (alpha * i + n)) / (d * d)).astype(dtype)[()]
+    g = (((1 - y) * (beta * i) - y * (alpha * i + n)) / (d * d)).astype(dtype)
+    return _weigh_rows(g, sample_weight, axis)[()]
 
 
 @quiet
 def tversky(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis: int = -1,
-            reduction: str = "mean"):
+            reduction: str = "mean", sample_weight=None):
     r"""Tversky loss, as Keras's ``tversky`` weights it.
 
     .. math::
@@ -103,6 +102,11 @@ def tversky(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis: int 
         The axis summed over: one loss per row along it.
     reduction : {"mean", "sum", "none"}, default "mean"
         Over the rows.
+    sample_weight : array_like, optional
+        One finite non-negative weight per row (a sample: its whole ratio), as for
+        :func:`~lossnotes.negative_cosine_similarity`: ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`. A weight scales a sample's ratio, not its
+        pixels: weighing pixels would weigh the sums :math:`I, M, E`, another loss.
 
     Returns
     -------
@@ -144,11 +148,12 @@ def tversky(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis: int 
     array([0.21465969])
     """
     alpha, beta = _check_weight(alpha, "alpha"), _check_weight(beta, "beta")
-    return _tversky_loss(y_true, y_pred, alpha, beta, axis, reduction)
+    return _tversky_loss(y_true, y_pred, alpha, beta, axis, reduction, sample_weight)
 
 
 @quiet
-def tversky_grad(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis: int = -1):
+def tversky_grad(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis: int = -1,
+                 sample_weight=None):
     r"""Derivative of the unreduced :func:`tversky` with respect to ``y_pred``.
 
     With :math:`N = \alpha M + \beta E` and :math:`D = I + N`, by the quotient rule
@@ -161,6 +166,7 @@ def tversky_grad(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis:
         {D^2}:
 
     positive on the background, negative on the target, never cancelling for a hard mask.
+    ``sample_weight`` (one weight per row) multiplies each row's derivative.
 
     Examples
     --------
@@ -169,11 +175,11 @@ def tversky_grad(y_true, y_pred, *, alpha: float = 0.5, beta: float = 0.5, axis:
     array([[-0.75,  0.25]])
     """
     alpha, beta = _check_weight(alpha, "alpha"), _check_weight(beta, "beta")
-    return _tversky_grad(y_true, y_pred, alpha, beta, axis)
+    return _tversky_grad(y_true, y_pred, alpha, beta, axis, sample_weight)
 
 
 @quiet
-def dice(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def dice(y_true, y_pred, *, axis: int = -1, reduction: str = "mean", sample_weight=None):
     r"""Dice loss (soft Dice), Keras's ``dice``.
 
     .. math::
@@ -187,7 +193,7 @@ def dice(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
 
     Parameters
     ----------
-    y_true, y_pred, axis, reduction
+    y_true, y_pred, axis, reduction, sample_weight
         As for :func:`tversky`.
 
     Returns
@@ -220,18 +226,20 @@ def dice(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
     >>> ln.dice([[1.0, 1.0, 0.0, 0.0]], [[0.9, 0.6, 0.2, 0.0]], reduction="none").round(8)
     array([0.18918919])
     """
-    return _tversky_loss(y_true, y_pred, 0.5, 0.5, axis, reduction)
+    return _tversky_loss(y_true, y_pred, 0.5, 0.5, axis, reduction, sample_weight)
 
 
 @quiet
-def dice_grad(y_true, y_pred, *, axis: int = -1):
+def dice_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`dice` with respect to ``y_pred``.
 
     .. math::
 
         \frac{\partial \ell}{\partial p_k} = \frac{2\bigl((1 - y_k) I - y_k (I + M + E)
         \bigr)}{(2I + M + E)^2} = \frac{2 \bigl(I - y_k S\bigr)}{S^2},
-        \qquad S = \sum y + \sum p.
+        \qquad S = \sum y + \sum p,
+
+    times each row's weight with ``sample_weight``.
 
     Examples
     --------
@@ -239,4 +247,4 @@ def dice_grad(y_true, y_pred, *, axis: int = -1):
     >>> ln.dice_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(8)  # I = 0.5, S = 2
     array([[-0.75,  0.25]])
     """
-    return _tversky_grad(y_true, y_pred, 0.5, 0.5, axis)
+    return _tversky_grad(y_true, y_pred, 0.5, 0.5, axis, sample_weight)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._conventions import KERAS_EPSILON
+from ._conventions import KERAS_EPSILON, weighted, weighted_grad
 from ._overlap import _check_weight, _counts, _inputs
-from ._validation import quiet, reduce
+from ._validation import quiet
 
 
 def _overlap(y, p, convention, alpha, beta, axis, dice, grad):
@@ -33,12 +33,14 @@ def _overlap(y, p, convention, alpha, beta, axis, dice, grad):
 
 
 @quiet
-def overlap(convention: str, y_true, y_pred, alpha, beta, axis, dice: bool, reduction=None):
-    """Dice (``dice``) or Tversky: the loss (``reduction`` given) or its derivative."""
+def overlap(convention: str, y_true, y_pred, alpha, beta, axis, dice: bool, reduction=None,
+            sample_weight=None):
+    """Dice (``dice``) or Tversky: the loss (``reduction`` given) or its derivative, with the
+    framework's weights (one per row)."""
     alpha, beta = _check_weight(alpha, "alpha"), _check_weight(beta, "beta")
     y, p, axis, dtype = _inputs(y_true, y_pred, axis)
     y, p = y.astype(dtype), p.astype(dtype)  # the framework's own dtype
     out = _overlap(y, p, convention, alpha, beta, axis, dice, grad=reduction is None)
     if reduction is None:
-        return out[()]
-    return reduce(np.squeeze(out, axis=axis), reduction)
+        return weighted_grad(out, sample_weight, axis)[()]
+    return weighted(np.squeeze(out, axis=axis), reduction, sample_weight, convention)

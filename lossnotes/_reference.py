@@ -525,6 +525,20 @@ def ref_mean_absolute_percentage_error_grad(y_true, y_pred):
                         y_pred)
 
 
+def _log_ratio(y: float, p: float):
+    # log(1 + p) - log(1 + y): 1 + x of a float is exact at this precision, and the two logs'
+    # cancellation near p = y still leaves far more digits than a float64 holds
+    return mp.log1p(to_mp(p)) - mp.log1p(to_mp(y))
+
+
+def ref_mean_squared_logarithmic_error(y_true, y_pred):
+    return _elementwise(lambda y, p: _log_ratio(y, p) ** 2, y_true, y_pred)
+
+
+def ref_mean_squared_logarithmic_error_grad(y_true, y_pred):
+    return _elementwise(lambda y, p: 2 * _log_ratio(y, p) / (1 + to_mp(p)), y_true, y_pred)
+
+
 def ref_nll_loss(labels, y_pred, axis=-1):
     # -y_pred at each row's class: the one-hot weights pick it, exactly
     one_hot = _one_hot(labels, y_pred, axis)
@@ -802,6 +816,8 @@ REFERENCES = {
     "log_cosh_grad": ref_log_cosh_grad,
     "mean_absolute_percentage_error": ref_mean_absolute_percentage_error,
     "mean_absolute_percentage_error_grad": ref_mean_absolute_percentage_error_grad,
+    "mean_squared_logarithmic_error": ref_mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error_grad": ref_mean_squared_logarithmic_error_grad,
     "nll_loss": ref_nll_loss,
     "nll_loss_grad": ref_nll_loss_grad,
 }
@@ -1057,6 +1073,40 @@ ref_circle_grad = _circle_stack(_circle_batch_grad, grad=True)
 
 
 REFERENCES.update({"circle": ref_circle, "circle_grad": ref_circle_grad})
+# similarity: the negated cosine (sums of exact products, one square root and a quotient)
+# ---------------------------------------------------------------------------------------------
+
+
+def _cosine_row(y: tuple, p: tuple):
+    """``(cos, |y|, |p|)`` of one pair of rows."""
+    ym, pm = [to_mp(v) for v in y], [to_mp(v) for v in p]
+    ny = mp.sqrt(mp.fsum(v * v for v in ym))
+    np_ = mp.sqrt(mp.fsum(v * v for v in pm))
+    return mp.fsum(a * b for a, b in zip(ym, pm, strict=True)) / (ny * np_), ym, pm, ny, np_
+
+
+def ref_negative_cosine_similarity(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
+    out = np.empty(shape, dtype=object)
+    for index, y, p in _pairs_of_rows(y_true, y_pred, axis):
+        out[index] = -_cosine_row(y, p)[0]
+    return out
+
+
+def ref_negative_cosine_similarity_grad(y_true, y_pred, axis=-1):
+    shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape
+    out = np.empty(shape, dtype=object)
+    for index, y, p in _pairs_of_rows(y_true, y_pred, axis):
+        cos, ym, pm, ny, np_ = _cosine_row(y, p)
+        for k, (a, b) in enumerate(zip(ym, pm, strict=True)):
+            out[(*index, k)] = (cos * b / np_ - a / ny) / np_
+    return np.moveaxis(out, -1, axis)
+
+
+REFERENCES.update({
+    "negative_cosine_similarity": ref_negative_cosine_similarity,
+    "negative_cosine_similarity_grad": ref_negative_cosine_similarity_grad,
+})
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,

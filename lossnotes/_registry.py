@@ -29,6 +29,7 @@ from . import (
     _reference,
     _regression,
     _regression_more,
+    _similarity,
     _validation,
     like_keras,
     like_torch,
@@ -1189,12 +1190,76 @@ def _random_hinge_embedding(rng, shape, c):
 
 
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
+# the negated cosine similarity -------------------------------------------------------------
+
+
+def _cosine_torch(torch, F, p, y, opts, reduction):
+    """torch's cosine is a similarity: its negation, per row along dim 1 (0 for one row)."""
+    loss = -F.cosine_similarity(p, y, dim=1 if p.dim() > 1 else 0)
+    return loss if reduction == "none" else loss.mean()
+
+
+def _cosine_scale(y, p, opts, grad):
+    """The sum of |y_k p_k| over the norms (what the dot product's roundings scale with); for
+    the derivative 1/|y_pred| (the size of each component's terms)."""
+    axis = _axis_of(p, opts)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ny = np.sqrt(np.sum(y * y, axis=axis, keepdims=True))
+        n_p = np.sqrt(np.sum(p * p, axis=axis, keepdims=True))
+        if grad:
+            return np.broadcast_to(_finite_or_one(1 / n_p), p.shape)
+        s = np.sum(np.abs(y * p), axis=axis, keepdims=True) / (ny * n_p)
+    return np.maximum(1, _finite_or_one(np.squeeze(s, axis=axis)))
+
+
+_COSINE = Frameworks(
+    targets="values", rowwise=True,
+    lossnotes_call=lambda o: (f"ln.negative_cosine_similarity(y_true, y_pred, axis={o['axis']}, "
+                              "reduction='none')"),
+    keras_call=lambda o: "keras.losses.cosine_similarity(y_true, y_pred)",
+    keras=lambda keras, y, p, opts: keras.losses.cosine_similarity(y, p),
+    torch=(("torch", lambda o: ("-F.cosine_similarity(y_pred, y_true, dim=1): torch's cosine is "
+                                "a similarity, negated here (no such torch loss)"),
+            _cosine_torch),),
+    hand=_loss_of("negative_cosine_similarity"),
+    hand_grad=_grad_of("negative_cosine_similarity"),
+    scale=_cosine_scale,
+    scale_text=lambda o, grad: ("max(1, 1/|y_pred|) per row" if grad else
+                                "max(1, sum |y_k p_k| / (|y| |p|)) per row"),
+)
+
+
+def _random_cosine(rng, shape, c):
+    c(rng.normal(0, 1, shape), rng.normal(0, 1, shape))
+
+
+def _cosine_grid(grad=False, limits=True, axis=-1):
+    """Rows of three where the products y_k p_k share a sign (no cancellation): y = +-(1, 2,
+    3) against (z, 1, 1/2), z = 0 and 10^k (k from -8 to 4 in steps of 1/16), and against
+    (1, 2, 3 (1 + s 2^-j)), nearly parallel. For the derivative, rows at least 45 degrees
+    apart, where no component is a small difference: y = (1, 0, 0) against (z, 1, 0) and
+    (z, 1, -1), z = 0 and +-10^k up to 1."""
+    if grad:
+        z = np.concatenate([[0.0], _symmetric(_powers(-8, 0, 16))])
+        one, zero = np.ones_like(z), np.zeros_like(z)
+        p = np.concatenate([np.stack([z, one, zero], 1), np.stack([z, one, -one], 1)])
+        return np.tile([1.0, 0.0, 0.0], (len(p), 1)), p
+    z = np.concatenate([[0.0], _powers(-8, 4, 16)])
+    rows = np.stack([z, np.ones_like(z), np.full_like(z, 0.5)], 1)
+    near = np.array([[1.0, 2.0, 3.0 * (1 + s * 2.0**-j)] for j in _HUBER_STEPS
+                     for s in (1, -1)])
+    p = np.concatenate([rows, near])
+    y = np.tile([1.0, 2.0, 3.0], (len(p), 1))
+    return np.concatenate([y, -y]), np.concatenate([p, p])
+
+
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
     "multi_margin_loss": _random_multi_margin,
     "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
     "hinge_embedding_loss": _random_hinge_embedding,
     "multilabel_margin_loss": _random_multilabel_margin,
+    "negative_cosine_similarity": _random_cosine,
 }
 
 
@@ -2102,6 +2167,20 @@ def _gaussian_grid(grad=False, limits=True, var=1.0, full=False):
     return _regression_grid(grad, limits)
 
 
+def _torch_ops_frameworks(name, torch_text, torch_fn, *, scale, scale_text) -> Frameworks:
+    """A loss of values that Keras ships under lossnotes' name and torch does not: compare
+    runs ``keras.losses.<name>`` and ``torch_fn``, the formula written with torch ops."""
+    return Frameworks(
+        targets="values",
+        lossnotes_call=lambda o: f"ln.{name}(y_true, y_pred, reduction='none')",
+        keras_call=lambda o: f"keras.losses.{name}(y_true, y_pred)",
+        keras=lambda keras, y, p, opts: getattr(keras.losses, name)(y, p),
+        torch=(("torch", lambda o: f"{torch_text}, with torch ops (no such torch loss)",
+                torch_fn),),
+        hand=_loss_of(name), hand_grad=_grad_of(name), scale=scale, scale_text=scale_text,
+    )
+
+
 # log-cosh ----------------------------------------------------------------------------------------
 
 
@@ -2112,15 +2191,9 @@ def _log_cosh_torch(torch, F, p, y, opts, reduction):
     return loss if reduction == "none" else loss.mean()
 
 
-_LOG_COSH = Frameworks(
-    targets="values",
-    lossnotes_call=lambda o: "ln.log_cosh(y_true, y_pred, reduction='none')",
-    keras_call=lambda o: "keras.losses.log_cosh(y_true, y_pred)",
-    keras=lambda keras, y, p, opts: keras.losses.log_cosh(y, p),
-    torch=(("torch", lambda o: ("x.abs() + F.softplus(-2 * x.abs()) - math.log(2), "
-                                "x = y_pred - y_true, with torch ops (no such torch loss)"),
-            _log_cosh_torch),),
-    hand=_loss_of("log_cosh"), hand_grad=_grad_of("log_cosh"),
+_LOG_COSH = _torch_ops_frameworks(
+    "log_cosh", "x.abs() + F.softplus(-2 * x.abs()) - math.log(2), x = y_pred - y_true",
+    _log_cosh_torch,
     scale=lambda y, p, opts, grad: np.ones_like(p) if grad else np.maximum(1, np.abs(y - p)),
     scale_text=lambda o, grad: "1" if grad else "max(1, |r|) (|r| - log 2 cancels terms of "
                                                 "that size)",
@@ -2136,17 +2209,9 @@ def _mape_torch(torch, F, p, y, opts, reduction):
     return loss if reduction == "none" else loss.mean()
 
 
-_MAPE = Frameworks(
-    targets="values",
-    lossnotes_call=lambda o: "ln.mean_absolute_percentage_error(y_true, y_pred, "
-                             "reduction='none')",
-    keras_call=lambda o: "keras.losses.mean_absolute_percentage_error(y_true, y_pred)",
-    keras=lambda keras, y, p, opts: keras.losses.mean_absolute_percentage_error(y, p),
-    torch=(("torch", lambda o: "100 * (y_pred - y_true).abs() / y_true.abs(), with torch ops "
-                               "(no such torch loss)", _mape_torch),),
-    hand=_loss_of("mean_absolute_percentage_error"),
-    hand_grad=_grad_of("mean_absolute_percentage_error"),
-    scale=_ones, scale_text=lambda o, grad: "1 (one division in every library)",
+_MAPE = _torch_ops_frameworks(
+    "mean_absolute_percentage_error", "100 * (y_pred - y_true).abs() / y_true.abs()",
+    _mape_torch, scale=_ones, scale_text=lambda o, grad: "1 (one division in every library)",
 )
 
 
@@ -2160,6 +2225,45 @@ def _mape_grid(grad=False, limits=True):
     r = _RESIDUALS
     y = np.repeat((3.0, -0.25), len(r))
     return y, y - np.tile(r, 2)
+
+
+# mean squared logarithmic error --------------------------------------------------------------
+
+
+def _msle_torch(torch, F, p, y, opts, reduction):
+    """torch has no squared logarithmic error: the squared error of log1p with torch ops."""
+    return F.mse_loss(torch.log1p(p), torch.log1p(y), reduction=reduction)
+
+
+def _msle_scale(y, p, opts, grad):
+    """Keras's log(x + 1) of each side has absolute accuracy: its error is eps times the
+    larger log, doubled in the square by the difference, which is itself at most that log."""
+    with np.errstate(invalid="ignore"):
+        size = np.maximum(1, np.log1p(np.maximum(np.abs(y), np.abs(p))))
+    return size if grad else size * size
+
+
+_MSLE = _torch_ops_frameworks(
+    "mean_squared_logarithmic_error",
+    "F.mse_loss(torch.log1p(y_pred), torch.log1p(y_true), reduction='none')", _msle_torch,
+    scale=_msle_scale,
+    scale_text=lambda o, grad: ("max(1, log(1 + max(|y|, |y_pred|)))" + ("" if grad else "^2")
+                                + " (the two logs cancel terms of that size)"),
+)
+
+
+def _msle_batches(rng, shape, dtype, c):
+    y = rng.exponential(3.0, shape)
+    c(y, y * np.exp(rng.normal(0, 0.5, shape)))
+
+
+def _msle_grid(grad=False, limits=True):
+    """Predictions 0 and 10^k (k from -8 to 4 in steps of 1/16) on targets 0 and 3, and
+    predictions within 2^-j of the target 3, where the two logs cancel."""
+    p = np.concatenate([[0.0], _powers(-8, 4, 16)])
+    near = 3.0 * (1 + np.array([s * 2.0**-j for j in _HUBER_STEPS for s in (1, -1)]))
+    y = np.concatenate([np.zeros(len(p)), np.full(len(p) + len(near), 3.0)])
+    return y, np.concatenate([p, p, near])
 
 
 # negative log-likelihood of a class -----------------------------------------------------------
@@ -2205,7 +2309,8 @@ def _nll_grid(grad=False, limits=True, axis=-1):
 
 _BATCHES_A = {"kl_divergence": _kl_batches, "poisson": _poisson_batches,
               "gaussian_nll_loss": _gaussian_batches,
-              "mean_absolute_percentage_error": _mape_batches, "nll_loss": _nll_batches}
+              "mean_absolute_percentage_error": _mape_batches, "nll_loss": _nll_batches,
+              "mean_squared_logarithmic_error": _msle_batches}
 
 _FAMILY_A = (
     _loss(
@@ -2281,6 +2386,23 @@ _FAMILY_A = (
             _edge("a target of 0", *_f32([0.0, 2.0], [0.5, 1.0]), loss=(E, E), grad=(E, E)),
             _edge("under- and over-prediction by 100%", *_f64([1.0, 1.0, -2.0], [0.0, 2.0, -2.0]),
                   loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    _loss(
+        "mean_squared_logarithmic_error", _regression_more, family="regression",
+        inputs=(("y_true", "finite targets > -1 (counts, prices: >= 0)"),
+                ("y_pred", "finite predictions > -1")),
+        domain=_PAIR, options={}, variants=({},), grid=_msle_grid, frameworks=_MSLE,
+        # the square doubles the relative error of log1p of a rounded quotient: 2.3 ulp
+        # measured in float64 (see the docstring)
+        ulps={"float64": 4.0},
+        cases=(
+            _edge("a negative prediction: Keras clips it to 1e-7", *_f32([1.0, 2.0], [-0.5, 2.0]),
+                  loss=(E, A), grad=(E, A)),
+            _edge("targets and predictions of 0 and 1: Keras's 1e-7",
+                  *_f64([0.0, 0.0, 1.0], [0.0, 1.0, 0.0]), loss=(E, A), grad=(E, A)),
+            _edge("prediction within 1e-9 of the target 1000",
+                  *_f64([1000.0], [1000.000001]), loss=(A, A), grad=(A, A)),
         ),
     ),
     _loss(
@@ -2571,6 +2693,32 @@ LOSSES = {loss.name: loss for loss in (
                   loss=(ABSENT, A), grad=(ABSENT, A)),
             _edge("margin 2 in float32", *_f32([1.0, -1.0, -1.0], [0.25, 1.5, 2.5]),
                   {"margin": 2.0}, loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    # similarity: the negated cosine ----------------------------------------------------------
+    _loss(
+        "negative_cosine_similarity", _similarity, family="similarity",
+        inputs=(("y_true", "target vectors, finite and nonzero along axis"),
+                ("y_pred", "predicted vectors, finite and nonzero along axis")),
+        domain=_PAIR + "; vectors along axis", options={"axis": -1}, variants=({},),
+        grid=_cosine_grid, frameworks=_COSINE,
+        # three sums of products, a square root and a quotient: 1.8 ulp measured in float64,
+        # 2.3 for the derivative (see the docstring)
+        ulps={"float64": 4.0},
+        cases=(
+            MatrixCase("Keras's example", "notes",
+                       *_f32([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]],
+                             [[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])),
+            _edge("a zero prediction: 0 in both, refused by lossnotes",
+                  *_f64([[1.0, 2.0, 3.0]], [[0.0, 0.0, 0.0]]), loss=(E, E), grad=(E, E)),
+            _edge("vectors of length 1e-9: both epsilons", *_f64([[1.0, 2.0]], [[1e-9, 2e-9]]),
+                  loss=(E, E), grad=(E, E)),
+            _edge("vectors of size 1e20 in float32: the squared norm overflows",
+                  *_f32([[1e20, 1e20], [1.0, 0.0]], [[1e20, -1e20], [1e20, 1e20]]),
+                  loss=(E, E), grad=(E, E)),
+            _edge("vectors along axis 0", *_f64([[1.0, 0.5], [2.0, -1.0], [3.0, 0.25]],
+                                                [[0.5, 1.0], [-1.0, 2.0], [2.0, 0.0]]),
+                  {"axis": 0}, loss=(A, A), grad=(A, A)),
         ),
     ),
 )}

@@ -24,6 +24,13 @@ def _where(mask: np.ndarray) -> str:
     return f"{where} ({count} such element{'s' if count != 1 else ''})"
 
 
+def where_row(mask: np.ndarray, axis: int) -> str:
+    """Describe the first row where ``mask`` is true, for a ``mask`` of one value per row
+    along ``axis`` (kept, of length 1)."""
+    rows = np.squeeze(mask, axis=axis)
+    return _where(rows) if rows.ndim else "(the only row)"
+
+
 def _asarray(x, name: str) -> np.ndarray:
     """``np.asarray(x)``, with an error that names the argument when NumPy cannot make one."""
     if isinstance(x, np.ma.MaskedArray):

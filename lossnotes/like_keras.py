@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _circle as _circle_module
 from . import _conventions, _focal_conventions, _margin, _multiclass_margin, _overlap_conventions
+from ._cross_entropy import _class_weights
 from ._divergence import (  # Keras has no Gaussian NLL: written with keras.ops, it is exact
     _poisson_inputs,
     gaussian_nll_loss,
@@ -47,7 +48,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import _plain_class_mean, multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
-from ._validation import check_flag, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -61,7 +62,10 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
+    "mean_absolute_percentage_error_grad", "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_grad", "nll_loss", "nll_loss_grad",
+    # similarity
+    "negative_cosine_similarity", "negative_cosine_similarity_grad",
 ]
 
 CONVENTION = "keras"
@@ -299,7 +303,7 @@ def _keras_clip(x: np.ndarray, hi: float = 1.0) -> np.ndarray:
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.kl_divergence``'s arithmetic: both arguments clipped to
     :math:`[\varepsilon, 1]`, :math:`\varepsilon = 10^{-7}`, rows taken as they are.
 
@@ -312,6 +316,8 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     A class with target 0 costs :math:`\varepsilon \log(\varepsilon / q)` (negative, about
     :math:`-10^{-6}`) instead of 0, and a prediction of 0 under a positive target costs
     :math:`p \log(p / \varepsilon)` instead of ``inf``. Rows need not sum to 1.
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -321,11 +327,12 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     p, q = _keras_clip(p), _keras_clip(q)
-    return reduce(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction)
+    return _conventions.weighted(np.asarray(np.sum(p * np.log(p / q), axis=axis)), reduction,
+                                 sample_weight, "keras")
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+def kl_divergence_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's KL divergence that ``tf.GradientTape`` reports:
     :math:`-\tilde p / \tilde q` where :math:`\varepsilon \le q \le 1` (the clip passes the
     gradient, bounds included), 0 where the clip moved :math:`q`.
@@ -339,11 +346,13 @@ def kl_divergence_grad(y_true, y_pred, *, axis=-1):
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     t = q.dtype.type
     inside = (q >= t(_conventions.KERAS_EPSILON)) & (q <= 1)
-    return np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+    g = np.where(inside, -_keras_clip(p) / _keras_clip(q), t(0))
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 @quiet
-def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean",
+            sample_weight=None):
     r"""``keras.losses.poisson``'s arithmetic: an epsilon inside the log.
 
     .. math::
@@ -356,7 +365,8 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     ``log_input=True`` this is Keras's loss of :math:`\lambda = e^{\hat y}` (a log-rate of
     -1000 underflows to the rate 0 and costs :math:`16.1 y` instead of :math:`1000 y`); and no
     ``full`` form: ``full=True`` adds the exact :math:`\log\Gamma(y + 1)`, as compare does
-    with ``tf.math.lgamma``.
+    with ``tf.math.lgamma``. ``sample_weight`` and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -370,11 +380,11 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     loss = rate - y * np.log(rate + rate.dtype.type(_conventions.KERAS_EPSILON))
     if full:
         loss += log_factorial(y)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight, "keras")
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False, sample_weight=None):
     r"""The derivative of Keras's Poisson loss that ``tf.GradientTape`` reports:
     :math:`1 - y / (\lambda + \varepsilon)`, and with ``log_input=True`` (the rate
     :math:`e^{\hat y}`) :math:`e^{\hat y} - y e^{\hat y} / (e^{\hat y} + \varepsilon)`.
@@ -389,7 +399,7 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     check_flag(full, "full")
     rate = np.exp(p) if log_input else p
     g = 1 - y / (rate + rate.dtype.type(_conventions.KERAS_EPSILON))
-    return (g * rate if log_input else g)[()]
+    return _conventions.weighted_grad(g * rate if log_input else g, sample_weight)[()]
 
 
 #: ``keras.losses.log_cosh``'s log 2: ``ops.log(2.0)`` is computed in float32 and then cast to
@@ -398,7 +408,7 @@ KERAS_LOG_2 = float(np.log(np.float32(2.0)))
 
 
 @quiet
-def log_cosh(y_true, y_pred, *, reduction="mean"):
+def log_cosh(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""``keras.losses.log_cosh``'s arithmetic: :math:`x + \operatorname{softplus}(-2x) -
     \log 2` with :math:`x = \hat y - y` and :math:`\log 2` computed in float32.
 
@@ -406,6 +416,7 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     in float64 every value is :math:`1.9 \times 10^{-9}` below the loss (float32's
     :math:`\log 2` is 0.6931471824645996); for small :math:`|x|` the subtraction of
     :math:`\log 2` also leaves :math:`\tfrac12 x^2` with only absolute accuracy.
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -417,7 +428,8 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     x = np.subtract(0, r)
     t = -2 * x  # softplus(t) = max(t, 0) + log1p(exp(-|t|))
     softplus = np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
-    return reduce(x + softplus - x.dtype.type(KERAS_LOG_2), reduction)
+    return _conventions.weighted(x + softplus - x.dtype.type(KERAS_LOG_2), reduction,
+                                 sample_weight, "keras")
 
 
 def _keras_percentage(y_true, y_pred):
@@ -427,7 +439,7 @@ def _keras_percentage(y_true, y_pred):
 
 
 @quiet
-def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""``keras.losses.mean_absolute_percentage_error``'s arithmetic: it divides by
     :math:`\max(|y|, 10^{-7})`,
 
@@ -435,7 +447,8 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
 
         \ell^{\text{keras}}_i = 100 \, \frac{|y_i - \hat y_i|}{\max(|y_i|, 10^{-7})},
 
-    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`.
+    so a target of 0 is accepted and costs :math:`10^9 |\hat y|`. ``sample_weight`` and the
+    mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -444,11 +457,11 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
     5e+08
     """
     r, m = _keras_percentage(y_true, y_pred)
-    return reduce(100 * np.abs(r / m), reduction)
+    return _conventions.weighted(100 * np.abs(r / m), reduction, sample_weight, "keras")
 
 
 @quiet
-def mean_absolute_percentage_error_grad(y_true, y_pred):
+def mean_absolute_percentage_error_grad(y_true, y_pred, *, sample_weight=None):
     r"""The derivative ``tf.GradientTape`` reports: :math:`100 \operatorname{sign}(\hat y - y)
     / \max(|y|, 10^{-7})`, 0 at an exact prediction.
 
@@ -459,12 +472,62 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     1e+09
     """
     r, m = _keras_percentage(y_true, y_pred)
-    return (100 * np.sign(np.subtract(0, r)) / m)[()]
+    return _conventions.weighted_grad(100 * np.sign(np.subtract(0, r)) / m, sample_weight)[()]
 
+
+
+def _keras_log_difference(y_true, y_pred):
+    """``log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)``, Keras's two logs, and
+    the predictions and epsilon in their dtype."""
+    y, p = pair(y_true, y_pred)
+    eps = p.dtype.type(_conventions.KERAS_EPSILON)
+    return np.log(np.maximum(p, eps) + 1) - np.log(np.maximum(y, eps) + 1), p, eps
 
 
 @quiet
-def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
+def mean_squared_logarithmic_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    r"""``keras.losses.mean_squared_logarithmic_error``'s arithmetic: every value below
+    :math:`\epsilon = 10^{-7}` is raised to it, then
+
+    .. math::
+
+        \ell^{\text{keras}}_i = \bigl(\log(\max(\hat y_i, \epsilon) + 1)
+        - \log(\max(y_i, \epsilon) + 1)\bigr)^2,
+
+    so a negative prediction is clipped, not refused, and the two logs cancel where the
+    prediction is close to the target (absolute accuracy only). ``sample_weight`` and the
+    mean are Keras's (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> print(f"{float(ln.like_keras.mean_squared_logarithmic_error([1.0], [-0.5])):.6f}")
+    0.480453
+    """
+    d, _, _ = _keras_log_difference(y_true, y_pred)
+    return _conventions.weighted(np.square(d), reduction, sample_weight, "keras")
+
+
+@quiet
+def mean_squared_logarithmic_error_grad(y_true, y_pred, *, sample_weight=None):
+    r"""The derivative ``tf.GradientTape`` reports: :math:`2 d / (\hat y + 1)` with Keras's
+    difference of logs :math:`d`, and 0 where the prediction is below :math:`\epsilon`
+    (``maximum`` passes no gradient to the value it replaces).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.mean_squared_logarithmic_error_grad([1.0], [-0.5])
+    array([0.])
+    """
+    d, p, eps = _keras_log_difference(y_true, y_pred)
+    g = np.where(p >= eps, 2 * d / (np.maximum(p, eps) + 1), 0)
+    return _conventions.weighted_grad(g, sample_weight)[()]
+
+
+@quiet
+def nll_loss(labels, y_pred, *, axis=-1, reduction="mean", sample_weight=None,
+             class_weight=None):
     r"""``keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)``,
     Keras's nearest loss: it takes ``y_pred`` as logits and applies ``log_softmax`` first,
 
@@ -474,7 +537,8 @@ def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
 
     which is :func:`lossnotes.nll_loss` for rows of log-probabilities (the log of their sum is
     0) and renormalises any other row; evaluated literally, a row of only ``-inf`` gives
-    ``nan``.
+    ``nan``. ``sample_weight`` and the mean are Keras's, and ``class_weight`` is
+    ``Model.fit``'s, a weight per sample for its label (see the module's docstring).
 
     Examples
     --------
@@ -483,12 +547,15 @@ def nll_loss(labels, y_pred, *, axis=-1, reduction="mean"):
     0.407606
     """
     index, y, axis = nll_inputs(labels, y_pred, axis)
-    picked = _pick(_conventions.literal_log_softmax(y, axis), index, axis)
-    return reduce(np.negative(picked), reduction)
+    loss = np.negative(_pick(_conventions.literal_log_softmax(y, axis), index, axis))
+    c = _class_weights(class_weight, y, axis)
+    if c is not None:
+        loss *= c[index]
+    return _conventions.weighted(loss, reduction, sample_weight, "keras")
 
 
 @quiet
-def nll_loss_grad(labels, y_pred, *, axis=-1):
+def nll_loss_grad(labels, y_pred, *, axis=-1, sample_weight=None, class_weight=None):
     r"""The derivative ``tf.GradientTape`` reports for the softmax cross-entropy on logits:
     :math:`\operatorname{softmax}(\hat y)_k - [k = c]`, which for log-probabilities is
     :math:`p_k - [k = c]` (lossnotes: :math:`-[k = c]`).
@@ -501,7 +568,11 @@ def nll_loss_grad(labels, y_pred, *, axis=-1):
     array([[ 0.5, -0.5]])
     """
     index, y, axis = nll_inputs(labels, y_pred, axis)
-    return _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)
+    g = _conventions.literal_softmax(y, axis) - _one_hot(index, y, axis)
+    c = _class_weights(class_weight, y, axis)
+    if c is not None:
+        g *= np.expand_dims(c[index], axis)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -652,7 +723,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
 # segmentation overlaps ---------------------------------------------------------------------------
 
 
-def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+def dice(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.dice``'s arithmetic, row by row: ``1 - 2 I / (sum(y) + sum(p) + 1e-7)``.
 
     The :math:`10^{-7}` in the denominator gives an empty row (no target, no prediction) the
@@ -665,10 +736,10 @@ def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
     1.0
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def dice_grad(y_true, y_pred, *, axis=-1):
+def dice_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's Dice loss that ``tf.GradientTape`` reports,
     :math:`2 (I - y_k S_\varepsilon) / S_\varepsilon^2` with
     :math:`S_\varepsilon = \sum y + \sum p + 10^{-7}`.
@@ -679,10 +750,12 @@ def dice_grad(y_true, y_pred, *, axis=-1):
     >>> ln.like_keras.dice_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        sample_weight=sample_weight)
 
 
-def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean",
+            sample_weight=None):
     r"""``keras.losses.tversky``'s arithmetic, row by row:
     ``1 - I / (I + alpha * sum((1 - p) y) + beta * sum(p (1 - y)) + 1e-7)``.
 
@@ -693,10 +766,10 @@ def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
     1.0
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, sample_weight=None):
     r"""The derivative of Keras's Tversky loss that ``tf.GradientTape`` reports (the quotient
     rule through its denominator with :math:`10^{-7}`).
 
@@ -706,7 +779,8 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     >>> ln.like_keras.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]]).round(6)
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        sample_weight=sample_weight)
 
 
 # metric learning: the circle loss -----------------------------------------------------------------
@@ -840,3 +914,72 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     """
     terms = binary_cross_entropy(y_true, y_pred, from_logits=True, reduction="none")
     return _plain_class_mean(terms, y_pred, weight, axis, reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# similarity
+# --------------------------------------------------------------------------------------------
+
+
+def _keras_normalize(x: np.ndarray, axis: int):
+    """``keras.ops.normalize(x, axis)`` (order 2), as ``keras.losses.cosine_similarity``
+    calls it: ``x * min(rsqrt(sum(x^2)), 1 / eps)``; also the factor and whether it is the
+    clamp."""
+    s = np.sum(x * x, axis=axis, keepdims=True)
+    cap = x.dtype.type(1 / _conventions.KERAS_EPSILON)
+    r = 1 / np.sqrt(s)
+    return x * np.minimum(r, cap), np.minimum(r, cap), r > cap
+
+
+def _keras_cosine_inputs(y_true, y_pred, axis):
+    y, p = pair(y_true, y_pred)
+    return y, p, check_axis(axis, p.ndim)
+
+
+@quiet
+def negative_cosine_similarity(y_true, y_pred, *, axis=-1, reduction="mean",
+                               sample_weight=None):
+    r"""``keras.losses.cosine_similarity``'s arithmetic: each row normalised by
+    :math:`\min(1/\lVert x \rVert, 1/\epsilon)`, :math:`\epsilon = 10^{-7}`, then
+
+    .. math::
+
+        \ell^{\text{keras}}_i = -\sum_k \frac{y_{ik}}{\max(\lVert y_i \rVert, \epsilon)}
+        \frac{\hat y_{ik}}{\max(\lVert \hat y_i \rVert, \epsilon)},
+
+    so a zero vector scores 0, vectors shorter than :math:`\epsilon` score less than their
+    cosine, and a squared norm beyond the largest float scores 0 (its factor is 0).
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.negative_cosine_similarity([[1.0, 2.0], [1.0, 2.0]],
+    ...                                          [[0.0, 0.0], [1e-9, 2e-9]], reduction="none")
+    array([-0.        , -0.02236068])
+    """
+    y, p, axis = _keras_cosine_inputs(y_true, y_pred, axis)
+    a, _, _ = _keras_normalize(y, axis)
+    b, _, _ = _keras_normalize(p, axis)
+    return _conventions.weighted(-np.sum(a * b, axis=axis), reduction, sample_weight, "keras")
+
+
+@quiet
+def negative_cosine_similarity_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
+    r"""The derivative ``tf.GradientTape`` reports: with :math:`a = y \min(1/\lVert y \rVert,
+    1/\epsilon)` and :math:`r = 1/\lVert \hat y \rVert`, :math:`-(a r - (a \cdot \hat y) r^3
+    \hat y)` (the exact derivative) where :math:`r \le 1/\epsilon`, and :math:`-a/\epsilon`
+    where the clamp holds (a constant factor: a zero prediction gets :math:`-a/\epsilon`).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_keras.negative_cosine_similarity_grad([[3.0, 4.0]], [[0.0, 0.0]])
+    array([[-6000000., -8000000.]])
+    """
+    y, p, axis = _keras_cosine_inputs(y_true, y_pred, axis)
+    a, _, _ = _keras_normalize(y, axis)
+    _, r, clamped = _keras_normalize(p, axis)
+    exact = a * r - np.sum(a * p, axis=axis, keepdims=True) * r**3 * p
+    g = -np.where(clamped, a * r, exact)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]

@@ -57,7 +57,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
-from ._validation import check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -72,7 +72,10 @@ __all__ = [  # the names of the exact functions
     # divergences, counts and positive targets, robust regression
     "kl_divergence", "kl_divergence_grad", "poisson", "poisson_grad", "gaussian_nll_loss",
     "gaussian_nll_loss_grad", "log_cosh", "log_cosh_grad", "mean_absolute_percentage_error",
-    "mean_absolute_percentage_error_grad", "nll_loss", "nll_loss_grad",
+    "mean_absolute_percentage_error_grad", "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_grad", "nll_loss", "nll_loss_grad",
+    # similarity
+    "negative_cosine_similarity", "negative_cosine_similarity_grad",
 ]
 
 CONVENTION = "torch"
@@ -287,7 +290,7 @@ TORCH_POISSON_EPS = 1e-8
 
 
 @quiet
-def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
+def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``F.kl_div(torch.log(y_pred), y_true, reduction="none")`` summed over the classes.
 
     torch takes the log of the prediction as ``input`` and computes, per element,
@@ -299,7 +302,8 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     so :math:`p = 0` with :math:`q > 0` gives 0, but :math:`p = q = 0` gives ``nan``
     (:math:`0 \cdot (-\infty)`). Rows need not sum to 1. ``reduction`` as lossnotes reduces
     (the mean over rows is torch's ``"batchmean"`` for an (N, C) input; torch's ``"mean"``
-    averages over all N C elements, the divergence divided by C).
+    averages over all N C elements, the divergence divided by C). ``sample_weight`` (one
+    weight per row) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -309,11 +313,12 @@ def kl_divergence(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
     xlogy = np.where(p == 0, 0, p * np.log(p)).astype(p.dtype)
-    return reduce(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)), reduction)
+    return _conventions.weighted(np.asarray(np.sum(xlogy - p * np.log(q), axis=axis)),
+                                 reduction, sample_weight)
 
 
 @quiet
-def kl_divergence_grad(y_true, y_pred, *, axis=-1):
+def kl_divergence_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports through ``torch.log``: :math:`-p / q`
     computed plainly, ``nan`` (:math:`0/0`) where :math:`p = q = 0`.
 
@@ -324,7 +329,7 @@ def kl_divergence_grad(y_true, y_pred, *, axis=-1):
     array([[-1., nan]])
     """
     p, q, axis = kl_inputs(y_true, y_pred, axis, exact=False)
-    return -p / q
+    return _conventions.weighted_grad(-p / q, sample_weight, axis)[()]
 
 
 def _stirling(y: np.ndarray) -> np.ndarray:
@@ -335,7 +340,8 @@ def _stirling(y: np.ndarray) -> np.ndarray:
 
 
 @quiet
-def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
+def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean",
+            sample_weight=None):
     r"""``F.poisson_nll_loss(y_pred, y_true, log_input=..., full=...)``'s arithmetic.
 
     .. math::
@@ -347,7 +353,8 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
     and ``full=True`` adds Stirling's approximation of :math:`\log y!`,
     :math:`y \log y - y + \tfrac12 \log(2\pi y)`, for :math:`y > 1` only (0 below): it
     drops :math:`\log 1! = 0` correctly but misses :math:`\log\Gamma(1.5) = -0.12` at
-    :math:`y = 0.5` and about :math:`1/(12 y)` above 1.
+    :math:`y = 0.5` and about :math:`1/(12 y)` above 1. ``sample_weight`` and the mean are
+    those of a weighted mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -363,11 +370,11 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean"):
         loss = p - y * np.log(p + p.dtype.type(TORCH_POISSON_EPS))
     if full:
         loss += _stirling(y)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight)
 
 
 @quiet
-def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
+def poisson_grad(y_true, y_pred, *, log_input=False, full=False, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports: :math:`e^{\hat y} - y` with
     ``log_input=True``, :math:`1 - y / (\lambda + 10^{-8})` without.
 
@@ -379,9 +386,8 @@ def poisson_grad(y_true, y_pred, *, log_input=False, full=False):
     """
     y, p, log_input = _poisson_inputs(y_true, y_pred, log_input)
     check_flag(full, "full")
-    if log_input:
-        return (np.exp(p) - y)[()]
-    return (1 - y / (p + p.dtype.type(TORCH_POISSON_EPS)))[()]
+    g = np.exp(p) - y if log_input else 1 - y / (p + p.dtype.type(TORCH_POISSON_EPS))
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
 
 #: ``F.gaussian_nll_loss``'s default ``eps``: the variance is clamped to at least this.
@@ -395,7 +401,8 @@ def _torch_variance(var, y_true, y_pred):
 
 
 @quiet
-def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
+def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean",
+                      sample_weight=None):
     r"""``F.gaussian_nll_loss(y_pred, y_true, var, full=..., eps=1e-6)``'s arithmetic: the
     variance clamped to at least :math:`10^{-6}`,
 
@@ -406,7 +413,8 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
         \qquad \tilde\sigma^2 = \max(\sigma^2, 10^{-6}),
 
     so a variance of :math:`10^{-8}` counts as :math:`10^{-6}`. (torch also takes a variance
-    of 0, clamped the same way; lossnotes refuses it here too.)
+    of 0, clamped the same way; lossnotes refuses it here too.) ``sample_weight`` and the
+    mean are those of a weighted mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -419,11 +427,11 @@ def gaussian_nll_loss(y_true, y_pred, *, var=1.0, full=False, reduction="mean"):
     loss = 0.5 * (np.log(v) + r * r / v)
     if full:
         loss += loss.dtype.type(HALF_LOG_2PI)
-    return reduce(loss, reduction)
+    return _conventions.weighted(loss, reduction, sample_weight)
 
 
 @quiet
-def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
+def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False, sample_weight=None):
     r"""The derivative ``torch.autograd`` reports: :math:`(\hat y - y) / \tilde\sigma^2`
     with the clamped variance.
 
@@ -435,14 +443,16 @@ def gaussian_nll_loss_grad(y_true, y_pred, *, var=1.0, full=False):
     """
     check_flag(full, "full")
     r, v = _torch_variance(var, y_true, y_pred)
-    return (np.subtract(0, r) / v)[()]  # 0 - r: +0 at a zero residual
+    g = np.subtract(0, r) / v  # 0 - r: +0 at a zero residual
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
 
 @quiet
-def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
+def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
     r"""The percentage error written with torch ops, ``100 * (y_pred - y_true).abs() /
     y_true.abs()`` (torch has no such loss): a target of 0 divides by 0, ``inf``, or ``nan``
-    for a prediction of 0 too.
+    for a prediction of 0 too. ``sample_weight`` and the mean are those of a weighted mean
+    written by hand (see the module's docstring).
 
     Examples
     --------
@@ -452,11 +462,12 @@ def mean_absolute_percentage_error(y_true, y_pred, *, reduction="mean"):
     array([inf, nan, 50.])
     """
     r = _residual(y_true, y_pred)
-    return reduce(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)), reduction)
+    return _conventions.weighted(100 * np.abs(r) / np.abs(np.asarray(y_true, dtype=r.dtype)),
+                                 reduction, sample_weight)
 
 
 @quiet
-def mean_absolute_percentage_error_grad(y_true, y_pred):
+def mean_absolute_percentage_error_grad(y_true, y_pred, *, sample_weight=None):
     r"""``torch.autograd`` through ``(y_pred - y_true).abs() / y_true.abs()``:
     :math:`100 \operatorname{sign}(\hat y - y) / |y|`, ``inf`` at a target of 0 (``nan`` if the
     prediction is 0 too).
@@ -468,8 +479,46 @@ def mean_absolute_percentage_error_grad(y_true, y_pred):
     array([ inf, -50.])
     """
     r = _residual(y_true, y_pred)
-    return (100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype)))[()]
+    g = 100 * np.sign(np.subtract(0, r)) / np.abs(np.asarray(y_true, dtype=r.dtype))
+    return _conventions.weighted_grad(g, sample_weight)[()]
 
+
+
+def _torch_log_difference(y_true, y_pred):
+    y, p = pair(y_true, y_pred)
+    return np.log1p(p) - np.log1p(y), p
+
+
+@quiet
+def mean_squared_logarithmic_error(y_true, y_pred, *, reduction="mean", sample_weight=None):
+    r"""The squared logarithmic error written with torch ops (torch has no such loss),
+    ``F.mse_loss(torch.log1p(y_pred), torch.log1p(y_true))``: the two ``log1p`` subtracted,
+    ``nan`` below -1 and ``inf`` at -1. ``sample_weight`` and the mean are those of a
+    weighted mean written by hand (see the module's docstring).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_squared_logarithmic_error([1.0, 0.0], [1.0, -2.0], reduction="none")
+    array([ 0., nan])
+    """
+    d, _ = _torch_log_difference(y_true, y_pred)
+    return _conventions.weighted(np.square(d), reduction, sample_weight)
+
+
+@quiet
+def mean_squared_logarithmic_error_grad(y_true, y_pred, *, sample_weight=None):
+    r"""``torch.autograd`` through ``F.mse_loss(torch.log1p(y_pred), torch.log1p(y_true))``
+    unreduced: :math:`2 (\operatorname{log1p}(\hat y) - \operatorname{log1p}(y)) / (1 + \hat y)`.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.mean_squared_logarithmic_error_grad([1.0], [3.0])
+    array([0.34657359])
+    """
+    d, p = _torch_log_difference(y_true, y_pred)
+    return _conventions.weighted_grad(2 * d / (1 + p), sample_weight)[()]
 
 # --------------------------------------------------------------------------------------------
 # multiclass margins, similarity and metric learning
@@ -625,7 +674,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
 # segmentation overlaps ---------------------------------------------------------------------------
 
 
-def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
+def dice(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""A Dice loss in plain torch (torch has none): ``1 - 2 * (y * p).sum(1) / (y.sum(1) +
     p.sum(1))``, literally: an empty row is ``0 / 0 = nan``.
 
@@ -636,10 +685,10 @@ def dice(y_true, y_pred, *, axis=-1, reduction="mean"):
     array([nan])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def dice_grad(y_true, y_pred, *, axis=-1):
+def dice_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of the plain-torch Dice loss that ``torch.autograd`` reports.
 
     Examples
@@ -648,10 +697,12 @@ def dice_grad(y_true, y_pred, *, axis=-1):
     >>> ln.like_torch.dice_grad([[1.0, 0.0]], [[0.5, 0.5]])
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, 0.5, 0.5, axis, True,
+                                        sample_weight=sample_weight)
 
 
-def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean",
+            sample_weight=None):
     r"""A Tversky loss in plain torch, with Keras's weights:
     ``1 - I / (I + alpha * ((1 - p) * y).sum(1) + beta * (p * (1 - y)).sum(1))``, no epsilon.
 
@@ -662,10 +713,10 @@ def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, reduction="mean"):
     array([nan])
     """
     return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
-                                        reduction)
+                                        reduction, sample_weight)
 
 
-def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
+def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1, sample_weight=None):
     r"""The derivative of the plain-torch Tversky loss that ``torch.autograd`` reports.
 
     Examples
@@ -674,7 +725,8 @@ def tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, axis=-1):
     >>> ln.like_torch.tversky_grad([[1.0, 0.0]], [[0.5, 0.5]])
     array([[-0.75,  0.25]])
     """
-    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False)
+    return _overlap_conventions.overlap(CONVENTION, y_true, y_pred, alpha, beta, axis, False,
+                                        sample_weight=sample_weight)
 
 
 __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
@@ -714,12 +766,13 @@ def _torch_embedding_terms(y_true, y_pred, margin):
 
 
 @quiet
-def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean", sample_weight=None):
     r"""``F.hinge_embedding_loss`` as torch computes it, labels unchecked.
 
     torch computes ``where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0)``: for labels
     in :math:`\{-1, +1\}` the exact :func:`lossnotes.hinge_embedding_loss`; any other label
     (0, 2, 0.5) charges both terms, :math:`x + \max(0, \text{margin} - x)`.
+    ``sample_weight`` and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -729,11 +782,12 @@ def hinge_embedding_loss(y_true, y_pred, *, margin=1.0, reduction="mean"):
     """
     y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
     far = np.where(y != 1, np.maximum(margin - x, 0), 0)
-    return reduce((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction)
+    return _conventions.weighted((far + np.where(y != -1, x, 0)).astype(x.dtype), reduction,
+                                 sample_weight)
 
 
 @quiet
-def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
+def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0, sample_weight=None):
     r"""The derivative of ``F.hinge_embedding_loss`` that ``torch.autograd`` reports.
 
     ``clamp_min`` passes the bound, so a dissimilar pair exactly at the margin gets -1 (the
@@ -748,7 +802,8 @@ def hinge_embedding_loss_grad(y_true, y_pred, *, margin=1.0):
     """
     y, x, margin = _torch_embedding_terms(y_true, y_pred, margin)
     near = np.where((y != 1) & (x <= margin), -1, 0)
-    return (near + np.where(y != -1, 1, 0)).astype(x.dtype)
+    return _conventions.weighted_grad((near + np.where(y != -1, 1, 0)).astype(x.dtype),
+                                      sample_weight)[()]
 
 
 __all__ += ["multilabel_margin_loss", "multilabel_margin_loss_grad"]
@@ -799,3 +854,70 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
     """
     d, axis = _torch_pair_terms(y_true, y_pred, axis)
     return _multilabel._pair_gradient(d, axis)
+
+
+# --------------------------------------------------------------------------------------------
+# similarity
+# --------------------------------------------------------------------------------------------
+
+#: ``F.cosine_similarity``'s default ``eps``: each norm is raised to at least this.
+TORCH_COSINE_EPS = 1e-8
+
+
+def _torch_cosine_parts(y_true, y_pred, axis):
+    """``F.cosine_similarity(y_pred, y_true)``'s pieces: the target row divided by its clamped
+    norm, y_pred, its norm (inf where the squared norm overflows) and that norm clamped."""
+    y, p = pair(y_true, y_pred)
+    axis = check_axis(axis, p.ndim)
+    eps = p.dtype.type(TORCH_COSINE_EPS)
+
+    def norm(x):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+
+    return y / np.maximum(norm(y), eps), p, norm(p), np.maximum(norm(p), eps), axis
+
+
+@quiet
+def negative_cosine_similarity(y_true, y_pred, *, axis=-1, reduction="mean",
+                               sample_weight=None):
+    r"""``-F.cosine_similarity(y_pred, y_true, dim=axis)`` (torch's cosine is a similarity,
+    not a loss): each row divided by its norm raised to at least :math:`\epsilon = 10^{-8}`,
+
+    .. math::
+
+        \ell^{\text{torch}}_i = -\sum_k \frac{\hat y_{ik}}{\max(\lVert \hat y_i \rVert,
+        \epsilon)} \frac{y_{ik}}{\max(\lVert y_i \rVert, \epsilon)},
+
+    so a zero vector scores 0, vectors shorter than :math:`\epsilon` score less than their
+    cosine, and a squared norm beyond the largest float scores 0 (a division by ``inf``).
+    ``sample_weight`` and the mean are those of a weighted mean written by hand.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.negative_cosine_similarity([[1.0, 2.0], [1.0, 2.0]],
+    ...                                          [[0.0, 0.0], [1e-9, 2e-9]], reduction="none")
+    array([-0.       , -0.2236068])
+    """
+    b, p, _, n_c, axis = _torch_cosine_parts(y_true, y_pred, axis)
+    return _conventions.weighted(-np.sum(p / n_c * b, axis=axis), reduction, sample_weight)
+
+
+@quiet
+def negative_cosine_similarity_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
+    r"""``torch.autograd`` through it: torch clamps the norms under ``no_grad``, so with
+    :math:`b = y / \max(\lVert y \rVert, \epsilon)` and :math:`n = \max(\lVert \hat y \rVert,
+    \epsilon)` it reports :math:`-(b/n - (\hat y \cdot b)\, \hat y / (n^2 \lVert \hat y \rVert))`,
+    the exact derivative where the norm is at least :math:`\epsilon`, and :math:`-b/\epsilon`
+    at a zero prediction.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.negative_cosine_similarity_grad([[3.0, 4.0]], [[0.0, 0.0]])
+    array([[-60000000., -80000000.]])
+    """
+    b, p, n, n_c, axis = _torch_cosine_parts(y_true, y_pred, axis)
+    along = np.sum(p * b, axis=axis, keepdims=True) / (n_c * n_c)
+    g = -(b / n_c - np.where(n > 0, along * p / n, 0))
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]

@@ -52,6 +52,32 @@ def _cce_logits(y, z):
     return -np.sum(y * log_p, axis=1)
 
 
+def _cos(y, p):
+    return np.sum(y * p, axis=1) / (np.linalg.norm(y, axis=1) * np.linalg.norm(p, axis=1))
+
+
+def _cos_grad(y, p):
+    ny, n_p = np.linalg.norm(y, axis=1, keepdims=True), np.linalg.norm(p, axis=1, keepdims=True)
+    return (_cos(y, p)[:, None] * p / n_p - y / ny) / n_p
+
+
+def _dice_grad(y, p):
+    i = np.sum(y * p, axis=1, keepdims=True)
+    s = np.sum(y, axis=1, keepdims=True) + np.sum(p, axis=1, keepdims=True)
+    return 2 * (i - y * s) / s**2
+
+
+def _tversky(y, p, a=0.7, b=0.3):
+    i, m, e = (np.sum(t, axis=1) for t in (y * p, y * (1 - p), (1 - y) * p))
+    return 1 - i / (i + a * m + b * e)
+
+
+def _tversky_grad(y, p, a=0.7, b=0.3):
+    i, m, e = (np.sum(t, axis=1, keepdims=True) for t in (y * p, y * (1 - p), (1 - y) * p))
+    d = i + a * m + b * e
+    return -(y * d - i * (y - a * y + b * (1 - y))) / d**2
+
+
 #: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
 #: the class axis that the loss drops (None for elementwise losses).
 CASES = {
@@ -82,6 +108,42 @@ CASES = {
                (LABELS, _softmax(Z3, 1)), {"axis": 1},
                lambda: -np.log(np.sum(ONEHOT * _softmax(Z3, 1), axis=1)),
                lambda: -ONEHOT / _softmax(Z3, 1), 1),
+    "msle": (ln.mean_squared_logarithmic_error, ln.mean_squared_logarithmic_error_grad,
+             (SOFT, P), {}, lambda: (np.log1p(P) - np.log1p(SOFT)) ** 2,
+             lambda: 2 * (np.log1p(P) - np.log1p(SOFT)) / (1 + P), None),
+    "cosine": (ln.negative_cosine_similarity, ln.negative_cosine_similarity_grad,
+               (ONEHOT + 0.5, Z3), {"axis": 1}, lambda: -_cos(ONEHOT + 0.5, Z3),
+               lambda: _cos_grad(ONEHOT + 0.5, Z3), 1),
+    "log_cosh": (ln.log_cosh, ln.log_cosh_grad, (Y, F), {}, lambda: np.log(np.cosh(F - Y)),
+                 lambda: np.tanh(F - Y), None),
+    "mape": (ln.mean_absolute_percentage_error, ln.mean_absolute_percentage_error_grad, (Y, F),
+             {}, lambda: 100 * np.abs(Y - F) / np.abs(Y), lambda: 100 * np.sign(F - Y) / np.abs(Y),
+             None),
+    "poisson": (ln.poisson, ln.poisson_grad, (np.round(3 * SOFT), P), {},
+                lambda: P - np.round(3 * SOFT) * np.log(P), lambda: 1 - np.round(3 * SOFT) / P,
+                None),
+    "poisson-log": (ln.poisson, ln.poisson_grad, (np.round(3 * SOFT), F), {"log_input": True},
+                    lambda: np.exp(F) - np.round(3 * SOFT) * F,
+                    lambda: np.exp(F) - np.round(3 * SOFT), None),
+    "gaussian": (ln.gaussian_nll_loss, ln.gaussian_nll_loss_grad, (Y, F), {"var": 2.5},
+                 lambda: 0.5 * (np.log(2.5) + (Y - F) ** 2 / 2.5), lambda: (F - Y) / 2.5, None),
+    "kl": (ln.kl_divergence, ln.kl_divergence_grad, (_softmax(Z3 / 2, 1), _softmax(Z3, 1)),
+           {"axis": 1}, lambda: np.sum(_softmax(Z3 / 2, 1) * np.log(_softmax(Z3 / 2, 1)
+                                                                 / _softmax(Z3, 1)), axis=1),
+           lambda: -_softmax(Z3 / 2, 1) / _softmax(Z3, 1), 1),
+    "nll": (ln.nll_loss, ln.nll_loss_grad, (LABELS, np.log(_softmax(Z3, 1))), {"axis": 1},
+            lambda: -np.sum(ONEHOT * np.log(_softmax(Z3, 1)), axis=1), lambda: -ONEHOT, 1),
+    "hinge_embedding": (ln.hinge_embedding_loss, ln.hinge_embedding_loss_grad,
+                        (SIGNS, np.abs(F)), {},
+                        lambda: np.where(SIGNS == 1, np.abs(F), np.maximum(1 - np.abs(F), 0)),
+                        lambda: np.where(SIGNS == 1, 1.0, -1.0 * (np.abs(F) < 1)), None),
+    "dice": (ln.dice, ln.dice_grad, (ONEHOT, _softmax(Z3, 1)), {"axis": 1},
+             lambda: 1 - 2 * np.sum(ONEHOT * _softmax(Z3, 1), axis=1)
+             / (np.sum(ONEHOT, axis=1) + np.sum(_softmax(Z3, 1), axis=1)),
+             lambda: _dice_grad(ONEHOT, _softmax(Z3, 1)), 1),
+    "tversky": (ln.tversky, ln.tversky_grad, (ONEHOT, _softmax(Z3, 1)),
+                {"axis": 1, "alpha": 0.7, "beta": 0.3}, lambda: _tversky(ONEHOT, _softmax(Z3, 1)),
+                lambda: _tversky_grad(ONEHOT, _softmax(Z3, 1)), 1),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
@@ -104,10 +166,10 @@ _EVERY_LOSS = {c[0] for c in CASES.values()}
 #: The losses beyond the notes take no sample_weight yet: each is listed here until it does
 #: (and the test below fails as soon as one takes it without being covered above).
 _NOT_YET_WEIGHTED = {
-    "categorical_hinge", "multi_margin_loss", "kl_divergence", "poisson", "gaussian_nll_loss",
-    "nll_loss", "log_cosh", "mean_absolute_percentage_error", "binary_focal_cross_entropy",
-    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
-    "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
+    "categorical_hinge", "multi_margin_loss",
+    "binary_focal_cross_entropy",
+    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy",
+    "multilabel_soft_margin_loss", "multilabel_margin_loss",
 }
 
 
@@ -323,3 +385,49 @@ def test_the_framework_modules_weigh_with_a_plain_product():
         total / len(w), rel=1e-13)
     np.testing.assert_allclose(ln.like_torch.hinge_grad([0.0, 1.0, 2.0], sample_weight=[2, 3, 4]),
                                [-2.0, -3.0, 0.0])
+
+
+@pytest.mark.parametrize("name, keras_class, y, p", [
+    ("log_cosh", "LogCosh", Y, F),
+    ("mean_absolute_percentage_error", "MeanAbsolutePercentageError", Y, F),
+    ("mean_squared_logarithmic_error", "MeanSquaredLogarithmicError", SOFT, P),
+    ("negative_cosine_similarity", "CosineSimilarity", Y, F),
+    ("poisson", "Poisson", np.round(3 * SOFT), P),
+    ("kl_divergence", "KLDivergence", _softmax(Y, 1), _softmax(F, 1)),
+])
+def test_like_keras_weighs_as_the_keras_loss_object(name, keras_class, y, p):
+    # Keras's loss objects weigh each sample's value and divide by the number of samples
+    # (sum_over_batch_size); like_keras reproduces it, lossnotes divides by the weights' sum.
+    from lossnotes._compare import _frameworks
+
+    keras = _frameworks.keras()
+    w = np.array([0.5, 2.0, 0.0, 1.25])
+    theirs = float(getattr(keras.losses, keras_class)(dtype="float64")(y, p, sample_weight=w))
+    ours = getattr(ln.like_keras, name)(y, p, sample_weight=w)
+    assert float(ours) == pytest.approx(theirs, rel=1e-12)
+    unweighted = getattr(ln, name)(y, p, reduction="none")
+    per_sample = unweighted if unweighted.ndim == 1 else unweighted.mean(axis=-1)
+    assert float(getattr(ln, name)(y, p, sample_weight=w)) == pytest.approx(
+        float(np.sum(w * per_sample) / w.sum()), rel=1e-12)
+
+
+def test_overlap_weights_are_per_sample_ratios_as_keras_weighs_them():
+    # A weight scales a sample's whole ratio; Keras's Dice and Tversky objects (axis=-1, one
+    # ratio per row) weigh them and divide by the number of rows, as like_keras does.
+    from lossnotes._compare import _frameworks
+
+    keras = _frameworks.keras()
+    y = (RNG.random((4, 5)) < 0.5).astype(float)
+    y[:, 0] = 1.0
+    p = RNG.uniform(0, 1, (4, 5))
+    w = np.array([0.5, 2.0, 0.0, 1.25])
+    for name, obj, opts in (("dice", keras.losses.Dice(axis=-1, dtype="float64"), {}),
+                            ("tversky", keras.losses.Tversky(alpha=0.7, beta=0.3, axis=-1,
+                                                             dtype="float64"),
+                             {"alpha": 0.7, "beta": 0.3})):
+        theirs = float(obj(y, p, sample_weight=w))
+        assert float(getattr(ln.like_keras, name)(y, p, sample_weight=w, **opts)) == \
+            pytest.approx(theirs, rel=1e-12)
+        ratios = getattr(ln, name)(y, p, reduction="none", **opts)
+        assert float(getattr(ln, name)(y, p, sample_weight=w, **opts)) == pytest.approx(
+            float(np.sum(w * ratios) / w.sum()), rel=1e-14)

@@ -563,6 +563,98 @@ def test_mape_errors_name_the_argument(fn):
 
 
 # ---------------------------------------------------------------------------------------------
+# mean squared logarithmic error
+# ---------------------------------------------------------------------------------------------
+
+MSLE = ln.mean_squared_logarithmic_error
+MSLE_GRAD = ln.mean_squared_logarithmic_error_grad
+
+
+def test_msle_values_by_hand():
+    y, p = np.array([0.0, 1.0, 9.0, 3.0, 0.5, 2.0]), np.array([0.0, 3.0, 99.0, 3.0, -0.5, 5.0])
+    ours = MSLE(y, p, reduction="none")
+    # closed forms: log(1 + p) - log(1 + y) = log of the ratio of 1 + p to 1 + y
+    hand = [0.0, math.log(2) ** 2, math.log(10) ** 2, 0.0, math.log(1 / 3) ** 2,
+            math.log(2) ** 2]
+    np.testing.assert_allclose(ours, hand, rtol=4 * EPS64, atol=0)
+    assert ours[0] == 0.0 and ours[3] == 0.0
+    # a ratio and its inverse cost the same
+    assert MSLE([1.0], [3.0]) == MSLE([3.0], [1.0])
+
+
+def test_msle_keeps_the_digits_where_the_logs_cancel():
+    # y_pred = 3 (1 + k 2^-40): the two logs agree to 12 digits; the ratio (1 + p) / (1 + y)
+    # is 1 + t with t = (3/4) k 2^-40 exactly, so the loss is log1p(t)^2 (Python's math.log1p
+    # of an exact t). The literal difference of the two logs loses hundreds of ulps there.
+    k = np.arange(1, 51)
+    y, p = np.full(k.size, 3.0), 3.0 * (1 + k * 2.0**-40)
+    exact = np.array([math.log1p(0.75 * j * 2.0**-40) ** 2 for j in k])
+    np.testing.assert_allclose(MSLE(y, p, reduction="none"), exact, rtol=8 * EPS64, atol=0)
+    literal = (np.log1p(p) - np.log1p(y)) ** 2
+    assert np.max(np.abs(literal - exact) / exact) > 1000 * EPS64
+    ref = acc.reference("mean_squared_logarithmic_error", y, p)
+    assert np.all(acc.ulp_error(MSLE(y, p, reduction="none"), ref) <= acc.promised(
+        "mean_squared_logarithmic_error"))
+
+
+def test_msle_gradient_against_both_autograds():
+    y = np.array([0.0, 1.0, 9.0, 3.0, 0.5, 2.0])
+    p = np.array([0.25, 3.0, 99.0, 3.0, 1e-3, 5.0])
+    ours = MSLE_GRAD(y, p)
+    np.testing.assert_allclose(ours, 2 * (np.log((1 + p) / (1 + y))) / (1 + p), rtol=1e-14,
+                               atol=1e-300)
+    yt = torch.tensor(y)
+    theirs = _torch_grad(lambda pt: F.mse_loss(torch.log1p(pt), torch.log1p(yt),
+                                               reduction="none"), p)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-14, atol=1e-300)
+    keras, _ = _keras()
+    # every value at least 1e-7: Keras's clip leaves them alone, its tape is the derivative
+    y2, p2 = y[1:], p[1:]
+    theirs = _tf_grad(lambda pt: keras.losses.mean_squared_logarithmic_error(y2[:, None],
+                                                                             pt[:, None]), p2)
+    np.testing.assert_allclose(theirs, ours[1:], rtol=1e-13, atol=1e-300)
+
+
+def test_msle_keras_clips_what_lossnotes_refuses():
+    keras, _ = _keras()
+    y, p = np.float32([1.0, 0.0, 2.0]), np.float32([-0.5, 1.0, 2.0])
+    theirs = np.asarray(keras.losses.mean_squared_logarithmic_error(y[:, None], p[:, None]))
+    # -0.5 is raised to 1e-7 and 0 counts as 1e-7: log(1 + 1e-7) - log 2, and so on
+    e = np.float32(1e-7)
+    by_hand = np.square(np.log(np.maximum(p, e) + 1) - np.log(np.maximum(y, e) + 1))
+    np.testing.assert_allclose(theirs, by_hand, rtol=1e-6)
+    np.testing.assert_allclose(ln.like_keras.mean_squared_logarithmic_error(
+        y, p, reduction="none"), theirs, rtol=1e-6)
+    assert float(MSLE([1.0], [-0.5])) == pytest.approx(math.log(4) ** 2, rel=1e-15)
+    # torch's log1p is nan below -1, where lossnotes refuses
+    assert np.isnan(F.mse_loss(torch.log1p(torch.tensor([-2.0])), torch.tensor([0.0])).item())
+    _raises(ValueError, r"y_pred holds -2\.0 at index \(0,\)", MSLE, [0.0], [-2.0])
+
+
+@pytest.mark.parametrize("fn", [MSLE, MSLE_GRAD])
+def test_msle_errors_name_the_argument(fn):
+    _raises(ValueError, r"y_true holds -1\.0 at index \(1,\) \(1 such element\); the logarithmic "
+            r"error log\(1 \+ x\) is defined for finite x > -1", fn, [1.0, -1.0], [1.0, 1.0])
+    _raises(ValueError, r"y_pred holds inf at index \(0,\)", fn, [1.0], [np.inf])
+    _raises(ValueError, r"y_pred holds -3\.0", fn, [1.0], [-3.0])
+    _raises(ValueError, r"y_true contains NaN", fn, [np.nan], [1.0])
+    _raises(ValueError, r"y_pred contains NaN", fn, [1.0], [np.nan])
+    _raises(ValueError, r"y_true has shape \(2,\) but y_pred has shape \(1,\)", fn,
+            [0.0, 1.0], [1.0])
+
+
+def test_msle_float32_and_float16_are_rounded_once():
+    y = np.array([0.0, 3.0, 3.0, 7.5, 0.25])
+    p = np.array([1e-3, 3.0009765625, 100.0, 2.0, 0.0])
+    for dtype in (np.float32, np.float16):
+        yc, pc = y.astype(dtype), p.astype(dtype)
+        got = MSLE(yc, pc, reduction="none")
+        assert got.dtype == dtype
+        exact = acc.reference("mean_squared_logarithmic_error", yc, pc)
+        assert np.all(acc.ulp_error(got, exact) <= 0.5 + 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
 # negative log-likelihood of a class
 # ---------------------------------------------------------------------------------------------
 
@@ -589,6 +681,34 @@ def test_nll_is_the_sparse_cross_entropy_of_the_log():
                                   ln.nll_loss(LABELS, log_p, reduction="none"))
     assert float(ln.nll_loss(2, log_p[0])) == -log_p[0, 2]
     assert ln.nll_loss([1], [[0.0, -np.inf]]) == np.inf
+
+
+def test_nll_class_weight_is_torchs_weight():
+    log_p = ln.log_softmax(LOGITS)
+    c = np.array([0.5, 2.0, 1.0, 0.0, 3.0])
+    labels, weight = torch.tensor(LABELS), torch.tensor(c)
+    theirs = F.nll_loss(torch.tensor(log_p), labels, weight=weight, reduction="none").numpy()
+    np.testing.assert_allclose(ln.nll_loss(LABELS, log_p, class_weight=c, reduction="none"),
+                               theirs, rtol=1e-15)
+    # torch's mean divides by the sum of the labels' class weights
+    assert float(ln.nll_loss(LABELS, log_p, class_weight=c)) == pytest.approx(
+        float(theirs.sum() / c[LABELS].sum()), rel=1e-14)
+    pt = torch.tensor(log_p, requires_grad=True)
+    F.nll_loss(pt, labels, weight=weight).backward()
+    np.testing.assert_allclose(ln.nll_loss_grad(LABELS, log_p, class_weight=c)
+                               / c[LABELS].sum(), pt.grad.numpy(), rtol=1e-14, atol=0)
+    # with sample weights too: sum(w c l) / sum(w c), the mean written by hand
+    w = RNG.uniform(0, 2, LABELS.size)
+    assert float(ln.nll_loss(LABELS, log_p, class_weight=c, sample_weight=w)) == pytest.approx(
+        float(np.sum(w * theirs) / np.sum(w * c[LABELS])), rel=1e-14)
+    # Keras's class_weight in fit is a weight per sample, and its mean divides by the count
+    keras, _ = _keras()
+    per_sample = w * c[LABELS]
+    keras_mean = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                                  dtype="float64")(
+        LABELS, log_p, sample_weight=per_sample))
+    assert float(ln.like_keras.nll_loss(LABELS, log_p, class_weight=c, sample_weight=w)) == \
+        pytest.approx(keras_mean, rel=1e-13)
 
 
 def test_nll_matches_torch_and_its_cross_entropy():

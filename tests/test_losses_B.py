@@ -847,3 +847,91 @@ def test_multilabel_margin_never_differs(dtype, data):
     y = data.draw(arrays(dtype, (n, k), elements=st.sampled_from([0.0, 1.0])))
     for compare in (ln.compare, ln.compare_grad):
         never_differs(compare("multilabel_margin_loss", y, z))
+
+
+# --------------------------------------------------------------------------------------------
+# negative_cosine_similarity
+# --------------------------------------------------------------------------------------------
+
+COS, COS_GRAD = ln.negative_cosine_similarity, ln.negative_cosine_similarity_grad
+
+
+def test_cosine_values_by_hand():
+    y = np.array([[3.0, 4.0], [1.0, 0.0], [1.0, 1.0], [2.0, -1.0]])
+    p = np.array([[4.0, 3.0], [0.0, 5.0], [-3.0, -3.0], [1.0, 2.0]])
+    # 24/25; orthogonal; opposite; orthogonal again (2 - 2 = 0, an exact cancellation)
+    np.testing.assert_array_equal(COS(y, p, reduction="none"), [-0.96, 0.0, 1.0, 0.0])
+    # lengths do not count: only directions
+    np.testing.assert_array_equal(COS(y, 7 * p, reduction="none"), COS(y, p, reduction="none"))
+    # symmetric, and the mpmath reference agrees on a seeded batch
+    a, b = RNG.normal(size=(5, 7)), RNG.normal(size=(5, 7))
+    np.testing.assert_array_equal(COS(a, b, reduction="none"), COS(b, a, reduction="none"))
+    hand = -np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    np.testing.assert_allclose(COS(a, b, reduction="none"), hand, rtol=1e-14)
+    np.testing.assert_allclose(COS(a.T, b.T, axis=0, reduction="none"), hand, rtol=1e-14)
+    np.testing.assert_allclose(COS(a, b, reduction="none"),
+                               as_float(_reference.ref_negative_cosine_similarity(a, b)),
+                               rtol=4e-16 * 8, atol=1e-16)
+
+
+def test_cosine_of_huge_and_tiny_vectors_is_their_cosine():
+    # the squared norms of 1e200 and 1e-200 overflow and underflow float64; the rows are
+    # scaled by powers of 2 first, exactly. The third cosine is 2e-600, which rounds to 0.
+    y = np.array([[1e200, 1e200, 0.0], [3e-200, 4e-200, 0.0], [1e300, 0.0, 1e-300],
+                  [1e-300, 2e-300, 0.0]])
+    p = np.array([[1e200, -1e200, 1e200], [4e-200, 3e-200, 0.0], [1e-300, 0.0, 1e300],
+                  [1e300, 0.0, 0.0]])
+    np.testing.assert_allclose(COS(y, p, reduction="none"),
+                               [-0.0, -0.96, -0.0, -1 / np.sqrt(5)], rtol=1e-15, atol=0)
+    g = COS_GRAD([[1e200, 0.0]], [[0.0, 1e200]])  # (0 - (1, 0)) / 1e200
+    np.testing.assert_allclose(g, [[-1e-200, 0.0]], rtol=1e-15)
+
+
+def test_cosine_gradient_against_both_autograds_and_orthogonality():
+    torch, F = torch_f()
+    y, p = RNG.normal(size=(6, 5)), RNG.normal(size=(6, 5))
+    ours = COS_GRAD(y, p)
+    pt = torch.tensor(p, requires_grad=True)
+    (-F.cosine_similarity(pt, torch.tensor(y), dim=1)).sum().backward()
+    np.testing.assert_allclose(ours, pt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    pk = tf().constant(p)
+    with tf().GradientTape() as tape:
+        tape.watch(pk)
+        total = tf().reduce_sum(keras().losses.cosine_similarity(y, pk))
+    np.testing.assert_allclose(ours, tape.gradient(total, pk).numpy(), rtol=1e-12, atol=1e-15)
+    # a longer prediction changes nothing: the derivative is orthogonal to it
+    np.testing.assert_allclose(np.sum(ours * p, axis=1), 0, atol=1e-14)
+    # and 0 where the two point the same way
+    np.testing.assert_array_equal(COS_GRAD([[1.0, 2.0]], [[2.0, 4.0]]), [[0.0, 0.0]])
+
+
+def test_cosine_frameworks_at_a_zero_and_a_short_vector():
+    torch, F = torch_f()
+    y, p = np.array([[1.0, 2.0], [1.0, 2.0]]), np.array([[0.0, 0.0], [1e-9, 2e-9]])
+    theirs_torch = (-F.cosine_similarity(torch.tensor(p), torch.tensor(y), dim=1)).numpy()
+    theirs_keras = np.asarray(keras().losses.cosine_similarity(y, p))
+    # zero vector: 0 in both; length 5^(1/2) 1e-9: torch divides by 1e-8, Keras by 1e-7
+    np.testing.assert_allclose(theirs_torch, [0.0, -np.sqrt(5) * 1e-9 / 1e-8], rtol=1e-12)
+    np.testing.assert_allclose(theirs_keras, [0.0, -np.sqrt(5) * 1e-9 / 1e-7], rtol=1e-12)
+    np.testing.assert_allclose(ln.like_torch.negative_cosine_similarity(y, p, reduction="none"),
+                               theirs_torch, rtol=1e-15)
+    np.testing.assert_allclose(ln.like_keras.negative_cosine_similarity(y, p, reduction="none"),
+                               theirs_keras, rtol=1e-12)
+    assert float(COS(y[1:], p[1:])) == pytest.approx(-1.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: COS([[1.0, 2.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]),
+     r"y_true has a zero vector along axis 1 at index \(1,\) .*undefined \(0 / 0\)"),
+    (lambda: COS_GRAD([0.0, 1.0], [0.0, 0.0]),
+     r"y_pred has a zero vector along axis 0 \(the only row\)"),
+    (lambda: COS([[1.0, inf]], [[1.0, 1.0]]), r"y_true holds inf at index \(0, 1\).*no direction"),
+    (lambda: COS([[1.0, 1.0]], [[np.nan, 1.0]]), r"y_pred contains NaN"),
+    (lambda: COS([1.0, 1.0], [[1.0, 1.0]]), r"expected equal shapes"),
+    (lambda: COS([[1.0, 1.0]], [[1.0, 1.0]], axis=2), r"axis 2 is out of range"),
+    (lambda: COS([[1.0, 1.0]], [[1.0, 1.0]], sample_weight=[1.0, 1.0]),
+     r"sample_weight has shape \(2,\) but the unreduced loss .* has shape \(1,\)"),
+])
+def test_cosine_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._conventions import KERAS_EPSILON, TORCH_BCE_GRAD_EPS, TORCH_LOG_CLAMP, keras_clip_bounds
 from ..like_keras import KERAS_LOG_2
-from ..like_torch import TORCH_GAUSSIAN_VAR_EPS, TORCH_POISSON_EPS
+from ..like_torch import TORCH_COSINE_EPS, TORCH_GAUSSIAN_VAR_EPS, TORCH_POISSON_EPS
 from . import _frameworks
 from ._results import ATOL_ULPS, Note
 
@@ -709,6 +709,67 @@ RULES_A += (
         "nan (0/0) where the prediction is 0 too." + _gap_text(c, "torch"))),
 )
 
+
+MSLE = ("mean_squared_logarithmic_error",)
+RULES_A += (
+    Rule(MSLE, K, lambda c: bool((c.y < KERAS_EPSILON).any() or (c.p < KERAS_EPSILON).any()),
+         lambda c: (
+             f"Keras raises every value below {_EPS} to {_EPS} before log(x + 1): a value of 0 "
+             f"counts as {_EPS}, and a negative prediction is clipped, not refused (its "
+             "derivative there is 0, as maximum passes none to the value it replaces)."
+             + _gap_text(c, "keras"))),
+    Rule(MSLE, K, lambda c: True, (
+        "keras.losses.mean_squared_logarithmic_error subtracts log(y_pred + 1) and "
+        "log(y_true + 1): near y_pred = y_true the two logs cancel and their difference keeps "
+        "only their absolute accuracy, within the tolerance's absolute floor; lossnotes "
+        "takes log1p((y_pred - y_true) / (1 + y_true))."), explains=False),
+    Rule(MSLE, T, lambda c: True, (
+        "torch has no squared logarithmic error: compare computes F.mse_loss(torch.log1p("
+        "y_pred), torch.log1p(y_true)) with torch ops, which gives nan below -1."),
+         explains=False),
+)
+
+COSINE = ("negative_cosine_similarity",)
+
+
+def _row_norms(c: Call) -> np.ndarray:
+    """The norms of the rows of y_true and y_pred along the axis, as computed in float64
+    (inf where the squared norm overflows the inputs' dtype)."""
+    big = float(np.finfo(c.p.dtype).max)
+    with np.errstate(over="ignore"):
+        squares = [np.sum(np.square(x, dtype=np.float64), axis=c.axis) for x in (c.y, c.p)]
+    return np.stack([np.where(s > big, np.inf, np.sqrt(s)) for s in squares])
+
+
+def _short_rows(c: Call, eps: float) -> bool:
+    return bool((_row_norms(c) < eps).any())
+
+
+def _overflowing_rows(c: Call) -> bool:
+    return bool(np.isinf(_row_norms(c)).any())
+
+
+_TORCH_EPS = sci(TORCH_COSINE_EPS)
+RULES_A += (
+    Rule(COSINE, K, lambda c: _short_rows(c, KERAS_EPSILON), lambda c: (
+        f"Keras normalises each row as x * min(rsqrt(sum(x^2)), 1/{_EPS}): a row shorter than "
+        f"{_EPS} is divided by {_EPS} instead of its length, so a zero vector (refused by "
+        "lossnotes: it has no direction) scores 0 and a short one less than its cosine; the "
+        "derivative there is that of a constant factor." + _gap_text(c, "keras"))),
+    Rule(COSINE, T, lambda c: _short_rows(c, TORCH_COSINE_EPS), lambda c: (
+        f"F.cosine_similarity divides each row by max(|x|, {_TORCH_EPS}) (its eps, clamped "
+        "without telling autograd): a zero vector (refused by lossnotes: it has no direction) "
+        f"scores 0 and a row shorter than {_TORCH_EPS} less than its cosine."
+        + _gap_text(c, "torch"))),
+    Rule(COSINE, KT, _overflowing_rows, lambda c: (
+        f"The squared norm of a row overflows {c.p.dtype}: Keras's rsqrt gives 0 and torch "
+        "divides by inf, so both score 0 (and a derivative of 0); lossnotes scales each row "
+        "by a power of 2 first and gives the cosine." + _gap_text(c, "keras"))),
+    Rule(COSINE, T, lambda c: True, (
+        "torch's F.cosine_similarity is the similarity itself, not a loss: compare negates "
+        "it, as Keras's loss does (F.cosine_embedding_loss is 1 - cos for similar pairs)."),
+         explains=False),
+)
 
 def _log_rows_off(c: Call) -> bool:
     """Whether renormalising the rows of log-probabilities moves the loss beyond rounding."""
