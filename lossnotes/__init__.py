@@ -32,6 +32,7 @@ from ._divergence import (
     poisson,
     poisson_grad,
 )
+from ._embedding import cosine_embedding_loss, cosine_embedding_loss_grad
 from ._focal import (
     binary_focal_cross_entropy,
     binary_focal_cross_entropy_grad,
@@ -71,6 +72,7 @@ from ._multilabel import (
     multilabel_soft_margin_loss_grad,
 )
 from ._overlap import dice, dice_grad, tversky, tversky_grad
+from ._ranking import margin_ranking_loss, margin_ranking_loss_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import (
     log_cosh,
@@ -154,6 +156,11 @@ __all__ = [
     "multilabel_margin_loss_grad",
     "hinge_embedding_loss",
     "hinge_embedding_loss_grad",
+    # three inputs
+    "cosine_embedding_loss",
+    "cosine_embedding_loss_grad",
+    "margin_ranking_loss",
+    "margin_ranking_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -980,6 +980,102 @@ REFERENCES.update({
     "hinge_embedding_loss_grad": ref_hinge_embedding_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# three inputs: the margin ranking loss (x1 - x2 of two floats is exact at this precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ranking(x1: float, x2: float, y: float, margin: float, grad: bool):
+    """max(0, margin - y (x1 - x2)) or its derivative in x1, exactly; nan where x1 and x2 are
+    the same infinity (mpmath's inf - inf)."""
+    v = to_mp(margin) - y * (to_mp(x1) - to_mp(x2))
+    if mp.isnan(v):
+        return v
+    if grad:
+        return -y * ONE if v > 0 else ZERO
+    return max(ZERO, v)
+
+
+def ref_margin_ranking_loss(x1, x2, y, margin=0.0):
+    return _elementwise(lambda a, b, s: _ranking(a, b, s, margin, False), x1, x2, y)
+
+
+def ref_margin_ranking_loss_grad(x1, x2, y, margin=0.0):
+    """The derivatives in x1 and x2, stacked (``margin_ranking_loss_grad`` returns them as a
+    tuple)."""
+    d1 = _elementwise(lambda a, b, s: _ranking(a, b, s, margin, True), x1, x2, y)
+    return np.stack([d1, -d1])
+
+
+REFERENCES.update({
+    "margin_ranking_loss": ref_margin_ranking_loss,
+    "margin_ranking_loss_grad": ref_margin_ranking_loss_grad,
+})
+
+# ---------------------------------------------------------------------------------------------
+# three inputs: the cosine embedding loss. Every product of two floats is exact at this
+# precision, so the cross terms a_i b_j - a_j b_i are too: 1 - cos and the derivatives are
+# written with them (Lagrange's identity), never as a difference of nearly equal cosines.
+# ---------------------------------------------------------------------------------------------
+
+
+def _cosine_parts(a, b):
+    """|a|, |b|, <a, b> and |a|^2 |b|^2 - <a, b>^2 = sum_{i<j} (a_i b_j - a_j b_i)^2."""
+    a, b = [to_mp(x) for x in a], [to_mp(x) for x in b]
+    dot = mp.fsum(x * y for x, y in zip(a, b, strict=True))
+    cross = mp.fsum((a[i] * b[j] - a[j] * b[i]) ** 2
+                    for i in range(len(a)) for j in range(i + 1, len(a)))
+    return mp.sqrt(mp.fsum(x * x for x in a)), mp.sqrt(mp.fsum(x * x for x in b)), dot, cross
+
+
+def _one_minus_cos(n1, n2, dot, cross):
+    if dot <= 0:
+        return 1 - dot / (n1 * n2)  # a sum of two non-negative terms
+    return cross / (n1 * n2 * (n1 * n2 + dot))
+
+
+def _cosine_rows(x1, x2, y, grad: bool):
+    """The inputs as arrays, and the object array of the result: one value per pair, or the two
+    derivatives (2, D) per pair."""
+    x1, x2, y = np.asarray(x1), np.asarray(x2), np.asarray(y)
+    return x1, x2, y, np.empty(y.shape + ((2, x1.shape[-1]) if grad else ()), dtype=object)
+
+
+def ref_cosine_embedding_loss(x1, x2, y, margin=0.0):
+    x1, x2, y, out = _cosine_rows(x1, x2, y, False)
+    for index in np.ndindex(y.shape):
+        n1, n2, dot, cross = _cosine_parts(x1[index], x2[index])
+        if y[index] == 1:
+            out[index] = _one_minus_cos(n1, n2, dot, cross)
+        else:  # cos - margin: the grid keeps the cosine away from the margin
+            out[index] = max(ZERO, dot / (n1 * n2) - to_mp(margin))
+    return out
+
+
+def _dcos(a, b, n_a, n_b):
+    """d cos(a, b) / d a_k = sum_j a_j (a_j b_k - a_k b_j) / (|a|^3 |b|), exactly."""
+    a, b = [to_mp(x) for x in a], [to_mp(x) for x in b]
+    return [mp.fsum(a[j] * (a[j] * b[k] - a[k] * b[j]) for j in range(len(a)))
+            / (n_a**3 * n_b) for k in range(len(a))]
+
+
+def ref_cosine_embedding_loss_grad(x1, x2, y, margin=0.0):
+    """The derivatives in x1 and x2, stacked (``cosine_embedding_loss_grad`` returns them as a
+    tuple)."""
+    x1, x2, y, out = _cosine_rows(x1, x2, y, True)
+    for index in np.ndindex(y.shape):
+        n1, n2, dot, _ = _cosine_parts(x1[index], x2[index])
+        sign = -ONE if y[index] == 1 else (ONE if dot / (n1 * n2) > to_mp(margin) else ZERO)
+        out[index] = [[sign * g for g in _dcos(x1[index], x2[index], n1, n2)],
+                      [sign * g for g in _dcos(x2[index], x1[index], n2, n1)]]
+    return np.moveaxis(out, -2, 0)
+
+
+REFERENCES.update({
+    "cosine_embedding_loss": ref_cosine_embedding_loss,
+    "cosine_embedding_loss_grad": ref_cosine_embedding_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

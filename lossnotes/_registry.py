@@ -20,12 +20,14 @@ import numpy as np
 from . import _cross_entropy as _ce
 from . import (
     _divergence,
+    _embedding,
     _focal,
     _links,
     _margin,
     _multiclass_margin,
     _multilabel,
     _overlap,
+    _ranking,
     _reference,
     _regression,
     _regression_more,
@@ -51,6 +53,9 @@ class MatrixCase:
     #: For an edge case: the status of (keras, torch) for the loss, then for the gradient,
     #: each "agree" or "explained".
     expect: tuple | None = None
+    #: For a loss of more than two inputs, the inputs after the first two (which are
+    #: ``y_true`` and ``y_pred``): all of them are passed in the loss's order.
+    more: tuple = ()
 
     @property
     def dtype(self) -> str:
@@ -70,6 +75,12 @@ class Frameworks:
     from a module of losses: ``lossnotes`` itself, :mod:`lossnotes.like_keras` or
     :mod:`lossnotes.like_torch`. ``scale`` is the size ``s`` of the terms of the formula at each
     element (the tolerance's absolute floor is 8 eps s) and ``scale_text`` says what it is.
+
+    ``targets="inputs"`` marks a loss of more than two inputs (``Loss.inputs`` names them):
+    ``hand``, ``hand_grad`` and ``scale`` then take the tuple of its inputs in place of ``y``
+    (and the first input as ``p``), ``hand_grad`` returns the derivatives with respect to the
+    inputs of ``Loss.wrt`` stacked in that order, and each torch call is
+    ``fn(torch, F, *inputs, opts, reduction)``, in the loss's (and torch's) order.
     """
 
     targets: str
@@ -124,6 +135,10 @@ class Loss:
     #: loss whose formula chains more roundings than the target allows (the reason is in its
     #: docstring); empty: the target.
     ulps: dict = field(default_factory=dict)
+    #: The inputs ``<loss>_grad`` differentiates, in the order of the tuple it returns; empty
+    #: for a loss of ``(y_true, y_pred)``, whose gradient is one array, with respect to
+    #: ``y_pred``.
+    wrt: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -831,6 +846,118 @@ def _random_hinge_embedding(rng, shape, c):
     c(y, x, {"margin": 2.0})
 
 
+# three inputs: the margin ranking loss ----------------------------------------------------------
+
+
+def _ranking_grid(grad=False, limits=True, margin=0.0):
+    """(x1, x2, y): x2 = 0 and 3, x1 = x2 + r with r on the residuals' grid and at the kinks
+    r = +-margin (r = +-inf with the limits), each pair with both labels."""
+    r = np.concatenate([_RESIDUALS, [margin, -margin]])
+    r = _with_limits(r, -inf, inf, limits)
+    x2 = np.repeat(_REGRESSION_TARGETS, len(r))
+    x1 = x2 + np.tile(r, len(_REGRESSION_TARGETS))
+    return (np.tile(x1, 2), np.tile(x2, 2), np.repeat([1.0, -1.0], len(x1)))
+
+
+def _ranking_scale(inputs, p, opts, grad):
+    x1, x2, _ = (np.asarray(x, dtype=np.float64) for x in inputs)
+    if grad:
+        return np.ones((2, *x1.shape))
+    return _finite_or_one(np.maximum(max(1.0, abs(opts["margin"])),
+                                     np.maximum(np.abs(x1), np.abs(x2))))
+
+
+def _three_inputs(name, *, keras_absent, scale, scale_text):
+    """How compare runs a loss of (x1, x2, y) with a ``margin``: the same order in lossnotes and
+    torch, Keras absent."""
+    def call(module):
+        return lambda o: (f"{module}.{name}(x1, x2, y{_options_text(o, ('margin',))}, "
+                          "reduction='none')")
+
+    def hand(mod, inputs, p, opts):
+        return getattr(mod, name)(*inputs, reduction="none", **opts)
+
+    def hand_grad(mod, inputs, p, opts):
+        return np.stack(getattr(mod, f"{name}_grad")(*inputs, **opts))
+
+    def torch_fn(torch, F, x1, x2, y, opts, reduction):
+        return getattr(F, name)(x1, x2, y, margin=opts["margin"], reduction=reduction)
+
+    return Frameworks(
+        targets="inputs", rowwise=True, lossnotes_call=call("ln"), keras_call=None, keras=None,
+        torch=(("torch", call("F"), torch_fn),), absent={"keras": keras_absent}, hand=hand,
+        hand_grad=hand_grad, scale=scale, scale_text=scale_text)
+
+
+_MARGIN_RANKING = _three_inputs(
+    "margin_ranking_loss",
+    keras_absent=(
+        "Keras has no margin ranking loss. With keras.ops, for scores x1, x2 and labels y in "
+        "{-1, +1}: keras.ops.relu(margin - y * (x1 - x2))"),
+    scale=_ranking_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, |margin|, |x1|, |x2|) (margin - y (x1 - x2) cancels terms of that size)"),
+)
+
+
+# three inputs: the cosine embedding loss ---------------------------------------------------------
+
+_E1 = np.array([1.0, 2.0, 2.0])  # |_E1| = 3
+_E2 = np.array([2.0, 1.0, -2.0])  # orthogonal to _E1, |_E2| = 3
+#: Angles between the two embeddings: 10^k rad for k from -1 to -1/2 in steps of 1/64, and pi
+#: minus those. Nearly parallel (or opposite) vectors are left out: there 1 - cos and the
+#: derivatives are ill-conditioned, an error of about 1/theta ulps coming from the rounding of
+#: the unit vectors alone. So are angles whose derivative has an entry crossing 0 (the entry
+#: 2 sin t - cos t of the derivative in x2 at tan t = 1/2) and cosines near 0 or the margin.
+_ANGLES = np.concatenate([_powers(-1, -0.5, 64), np.pi - _powers(-1, -0.5, 64)])
+
+
+def _cosine_grid(grad=False, limits=True, margin=0.0):
+    """(x1, x2, y): x1 = (1, 2, 2), x2 at each angle of ``_ANGLES`` from it in the plane of
+    (1, 2, 2) and (2, 1, -2), of norm 1e-3, 1 and 1e3, each pair with both labels."""
+    x2 = np.concatenate([s * (np.cos(_ANGLES)[:, None] * _E1 + np.sin(_ANGLES)[:, None] * _E2)
+                         / 3 for s in (1e-3, 1.0, 1e3)])
+    x1 = np.tile(_E1, (len(x2), 1))
+    return np.tile(x1, (2, 1)), np.tile(x2, (2, 1)), np.repeat([1.0, -1.0], len(x2))
+
+
+def _cosine_scale(inputs, p, opts, grad):
+    x1, x2, _ = (np.asarray(x, dtype=np.float64) for x in inputs)
+    d = x1.shape[-1]
+    if not grad:
+        return np.full(x1.shape[:-1], float(d))
+    n1, n2 = (np.sqrt(np.sum(x * x, axis=-1, keepdims=True)) for x in (x1, x2))
+    return _finite_or_one(np.stack([np.broadcast_to(d / n1, x1.shape),
+                                    np.broadcast_to(d / n2, x2.shape)]))
+
+
+_COSINE_EMBEDDING = _three_inputs(
+    "cosine_embedding_loss",
+    keras_absent=(
+        "Keras has no cosine embedding loss; keras.losses.cosine_similarity is minus the "
+        "cosine. With keras.ops, for embeddings x1, x2 (vectors on the last axis) and labels y "
+        "in {-1, +1}: c = -keras.losses.cosine_similarity(x1, x2); "
+        "keras.ops.where(y > 0, 1 - c, keras.ops.relu(c - margin))"),
+    scale=_cosine_scale,
+    scale_text=lambda o, grad: "D / |x| for the derivative in x (D the vectors' length)" if grad
+    else "D, the vectors' length (the cosine sums D products)",
+)
+
+
+def _random_cosine_embedding(rng, shape, c):
+    x1, x2 = rng.normal(0, 1, shape), rng.normal(0, 1, shape)
+    y = 2 * (rng.random(shape[:-1]) < 0.5) - 1.0
+    c(x1, x2, more=(y,))
+    c(x1, x2, {"margin": 0.5}, more=(y,))
+
+
+def _random_margin_ranking(rng, shape, c):
+    x1, x2 = rng.normal(0, 1.5, shape), rng.normal(0, 1.5, shape)
+    y = 2 * (rng.random(shape) < 0.5) - 1.0
+    c(x1, x2, more=(y,))
+    c(x1, x2, {"margin": 0.5}, more=(y,))
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
@@ -838,6 +965,8 @@ _RANDOM = {
     "multilabel_soft_margin_loss": _random_multilabel_soft_margin,
     "hinge_embedding_loss": _random_hinge_embedding,
     "multilabel_margin_loss": _random_multilabel_margin,
+    "margin_ranking_loss": _random_margin_ranking,
+    "cosine_embedding_loss": _random_cosine_embedding,
 }
 
 
@@ -1120,9 +1249,9 @@ def _f64(*a):
     return tuple(np.asarray(x, dtype=np.float64) for x in a)
 
 
-def _edge(label, y, p, options=None, *, loss, grad):
+def _edge(label, y, p, options=None, *, loss, grad, more=()):
     """An edge case; ``loss`` and ``grad`` are the (keras, torch) statuses it must give."""
-    return MatrixCase(label, "edge", y, p, options or {}, expect=(loss, grad))
+    return MatrixCase(label, "edge", y, p, options or {}, expect=(loss, grad), more=more)
 
 
 _SCORES = [[44.0, 10.0, 22.0, 5.0]]  # the notes' cat, dog, car, pedestrian
@@ -1266,9 +1395,10 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     label = f"seeded batch {shape}"
     out = []
     for dtype in (np.float64, np.float32):
-        def c(y, p, options=None, dtype=dtype):
+        def c(y, p, options=None, dtype=dtype, more=()):
             y = y if np.asarray(y).dtype.kind in "iu" else np.asarray(y, dtype=dtype)
-            out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {}))
+            out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {},
+                                  more=tuple(np.asarray(x, dtype=dtype) for x in more)))
 
         if name in _RANDOM:
             _RANDOM[name](rng, shape, c)
@@ -2005,6 +2135,59 @@ LOSSES = {loss.name: loss for loss in (
                   loss=(ABSENT, A), grad=(ABSENT, A)),
             _edge("margin 2 in float32", *_f32([1.0, -1.0, -1.0], [0.25, 1.5, 2.5]),
                   {"margin": 2.0}, loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    # three inputs: the cosine embedding loss and the margin ranking loss -----------------------
+    _loss(
+        "cosine_embedding_loss", _embedding, family="similarity",
+        inputs=(("x1", "embeddings, vectors on the last axis, finite and not zero"),
+                ("x2", "embeddings, x1's shape"),
+                ("y", "labels in {-1, +1} (similar, dissimilar), x1's shape without the last "
+                      "axis")),
+        domain="x1 and x2 of one shape (..., D), y of shape (...)", options={"margin": 0.0},
+        variants=({"margin": 0.0}, {"margin": 0.5}), grid=_cosine_grid,
+        frameworks=_COSINE_EMBEDDING, wrt=("x1", "x2"),
+        # float64: the cosine of two rounded unit vectors (see cosine_embedding_loss's Notes)
+        ulps={"float64": 128.0},
+        cases=(
+            MatrixCase("similar at 60 degrees, dissimilar at 60 and 120, margin 0.25", "notes",
+                       *_f64([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]],
+                             [[1.0, 3**0.5], [1.0, 3**0.5], [-1.0, 3**0.5]]),
+                       {"margin": 0.25}, more=_f64([1.0, -1.0, -1.0])),
+            _edge("a zero vector: torch's eps gives it cosine 0",
+                  *_f64([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]], [[1.0, 0.0, 0.0], [2.0, 1.0, 2.0]]),
+                  more=_f64([1.0, -1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("parallel vectors of norm 1e-7: torch's eps shrinks their cosine",
+                  *_f32([[1e-7, 0.0], [3.0, 4.0]], [[2e-7, 0.0], [6.0, 8.0]]),
+                  more=_f32([1.0, 1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch charges nothing",
+                  *_f64([[1.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, -1.0]]), {"margin": 0.5},
+                  more=_f64([0.0, 2.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("one unbatched pair of opposite vectors, float32",
+                  *_f32([1.0, -2.0, 0.5], [-2.0, 4.0, -1.0]), more=_f32(1.0),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    _loss(
+        "margin_ranking_loss", _ranking, family="similarity",
+        inputs=(("x1", "scores (real numbers)"), ("x2", "scores, x1's shape"),
+                ("y", "labels in {-1, +1} (x1 should rank higher, x2 should)")),
+        domain="x1, x2 and y of one shape", options={"margin": 0.0},
+        variants=({"margin": 0.0}, {"margin": 1.0}), grid=_ranking_grid,
+        frameworks=_MARGIN_RANKING, wrt=("x1", "x2"),
+        cases=(
+            MatrixCase("pairs 1 ahead, 0.2 ahead and 1 behind, margin 0.5", "notes",
+                       *_f64([2.0, 0.7, 1.0], [1.0, 0.5, 0.0]), {"margin": 0.5},
+                       more=_f64([1.0, 1.0, -1.0])),
+            _edge("pairs exactly the margin apart (the kink)",
+                  *_f64([1.5, 1.0, 2.0], [1.0, 1.5, 2.0]), {"margin": 0.5},
+                  more=_f64([1.0, -1.0, 1.0]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("ties x1 = x2 at margin 0", *_f32([1.0, -2.0], [1.0, -2.0]),
+                  more=_f32([1.0, -1.0]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch reads any number", *_f64([1.0, 1.0], [3.0, 3.0]),
+                  {"margin": 0.5}, more=_f64([0.0, 2.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("infinite scores, and both at +inf", *_f64([inf, 1.0, inf], [0.0, -inf, inf]),
+                  more=_f64([1.0, 1.0, 1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
         ),
     ),
 )}

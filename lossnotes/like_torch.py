@@ -799,3 +799,116 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
     """
     d, axis = _torch_pair_terms(y_true, y_pred, axis)
     return _multilabel._pair_gradient(d, axis)
+
+
+__all__ += ["margin_ranking_loss", "margin_ranking_loss_grad"]
+
+
+def _torch_ranking_terms(x1, x2, y, margin):
+    """torch's ``-y * (x1 - x2) + margin``, labels unchecked (a nan where x1 and x2 are the same
+    infinity)."""
+    x1, x2 = pair(x1, x2, "x1", "x2")
+    y, _ = pair(y, x1, "y", "x1")
+    return y, -y * (x1 - x2) + x1.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def margin_ranking_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
+    r"""``F.margin_ranking_loss`` as torch computes it: ``(-y * (x1 - x2) + margin).clamp_min(0)``,
+    labels unchecked.
+
+    For labels in :math:`\{-1, +1\}` the exact :func:`lossnotes.margin_ranking_loss`; a label 0
+    makes every pair cost ``max(0, margin)``, and ``x1`` and ``x2`` at the same infinity give
+    ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.margin_ranking_loss([2.0, 1.0], [1.0, 3.0], [0, 2], margin=0.5,
+    ...                                   reduction="none")
+    array([0.5, 4.5])
+    """
+    _, t = _torch_ranking_terms(x1, x2, y, margin)
+    return reduce(np.maximum(t, 0), reduction)
+
+
+@quiet
+def margin_ranking_loss_grad(x1, x2, y, *, margin=0.0):
+    r"""The derivatives of ``F.margin_ranking_loss`` that ``torch.autograd`` reports: ``clamp_min``
+    passes the bound, so a pair exactly at the margin gets :math:`(-y, +y)` (the exact function
+    chooses 0), and a ``nan`` term gets 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.margin_ranking_loss_grad([1.5, 1.0], [1.0, 1.0], [1, -1], margin=0.5)
+    (array([-1.,  1.]), array([ 1., -1.]))
+    """
+    y, t = _torch_ranking_terms(x1, x2, y, margin)
+    passes = t >= 0
+    return np.where(passes, -y, 0).astype(t.dtype), np.where(passes, y, 0).astype(t.dtype)
+
+
+__all__ += ["cosine_embedding_loss", "cosine_embedding_loss_grad"]
+
+#: What ``F.cosine_embedding_loss`` adds to each squared norm: ``EPSILON`` in ATen's Loss.cpp,
+#: a C++ ``float`` 1e-12, so 9.99999996e-13 also in float64 (measured: the derivative at a zero
+#: vector is 1/sqrt(eps) = 1000000.0020, not 999999.9999995).
+TORCH_COSINE_EPS = float(np.float32(1e-12))
+
+
+def _torch_cosine_terms(x1, x2, y, margin):
+    """torch's arithmetic in the inputs' dtype: the labels (unchecked), x1, x2, the squared
+    norms plus eps, their product's square root and the cosine."""
+    x1, x2 = pair(x1, x2, "x1", "x2")
+    y = np.asarray(y, dtype=x1.dtype)
+    eps = x1.dtype.type(TORCH_COSINE_EPS)
+    a, b = np.sum(x1 * x1, axis=-1) + eps, np.sum(x2 * x2, axis=-1) + eps
+    denom = np.sqrt(a * b)
+    cos = np.sum(x1 * x2, axis=-1) / denom
+    return y, x1, x2, a, b, denom, cos, x1.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
+    r"""``F.cosine_embedding_loss`` as torch computes it: ``1e-12`` added to each squared norm.
+
+    torch's cosine is :math:`\langle x_1, x_2 \rangle / \sqrt{(\|x_1\|^2 + \epsilon)
+    (\|x_2\|^2 + \epsilon)}` with :math:`\epsilon = 10^{-12}`, so a zero vector has cosine 0
+    (a similar pair costs 1, a dissimilar one :math:`\max(0, -\text{margin})`) where the exact
+    function refuses it, and a vector of norm near :math:`10^{-6}` or below has its cosine
+    shrunk. ``1 - cos`` is computed as it reads; a label other than -1 and +1 costs 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.cosine_embedding_loss([[0.0, 0.0], [1e-7, 0.0]], [[1.0, 0.0], [1.0, 0.0]],
+    ...                                     [1, 1], reduction="none").round(6)
+    array([1.      , 0.900496])
+    """
+    y, _, _, _, _, _, cos, margin = _torch_cosine_terms(x1, x2, y, margin)
+    out = np.where(y == 1, 1 - cos, 0) + np.where(y == -1, np.maximum(cos - margin, 0), 0)
+    return reduce(out.astype(cos.dtype), reduction)
+
+
+@quiet
+def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0):
+    r"""The derivatives of ``F.cosine_embedding_loss`` that ``torch.autograd`` reports, with its
+    ``1e-12``: :math:`\partial \cos / \partial x_1 = x_2 / d - \langle x_1, x_2 \rangle
+    (\|x_2\|^2 + \epsilon) \, x_1 / d^3`, :math:`d` the denominator; ``clamp_min`` passes the
+    bound (a dissimilar pair at the margin gets the derivative of the cosine).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> d1, d2 = ln.like_torch.cosine_embedding_loss_grad([[0.0, 0.0]], [[1.0, 0.0]], [1])
+    >>> print(d1.round(3), d2.round(3))
+    [[-1000000.002       -0.   ]] [[-0. -0.]]
+    """
+    y, x1, x2, a, b, denom, cos, margin = _torch_cosine_terms(x1, x2, y, margin)
+    p = (cos * denom)[..., None]
+    d3 = (denom**3)[..., None]
+    sign = np.where(y == 1, -1, np.where((y == -1) & (cos - margin >= 0), 1, 0))[..., None]
+    sign = sign.astype(x1.dtype)
+    return (sign * (x2 / denom[..., None] - p * b[..., None] * x1 / d3),
+            sign * (x1 / denom[..., None] - p * a[..., None] * x2 / d3))

@@ -260,9 +260,10 @@ ROWS = (
       "keras.ops.mean(keras.ops.where(y > 0, 1 + keras.losses.cosine_similarity(x1, x2), "
       "keras.ops.relu(-keras.losses.cosine_similarity(x1, x2))))",
       "cosine_embedding_loss", "F.cosine_embedding_loss(x1, x2, y)",
-      None,
+      "ln.cosine_embedding_loss(x1, x2, y)",
       "1 - cos for similar pairs (y = 1), max(0, cos - margin) for dissimilar ones (y = -1, "
-      "margin 0 here)."),
+      "margin 0 here).",
+      matrix=("cosine_embedding_loss", {"margin": 0.0})),
     T("Hinge embedding loss", "embedding_distances",
       None, "keras.ops.mean(keras.ops.where(y > 0, x, keras.ops.relu(1.0 - x)))",
       "hinge_embedding_loss", "F.hinge_embedding_loss(x, y)",
@@ -272,8 +273,9 @@ ROWS = (
     T("Margin ranking loss", "ranking",
       None, "keras.ops.mean(keras.ops.relu(-y * (x1 - x2)))",
       "margin_ranking_loss", "F.margin_ranking_loss(x1, x2, y)",
-      None,
-      "y = 1 asks for x1 above x2, y = -1 for x2 above x1 (margin 0 here)."),
+      "ln.margin_ranking_loss(x1, x2, y)",
+      "y = 1 asks for x1 above x2, y = -1 for x2 above x1 (margin 0 here).",
+      matrix=("margin_ranking_loss", {"margin": 0.0})),
     T("Triplet margin loss", "triplets",
       None,
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
@@ -429,7 +431,8 @@ def edge_verdicts(row: Translation, frameworks=("keras", "torch")) -> dict:
     for case in _registry.cases(name):
         if case.kind != "edge" or any(case.options.get(k, v) != v for k, v in options.items()):
             continue
-        result = compare(name, case.y_true, case.y_pred, frameworks=frameworks, **case.options)
+        result = compare(name, case.y_true, case.y_pred, *case.more, frameworks=frameworks,
+                         **case.options)
         for row in result.rows[1:]:
             counts = out[row.framework]
             counts[row.status] = counts.get(row.status, 0) + 1
