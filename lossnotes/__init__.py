@@ -80,6 +80,7 @@ from ._regression_more import (
     mean_absolute_percentage_error,
     mean_absolute_percentage_error_grad,
 )
+from ._triplet import triplet_margin_loss, triplet_margin_loss_grad
 
 __version__ = "0.1.0"
 
@@ -161,6 +162,8 @@ __all__ = [
     "cosine_embedding_loss_grad",
     "margin_ranking_loss",
     "margin_ranking_loss_grad",
+    "triplet_margin_loss",
+    "triplet_margin_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -1076,6 +1076,70 @@ REFERENCES.update({
     "cosine_embedding_loss_grad": ref_cosine_embedding_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# three inputs: the triplet margin loss. Each difference x - y + eps of floats is exact at this
+# precision; the p-norm and its derivative are evaluated as written.
+# ---------------------------------------------------------------------------------------------
+
+
+def _p_norm(x, y, p, eps):
+    """||x - y + eps||_p and its derivative in x (0 for a zero difference), exactly."""
+    v = [to_mp(s) - to_mp(t) + to_mp(eps) for s, t in zip(x, y, strict=True)]
+    p = to_mp(p)
+    norm = mp.fsum(abs(e) ** p for e in v) ** (1 / p)
+    if norm == 0:
+        return norm, [ZERO] * len(v)
+    return norm, [mp.sign(e) * (abs(e) / norm) ** (p - 1) for e in v]
+
+
+def _triplet_row(a, pos, neg, margin, p, eps, swap):
+    """margin + d(a, p) - d(a, n) (the least negative distance with ``swap``) and the
+    derivatives of the loss in a, p and n where it is positive (at a tie of the swap, half to
+    each distance)."""
+    d1, g1 = _p_norm(a, pos, p, eps)
+    d2, g2 = _p_norm(a, neg, p, eps)
+    dneg, w2, g3 = d2, ONE, [ZERO] * len(g1)
+    if swap:
+        d3, g3 = _p_norm(pos, neg, p, eps)
+        dneg = min(d2, d3)
+        w2 = ONE if d2 < d3 else (mp.mpf(0.5) if d2 == d3 else ZERO)
+    t = to_mp(margin) + d1 - dneg
+    on = ONE if t > 0 else ZERO
+    w3 = 1 - w2
+    return t, [[on * (x - w2 * y) for x, y in zip(g1, g2, strict=True)],
+               [on * (-x - w3 * z) for x, z in zip(g1, g3, strict=True)],
+               [on * (w2 * y + w3 * z) for y, z in zip(g2, g3, strict=True)]]
+
+
+def _triplet_rows(anchor, positive, negative, options, grad):
+    a, pos, neg = np.asarray(anchor), np.asarray(positive), np.asarray(negative)
+    shape = a.shape[:-1]
+    out = np.empty(shape + ((3, a.shape[-1]) if grad else ()), dtype=object)
+    for index in np.ndindex(shape):
+        t, g = _triplet_row(a[index], pos[index], neg[index], **options)
+        out[index] = g if grad else max(ZERO, t)
+    return np.moveaxis(out, -2, 0) if grad else out
+
+
+def ref_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
+                            swap=False):
+    return _triplet_rows(anchor, positive, negative,
+                         {"margin": margin, "p": p, "eps": eps, "swap": swap}, False)
+
+
+def ref_triplet_margin_loss_grad(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
+                                 swap=False):
+    """The derivatives in the anchor, the positive and the negative, stacked
+    (``triplet_margin_loss_grad`` returns them as a tuple)."""
+    return _triplet_rows(anchor, positive, negative,
+                         {"margin": margin, "p": p, "eps": eps, "swap": swap}, True)
+
+
+REFERENCES.update({
+    "triplet_margin_loss": ref_triplet_margin_loss,
+    "triplet_margin_loss_grad": ref_triplet_margin_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

@@ -31,6 +31,7 @@ from . import (
     _reference,
     _regression,
     _regression_more,
+    _triplet,
     like_keras,
 )
 
@@ -139,6 +140,10 @@ class Loss:
     #: for a loss of ``(y_true, y_pred)``, whose gradient is one array, with respect to
     #: ``y_pred``.
     wrt: tuple = ()
+    #: For a loss of several inputs: its compared inputs are vectors on the last axis, one loss
+    #: value per vector, even where every input has that shape (the triplet losses; a loss whose
+    #: labels have one axis fewer than its embeddings says so by their shapes).
+    vectors: bool = False
 
 
 @dataclass(frozen=True)
@@ -867,11 +872,12 @@ def _ranking_scale(inputs, p, opts, grad):
                                      np.maximum(np.abs(x1), np.abs(x2))))
 
 
-def _three_inputs(name, *, keras_absent, scale, scale_text):
-    """How compare runs a loss of (x1, x2, y) with a ``margin``: the same order in lossnotes and
-    torch, Keras absent."""
+def _three_inputs(name, *, keras_absent, scale, scale_text, inputs="x1, x2, y"):
+    """How compare runs a loss of three inputs (``inputs``, as the calls name them) whose
+    options are torch's keyword arguments: the same order in lossnotes and torch, Keras
+    absent."""
     def call(module):
-        return lambda o: (f"{module}.{name}(x1, x2, y{_options_text(o, ('margin',))}, "
+        return lambda o: (f"{module}.{name}({inputs}{_options_text(o, tuple(o))}, "
                           "reduction='none')")
 
     def hand(mod, inputs, p, opts):
@@ -880,8 +886,8 @@ def _three_inputs(name, *, keras_absent, scale, scale_text):
     def hand_grad(mod, inputs, p, opts):
         return np.stack(getattr(mod, f"{name}_grad")(*inputs, **opts))
 
-    def torch_fn(torch, F, x1, x2, y, opts, reduction):
-        return getattr(F, name)(x1, x2, y, margin=opts["margin"], reduction=reduction)
+    def torch_fn(torch, F, x1, x2, x3, opts, reduction):
+        return getattr(F, name)(x1, x2, x3, reduction=reduction, **opts)
 
     return Frameworks(
         targets="inputs", rowwise=True, lossnotes_call=call("ln"), keras_call=None, keras=None,
@@ -958,6 +964,58 @@ def _random_margin_ranking(rng, shape, c):
     c(x1, x2, {"margin": 0.5}, more=(y,))
 
 
+# three inputs: the triplet margin loss ----------------------------------------------------------
+
+_TA = np.array([1.0, -2.0, 0.5])  # the anchor
+_TU = np.array([1.0, 2.0, 2.0]) / 3  # towards the positive
+_TW = np.array([2.0, 1.0, -2.0]) / 3  # orthogonal to _TU
+#: 37 degrees from _TU (cosine 0.8), chosen so that no entry of the derivatives is small beside
+#: the others (an entry that is a difference of nearly equal numbers has no accurate ulps).
+_TX = np.array([-0.22, 0.44, 0.87])
+
+
+def _triplet_grid(grad=False, limits=True, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    """(anchor, positive, negative): the positive r away along _TU, for r from 1e-2 to 1e2; the
+    negative r/4 away along _TW (the triplet costs about margin + 3r/4), or 4r + 2 margin away
+    (it costs nothing), or 2r away along _TX, where the positive is nearer to it than the anchor
+    (the swap's case) for r away from where either negative distance is the margin short
+    (cancelling terms: no accurate ulps there)."""
+    r = _powers(-2, 2, 32)
+    near = np.concatenate([_powers(-2, -0.6, 32), _powers(1.1, 2, 32)]) * margin
+    pos = np.concatenate([r, r, near])[:, None] * _TU
+    neg = np.concatenate([r[:, None] / 4 * _TW, (4 * r[:, None] + 2 * margin) * _TW,
+                          2 * near[:, None] * _TX])
+    return np.tile(_TA, (len(pos), 1)), _TA + pos, _TA + neg
+
+
+def _triplet_scale(inputs, p, opts, grad):
+    a, pos, neg = (np.asarray(x, dtype=np.float64) for x in inputs)
+    if grad:
+        return np.ones((3, *a.shape))
+    # every p-norm (p >= 1) is at most the 1-norm
+    d = [np.sum(np.abs(x - y), axis=-1) for x, y in ((a, pos), (a, neg), (pos, neg))]
+    return _finite_or_one(np.maximum(max(1.0, opts["margin"]), np.maximum.reduce(d)))
+
+
+_TRIPLET = _three_inputs(
+    "triplet_margin_loss", inputs="anchor, positive, negative",
+    keras_absent=(
+        "Keras has no triplet loss. With keras.ops, for embeddings a, p, n (vectors on the last "
+        "axis): keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, axis=-1)) - "
+        "keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0)"),
+    scale=_triplet_scale,
+    scale_text=lambda o, grad: "1 (the derivative of a norm has entries of at most 1)" if grad
+    else "max(1, margin, the 1-norms of the differences) (d(a, p) - d(a, n) cancels them)",
+)
+
+
+def _random_triplet(rng, shape, c):
+    a, pos, neg = (rng.normal(0, 1, shape) for _ in range(3))
+    c(a, pos, more=(neg,))
+    c(a, pos, {"p": 1.0}, more=(neg,))
+    c(a, pos, {"swap": True, "margin": 2.0}, more=(neg,))
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 _RANDOM = {
     "categorical_hinge": _random_categorical_hinge,
@@ -967,6 +1025,7 @@ _RANDOM = {
     "multilabel_margin_loss": _random_multilabel_margin,
     "margin_ranking_loss": _random_margin_ranking,
     "cosine_embedding_loss": _random_cosine_embedding,
+    "triplet_margin_loss": _random_triplet,
 }
 
 
@@ -2188,6 +2247,37 @@ LOSSES = {loss.name: loss for loss in (
                   {"margin": 0.5}, more=_f64([0.0, 2.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
             _edge("infinite scores, and both at +inf", *_f64([inf, 1.0, inf], [0.0, -inf, inf]),
                   more=_f64([1.0, 1.0, 1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+        ),
+    ),
+    _loss(
+        "triplet_margin_loss", _triplet, family="similarity",
+        inputs=(("anchor", "embeddings, vectors on the last axis, finite"),
+                ("positive", "embeddings of the anchor's kind, its shape"),
+                ("negative", "embeddings of another kind, the anchor's shape")),
+        domain="anchor, positive and negative of one shape (..., D)",
+        options={"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False},
+        variants=({}, {"p": 1.0}, {"swap": True}), grid=_triplet_grid,
+        frameworks=_TRIPLET, wrt=("anchor", "positive", "negative"), vectors=True,
+        # float64: each difference rounded twice (see triplet_margin_loss's Notes)
+        ulps={"float64": 8.0},
+        cases=(
+            MatrixCase("the negative 1 farther than the positive, margin 2",
+                       "notes", *_f64([[0.0, 0.0]], [[3.0, 0.0]]), {"margin": 2.0, "eps": 0.0},
+                       more=_f64([[4.0, 0.0]])),
+            _edge("a triplet exactly the margin short (the kink)",
+                  *_f64([[0.0, 0.0]], [[3.0, 4.0]]), {"margin": 1.0, "eps": 0.0},
+                  more=_f64([[0.0, 6.0]]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("anchor = positive with eps 0: a zero distance, its subgradient 0",
+                  *_f64([[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [1.0, 2.0]]), {"eps": 0.0},
+                  more=_f64([[1.5, 2.0], [1.0, 2.25]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("p = 1 with an entry 0 of a difference, eps 0",
+                  *_f64([[1.0, 2.0, 0.5]], [[1.0, 3.0, 0.5]]), {"p": 1.0, "eps": 0.0},
+                  more=_f64([[2.0, 2.0, 1.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("the swap at a tie (anchor = positive): half to each distance",
+                  *_f32([[0.0, 0.0]], [[0.0, 0.0]]), {"swap": True},
+                  more=_f32([[0.5, 0.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("one unbatched triplet, float32", *_f32([1.0, -2.0, 0.5], [0.5, -1.0, 1.5]),
+                  more=_f32([-0.5, -1.0, 2.0]), loss=(ABSENT, A), grad=(ABSENT, A)),
         ),
     ),
 )}

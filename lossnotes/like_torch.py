@@ -57,6 +57,11 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
+from ._triplet import (
+    _triplet_grad,
+    _triplet_terms,
+    triplet_margin_loss,  # torch's pairwise_distance and eps: the exact one
+)
 from ._validation import check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
@@ -912,3 +917,26 @@ def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0):
     sign = sign.astype(x1.dtype)
     return (sign * (x2 / denom[..., None] - p * b[..., None] * x1 / d3),
             sign * (x1 / denom[..., None] - p * a[..., None] * x2 / d3))
+
+
+__all__ += ["triplet_margin_loss", "triplet_margin_loss_grad"]
+
+
+@quiet
+def triplet_margin_loss_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6,
+                             swap=False):
+    r"""The derivatives of ``F.triplet_margin_loss`` that ``torch.autograd`` reports: those of
+    :func:`lossnotes.triplet_margin_loss_grad`, except at the kink (a triplet exactly the margin
+    short, loss 0), where ``clamp_min`` passes the derivative of the distances (the exact
+    function chooses 0).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> da, dp, dn = ln.like_torch.triplet_margin_loss_grad([[0.0, 0.0]], [[3.0, 4.0]],
+    ...                                                     [[0.0, 6.0]], eps=0.0)
+    >>> print(da, dp, dn)
+    [[-0.6  0.2]] [[0.6 0.8]] [[ 0. -1.]]
+    """
+    terms, slopes, w2, dtype = _triplet_terms(anchor, positive, negative, margin, p, eps, swap)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True)

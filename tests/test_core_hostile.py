@@ -569,7 +569,7 @@ _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
                    "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
                    "class_weight", "pos_weight", "label_smoothing",
-                   "ignore_index", "x1", "x2")
+                   "ignore_index", "x1", "x2", "anchor", "positive", "negative")
 
 
 def _options(fn, draw, shape=None):

@@ -108,7 +108,7 @@ _NOT_YET_WEIGHTED = {
     "nll_loss", "log_cosh", "mean_absolute_percentage_error", "binary_focal_cross_entropy",
     "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
     "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
-    "margin_ranking_loss", "cosine_embedding_loss",
+    "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss",
 }
 
 

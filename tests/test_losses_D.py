@@ -293,3 +293,159 @@ def test_compare_cosine_embedding_with_a_zero_vector():
     assert r.rows[0].status == "refused"
     np.testing.assert_allclose(r.elementwise["torch"], [1.0, 1.0], rtol=1e-12)
     assert any("1e-12 as a C++ float" in n.text for n in r.notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# the triplet margin loss
+# ---------------------------------------------------------------------------------------------
+
+TML, TML_GRAD = ln.triplet_margin_loss, ln.triplet_margin_loss_grad
+
+
+def _dist(x, y, p, eps):
+    """torch's pairwise_distance of two vectors by its definition, in Python floats."""
+    return sum(abs(s - t + eps) ** p for s, t in zip(x, y, strict=True)) ** (1 / p)
+
+
+def _triplet_hand(a, pos, neg, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    dneg = _dist(a, neg, p, eps)
+    if swap:
+        dneg = min(dneg, _dist(pos, neg, p, eps))
+    return max(0.0, _dist(a, pos, p, eps) - dneg + margin)
+
+
+@pytest.mark.parametrize("a, pos, neg, options, expected", [
+    # 3-4-5 triangles, eps 0: the plain Euclidean distance
+    ([0.0, 0.0], [3.0, 4.0], [0.0, 6.0], {"eps": 0.0}, 0.0),               # the kink: 1 + 5 - 6
+    ([0.0, 0.0], [3.0, 4.0], [0.0, 4.5], {"eps": 0.0}, 1.5),               # 1 + 5 - 4.5
+    ([0.0, 0.0], [3.0, 0.0], [4.0, 0.0], {"eps": 0.0, "margin": 2.0}, 1.0),
+    ([0.0, 0.0], [3.0, 0.0], [4.0, 0.0], {"eps": 0.0, "margin": 2.0, "swap": True}, 4.0),
+    ([0.0, 0.0], [3.0, 4.0], [1.0, 1.0], {"eps": 0.0, "p": 1.0}, 6.0),     # 1 + 7 - 2
+    ([1.0, 2.0], [1.0, 2.0], [1.0, 2.5], {"eps": 0.0}, 0.5),               # zero distance
+])
+def test_triplet_margin_by_hand(a, pos, neg, options, expected):
+    assert _triplet_hand(a, pos, neg, **options) == pytest.approx(expected, abs=1e-15)
+    out = TML([a], [pos], [neg], reduction="none", **options)
+    np.testing.assert_allclose(out, [expected], rtol=1e-15, atol=1e-15)
+
+
+def test_triplet_margin_with_eps_against_the_definition():
+    a, pos, neg = RNG.normal(size=(3, 5, 4))
+    for options in ({}, {"p": 1.0}, {"p": 3.0, "margin": 2.0}, {"swap": True, "eps": 1e-3}):
+        terms = [_triplet_hand(*(v.tolist() for v in t), **options)
+                 for t in zip(a, pos, neg, strict=True)]
+        np.testing.assert_allclose(TML(a, pos, neg, reduction="none", **options), terms,
+                                   rtol=1e-13, atol=1e-15)
+        assert TML(a, pos, neg, reduction="sum", **options) == pytest.approx(sum(terms),
+                                                                             rel=1e-13)
+
+
+def test_triplet_margin_derivatives_by_hand():
+    # a = 0, p = (3, 4), n = (0, 4.5): d/da = (a - p)/5 - (a - n)/4.5, d/dp = (p - a)/5,
+    # d/dn = (a - n)/4.5
+    da, dp, dn = TML_GRAD([[0.0, 0.0]], [[3.0, 4.0]], [[0.0, 4.5]], eps=0.0)
+    np.testing.assert_allclose(da, [[-0.6, -0.8 + 1.0]], rtol=1e-15)
+    np.testing.assert_allclose(dp, [[0.6, 0.8]], rtol=1e-15)
+    np.testing.assert_allclose(dn, [[0.0, -1.0]], rtol=1e-15)
+    # p = 1: the signs of the differences, 0 for an entry 0
+    da, dp, dn = TML_GRAD([[1.0, 2.0, 0.5]], [[1.0, 3.0, 0.5]], [[2.0, 2.0, 1.0]], p=1.0,
+                          eps=0.0)
+    np.testing.assert_array_equal(da, [[1.0, -1.0, 1.0]])
+    np.testing.assert_array_equal(dp, [[0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(dn, [[-1.0, 0.0, -1.0]])
+    # the kink and a triplet that costs nothing: 0; a zero distance: its subgradient 0
+    for n in ([[0.0, 6.0]], [[0.0, 9.0]]):
+        for d in TML_GRAD([[0.0, 0.0]], [[3.0, 4.0]], n, eps=0.0):
+            np.testing.assert_array_equal(d, [[0.0, 0.0]])
+    da, dp, dn = TML_GRAD([[1.0, 2.0]], [[1.0, 2.0]], [[1.0, 2.5]], eps=0.0)
+    np.testing.assert_array_equal(dp, [[0.0, 0.0]])
+    np.testing.assert_array_equal(dn, [[0.0, -1.0]])
+
+
+def test_triplet_margin_shapes_dtypes_and_batch_independence():
+    a, pos, neg = (RNG.normal(size=(2, 3, 5)) for _ in range(3))
+    out = TML(a, pos, neg, reduction="none", swap=True)
+    assert out.shape == (2, 3)
+    np.testing.assert_array_equal(out[1, 2], TML(a[1, 2], pos[1, 2], neg[1, 2], swap=True,
+                                                 reduction="none"))
+    assert TML(np.float32(a), np.float32(pos), np.float32(neg), reduction="none").dtype \
+        == np.float32
+    grads = TML_GRAD(np.float16(a), np.float16(pos), np.float32(neg))
+    assert all(g.dtype == np.float32 and g.shape == a.shape for g in grads)
+    # no overflow or underflow in the norm
+    big = TML([[1e300, 0.0]], [[-1e300, 0.0]], [[1e300, 1e300]], eps=0.0, margin=1.0)
+    assert big == pytest.approx(1 + 2e300 - 1e300, rel=1e-15)
+    tiny = TML([[0.0, 0.0]], [[3e-200, 4e-200]], [[0.0, 4.5e-200]], eps=0.0, margin=1.0)
+    assert tiny == pytest.approx(1.0 + 0.5e-200, rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("options", [{}, {"p": 1.0}, {"p": 3.0}, {"swap": True, "margin": 2.0},
+                                     {"eps": 0.0, "margin": 0.5}])
+def test_triplet_margin_matches_torch_on_seeded_triplets(dtype, rtol, options):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(15)
+    a, pos, neg = (rng.normal(0, 1, (8, 5)).astype(dtype) for _ in range(3))
+    ts = [torch.tensor(x, requires_grad=True) for x in (a, pos, neg)]
+    per_triplet = torch.nn.functional.triplet_margin_loss(*ts, reduction="none", **options)
+    per_triplet.sum().backward()
+    assert (per_triplet.detach().numpy() > 0).sum() >= 2  # some triplets cost something
+    np.testing.assert_allclose(TML(a, pos, neg, reduction="none", **options),
+                               per_triplet.detach().numpy(), rtol=rtol, atol=rtol)
+    for ours, t in zip(TML_GRAD(a, pos, neg, **options), ts, strict=True):
+        np.testing.assert_allclose(ours, t.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+def test_like_torch_triplet_reproduces_torch_at_the_kink_and_the_swap_tie():
+    torch = pytest.importorskip("torch")
+    # the kink (1 + 5 - 6 = 0, eps 0), then a swap tie (anchor = positive)
+    cases = [(([[0.0, 0.0]], [[3.0, 4.0]], [[0.0, 6.0]]), {"eps": 0.0}),
+             (([[0.0, 0.0]], [[0.0, 0.0]], [[0.5, 0.0]]), {"swap": True})]
+    for inputs, options in cases:
+        ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+        torch.nn.functional.triplet_margin_loss(*ts, reduction="sum", **options).backward()
+        theirs = [t.grad.numpy() for t in ts]
+        for ours, t in zip(ln.like_torch.triplet_margin_loss_grad(*inputs, **options), theirs,
+                           strict=True):
+            np.testing.assert_allclose(ours, t, rtol=1e-14, atol=1e-300)
+    # the exact function chooses 0 at the kink; at the swap tie it agrees with torch
+    for d in TML_GRAD(*cases[0][0], **cases[0][1]):
+        np.testing.assert_array_equal(d, [[0.0, 0.0]])
+    np.testing.assert_allclose(TML_GRAD(*cases[1][0], **cases[1][1])[0], theirs[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("fn", [TML, TML_GRAD])
+def test_triplet_margin_errors_name_the_argument(fn):
+    one = [[1.0, 2.0]]
+    with pytest.raises(ValueError, match=r"negative has shape \(1, 3\) but anchor has shape "
+                                         r"\(1, 2\)"):
+        fn(one, one, [[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"positive holds inf at index \(0, 1\)"):
+        fn(one, [[1.0, np.inf]], one)
+    with pytest.raises(ValueError, match=r"anchor contains NaN"):
+        fn([[np.nan, 1.0]], one, one)
+    with pytest.raises(ValueError, match=r"margin must be a positive finite number.*; found 0.0"):
+        fn(one, one, one, margin=0.0)
+    with pytest.raises(ValueError, match=r"p must be a finite number >= 1.*; found 0.5"):
+        fn(one, one, one, p=0.5)
+    with pytest.raises(ValueError, match=r"eps must be a finite real number; found nan"):
+        fn(one, one, one, eps=np.nan)
+    with pytest.raises(TypeError, match=r"swap must be True or False; found 1"):
+        fn(one, one, one, swap=1)
+    with pytest.raises(ValueError, match=r"anchor has shape \(\); expected vectors"):
+        fn(1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"anchor - negative overflows at index \(0, 0\)"):
+        fn([[1.7e308, 0.0]], [[1.7e308, 0.0]], [[-1.7e308, 0.0]])
+
+
+def test_compare_triplet_at_the_kink():
+    pytest.importorskip("torch")
+    inputs = ([[0.0, 0.0]], [[3.0, 4.0]], [[0.0, 6.0]])
+    r = ln.compare("triplet_margin_loss", *inputs, eps=0.0)
+    assert r.status == {"keras": "absent", "torch": "agree"}
+    g = ln.compare_grad("triplet_margin_loss", *inputs, eps=0.0)
+    assert g.status == {"keras": "absent", "torch": "explained"}
+    assert g.wrt == ("anchor", "positive", "negative")
+    np.testing.assert_allclose(g.elementwise["torch"],
+                               [[[-0.6, 0.2]], [[0.6, 0.8]], [[0.0, -1.0]]])
+    assert any("torch's clamp_min passes" in n.text for n in g.notes)

@@ -927,6 +927,26 @@ RULES += (
         "refuses labels other than -1 and +1.")),
 )
 
+# three inputs: the triplet margin loss ----------------------------------------------------------
+
+TRIPLET = ("triplet_margin_loss",)
+
+
+def _triplet_kink(c: Call) -> bool:
+    """Whether a triplet is exactly the margin short (margin + d(a, p) - d(a, n) = 0)."""
+    from .._triplet import _triplet_terms
+
+    terms = _triplet_terms(*c.y, c.opts["margin"], c.opts["p"], c.opts["eps"], c.opts["swap"])[0]
+    return c.grad and bool((terms == 0).any())
+
+
+RULES += (
+    Rule(TRIPLET, T, _triplet_kink, (
+        "At the kink (a triplet exactly the margin short, margin + d(a, p) - d(a, n) = 0, loss "
+        "0) torch's clamp_min passes the derivative of the distances, where lossnotes chooses "
+        "the subgradient 0.")),
+)
+
 _TORCH_INPUTS = (
     "torch.nn.functional takes the inputs in lossnotes' order ({names}); reduction='none' "
     "keeps one value per {what} and 'mean' averages them, like lossnotes' 'mean'; its "

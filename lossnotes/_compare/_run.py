@@ -326,7 +326,7 @@ def run_inputs(name, inputs, frameworks, options, grad: bool) -> Comparison:
                          "least one (it reports the mean, and the mean of an empty loss is "
                          "undefined)")
     # One value per element of x1, or per row of an embedding (on its last axis).
-    axis = first.ndim - 1 if first.ndim > given[-1].ndim else None
+    axis = first.ndim - 1 if first.ndim > given[-1].ndim or loss.vectors else None
     with np.errstate(all="ignore"):
         result = _run(name, spec, given, first, axis, frameworks, opts, grad)
     return dataclasses.replace(result, wrt=loss.wrt)

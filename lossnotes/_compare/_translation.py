@@ -281,8 +281,10 @@ ROWS = (
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
       "axis=-1)) - keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0))",
       "triplet_margin_loss", "F.triplet_margin_loss(a, p, n)",
-      None,
-      "torch adds eps=1e-6 to each difference before its norm (pairwise_distance)."),
+      "ln.triplet_margin_loss(a, p, n)",
+      "torch adds eps=1e-6 to each difference before its norm (pairwise_distance); so does "
+      "lossnotes (eps=0 for the plain distance).",
+      matrix=("triplet_margin_loss", {"margin": 1.0, "p": 2.0, "swap": False})),
     T("Triplet margin loss with a distance function", "triplets",
       None,
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
