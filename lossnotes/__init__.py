@@ -80,7 +80,12 @@ from ._regression_more import (
     mean_absolute_percentage_error,
     mean_absolute_percentage_error_grad,
 )
-from ._triplet import triplet_margin_loss, triplet_margin_loss_grad
+from ._triplet import (
+    triplet_margin_loss,
+    triplet_margin_loss_grad,
+    triplet_margin_with_distance_loss,
+    triplet_margin_with_distance_loss_grad,
+)
 
 __version__ = "0.1.0"
 
@@ -164,6 +169,8 @@ __all__ = [
     "margin_ranking_loss_grad",
     "triplet_margin_loss",
     "triplet_margin_loss_grad",
+    "triplet_margin_with_distance_loss",
+    "triplet_margin_with_distance_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -1092,52 +1092,80 @@ def _p_norm(x, y, p, eps):
     return norm, [mp.sign(e) * (abs(e) / norm) ** (p - 1) for e in v]
 
 
-def _triplet_row(a, pos, neg, margin, p, eps, swap):
+def _pairwise(p, eps):
+    """||x - y + eps||_p and its derivatives in x and y."""
+    def distance(x, y):
+        d, g = _p_norm(x, y, p, eps)
+        return d, g, [-e for e in g]
+    return distance
+
+
+def _cosine_distance(x, y):
+    """1 - cos(x, y) (through Lagrange's identity) and its derivatives in x and y."""
+    n1, n2, dot, cross = _cosine_parts(x, y)
+    return (_one_minus_cos(n1, n2, dot, cross), [-g for g in _dcos(x, y, n1, n2)],
+            [-g for g in _dcos(y, x, n2, n1)])
+
+
+def _triplet_row(a, pos, neg, margin, swap, distance):
     """margin + d(a, p) - d(a, n) (the least negative distance with ``swap``) and the
     derivatives of the loss in a, p and n where it is positive (at a tie of the swap, half to
     each distance)."""
-    d1, g1 = _p_norm(a, pos, p, eps)
-    d2, g2 = _p_norm(a, neg, p, eps)
-    dneg, w2, g3 = d2, ONE, [ZERO] * len(g1)
+    d1, g1x, g1y = distance(a, pos)
+    d2, g2x, g2y = distance(a, neg)
+    dneg, w2, g3x, g3y = d2, ONE, [ZERO] * len(g1x), [ZERO] * len(g1x)
     if swap:
-        d3, g3 = _p_norm(pos, neg, p, eps)
+        d3, g3x, g3y = distance(pos, neg)
         dneg = min(d2, d3)
         w2 = ONE if d2 < d3 else (mp.mpf(0.5) if d2 == d3 else ZERO)
     t = to_mp(margin) + d1 - dneg
-    on = ONE if t > 0 else ZERO
-    w3 = 1 - w2
-    return t, [[on * (x - w2 * y) for x, y in zip(g1, g2, strict=True)],
-               [on * (-x - w3 * z) for x, z in zip(g1, g3, strict=True)],
-               [on * (w2 * y + w3 * z) for y, z in zip(g2, g3, strict=True)]]
+    on, w3 = (ONE if t > 0 else ZERO), 1 - w2
+    return t, [[on * (x - w2 * y) for x, y in zip(g1x, g2x, strict=True)],
+               [on * (x - w3 * y) for x, y in zip(g1y, g3x, strict=True)],
+               [on * (-w2 * x - w3 * y) for x, y in zip(g2y, g3y, strict=True)]]
 
 
-def _triplet_rows(anchor, positive, negative, options, grad):
+def _triplet_rows(anchor, positive, negative, margin, swap, distance, grad):
     a, pos, neg = np.asarray(anchor), np.asarray(positive), np.asarray(negative)
     shape = a.shape[:-1]
     out = np.empty(shape + ((3, a.shape[-1]) if grad else ()), dtype=object)
     for index in np.ndindex(shape):
-        t, g = _triplet_row(a[index], pos[index], neg[index], **options)
+        t, g = _triplet_row(a[index], pos[index], neg[index], margin, swap, distance)
         out[index] = g if grad else max(ZERO, t)
     return np.moveaxis(out, -2, 0) if grad else out
 
 
 def ref_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
                             swap=False):
-    return _triplet_rows(anchor, positive, negative,
-                         {"margin": margin, "p": p, "eps": eps, "swap": swap}, False)
+    return _triplet_rows(anchor, positive, negative, margin, swap, _pairwise(p, eps), False)
 
 
 def ref_triplet_margin_loss_grad(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
                                  swap=False):
     """The derivatives in the anchor, the positive and the negative, stacked
     (``triplet_margin_loss_grad`` returns them as a tuple)."""
-    return _triplet_rows(anchor, positive, negative,
-                         {"margin": margin, "p": p, "eps": eps, "swap": swap}, True)
+    return _triplet_rows(anchor, positive, negative, margin, swap, _pairwise(p, eps), True)
+
+
+_DISTANCES = {"euclidean": _pairwise(2.0, 1e-6), "cosine": _cosine_distance}
+
+
+def ref_triplet_margin_with_distance_loss(anchor, positive, negative, distance="euclidean",
+                                          margin=1.0, swap=False):
+    return _triplet_rows(anchor, positive, negative, margin, swap, _DISTANCES[distance], False)
+
+
+def ref_triplet_margin_with_distance_loss_grad(anchor, positive, negative,
+                                               distance="euclidean", margin=1.0, swap=False):
+    """The derivatives in the anchor, the positive and the negative, stacked."""
+    return _triplet_rows(anchor, positive, negative, margin, swap, _DISTANCES[distance], True)
 
 
 REFERENCES.update({
     "triplet_margin_loss": ref_triplet_margin_loss,
     "triplet_margin_loss_grad": ref_triplet_margin_loss_grad,
+    "triplet_margin_with_distance_loss": ref_triplet_margin_with_distance_loss,
+    "triplet_margin_with_distance_loss_grad": ref_triplet_margin_with_distance_loss_grad,
 })
 
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.

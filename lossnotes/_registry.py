@@ -872,13 +872,20 @@ def _ranking_scale(inputs, p, opts, grad):
                                      np.maximum(np.abs(x1), np.abs(x2))))
 
 
-def _three_inputs(name, *, keras_absent, scale, scale_text, inputs="x1, x2, y"):
-    """How compare runs a loss of three inputs (``inputs``, as the calls name them) whose
-    options are torch's keyword arguments: the same order in lossnotes and torch, Keras
-    absent."""
+def _three_inputs(name, *, keras_absent, scale, scale_text, inputs="x1, x2, y",
+                  torch_options=None):
+    """How compare runs a loss of three inputs (``inputs``, as the calls name them): the same
+    order in lossnotes and torch, Keras absent. torch takes the options as they are, or as
+    ``torch_options(F, opts)`` gives them: ``{keyword: (value, text)}``."""
     def call(module):
         return lambda o: (f"{module}.{name}({inputs}{_options_text(o, tuple(o))}, "
                           "reduction='none')")
+
+    def torch_call(o):
+        if torch_options is None:
+            return call("F")(o)
+        given = "".join(f", {k}={text}" for k, (_, text) in torch_options(None, o).items())
+        return f"F.{name}({inputs}{given}, reduction='none')"
 
     def hand(mod, inputs, p, opts):
         return getattr(mod, name)(*inputs, reduction="none", **opts)
@@ -887,11 +894,13 @@ def _three_inputs(name, *, keras_absent, scale, scale_text, inputs="x1, x2, y"):
         return np.stack(getattr(mod, f"{name}_grad")(*inputs, **opts))
 
     def torch_fn(torch, F, x1, x2, x3, opts, reduction):
-        return getattr(F, name)(x1, x2, x3, reduction=reduction, **opts)
+        kwargs = opts if torch_options is None else {
+            k: value for k, (value, _) in torch_options(F, opts).items()}
+        return getattr(F, name)(x1, x2, x3, reduction=reduction, **kwargs)
 
     return Frameworks(
         targets="inputs", rowwise=True, lossnotes_call=call("ln"), keras_call=None, keras=None,
-        torch=(("torch", call("F"), torch_fn),), absent={"keras": keras_absent}, hand=hand,
+        torch=(("torch", torch_call, torch_fn),), absent={"keras": keras_absent}, hand=hand,
         hand_grad=hand_grad, scale=scale, scale_text=scale_text)
 
 
@@ -1009,6 +1018,71 @@ _TRIPLET = _three_inputs(
 )
 
 
+def _torch_distance(F, o):
+    """torch's keywords for a distance of triplet_margin_with_distance_loss, by name."""
+    cosine = o["distance"] == "cosine"
+    fn = (lambda x, y: 1 - F.cosine_similarity(x, y)) if cosine else None
+    text = "lambda x, y: 1 - F.cosine_similarity(x, y)" if cosine else "None"
+    return {"distance_function": (fn, text), "margin": (o["margin"], repr(o["margin"])),
+            "swap": (o["swap"], repr(o["swap"]))}
+
+
+#: The anchor of the cosine distance's grid and a direction orthogonal to it: the positive turns
+#: from the anchor towards it, the negative away from it, so that the derivatives (all in their
+#: plane) have no entry crossing 0 (see _ANGLES).
+_CU, _CV = np.array([1.0, 2.0, 2.0]) / 3, np.array([2.0, 1.0, -2.0]) / 3
+
+
+def _distance_grid(grad=False, limits=True, distance="euclidean", margin=1.0, swap=False):
+    """The Euclidean distance: :func:`_triplet_grid`. The cosine distance: the anchor (1, 2, 2),
+    the positive at each angle of ``_ANGLES`` from it towards (2, 1, -2), the negative at those
+    angles in two other orders away from it, of norms 1e-3, 1 and 1e3: nearly parallel or
+    nearly opposite vectors, so that each triplet costs about the margin, the margin + 2, or
+    nothing (never near the kink)."""
+    if distance == "euclidean":
+        return _triplet_grid(grad, limits, margin=margin, swap=swap)
+    t = np.tile(_ANGLES, 2)[:, None]
+    s = np.concatenate([_ANGLES[::-1], np.roll(_ANGLES, len(_ANGLES) // 2)])[:, None]
+    pos = np.concatenate([k * (np.cos(t) * _CU + np.sin(t) * _CV) for k in (1e-3, 1.0, 1e3)])
+    neg = np.concatenate([k * (np.cos(s) * _CU - np.sin(s) * _CV) for k in (1.0, 1e3, 1e-3)])
+    return np.tile(3 * _CU, (len(pos), 1)), pos, neg
+
+
+def _distance_scale(inputs, p, opts, grad):
+    if opts["distance"] == "euclidean":
+        return _triplet_scale(inputs, p, {**opts, "p": 2.0}, grad)
+    a, pos, neg = (np.asarray(x, dtype=np.float64) for x in inputs)
+    d = a.shape[-1]
+    if not grad:  # each cosine sums D products; the distances are at most 2
+        return np.full(a.shape[:-1], float(d) + opts["margin"])
+    norms = [np.sqrt(np.sum(x * x, axis=-1, keepdims=True)) for x in (a, pos, neg)]
+    return _finite_or_one(np.stack([np.broadcast_to(d / n, a.shape) for n in norms]))
+
+
+_TRIPLET_DISTANCE = _three_inputs(
+    "triplet_margin_with_distance_loss", inputs="anchor, positive, negative",
+    torch_options=_torch_distance,
+    keras_absent=(
+        "Keras has no triplet loss. With keras.ops, for embeddings a, p, n (vectors on the last "
+        "axis) and a distance d(x, y) written with keras.ops (for the cosine distance, "
+        "1 + keras.losses.cosine_similarity(x, y)): keras.ops.relu(d(a, p) - d(a, n) + 1.0)"),
+    scale=_distance_scale,
+    scale_text=lambda o, grad: (
+        ("1 (the derivative of a norm has entries of at most 1)" if grad else
+         "max(1, margin, the 1-norms of the differences) (d(a, p) - d(a, n) cancels them)")
+        if o["distance"] == "euclidean" else
+        ("D / |x| for the derivative in x (D the vectors' length)" if grad else
+         "D + margin (each cosine sums D products)")),
+)
+
+
+def _random_triplet_distance(rng, shape, c):
+    a, pos, neg = (rng.normal(0, 1, shape) for _ in range(3))
+    c(a, pos, more=(neg,))
+    c(a, pos, {"distance": "cosine", "margin": 0.5}, more=(neg,))
+    c(a, pos, {"distance": "cosine", "swap": True}, more=(neg,))
+
+
 def _random_triplet(rng, shape, c):
     a, pos, neg = (rng.normal(0, 1, shape) for _ in range(3))
     c(a, pos, more=(neg,))
@@ -1026,6 +1100,7 @@ _RANDOM = {
     "margin_ranking_loss": _random_margin_ranking,
     "cosine_embedding_loss": _random_cosine_embedding,
     "triplet_margin_loss": _random_triplet,
+    "triplet_margin_with_distance_loss": _random_triplet_distance,
 }
 
 
@@ -2278,6 +2353,35 @@ LOSSES = {loss.name: loss for loss in (
                   more=_f32([[0.5, 0.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
             _edge("one unbatched triplet, float32", *_f32([1.0, -2.0, 0.5], [0.5, -1.0, 1.5]),
                   more=_f32([-0.5, -1.0, 2.0]), loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    _loss(
+        "triplet_margin_with_distance_loss", _triplet, family="similarity",
+        inputs=(("anchor", "embeddings, vectors on the last axis, finite (not zero for the "
+                           "cosine distance)"),
+                ("positive", "embeddings of the anchor's kind, its shape"),
+                ("negative", "embeddings of another kind, the anchor's shape")),
+        domain="anchor, positive and negative of one shape (..., D)",
+        options={"distance": "euclidean", "margin": 1.0, "swap": False},
+        variants=({}, {"distance": "cosine"}, {"swap": True}),
+        grid=_distance_grid, frameworks=_TRIPLET_DISTANCE,
+        wrt=("anchor", "positive", "negative"), vectors=True,
+        # float64: the Euclidean distance's differences rounded twice, the cosine of two
+        # rounded unit vectors (see the Notes of triplet_margin_loss, cosine_embedding_loss)
+        ulps={"float64": 128.0},
+        cases=(
+            MatrixCase("the positive at 60 degrees, the negative at 90, cosine distance",
+                       "notes", *_f64([[1.0, 0.0]], [[1.0, 3**0.5]]), {"distance": "cosine"},
+                       more=_f64([[0.0, 2.0]])),
+            _edge("a triplet exactly the margin short (the kink), cosine distance",
+                  *_f64([[1.0, 0.0]], [[0.0, 1.0]]), {"distance": "cosine"},
+                  more=_f64([[-1.0, 0.0]]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("the swap at a tie (anchor = positive), cosine distance",
+                  *_f64([[1.0, 2.0]], [[1.0, 2.0]]), {"distance": "cosine", "swap": True},
+                  more=_f64([[2.0, 1.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("one unbatched triplet, Euclidean distance, float32",
+                  *_f32([1.0, -2.0, 0.5], [0.5, -1.0, 1.5]), more=_f32([-0.5, -1.0, 2.0]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
         ),
     ),
 )}

@@ -15,7 +15,16 @@ import numbers
 
 import numpy as np
 
-from ._validation import _where, as_float_array, check_same_shape, first, quiet, reduce
+from ._embedding import _unit
+from ._validation import (
+    _where,
+    as_float_array,
+    check_flag,
+    check_same_shape,
+    first,
+    quiet,
+    reduce,
+)
 
 _NAMES = ("anchor", "positive", "negative")
 
@@ -70,42 +79,66 @@ def _norm(v: np.ndarray, p: float, what: str) -> tuple[np.ndarray, np.ndarray]:
     return norm, np.where(big > 0, slope, 0)
 
 
-def _triplet_terms(anchor, positive, negative, margin, p, eps, swap):
+def _pairwise(p: float, eps: float):
+    """torch's ``pairwise_distance`` ``|x - y + eps|_p`` and its derivatives in ``x`` and
+    ``y``."""
+    def distance(x, y, names):
+        d, g = _norm(x - y + x.dtype.type(eps), p, " - ".join(names))
+        return d, g, -g
+    return distance
+
+
+def _cosine(x, y, names):
+    """1 - cos(x, y), computed as |u - v|^2 / 2 for the unit vectors, and its derivatives."""
+    (u, nx), (v, ny) = _unit(x, names[0]), _unit(y, names[1])
+    d = u - v
+    c = np.clip(np.sum(u * v, axis=-1, keepdims=True), -1, 1)
+    return np.sum(d * d, axis=-1) / 2, -(v - c * u) / nx, -(u - c * v) / ny
+
+
+def _options(margin, swap) -> float:
+    check_flag(swap, "swap")
+    return _check_real(margin, "margin", "a positive finite number (with margin <= 0 mapping "
+                       "every input to one point costs nothing)", lambda m: m > 0)
+
+
+def _triplet_terms(anchor, positive, negative, margin, swap, distance):
     """The loss's argument margin + d(a, p) - d(a, n) (d(a, n) the least of d(a, n) and
-    d(p, n) with ``swap``), the derivatives of the distances, the share of the negative
-    distance each of d(a, n) and d(p, n) takes, and the embeddings' dtype. float32 and float16
-    are computed in float64 and rounded once, at the end."""
+    d(p, n) with ``swap``), the derivatives of the distances in their two arguments, the share
+    of the negative distance d(a, n) takes (d(p, n) the rest), and the embeddings' dtype.
+    float32 and float16 are computed in float64 and rounded once, at the end."""
     a, pos, neg = _triplet(anchor, positive, negative)
     dtype = a.dtype
-    margin = _check_real(margin, "margin", "a positive finite number (with margin <= 0 "
-                         "mapping every input to one point costs nothing)", lambda m: m > 0)
-    p = _check_real(p, "p", "a finite number >= 1 (the order of a norm)", lambda q: q >= 1)
-    eps = _check_real(eps, "eps", "a finite real number", lambda e: True)
-    if not isinstance(swap, bool | np.bool_):
-        raise TypeError(f"swap must be True or False; found {swap!r} ({type(swap).__name__})")
     work = np.promote_types(dtype, np.float64)
-    a, pos, neg, e = a.astype(work), pos.astype(work), neg.astype(work), work.type(eps)
-    d1, g1 = _norm(a - pos + e, p, "anchor - positive")
-    d2, g2 = _norm(a - neg + e, p, "anchor - negative")
+    a, pos, neg = a.astype(work), pos.astype(work), neg.astype(work)
+    d1, *g1 = distance(a, pos, ("anchor", "positive"))
+    d2, *g2 = distance(a, neg, ("anchor", "negative"))
     if swap:
-        d3, g3 = _norm(pos - neg + e, p, "positive - negative")
+        d3, *g3 = distance(pos, neg, ("positive", "negative"))
         # at a tie, half of the derivative to each (torch's minimum does the same)
         w2 = np.where(d2 < d3, 1.0, np.where(d2 == d3, 0.5, 0.0))
         dneg = np.minimum(d2, d3)
     else:
-        g3, w2, dneg = np.zeros_like(g2), np.ones_like(d2), d2
-    terms = work.type(margin) + d1 - dneg
-    return terms, (g1, g2, g3), w2, dtype
+        g3, w2, dneg = [np.zeros_like(g2[0])] * 2, np.ones_like(d2), d2
+    return work.type(margin) + d1 - dneg, (g1, g2, g3), w2, dtype
+
+
+def _p_terms(anchor, positive, negative, margin, p, eps, swap):
+    """:func:`_triplet_terms` of :func:`triplet_margin_loss`, its options checked."""
+    margin = _options(margin, swap)
+    p = _check_real(p, "p", "a finite number >= 1 (the order of a norm)", lambda q: q >= 1)
+    eps = _check_real(eps, "eps", "a finite real number", lambda e: True)
+    return _triplet_terms(anchor, positive, negative, margin, swap, _pairwise(p, eps))
 
 
 def _triplet_grad(terms, slopes, w2, dtype, at_kink: bool):
     """(d_anchor, d_positive, d_negative) of max(0, terms); ``at_kink`` is the derivative
     chosen where ``terms`` is 0."""
-    g1, g2, g3 = slopes
+    (g1x, g1y), (g2x, g2y), (g3x, g3y) = slopes
     active = (terms > 0) | (at_kink & (terms == 0))
     on, w2 = active[..., None], w2[..., None]
     w3 = 1 - w2
-    out = (g1 - w2 * g2, -g1 - w3 * g3, w2 * g2 + w3 * g3)
+    out = (g1x - w2 * g2x, g1y - w3 * g3x, -w2 * g2y - w3 * g3y)
     return tuple(np.where(on, d + 0.0, 0).astype(dtype) for d in out)  # + 0.0: no -0.0
 
 
@@ -183,7 +216,7 @@ def triplet_margin_loss(anchor, positive, negative, *, margin: float = 1.0, p: f
     >>> print(ln.triplet_margin_loss(a, p, n, margin=2.0, eps=0.0, swap=True))
     4.0
     """
-    terms, _, _, dtype = _triplet_terms(anchor, positive, negative, margin, p, eps, swap)
+    terms, _, _, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
     return reduce(np.maximum(terms, 0).astype(dtype), reduction)
 
 
@@ -238,5 +271,142 @@ def triplet_margin_loss_grad(anchor, positive, negative, *, margin: float = 1.0,
     >>> print(da, dp, dn)
     [[-1.  1.]] [[1. 0.]] [[ 0. -1.]]
     """
-    terms, slopes, w2, dtype = _triplet_terms(anchor, positive, negative, margin, p, eps, swap)
+    terms, slopes, w2, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=False)
+
+
+#: The distances :func:`triplet_margin_with_distance_loss` takes, by name.
+DISTANCES = {"euclidean": _pairwise(2.0, 1e-6), "cosine": _cosine}
+
+
+def _distance_terms(anchor, positive, negative, distance, margin, swap):
+    """:func:`_triplet_terms` of :func:`triplet_margin_with_distance_loss`, its options
+    checked."""
+    margin = _options(margin, swap)
+    if not isinstance(distance, str) or distance not in DISTANCES:
+        raise TypeError(
+            f"distance must be 'euclidean' or 'cosine'; found {distance!r}: lossnotes takes "
+            "its distances by name, because it differentiates them by hand and cannot "
+            "differentiate a function it is given (write another distance with torch's "
+            "autograd)" if callable(distance) else
+            f"distance must be 'euclidean' or 'cosine'; found {distance!r}")
+    return _triplet_terms(anchor, positive, negative, margin, swap, DISTANCES[distance])
+
+
+@quiet
+def triplet_margin_with_distance_loss(anchor, positive, negative, *,
+                                      distance: str = "euclidean", margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean"):
+    r"""The triplet margin loss with a distance of choice (torch's
+    ``triplet_margin_with_distance_loss``).
+
+    .. math::
+
+        \ell_i = \max\bigl(0,\; d(a_i, p_i) - d(a_i, n_i) + \text{margin}\bigr)
+
+    as :func:`triplet_margin_loss`, for the distance ``distance`` names:
+
+    - ``"euclidean"`` (torch's default, ``pairwise_distance``):
+      :math:`d(x, y) = \|x - y + \epsilon\|_2` with :math:`\epsilon = 10^{-6}`, exactly
+      ``triplet_margin_loss(anchor, positive, negative, margin=margin, swap=swap)``;
+    - ``"cosine"``: :math:`d(x, y) = 1 - \cos(x, y)`, torch's
+      ``distance_function=lambda x, y: 1 - F.cosine_similarity(x, y)``.
+
+    Parameters
+    ----------
+    anchor, positive, negative : array_like
+        Embeddings of one shape ``(..., D)``, vectors along the last axis, finite (and not
+        zero for the cosine distance); the result has their common float dtype.
+    distance : {"euclidean", "cosine"}, default "euclidean"
+        The distance, by name. torch takes any function of two tensors; lossnotes refuses a
+        function, because it could not differentiate it (write another distance with torch's
+        autograd).
+    margin : float, default 1.0
+        Positive, as torch requires.
+    swap : bool, default False
+        Use the smaller of :math:`d(a, n)` and :math:`d(p, n)` as the negative distance.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    ndarray or scalar
+        Shape ``anchor.shape[:-1]`` for ``"none"``, else a scalar.
+
+    Raises
+    ------
+    ValueError
+        As :func:`triplet_margin_loss`, and on a zero vector with the cosine distance (its
+        cosine has no value).
+    TypeError
+        On a ``distance`` other than the two names (a function among them).
+
+    Notes
+    -----
+    The cosine distance is computed as :math:`\|u - v\|^2 / 2` for the unit vectors
+    :math:`u, v` (see :func:`cosine_embedding_loss`), not as a difference of nearly equal
+    numbers. torch's ``cosine_similarity`` raises each norm to at least ``eps=1e-8``, so a zero
+    vector has cosine 0 there (distance 1), where lossnotes refuses it. Keras has no triplet
+    loss.
+
+    Examples
+    --------
+    The positive at 60 degrees from the anchor (distance 1/2), the negative at 90 (distance
+    1): the negative is 1/2 farther, short of the margin 1 by 1/2:
+
+    >>> import lossnotes as ln
+    >>> a, p, n = [[1.0, 0.0]], [[1.0, 3**0.5]], [[0.0, 2.0]]
+    >>> print(round(float(ln.triplet_margin_with_distance_loss(a, p, n, distance="cosine")),
+    ...             12))
+    0.5
+    """
+    terms, _, _, dtype = _distance_terms(anchor, positive, negative, distance, margin, swap)
+    return reduce(np.maximum(terms, 0).astype(dtype), reduction)
+
+
+@quiet
+def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *,
+                                           distance: str = "euclidean", margin: float = 1.0,
+                                           swap: bool = False):
+    r"""Derivatives of the unreduced :func:`triplet_margin_with_distance_loss` with respect to
+    the anchor, the positive and the negative.
+
+    Those of :func:`triplet_margin_loss_grad` with the derivatives of the distance: for the
+    cosine distance, with the unit vectors :math:`u = x / \|x\|`, :math:`v = y / \|y\|`,
+
+    .. math::
+
+        \frac{\partial (1 - \cos)}{\partial x} = -\frac{v - \cos \, u}{\|x\|}, \qquad
+        \frac{\partial (1 - \cos)}{\partial y} = -\frac{u - \cos \, v}{\|y\|}.
+
+    Parameters
+    ----------
+    anchor, positive, negative, distance, margin, swap
+        As for :func:`triplet_margin_with_distance_loss`.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(d_anchor, d_positive, d_negative)``, each of ``anchor``'s shape and the embeddings'
+        dtype.
+
+    Notes
+    -----
+    The subgradients of :func:`triplet_margin_loss_grad`: 0 at the kink (torch's
+    ``clamp_min`` passes the derivative of the distances there) and, with ``swap``, half to
+    each distance at a tie.
+
+    Examples
+    --------
+    The triplet above: descending the loss turns the positive towards the anchor (its
+    derivative is :math:`-(u - \cos v) / \|p\|`), the negative away from it, and the anchor
+    away from the negative, :math:`1 - \sqrt{3}/2` along the second axis:
+
+    >>> import lossnotes as ln
+    >>> da, dp, dn = ln.triplet_margin_with_distance_loss_grad(
+    ...     [[1.0, 0.0]], [[1.0, 3**0.5]], [[0.0, 2.0]], distance="cosine")
+    >>> print(da.round(6), dp.round(6), dn.round(6))
+    [[0.       0.133975]] [[-0.375     0.216506]] [[0.5 0. ]]
+    """
+    terms, slopes, w2, dtype = _distance_terms(anchor, positive, negative, distance, margin,
+                                               swap)
     return _triplet_grad(terms, slopes, w2, dtype, at_kink=False)

@@ -58,9 +58,11 @@ from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
 from ._triplet import (
+    _distance_terms,
+    _p_terms,
     _triplet_grad,
-    _triplet_terms,
     triplet_margin_loss,  # torch's pairwise_distance and eps: the exact one
+    triplet_margin_with_distance_loss,
 )
 from ._validation import check_flag, pair, quiet, reduce
 
@@ -938,5 +940,28 @@ def triplet_margin_loss_grad(anchor, positive, negative, *, margin=1.0, p=2.0, e
     >>> print(da, dp, dn)
     [[-0.6  0.2]] [[0.6 0.8]] [[ 0. -1.]]
     """
-    terms, slopes, w2, dtype = _triplet_terms(anchor, positive, negative, margin, p, eps, swap)
+    terms, slopes, w2, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True)
+
+
+__all__ += ["triplet_margin_with_distance_loss", "triplet_margin_with_distance_loss_grad"]
+
+
+@quiet
+def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *, distance="euclidean",
+                                           margin=1.0, swap=False):
+    r"""The derivatives of ``F.triplet_margin_with_distance_loss`` that ``torch.autograd``
+    reports: those of :func:`lossnotes.triplet_margin_with_distance_loss_grad`, except at the
+    kink, where ``clamp_min`` passes the derivative of the distances.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> da, dp, dn = ln.like_torch.triplet_margin_with_distance_loss_grad(
+    ...     [[1.0, 0.0]], [[0.0, 1.0]], [[-1.0, 0.0]], distance="cosine")
+    >>> print(da, dp, dn)
+    [[ 0. -1.]] [[-1.  0.]] [[0. 0.]]
+    """
+    terms, slopes, w2, dtype = _distance_terms(anchor, positive, negative, distance, margin,
+                                               swap)
     return _triplet_grad(terms, slopes, w2, dtype, at_kink=True)

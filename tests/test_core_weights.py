@@ -109,6 +109,7 @@ _NOT_YET_WEIGHTED = {
     "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy", "dice",
     "tversky", "multilabel_soft_margin_loss", "multilabel_margin_loss", "hinge_embedding_loss",
     "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 }
 
 

@@ -449,3 +449,87 @@ def test_compare_triplet_at_the_kink():
     np.testing.assert_allclose(g.elementwise["torch"],
                                [[[-0.6, 0.2]], [[0.6, 0.8]], [[0.0, -1.0]]])
     assert any("torch's clamp_min passes" in n.text for n in g.notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# the triplet margin loss with a distance
+# ---------------------------------------------------------------------------------------------
+
+TMD, TMD_GRAD = ln.triplet_margin_with_distance_loss, ln.triplet_margin_with_distance_loss_grad
+
+
+def test_triplet_with_the_euclidean_distance_is_the_triplet_margin_loss():
+    a, pos, neg = RNG.normal(size=(3, 6, 4))
+    for swap in (False, True):
+        np.testing.assert_array_equal(TMD(a, pos, neg, swap=swap, margin=0.5, reduction="none"),
+                                      TML(a, pos, neg, swap=swap, margin=0.5, reduction="none"))
+        for ours, theirs in zip(TMD_GRAD(a, pos, neg, swap=swap), TML_GRAD(a, pos, neg, swap=swap),
+                                strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_triplet_with_the_cosine_distance_by_hand():
+    # the positive at 60 degrees (distance 1/2), the negative at 90 (distance 1), margin 1
+    a, pos, neg = [[1.0, 0.0]], [[1.0, 3**0.5]], [[0.0, 2.0]]
+    assert TMD(a, pos, neg, distance="cosine") == pytest.approx(0.5, abs=1e-15)
+    # with margin 0.25 the negative is far enough; with the swap the negative is 30 degrees
+    # from the positive: 1/2 - (1 - cos 30) + 1/4
+    assert TMD(a, pos, neg, distance="cosine", margin=0.25) == 0.0
+    assert TMD(a, pos, neg, distance="cosine", margin=0.25, swap=True) == pytest.approx(
+        0.5 - (1 - 3**0.5 / 2) + 0.25, abs=1e-15)
+    # d(1 - cos)/dx = -(v - cos u)/|x|, d/dy = -(u - cos v)/|y|, u = x/|x|, v = y/|y|
+    da, dp, dn = TMD_GRAD(a, pos, neg, distance="cosine")
+    np.testing.assert_allclose(da, [[0.0, 1 - 3**0.5 / 2]], atol=1e-15)
+    np.testing.assert_allclose(dp, [[-(1 - 0.25) / 2, 0.5 * 3**0.5 / 2 / 2]], atol=1e-15)
+    np.testing.assert_allclose(dn, [[0.5, 0.0]], atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("options", [{}, {"distance": "cosine"},
+                                     {"distance": "cosine", "swap": True, "margin": 0.5}])
+def test_triplet_with_distance_matches_torch_on_seeded_triplets(dtype, rtol, options):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(16)
+    a, pos, neg = (rng.normal(0, 1, (8, 5)).astype(dtype) for _ in range(3))
+    ts = [torch.tensor(x, requires_grad=True) for x in (a, pos, neg)]
+    fn = (lambda x, y: 1 - F.cosine_similarity(x, y)) if options.get("distance") else None
+    theirs = F.triplet_margin_with_distance_loss(
+        *ts, distance_function=fn, margin=options.get("margin", 1.0),
+        swap=options.get("swap", False), reduction="none")
+    theirs.sum().backward()
+    assert (theirs.detach().numpy() > 0).sum() >= 2  # some triplets cost something
+    np.testing.assert_allclose(TMD(a, pos, neg, reduction="none", **options),
+                               theirs.detach().numpy(), rtol=rtol, atol=rtol)
+    for ours, t in zip(TMD_GRAD(a, pos, neg, **options), ts, strict=True):
+        np.testing.assert_allclose(ours, t.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("fn", [TMD, TMD_GRAD])
+def test_triplet_with_distance_refuses_functions_and_zero_vectors(fn):
+    one = [[1.0, 2.0]]
+    with pytest.raises(TypeError, match=r"distance must be 'euclidean' or 'cosine'; found "
+                                        r"<function .*cannot differentiate a function"):
+        fn(one, one, one, distance=lambda x, y: np.abs(x - y).sum(-1))
+    with pytest.raises(TypeError, match=r"distance must be 'euclidean' or 'cosine'; found "
+                                        r"'manhattan'$"):
+        fn(one, one, one, distance="manhattan")
+    with pytest.raises(ValueError, match=r"negative is a zero vector at index \(0,\)"):
+        fn(one, one, [[0.0, 0.0]], distance="cosine")
+    with pytest.raises(ValueError, match=r"margin must be a positive finite number"):
+        fn(one, one, one, margin=-1.0)
+
+
+def test_compare_triplet_with_distance_at_the_kink():
+    pytest.importorskip("torch")
+    # cosine distances 1 and 2: 1 + 1 - 2 = 0
+    inputs = ([[1.0, 0.0]], [[0.0, 1.0]], [[-1.0, 0.0]])
+    r = ln.compare("triplet_margin_with_distance_loss", *inputs, distance="cosine")
+    assert r.status == {"keras": "absent", "torch": "agree"}
+    assert r.rows[-1].call == (
+        "F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function="
+        "lambda x, y: 1 - F.cosine_similarity(x, y), margin=1.0, swap=False, reduction='none')")
+    g = ln.compare_grad("triplet_margin_with_distance_loss", *inputs, distance="cosine")
+    assert g.status == {"keras": "absent", "torch": "explained"}
+    np.testing.assert_allclose(g.elementwise["torch"], [[[0.0, -1.0]], [[-1.0, 0.0]],
+                                                        [[0.0, 0.0]]], atol=1e-15)

@@ -929,14 +929,20 @@ RULES += (
 
 # three inputs: the triplet margin loss ----------------------------------------------------------
 
-TRIPLET = ("triplet_margin_loss",)
+TRIPLET = ("triplet_margin_loss", "triplet_margin_with_distance_loss")
 
 
 def _triplet_kink(c: Call) -> bool:
     """Whether a triplet is exactly the margin short (margin + d(a, p) - d(a, n) = 0)."""
-    from .._triplet import _triplet_terms
+    from .._triplet import _distance_terms, _p_terms
 
-    terms = _triplet_terms(*c.y, c.opts["margin"], c.opts["p"], c.opts["eps"], c.opts["swap"])[0]
+    o = c.opts
+    try:
+        terms = (_p_terms(*c.y, o["margin"], o["p"], o["eps"], o["swap"])
+                 if c.name == "triplet_margin_loss" else
+                 _distance_terms(*c.y, o["distance"], o["margin"], o["swap"]))[0]
+    except ValueError:  # lossnotes refuses the inputs: no kink to speak of
+        return False
     return c.grad and bool((terms == 0).any())
 
 

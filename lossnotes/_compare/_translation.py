@@ -290,8 +290,11 @@ ROWS = (
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
       "axis=-1)) - keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0))",
       "triplet_margin_with_distance_loss", "F.triplet_margin_with_distance_loss(a, p, n)",
-      None,
-      "Without distance_function it is triplet_margin_loss (pairwise_distance, eps 1e-6)."),
+      "ln.triplet_margin_with_distance_loss(a, p, n)",
+      "Without distance_function it is triplet_margin_loss (pairwise_distance, eps 1e-6); "
+      "lossnotes takes distance='euclidean' or 'cosine' (1 - F.cosine_similarity(x, y)).",
+      matrix=("triplet_margin_with_distance_loss", {"distance": "euclidean", "margin": 1.0,
+                                                    "swap": False})),
     # segmentation overlaps -----------------------------------------------------------------
     T("Dice loss", "masks",
       "dice", "keras.losses.Dice()(y_true, y_pred)",
