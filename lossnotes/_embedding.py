@@ -13,7 +13,15 @@ import numpy as np
 
 from ._multiclass_margin import _check_margin
 from ._ranking import compared_pair
-from ._validation import _where, as_float_array, check_plus_minus_one, first, quiet, reduce
+from ._validation import (
+    _where,
+    as_float_array,
+    check_plus_minus_one,
+    first,
+    quiet,
+    reduce,
+    weigh,
+)
 
 
 def _unit(x: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +64,8 @@ def _cosine_inputs(x1, x2, y, margin):
 
 
 @quiet
-def cosine_embedding_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mean"):
+def cosine_embedding_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mean",
+                          sample_weight=None):
     r"""The cosine embedding loss of a pair of embeddings (torch's ``cosine_embedding_loss``).
 
     .. math::
@@ -81,6 +90,9 @@ def cosine_embedding_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "m
     margin : float, default 0.0
         The cosine below which a dissimilar pair costs nothing (torch suggests 0 to 0.5).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`mse`, one weight per pair of vectors (the shape of the unreduced loss) or per
+        sample (its leading axes).
 
     Returns
     -------
@@ -126,11 +138,12 @@ def cosine_embedding_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "m
     u, v, _, _, similar, margin, cos, dtype = _cosine_inputs(x1, x2, y, margin)
     d = u - v
     far = np.sum(d * d, axis=-1) / 2  # 1 - cos, without cancellation
-    return reduce(np.where(similar, far, np.maximum(cos - margin, 0)).astype(dtype), reduction)
+    return reduce(np.where(similar, far, np.maximum(cos - margin, 0)).astype(dtype), reduction,
+                  sample_weight)
 
 
 @quiet
-def cosine_embedding_loss_grad(x1, x2, y, *, margin: float = 0.0):
+def cosine_embedding_loss_grad(x1, x2, y, *, margin: float = 0.0, sample_weight=None):
     r"""Derivatives of the unreduced :func:`cosine_embedding_loss` with respect to ``x1``, ``x2``.
 
     With the unit vectors :math:`u = x_1 / \|x_1\|`, :math:`v = x_2 / \|x_2\|`,
@@ -145,7 +158,7 @@ def cosine_embedding_loss_grad(x1, x2, y, *, margin: float = 0.0):
 
     Parameters
     ----------
-    x1, x2, y, margin
+    x1, x2, y, margin, sample_weight
         As for :func:`cosine_embedding_loss`.
 
     Returns
@@ -171,4 +184,5 @@ def cosine_embedding_loss_grad(x1, x2, y, *, margin: float = 0.0):
     u, v, n1, n2, similar, margin, cos, dtype = _cosine_inputs(x1, x2, y, margin)
     c = cos[..., None]
     sign = np.where(similar, -1, np.where(cos > margin, 1, 0)).astype(cos.dtype)[..., None]
-    return ((sign * (v - c * u) / n1).astype(dtype), (sign * (u - c * v) / n2).astype(dtype))
+    return tuple(weigh(g.astype(dtype), sample_weight, g.shape[:-1], -1)
+                 for g in (sign * (v - c * u) / n1, sign * (u - c * v) / n2))

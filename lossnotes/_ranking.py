@@ -24,6 +24,7 @@ from ._validation import (
     first,
     quiet,
     reduce,
+    weigh,
 )
 
 
@@ -55,7 +56,8 @@ def _ranking_inputs(x1, x2, y, margin):
 
 
 @quiet
-def margin_ranking_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mean"):
+def margin_ranking_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mean",
+                        sample_weight=None):
     r"""The margin ranking loss of a pair of scores (torch's ``margin_ranking_loss``).
 
     .. math::
@@ -76,6 +78,9 @@ def margin_ranking_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mea
     margin : float, default 0.0
         How far ahead the preferred score must be to cost nothing.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`mse`, one weight per pair (the shape of the unreduced loss) or per
+        sample (its leading axes).
 
     Returns
     -------
@@ -108,11 +113,11 @@ def margin_ranking_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "mea
     array([0. , 0.3, 1.5])
     """
     sign, margin, d = _ranking_inputs(x1, x2, y, margin)
-    return reduce(np.maximum(margin - sign * d, 0), reduction)
+    return reduce(np.maximum(margin - sign * d, 0), reduction, sample_weight)
 
 
 @quiet
-def margin_ranking_loss_grad(x1, x2, y, *, margin: float = 0.0):
+def margin_ranking_loss_grad(x1, x2, y, *, margin: float = 0.0, sample_weight=None):
     r"""Derivatives of the unreduced :func:`margin_ranking_loss` with respect to ``x1``, ``x2``.
 
     .. math::
@@ -123,7 +128,7 @@ def margin_ranking_loss_grad(x1, x2, y, *, margin: float = 0.0):
 
     Parameters
     ----------
-    x1, x2, y, margin
+    x1, x2, y, margin, sample_weight
         As for :func:`margin_ranking_loss`.
 
     Returns
@@ -147,4 +152,5 @@ def margin_ranking_loss_grad(x1, x2, y, *, margin: float = 0.0):
     """
     sign, margin, d = _ranking_inputs(x1, x2, y, margin)
     active = margin - sign * d > 0
-    return np.where(active, -sign, 0).astype(d.dtype), np.where(active, sign, 0).astype(d.dtype)
+    return (weigh(np.where(active, -sign, 0).astype(d.dtype), sample_weight),
+            weigh(np.where(active, sign, 0).astype(d.dtype), sample_weight))

@@ -24,6 +24,7 @@ from ._validation import (
     first,
     quiet,
     reduce,
+    weigh,
 )
 
 _NAMES = ("anchor", "positive", "negative")
@@ -131,20 +132,23 @@ def _p_terms(anchor, positive, negative, margin, p, eps, swap):
     return _triplet_terms(anchor, positive, negative, margin, swap, _pairwise(p, eps))
 
 
-def _triplet_grad(terms, slopes, w2, dtype, at_kink: bool):
-    """(d_anchor, d_positive, d_negative) of max(0, terms); ``at_kink`` is the derivative
+def _triplet_grad(terms, slopes, w2, dtype, at_kink: bool, sample_weight=None, mul=None):
+    """(d_anchor, d_positive, d_negative) of max(0, terms), weighted by ``sample_weight``
+    (``mul`` as for :func:`~lossnotes._validation.weigh`); ``at_kink`` is the derivative
     chosen where ``terms`` is 0."""
     (g1x, g1y), (g2x, g2y), (g3x, g3y) = slopes
     active = (terms > 0) | (at_kink & (terms == 0))
     on, w2 = active[..., None], w2[..., None]
     w3 = 1 - w2
     out = (g1x - w2 * g2x, g1y - w3 * g3x, -w2 * g2y - w3 * g3y)
-    return tuple(np.where(on, d + 0.0, 0).astype(dtype) for d in out)  # + 0.0: no -0.0
+    out = (np.where(on, d + 0.0, 0).astype(dtype) for d in out)  # + 0.0: no -0.0
+    return tuple(weigh(d, sample_weight, d.shape[:-1], -1, mul=mul) for d in out)
 
 
 @quiet
 def triplet_margin_loss(anchor, positive, negative, *, margin: float = 1.0, p: float = 2.0,
-                        eps: float = 1e-6, swap: bool = False, reduction: str = "mean"):
+                        eps: float = 1e-6, swap: bool = False, reduction: str = "mean",
+                        sample_weight=None):
     r"""The triplet margin loss (torch's ``triplet_margin_loss``).
 
     .. math::
@@ -175,6 +179,9 @@ def triplet_margin_loss(anchor, positive, negative, *, margin: float = 1.0, p: f
     swap : bool, default False
         Use the smaller of :math:`d(a, n)` and :math:`d(p, n)` as the negative distance.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`mse`, one weight per triplet (the shape of the unreduced loss) or per
+        sample (its leading axes).
 
     Returns
     -------
@@ -217,12 +224,13 @@ def triplet_margin_loss(anchor, positive, negative, *, margin: float = 1.0, p: f
     4.0
     """
     terms, _, _, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
-    return reduce(np.maximum(terms, 0).astype(dtype), reduction)
+    return reduce(np.maximum(terms, 0).astype(dtype), reduction, sample_weight)
 
 
 @quiet
 def triplet_margin_loss_grad(anchor, positive, negative, *, margin: float = 1.0,
-                             p: float = 2.0, eps: float = 1e-6, swap: bool = False):
+                             p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                             sample_weight=None):
     r"""Derivatives of the unreduced :func:`triplet_margin_loss` with respect to the anchor,
     the positive and the negative.
 
@@ -241,7 +249,7 @@ def triplet_margin_loss_grad(anchor, positive, negative, *, margin: float = 1.0,
 
     Parameters
     ----------
-    anchor, positive, negative, margin, p, eps, swap
+    anchor, positive, negative, margin, p, eps, swap, sample_weight
         As for :func:`triplet_margin_loss`.
 
     Returns
@@ -272,7 +280,7 @@ def triplet_margin_loss_grad(anchor, positive, negative, *, margin: float = 1.0,
     [[-1.  1.]] [[1. 0.]] [[ 0. -1.]]
     """
     terms, slopes, w2, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
-    return _triplet_grad(terms, slopes, w2, dtype, at_kink=False)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=False, sample_weight=sample_weight)
 
 
 #: The distances :func:`triplet_margin_with_distance_loss` takes, by name.
@@ -296,7 +304,8 @@ def _distance_terms(anchor, positive, negative, distance, margin, swap):
 @quiet
 def triplet_margin_with_distance_loss(anchor, positive, negative, *,
                                       distance: str = "euclidean", margin: float = 1.0,
-                                      swap: bool = False, reduction: str = "mean"):
+                                      swap: bool = False, reduction: str = "mean",
+                                      sample_weight=None):
     r"""The triplet margin loss with a distance of choice (torch's
     ``triplet_margin_with_distance_loss``).
 
@@ -326,6 +335,9 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *,
     swap : bool, default False
         Use the smaller of :math:`d(a, n)` and :math:`d(p, n)` as the negative distance.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        As for :func:`mse`, one weight per triplet (the shape of the unreduced loss) or per
+        sample (its leading axes).
 
     Returns
     -------
@@ -360,13 +372,13 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *,
     0.5
     """
     terms, _, _, dtype = _distance_terms(anchor, positive, negative, distance, margin, swap)
-    return reduce(np.maximum(terms, 0).astype(dtype), reduction)
+    return reduce(np.maximum(terms, 0).astype(dtype), reduction, sample_weight)
 
 
 @quiet
 def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *,
                                            distance: str = "euclidean", margin: float = 1.0,
-                                           swap: bool = False):
+                                           swap: bool = False, sample_weight=None):
     r"""Derivatives of the unreduced :func:`triplet_margin_with_distance_loss` with respect to
     the anchor, the positive and the negative.
 
@@ -380,7 +392,7 @@ def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *,
 
     Parameters
     ----------
-    anchor, positive, negative, distance, margin, swap
+    anchor, positive, negative, distance, margin, swap, sample_weight
         As for :func:`triplet_margin_with_distance_loss`.
 
     Returns
@@ -409,4 +421,4 @@ def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *,
     """
     terms, slopes, w2, dtype = _distance_terms(anchor, positive, negative, distance, margin,
                                                swap)
-    return _triplet_grad(terms, slopes, w2, dtype, at_kink=False)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=False, sample_weight=sample_weight)

@@ -820,7 +820,7 @@ def _torch_ranking_terms(x1, x2, y, margin):
 
 
 @quiet
-def margin_ranking_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
+def margin_ranking_loss(x1, x2, y, *, margin=0.0, reduction="mean", sample_weight=None):
     r"""``F.margin_ranking_loss`` as torch computes it: ``(-y * (x1 - x2) + margin).clamp_min(0)``,
     labels unchecked.
 
@@ -836,11 +836,11 @@ def margin_ranking_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
     array([0.5, 4.5])
     """
     _, t = _torch_ranking_terms(x1, x2, y, margin)
-    return reduce(np.maximum(t, 0), reduction)
+    return _conventions.weighted(np.maximum(t, 0), reduction, sample_weight)
 
 
 @quiet
-def margin_ranking_loss_grad(x1, x2, y, *, margin=0.0):
+def margin_ranking_loss_grad(x1, x2, y, *, margin=0.0, sample_weight=None):
     r"""The derivatives of ``F.margin_ranking_loss`` that ``torch.autograd`` reports: ``clamp_min``
     passes the bound, so a pair exactly at the margin gets :math:`(-y, +y)` (the exact function
     chooses 0), and a ``nan`` term gets 0.
@@ -853,7 +853,8 @@ def margin_ranking_loss_grad(x1, x2, y, *, margin=0.0):
     """
     y, t = _torch_ranking_terms(x1, x2, y, margin)
     passes = t >= 0
-    return np.where(passes, -y, 0).astype(t.dtype), np.where(passes, y, 0).astype(t.dtype)
+    return (_conventions.weighted_grad(np.where(passes, -y, 0).astype(t.dtype), sample_weight),
+            _conventions.weighted_grad(np.where(passes, y, 0).astype(t.dtype), sample_weight))
 
 
 __all__ += ["cosine_embedding_loss", "cosine_embedding_loss_grad"]
@@ -877,7 +878,7 @@ def _torch_cosine_terms(x1, x2, y, margin):
 
 
 @quiet
-def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean", sample_weight=None):
     r"""``F.cosine_embedding_loss`` as torch computes it: ``1e-12`` added to each squared norm.
 
     torch's cosine is :math:`\langle x_1, x_2 \rangle / \sqrt{(\|x_1\|^2 + \epsilon)
@@ -895,11 +896,11 @@ def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
     """
     y, _, _, _, _, _, cos, margin = _torch_cosine_terms(x1, x2, y, margin)
     out = np.where(y == 1, 1 - cos, 0) + np.where(y == -1, np.maximum(cos - margin, 0), 0)
-    return reduce(out.astype(cos.dtype), reduction)
+    return _conventions.weighted(out.astype(cos.dtype), reduction, sample_weight)
 
 
 @quiet
-def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0):
+def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0, sample_weight=None):
     r"""The derivatives of ``F.cosine_embedding_loss`` that ``torch.autograd`` reports, with its
     ``1e-12``: :math:`\partial \cos / \partial x_1 = x_2 / d - \langle x_1, x_2 \rangle
     (\|x_2\|^2 + \epsilon) \, x_1 / d^3`, :math:`d` the denominator; ``clamp_min`` passes the
@@ -917,8 +918,9 @@ def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0):
     d3 = (denom**3)[..., None]
     sign = np.where(y == 1, -1, np.where((y == -1) & (cos - margin >= 0), 1, 0))[..., None]
     sign = sign.astype(x1.dtype)
-    return (sign * (x2 / denom[..., None] - p * b[..., None] * x1 / d3),
-            sign * (x1 / denom[..., None] - p * a[..., None] * x2 / d3))
+    return tuple(_conventions.weighted_grad(g, sample_weight, axis=-1 % g.ndim)
+                 for g in (sign * (x2 / denom[..., None] - p * b[..., None] * x1 / d3),
+                           sign * (x1 / denom[..., None] - p * a[..., None] * x2 / d3)))
 
 
 __all__ += ["triplet_margin_loss", "triplet_margin_loss_grad"]
@@ -926,7 +928,7 @@ __all__ += ["triplet_margin_loss", "triplet_margin_loss_grad"]
 
 @quiet
 def triplet_margin_loss_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6,
-                             swap=False):
+                             swap=False, sample_weight=None):
     r"""The derivatives of ``F.triplet_margin_loss`` that ``torch.autograd`` reports: those of
     :func:`lossnotes.triplet_margin_loss_grad`, except at the kink (a triplet exactly the margin
     short, loss 0), where ``clamp_min`` passes the derivative of the distances (the exact
@@ -941,7 +943,8 @@ def triplet_margin_loss_grad(anchor, positive, negative, *, margin=1.0, p=2.0, e
     [[-0.6  0.2]] [[0.6 0.8]] [[ 0. -1.]]
     """
     terms, slopes, w2, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
-    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True, sample_weight=sample_weight,
+                         mul=np.multiply)
 
 
 __all__ += ["triplet_margin_with_distance_loss", "triplet_margin_with_distance_loss_grad"]
@@ -949,7 +952,7 @@ __all__ += ["triplet_margin_with_distance_loss", "triplet_margin_with_distance_l
 
 @quiet
 def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *, distance="euclidean",
-                                           margin=1.0, swap=False):
+                                           margin=1.0, swap=False, sample_weight=None):
     r"""The derivatives of ``F.triplet_margin_with_distance_loss`` that ``torch.autograd``
     reports: those of :func:`lossnotes.triplet_margin_with_distance_loss_grad`, except at the
     kink, where ``clamp_min`` passes the derivative of the distances.
@@ -964,4 +967,5 @@ def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *, distan
     """
     terms, slopes, w2, dtype = _distance_terms(anchor, positive, negative, distance, margin,
                                                swap)
-    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True, sample_weight=sample_weight,
+                         mul=np.multiply)
