@@ -34,6 +34,7 @@ from ._divergence import (
     poisson,
     poisson_grad,
 )
+from ._embedding import cosine_embedding_loss, cosine_embedding_loss_grad
 from ._focal import (
     binary_focal_cross_entropy,
     binary_focal_cross_entropy_grad,
@@ -73,6 +74,7 @@ from ._multilabel import (
     multilabel_soft_margin_loss_grad,
 )
 from ._overlap import dice, dice_grad, tversky, tversky_grad
+from ._ranking import margin_ranking_loss, margin_ranking_loss_grad
 from ._regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import (
     log_cosh,
@@ -83,6 +85,12 @@ from ._regression_more import (
     mean_squared_logarithmic_error_grad,
 )
 from ._similarity import negative_cosine_similarity, negative_cosine_similarity_grad
+from ._triplet import (
+    triplet_margin_loss,
+    triplet_margin_loss_grad,
+    triplet_margin_with_distance_loss,
+    triplet_margin_with_distance_loss_grad,
+)
 
 __version__ = "0.1.0"
 
@@ -169,6 +177,15 @@ __all__ = [
     "ctc_grad",
     "negative_cosine_similarity",
     "negative_cosine_similarity_grad",
+    # three inputs
+    "cosine_embedding_loss",
+    "cosine_embedding_loss_grad",
+    "margin_ranking_loss",
+    "margin_ranking_loss_grad",
+    "triplet_margin_loss",
+    "triplet_margin_loss_grad",
+    "triplet_margin_with_distance_loss",
+    "triplet_margin_with_distance_loss_grad",
     # several outputs
     "combine",
     # side by side with tf.keras and torch.nn.functional

@@ -154,9 +154,9 @@ def main(argv=None) -> int:
     header = ("", "case", "dtype", "lossnotes", "keras loss / grad", "torch loss / grad")
     table, details, counts, bad = [], [], {}, 0
     for name, case in selected:
-        loss = ln.compare(name, case.y_true, case.y_pred, frameworks=usable, **case.options)
-        grad = ln.compare_grad(name, case.y_true, case.y_pred, frameworks=usable,
-                               **case.options)
+        inputs = (case.y_true, case.y_pred, *case.more)
+        loss = ln.compare(name, *inputs, frameworks=usable, **case.options)
+        grad = ln.compare_grad(name, *inputs, frameworks=usable, **case.options)
         opts = ", ".join(f"{k}={val}" for k, val in case.options.items())
         label = case.label + (f" [{opts}]" if opts else "")
         refused = "refused" if loss.rows[0].status == "refused" else "exact"

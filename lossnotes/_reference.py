@@ -1108,6 +1108,194 @@ REFERENCES.update({
     "negative_cosine_similarity_grad": ref_negative_cosine_similarity_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# three inputs: the margin ranking loss (x1 - x2 of two floats is exact at this precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ranking(x1: float, x2: float, y: float, margin: float, grad: bool):
+    """max(0, margin - y (x1 - x2)) or its derivative in x1, exactly; nan where x1 and x2 are
+    the same infinity (mpmath's inf - inf)."""
+    v = to_mp(margin) - y * (to_mp(x1) - to_mp(x2))
+    if mp.isnan(v):
+        return v
+    if grad:
+        return -y * ONE if v > 0 else ZERO
+    return max(ZERO, v)
+
+
+def ref_margin_ranking_loss(x1, x2, y, margin=0.0):
+    return _elementwise(lambda a, b, s: _ranking(a, b, s, margin, False), x1, x2, y)
+
+
+def ref_margin_ranking_loss_grad(x1, x2, y, margin=0.0):
+    """The derivatives in x1 and x2, stacked (``margin_ranking_loss_grad`` returns them as a
+    tuple)."""
+    d1 = _elementwise(lambda a, b, s: _ranking(a, b, s, margin, True), x1, x2, y)
+    return np.stack([d1, -d1])
+
+
+REFERENCES.update({
+    "margin_ranking_loss": ref_margin_ranking_loss,
+    "margin_ranking_loss_grad": ref_margin_ranking_loss_grad,
+})
+
+# ---------------------------------------------------------------------------------------------
+# three inputs: the cosine embedding loss. Every product of two floats is exact at this
+# precision, so the cross terms a_i b_j - a_j b_i are too: 1 - cos and the derivatives are
+# written with them (Lagrange's identity), never as a difference of nearly equal cosines.
+# ---------------------------------------------------------------------------------------------
+
+
+def _cosine_parts(a, b):
+    """|a|, |b|, <a, b> and |a|^2 |b|^2 - <a, b>^2 = sum_{i<j} (a_i b_j - a_j b_i)^2."""
+    a, b = [to_mp(x) for x in a], [to_mp(x) for x in b]
+    dot = mp.fsum(x * y for x, y in zip(a, b, strict=True))
+    cross = mp.fsum((a[i] * b[j] - a[j] * b[i]) ** 2
+                    for i in range(len(a)) for j in range(i + 1, len(a)))
+    return mp.sqrt(mp.fsum(x * x for x in a)), mp.sqrt(mp.fsum(x * x for x in b)), dot, cross
+
+
+def _one_minus_cos(n1, n2, dot, cross):
+    if dot <= 0:
+        return 1 - dot / (n1 * n2)  # a sum of two non-negative terms
+    return cross / (n1 * n2 * (n1 * n2 + dot))
+
+
+def _cosine_rows(x1, x2, y, grad: bool):
+    """The inputs as arrays, and the object array of the result: one value per pair, or the two
+    derivatives (2, D) per pair."""
+    x1, x2, y = np.asarray(x1), np.asarray(x2), np.asarray(y)
+    return x1, x2, y, np.empty(y.shape + ((2, x1.shape[-1]) if grad else ()), dtype=object)
+
+
+def ref_cosine_embedding_loss(x1, x2, y, margin=0.0):
+    x1, x2, y, out = _cosine_rows(x1, x2, y, False)
+    for index in np.ndindex(y.shape):
+        n1, n2, dot, cross = _cosine_parts(x1[index], x2[index])
+        if y[index] == 1:
+            out[index] = _one_minus_cos(n1, n2, dot, cross)
+        else:  # cos - margin: the grid keeps the cosine away from the margin
+            out[index] = max(ZERO, dot / (n1 * n2) - to_mp(margin))
+    return out
+
+
+def _dcos(a, b, n_a, n_b):
+    """d cos(a, b) / d a_k = sum_j a_j (a_j b_k - a_k b_j) / (|a|^3 |b|), exactly."""
+    a, b = [to_mp(x) for x in a], [to_mp(x) for x in b]
+    return [mp.fsum(a[j] * (a[j] * b[k] - a[k] * b[j]) for j in range(len(a)))
+            / (n_a**3 * n_b) for k in range(len(a))]
+
+
+def ref_cosine_embedding_loss_grad(x1, x2, y, margin=0.0):
+    """The derivatives in x1 and x2, stacked (``cosine_embedding_loss_grad`` returns them as a
+    tuple)."""
+    x1, x2, y, out = _cosine_rows(x1, x2, y, True)
+    for index in np.ndindex(y.shape):
+        n1, n2, dot, _ = _cosine_parts(x1[index], x2[index])
+        sign = -ONE if y[index] == 1 else (ONE if dot / (n1 * n2) > to_mp(margin) else ZERO)
+        out[index] = [[sign * g for g in _dcos(x1[index], x2[index], n1, n2)],
+                      [sign * g for g in _dcos(x2[index], x1[index], n2, n1)]]
+    return np.moveaxis(out, -2, 0)
+
+
+REFERENCES.update({
+    "cosine_embedding_loss": ref_cosine_embedding_loss,
+    "cosine_embedding_loss_grad": ref_cosine_embedding_loss_grad,
+})
+
+# ---------------------------------------------------------------------------------------------
+# three inputs: the triplet margin loss. Each difference x - y + eps of floats is exact at this
+# precision; the p-norm and its derivative are evaluated as written.
+# ---------------------------------------------------------------------------------------------
+
+
+def _p_norm(x, y, p, eps):
+    """||x - y + eps||_p and its derivative in x (0 for a zero difference), exactly."""
+    v = [to_mp(s) - to_mp(t) + to_mp(eps) for s, t in zip(x, y, strict=True)]
+    p = to_mp(p)
+    norm = mp.fsum(abs(e) ** p for e in v) ** (1 / p)
+    if norm == 0:
+        return norm, [ZERO] * len(v)
+    return norm, [mp.sign(e) * (abs(e) / norm) ** (p - 1) for e in v]
+
+
+def _pairwise(p, eps):
+    """||x - y + eps||_p and its derivatives in x and y."""
+    def distance(x, y):
+        d, g = _p_norm(x, y, p, eps)
+        return d, g, [-e for e in g]
+    return distance
+
+
+def _cosine_distance(x, y):
+    """1 - cos(x, y) (through Lagrange's identity) and its derivatives in x and y."""
+    n1, n2, dot, cross = _cosine_parts(x, y)
+    return (_one_minus_cos(n1, n2, dot, cross), [-g for g in _dcos(x, y, n1, n2)],
+            [-g for g in _dcos(y, x, n2, n1)])
+
+
+def _triplet_row(a, pos, neg, margin, swap, distance):
+    """margin + d(a, p) - d(a, n) (the least negative distance with ``swap``) and the
+    derivatives of the loss in a, p and n where it is positive (at a tie of the swap, half to
+    each distance)."""
+    d1, g1x, g1y = distance(a, pos)
+    d2, g2x, g2y = distance(a, neg)
+    dneg, w2, g3x, g3y = d2, ONE, [ZERO] * len(g1x), [ZERO] * len(g1x)
+    if swap:
+        d3, g3x, g3y = distance(pos, neg)
+        dneg = min(d2, d3)
+        w2 = ONE if d2 < d3 else (mp.mpf(0.5) if d2 == d3 else ZERO)
+    t = to_mp(margin) + d1 - dneg
+    on, w3 = (ONE if t > 0 else ZERO), 1 - w2
+    return t, [[on * (x - w2 * y) for x, y in zip(g1x, g2x, strict=True)],
+               [on * (x - w3 * y) for x, y in zip(g1y, g3x, strict=True)],
+               [on * (-w2 * x - w3 * y) for x, y in zip(g2y, g3y, strict=True)]]
+
+
+def _triplet_rows(anchor, positive, negative, margin, swap, distance, grad):
+    a, pos, neg = np.asarray(anchor), np.asarray(positive), np.asarray(negative)
+    shape = a.shape[:-1]
+    out = np.empty(shape + ((3, a.shape[-1]) if grad else ()), dtype=object)
+    for index in np.ndindex(shape):
+        t, g = _triplet_row(a[index], pos[index], neg[index], margin, swap, distance)
+        out[index] = g if grad else max(ZERO, t)
+    return np.moveaxis(out, -2, 0) if grad else out
+
+
+def ref_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
+                            swap=False):
+    return _triplet_rows(anchor, positive, negative, margin, swap, _pairwise(p, eps), False)
+
+
+def ref_triplet_margin_loss_grad(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
+                                 swap=False):
+    """The derivatives in the anchor, the positive and the negative, stacked
+    (``triplet_margin_loss_grad`` returns them as a tuple)."""
+    return _triplet_rows(anchor, positive, negative, margin, swap, _pairwise(p, eps), True)
+
+
+_DISTANCES = {"euclidean": _pairwise(2.0, 1e-6), "cosine": _cosine_distance}
+
+
+def ref_triplet_margin_with_distance_loss(anchor, positive, negative, distance="euclidean",
+                                          margin=1.0, swap=False):
+    return _triplet_rows(anchor, positive, negative, margin, swap, _DISTANCES[distance], False)
+
+
+def ref_triplet_margin_with_distance_loss_grad(anchor, positive, negative,
+                                               distance="euclidean", margin=1.0, swap=False):
+    """The derivatives in the anchor, the positive and the negative, stacked."""
+    return _triplet_rows(anchor, positive, negative, margin, swap, _DISTANCES[distance], True)
+
+
+REFERENCES.update({
+    "triplet_margin_loss": ref_triplet_margin_loss,
+    "triplet_margin_loss_grad": ref_triplet_margin_loss_grad,
+    "triplet_margin_with_distance_loss": ref_triplet_margin_with_distance_loss,
+    "triplet_margin_with_distance_loss_grad": ref_triplet_margin_with_distance_loss_grad,
+})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

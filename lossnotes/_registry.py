@@ -20,16 +20,19 @@ import numpy as np
 from . import (
     _circle,
     _divergence,
+    _embedding,
     _focal,
     _links,
     _margin,
     _multiclass_margin,
     _multilabel,
     _overlap,
+    _ranking,
     _reference,
     _regression,
     _regression_more,
     _similarity,
+    _triplet,
     _validation,
     like_keras,
     like_torch,
@@ -55,6 +58,9 @@ class MatrixCase:
     #: For an edge case: the status of (keras, torch) for the loss, then for the gradient,
     #: each "agree" or "explained".
     expect: tuple | None = None
+    #: For a loss of more than two inputs, the inputs after the first two (which are
+    #: ``y_true`` and ``y_pred``): all of them are passed in the loss's order.
+    more: tuple = ()
 
     @property
     def dtype(self) -> str:
@@ -74,6 +80,12 @@ class Frameworks:
     from a module of losses: ``lossnotes`` itself, :mod:`lossnotes.like_keras` or
     :mod:`lossnotes.like_torch`. ``scale`` is the size ``s`` of the terms of the formula at each
     element (the tolerance's absolute floor is 8 eps s) and ``scale_text`` says what it is.
+
+    ``targets="inputs"`` marks a loss of more than two inputs (``Loss.inputs`` names them):
+    ``hand``, ``hand_grad`` and ``scale`` then take the tuple of its inputs in place of ``y``
+    (and the first input as ``p``), ``hand_grad`` returns the derivatives with respect to the
+    inputs of ``Loss.wrt`` stacked in that order, and each torch call is
+    ``fn(torch, F, *inputs, opts, reduction)``, in the loss's (and torch's) order.
     """
 
     targets: str
@@ -146,6 +158,14 @@ class Loss:
     #: samples, and the gradient is that of the summed loss. Its grid is one batch, which the
     #: tests evaluate whole, and no test asks its values to be independent of the batch.
     batch: bool = False
+    #: The inputs ``<loss>_grad`` differentiates, in the order of the tuple it returns; empty
+    #: for a loss of ``(y_true, y_pred)``, whose gradient is one array, with respect to
+    #: ``y_pred``.
+    wrt: tuple = ()
+    #: For a loss of several inputs: its compared inputs are vectors on the last axis, one loss
+    #: value per vector, even where every input has that shape (the triplet losses; a loss whose
+    #: labels have one axis fewer than its embeddings says so by their shapes).
+    vectors: bool = False
 
 
 @dataclass(frozen=True)
@@ -1189,6 +1209,245 @@ def _random_hinge_embedding(rng, shape, c):
     c(y, x, {"margin": 2.0})
 
 
+# three inputs: the margin ranking loss ----------------------------------------------------------
+
+
+def _ranking_grid(grad=False, limits=True, margin=0.0):
+    """(x1, x2, y): x2 = 0 and 3, x1 = x2 + r with r on the residuals' grid and at the kinks
+    r = +-margin (r = +-inf with the limits), each pair with both labels."""
+    r = np.concatenate([_RESIDUALS, [margin, -margin]])
+    r = _with_limits(r, -inf, inf, limits)
+    x2 = np.repeat(_REGRESSION_TARGETS, len(r))
+    x1 = x2 + np.tile(r, len(_REGRESSION_TARGETS))
+    return (np.tile(x1, 2), np.tile(x2, 2), np.repeat([1.0, -1.0], len(x1)))
+
+
+def _ranking_scale(inputs, p, opts, grad):
+    x1, x2, _ = (np.asarray(x, dtype=np.float64) for x in inputs)
+    if grad:
+        return np.ones((2, *x1.shape))
+    return _finite_or_one(np.maximum(max(1.0, abs(opts["margin"])),
+                                     np.maximum(np.abs(x1), np.abs(x2))))
+
+
+def _three_inputs(name, *, keras_absent, scale, scale_text, inputs="x1, x2, y",
+                  torch_options=None):
+    """How compare runs a loss of three inputs (``inputs``, as the calls name them): the same
+    order in lossnotes and torch, Keras absent. torch takes the options as they are, or as
+    ``torch_options(F, opts)`` gives them: ``{keyword: (value, text)}``."""
+    def call(module):
+        return lambda o: (f"{module}.{name}({inputs}{_options_text(o, tuple(o))}, "
+                          "reduction='none')")
+
+    def torch_call(o):
+        if torch_options is None:
+            return call("F")(o)
+        given = "".join(f", {k}={text}" for k, (_, text) in torch_options(None, o).items())
+        return f"F.{name}({inputs}{given}, reduction='none')"
+
+    def hand(mod, inputs, p, opts):
+        return getattr(mod, name)(*inputs, reduction="none", **opts)
+
+    def hand_grad(mod, inputs, p, opts):
+        return np.stack(getattr(mod, f"{name}_grad")(*inputs, **opts))
+
+    def torch_fn(torch, F, x1, x2, x3, opts, reduction):
+        kwargs = opts if torch_options is None else {
+            k: value for k, (value, _) in torch_options(F, opts).items()}
+        return getattr(F, name)(x1, x2, x3, reduction=reduction, **kwargs)
+
+    return Frameworks(
+        targets="inputs", rowwise=True, lossnotes_call=call("ln"), keras_call=None, keras=None,
+        torch=(("torch", torch_call, torch_fn),), absent={"keras": keras_absent}, hand=hand,
+        hand_grad=hand_grad, scale=scale, scale_text=scale_text)
+
+
+_MARGIN_RANKING = _three_inputs(
+    "margin_ranking_loss",
+    keras_absent=(
+        "Keras has no margin ranking loss. With keras.ops, for scores x1, x2 and labels y in "
+        "{-1, +1}: keras.ops.relu(margin - y * (x1 - x2))"),
+    scale=_ranking_scale,
+    scale_text=lambda o, grad: "1" if grad else (
+        "max(1, |margin|, |x1|, |x2|) (margin - y (x1 - x2) cancels terms of that size)"),
+)
+
+
+# three inputs: the cosine embedding loss ---------------------------------------------------------
+
+_E1 = np.array([1.0, 2.0, 2.0])  # |_E1| = 3
+_E2 = np.array([2.0, 1.0, -2.0])  # orthogonal to _E1, |_E2| = 3
+#: Angles between the two embeddings: 10^k rad for k from -1 to -1/2 in steps of 1/64, and pi
+#: minus those. Nearly parallel (or opposite) vectors are left out: there 1 - cos and the
+#: derivatives are ill-conditioned, an error of about 1/theta ulps coming from the rounding of
+#: the unit vectors alone. So are angles whose derivative has an entry crossing 0 (the entry
+#: 2 sin t - cos t of the derivative in x2 at tan t = 1/2) and cosines near 0 or the margin.
+_ANGLES = np.concatenate([_powers(-1, -0.5, 64), np.pi - _powers(-1, -0.5, 64)])
+
+
+def _cosine_embedding_grid(grad=False, limits=True, margin=0.0):
+    """(x1, x2, y): x1 = (1, 2, 2), x2 at each angle of ``_ANGLES`` from it in the plane of
+    (1, 2, 2) and (2, 1, -2), of norm 1e-3, 1 and 1e3, each pair with both labels."""
+    x2 = np.concatenate([s * (np.cos(_ANGLES)[:, None] * _E1 + np.sin(_ANGLES)[:, None] * _E2)
+                         / 3 for s in (1e-3, 1.0, 1e3)])
+    x1 = np.tile(_E1, (len(x2), 1))
+    return np.tile(x1, (2, 1)), np.tile(x2, (2, 1)), np.repeat([1.0, -1.0], len(x2))
+
+
+def _cosine_embedding_scale(inputs, p, opts, grad):
+    x1, x2, _ = (np.asarray(x, dtype=np.float64) for x in inputs)
+    d = x1.shape[-1]
+    if not grad:
+        return np.full(x1.shape[:-1], float(d))
+    n1, n2 = (np.sqrt(np.sum(x * x, axis=-1, keepdims=True)) for x in (x1, x2))
+    return _finite_or_one(np.stack([np.broadcast_to(d / n1, x1.shape),
+                                    np.broadcast_to(d / n2, x2.shape)]))
+
+
+_COSINE_EMBEDDING = _three_inputs(
+    "cosine_embedding_loss",
+    keras_absent=(
+        "Keras has no cosine embedding loss; keras.losses.cosine_similarity is minus the "
+        "cosine. With keras.ops, for embeddings x1, x2 (vectors on the last axis) and labels y "
+        "in {-1, +1}: c = -keras.losses.cosine_similarity(x1, x2); "
+        "keras.ops.where(y > 0, 1 - c, keras.ops.relu(c - margin))"),
+    scale=_cosine_embedding_scale,
+    scale_text=lambda o, grad: "D / |x| for the derivative in x (D the vectors' length)" if grad
+    else "D, the vectors' length (the cosine sums D products)",
+)
+
+
+def _random_cosine_embedding(rng, shape, c):
+    x1, x2 = rng.normal(0, 1, shape), rng.normal(0, 1, shape)
+    y = 2 * (rng.random(shape[:-1]) < 0.5) - 1.0
+    c(x1, x2, more=(y,))
+    c(x1, x2, {"margin": 0.5}, more=(y,))
+
+
+def _random_margin_ranking(rng, shape, c):
+    x1, x2 = rng.normal(0, 1.5, shape), rng.normal(0, 1.5, shape)
+    y = 2 * (rng.random(shape) < 0.5) - 1.0
+    c(x1, x2, more=(y,))
+    c(x1, x2, {"margin": 0.5}, more=(y,))
+
+
+# three inputs: the triplet margin loss ----------------------------------------------------------
+
+_TA = np.array([1.0, -2.0, 0.5])  # the anchor
+_TU = np.array([1.0, 2.0, 2.0]) / 3  # towards the positive
+_TW = np.array([2.0, 1.0, -2.0]) / 3  # orthogonal to _TU
+#: 37 degrees from _TU (cosine 0.8), chosen so that no entry of the derivatives is small beside
+#: the others (an entry that is a difference of nearly equal numbers has no accurate ulps).
+_TX = np.array([-0.22, 0.44, 0.87])
+
+
+def _triplet_grid(grad=False, limits=True, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    """(anchor, positive, negative): the positive r away along _TU, for r from 1e-2 to 1e2; the
+    negative r/4 away along _TW (the triplet costs about margin + 3r/4), or 4r + 2 margin away
+    (it costs nothing), or 2r away along _TX, where the positive is nearer to it than the anchor
+    (the swap's case) for r away from where either negative distance is the margin short
+    (cancelling terms: no accurate ulps there)."""
+    r = _powers(-2, 2, 32)
+    near = np.concatenate([_powers(-2, -0.6, 32), _powers(1.1, 2, 32)]) * margin
+    pos = np.concatenate([r, r, near])[:, None] * _TU
+    neg = np.concatenate([r[:, None] / 4 * _TW, (4 * r[:, None] + 2 * margin) * _TW,
+                          2 * near[:, None] * _TX])
+    return np.tile(_TA, (len(pos), 1)), _TA + pos, _TA + neg
+
+
+def _triplet_scale(inputs, p, opts, grad):
+    a, pos, neg = (np.asarray(x, dtype=np.float64) for x in inputs)
+    if grad:
+        return np.ones((3, *a.shape))
+    # every p-norm (p >= 1) is at most the 1-norm
+    d = [np.sum(np.abs(x - y), axis=-1) for x, y in ((a, pos), (a, neg), (pos, neg))]
+    return _finite_or_one(np.maximum(max(1.0, opts["margin"]), np.maximum.reduce(d)))
+
+
+_TRIPLET = _three_inputs(
+    "triplet_margin_loss", inputs="anchor, positive, negative",
+    keras_absent=(
+        "Keras has no triplet loss. With keras.ops, for embeddings a, p, n (vectors on the last "
+        "axis): keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, axis=-1)) - "
+        "keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0)"),
+    scale=_triplet_scale,
+    scale_text=lambda o, grad: "1 (the derivative of a norm has entries of at most 1)" if grad
+    else "max(1, margin, the 1-norms of the differences) (d(a, p) - d(a, n) cancels them)",
+)
+
+
+def _torch_distance(F, o):
+    """torch's keywords for a distance of triplet_margin_with_distance_loss, by name."""
+    cosine = o["distance"] == "cosine"
+    fn = (lambda x, y: 1 - F.cosine_similarity(x, y)) if cosine else None
+    text = "lambda x, y: 1 - F.cosine_similarity(x, y)" if cosine else "None"
+    return {"distance_function": (fn, text), "margin": (o["margin"], repr(o["margin"])),
+            "swap": (o["swap"], repr(o["swap"]))}
+
+
+#: The anchor of the cosine distance's grid and a direction orthogonal to it: the positive turns
+#: from the anchor towards it, the negative away from it, so that the derivatives (all in their
+#: plane) have no entry crossing 0 (see _ANGLES).
+_CU, _CV = np.array([1.0, 2.0, 2.0]) / 3, np.array([2.0, 1.0, -2.0]) / 3
+
+
+def _distance_grid(grad=False, limits=True, distance="euclidean", margin=1.0, swap=False):
+    """The Euclidean distance: :func:`_triplet_grid`. The cosine distance: the anchor (1, 2, 2),
+    the positive at each angle of ``_ANGLES`` from it towards (2, 1, -2), the negative at those
+    angles in two other orders away from it, of norms 1e-3, 1 and 1e3: nearly parallel or
+    nearly opposite vectors, so that each triplet costs about the margin, the margin + 2, or
+    nothing (never near the kink)."""
+    if distance == "euclidean":
+        return _triplet_grid(grad, limits, margin=margin, swap=swap)
+    t = np.tile(_ANGLES, 2)[:, None]
+    s = np.concatenate([_ANGLES[::-1], np.roll(_ANGLES, len(_ANGLES) // 2)])[:, None]
+    pos = np.concatenate([k * (np.cos(t) * _CU + np.sin(t) * _CV) for k in (1e-3, 1.0, 1e3)])
+    neg = np.concatenate([k * (np.cos(s) * _CU - np.sin(s) * _CV) for k in (1.0, 1e3, 1e-3)])
+    return np.tile(3 * _CU, (len(pos), 1)), pos, neg
+
+
+def _distance_scale(inputs, p, opts, grad):
+    if opts["distance"] == "euclidean":
+        return _triplet_scale(inputs, p, {**opts, "p": 2.0}, grad)
+    a, pos, neg = (np.asarray(x, dtype=np.float64) for x in inputs)
+    d = a.shape[-1]
+    if not grad:  # each cosine sums D products; the distances are at most 2
+        return np.full(a.shape[:-1], float(d) + opts["margin"])
+    norms = [np.sqrt(np.sum(x * x, axis=-1, keepdims=True)) for x in (a, pos, neg)]
+    return _finite_or_one(np.stack([np.broadcast_to(d / n, a.shape) for n in norms]))
+
+
+_TRIPLET_DISTANCE = _three_inputs(
+    "triplet_margin_with_distance_loss", inputs="anchor, positive, negative",
+    torch_options=_torch_distance,
+    keras_absent=(
+        "Keras has no triplet loss. With keras.ops, for embeddings a, p, n (vectors on the last "
+        "axis) and a distance d(x, y) written with keras.ops (for the cosine distance, "
+        "1 + keras.losses.cosine_similarity(x, y)): keras.ops.relu(d(a, p) - d(a, n) + 1.0)"),
+    scale=_distance_scale,
+    scale_text=lambda o, grad: (
+        ("1 (the derivative of a norm has entries of at most 1)" if grad else
+         "max(1, margin, the 1-norms of the differences) (d(a, p) - d(a, n) cancels them)")
+        if o["distance"] == "euclidean" else
+        ("D / |x| for the derivative in x (D the vectors' length)" if grad else
+         "D + margin (each cosine sums D products)")),
+)
+
+
+def _random_triplet_distance(rng, shape, c):
+    a, pos, neg = (rng.normal(0, 1, shape) for _ in range(3))
+    c(a, pos, more=(neg,))
+    c(a, pos, {"distance": "cosine", "margin": 0.5}, more=(neg,))
+    c(a, pos, {"distance": "cosine", "swap": True}, more=(neg,))
+
+
+def _random_triplet(rng, shape, c):
+    a, pos, neg = (rng.normal(0, 1, shape) for _ in range(3))
+    c(a, pos, more=(neg,))
+    c(a, pos, {"p": 1.0}, more=(neg,))
+    c(a, pos, {"swap": True, "margin": 2.0}, more=(neg,))
+
+
 #: Seeded batches of the losses whose inputs the generic branches of random_cases do not draw.
 # the negated cosine similarity -------------------------------------------------------------
 
@@ -1260,6 +1519,10 @@ _RANDOM = {
     "hinge_embedding_loss": _random_hinge_embedding,
     "multilabel_margin_loss": _random_multilabel_margin,
     "negative_cosine_similarity": _random_cosine,
+    "margin_ranking_loss": _random_margin_ranking,
+    "cosine_embedding_loss": _random_cosine_embedding,
+    "triplet_margin_loss": _random_triplet,
+    "triplet_margin_with_distance_loss": _random_triplet_distance,
 }
 
 
@@ -1623,9 +1886,9 @@ def _f64(*a):
     return tuple(np.asarray(x, dtype=np.float64) for x in a)
 
 
-def _edge(label, y, p, options=None, *, loss, grad):
+def _edge(label, y, p, options=None, *, loss, grad, more=()):
     """An edge case; ``loss`` and ``grad`` are the (keras, torch) statuses it must give."""
-    return MatrixCase(label, "edge", y, p, options or {}, expect=(loss, grad))
+    return MatrixCase(label, "edge", y, p, options or {}, expect=(loss, grad), more=more)
 
 
 _SCORES = [[44.0, 10.0, 22.0, 5.0]]  # the notes' cat, dog, car, pedestrian
@@ -1881,9 +2144,10 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
     label = f"seeded batch {shape}"
     out = []
     for dtype in (np.float64, np.float32):
-        def c(y, p, options=None, dtype=dtype):
+        def c(y, p, options=None, dtype=dtype, more=()):
             y = y if np.asarray(y).dtype.kind in "iu" else np.asarray(y, dtype=dtype)
-            out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {}))
+            out.append(MatrixCase(label, "random", y, np.asarray(p, dtype=dtype), options or {},
+                                  more=tuple(np.asarray(x, dtype=dtype) for x in more)))
 
         if name in _RANDOM:
             _RANDOM[name](rng, shape, c)
@@ -2719,6 +2983,119 @@ LOSSES = {loss.name: loss for loss in (
             _edge("vectors along axis 0", *_f64([[1.0, 0.5], [2.0, -1.0], [3.0, 0.25]],
                                                 [[0.5, 1.0], [-1.0, 2.0], [2.0, 0.0]]),
                   {"axis": 0}, loss=(A, A), grad=(A, A)),
+        ),
+    ),
+    # three inputs: the cosine embedding loss and the margin ranking loss -----------------------
+    _loss(
+        "cosine_embedding_loss", _embedding, family="similarity",
+        inputs=(("x1", "embeddings, vectors on the last axis, finite and not zero"),
+                ("x2", "embeddings, x1's shape"),
+                ("y", "labels in {-1, +1} (similar, dissimilar), x1's shape without the last "
+                      "axis")),
+        domain="x1 and x2 of one shape (..., D), y of shape (...)", options={"margin": 0.0},
+        variants=({"margin": 0.0}, {"margin": 0.5}), grid=_cosine_embedding_grid,
+        frameworks=_COSINE_EMBEDDING, wrt=("x1", "x2"),
+        # float64: the cosine of two rounded unit vectors (see cosine_embedding_loss's Notes)
+        ulps={"float64": 128.0},
+        cases=(
+            MatrixCase("similar at 60 degrees, dissimilar at 60 and 120, margin 0.25", "notes",
+                       *_f64([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]],
+                             [[1.0, 3**0.5], [1.0, 3**0.5], [-1.0, 3**0.5]]),
+                       {"margin": 0.25}, more=_f64([1.0, -1.0, -1.0])),
+            _edge("a zero vector: torch's eps gives it cosine 0",
+                  *_f64([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]], [[1.0, 0.0, 0.0], [2.0, 1.0, 2.0]]),
+                  more=_f64([1.0, -1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("parallel vectors of norm 1e-7: torch's eps shrinks their cosine",
+                  *_f32([[1e-7, 0.0], [3.0, 4.0]], [[2e-7, 0.0], [6.0, 8.0]]),
+                  more=_f32([1.0, 1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch charges nothing",
+                  *_f64([[1.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, -1.0]]), {"margin": 0.5},
+                  more=_f64([0.0, 2.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("one unbatched pair of opposite vectors, float32",
+                  *_f32([1.0, -2.0, 0.5], [-2.0, 4.0, -1.0]), more=_f32(1.0),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    _loss(
+        "margin_ranking_loss", _ranking, family="similarity",
+        inputs=(("x1", "scores (real numbers)"), ("x2", "scores, x1's shape"),
+                ("y", "labels in {-1, +1} (x1 should rank higher, x2 should)")),
+        domain="x1, x2 and y of one shape", options={"margin": 0.0},
+        variants=({"margin": 0.0}, {"margin": 1.0}), grid=_ranking_grid,
+        frameworks=_MARGIN_RANKING, wrt=("x1", "x2"),
+        cases=(
+            MatrixCase("pairs 1 ahead, 0.2 ahead and 1 behind, margin 0.5", "notes",
+                       *_f64([2.0, 0.7, 1.0], [1.0, 0.5, 0.0]), {"margin": 0.5},
+                       more=_f64([1.0, 1.0, -1.0])),
+            _edge("pairs exactly the margin apart (the kink)",
+                  *_f64([1.5, 1.0, 2.0], [1.0, 1.5, 2.0]), {"margin": 0.5},
+                  more=_f64([1.0, -1.0, 1.0]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("ties x1 = x2 at margin 0", *_f32([1.0, -2.0], [1.0, -2.0]),
+                  more=_f32([1.0, -1.0]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("labels 0 and 2: torch reads any number", *_f64([1.0, 1.0], [3.0, 3.0]),
+                  {"margin": 0.5}, more=_f64([0.0, 2.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+            _edge("infinite scores, and both at +inf", *_f64([inf, 1.0, inf], [0.0, -inf, inf]),
+                  more=_f64([1.0, 1.0, 1.0]), loss=(ABSENT, E), grad=(ABSENT, E)),
+        ),
+    ),
+    _loss(
+        "triplet_margin_loss", _triplet, family="similarity",
+        inputs=(("anchor", "embeddings, vectors on the last axis, finite"),
+                ("positive", "embeddings of the anchor's kind, its shape"),
+                ("negative", "embeddings of another kind, the anchor's shape")),
+        domain="anchor, positive and negative of one shape (..., D)",
+        options={"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False},
+        variants=({}, {"p": 1.0}, {"swap": True}), grid=_triplet_grid,
+        frameworks=_TRIPLET, wrt=("anchor", "positive", "negative"), vectors=True,
+        # float64: each difference rounded twice (see triplet_margin_loss's Notes)
+        ulps={"float64": 8.0},
+        cases=(
+            MatrixCase("the negative 1 farther than the positive, margin 2",
+                       "notes", *_f64([[0.0, 0.0]], [[3.0, 0.0]]), {"margin": 2.0, "eps": 0.0},
+                       more=_f64([[4.0, 0.0]])),
+            _edge("a triplet exactly the margin short (the kink)",
+                  *_f64([[0.0, 0.0]], [[3.0, 4.0]]), {"margin": 1.0, "eps": 0.0},
+                  more=_f64([[0.0, 6.0]]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("anchor = positive with eps 0: a zero distance, its subgradient 0",
+                  *_f64([[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [1.0, 2.0]]), {"eps": 0.0},
+                  more=_f64([[1.5, 2.0], [1.0, 2.25]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("p = 1 with an entry 0 of a difference, eps 0",
+                  *_f64([[1.0, 2.0, 0.5]], [[1.0, 3.0, 0.5]]), {"p": 1.0, "eps": 0.0},
+                  more=_f64([[2.0, 2.0, 1.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("the swap at a tie (anchor = positive): half to each distance",
+                  *_f32([[0.0, 0.0]], [[0.0, 0.0]]), {"swap": True},
+                  more=_f32([[0.5, 0.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("one unbatched triplet, float32", *_f32([1.0, -2.0, 0.5], [0.5, -1.0, 1.5]),
+                  more=_f32([-0.5, -1.0, 2.0]), loss=(ABSENT, A), grad=(ABSENT, A)),
+        ),
+    ),
+    _loss(
+        "triplet_margin_with_distance_loss", _triplet, family="similarity",
+        inputs=(("anchor", "embeddings, vectors on the last axis, finite (not zero for the "
+                           "cosine distance)"),
+                ("positive", "embeddings of the anchor's kind, its shape"),
+                ("negative", "embeddings of another kind, the anchor's shape")),
+        domain="anchor, positive and negative of one shape (..., D)",
+        options={"distance": "euclidean", "margin": 1.0, "swap": False},
+        variants=({}, {"distance": "cosine"}, {"swap": True}),
+        grid=_distance_grid, frameworks=_TRIPLET_DISTANCE,
+        wrt=("anchor", "positive", "negative"), vectors=True,
+        # float64: the Euclidean distance's differences rounded twice, the cosine of two
+        # rounded unit vectors (see the Notes of triplet_margin_loss, cosine_embedding_loss)
+        ulps={"float64": 128.0},
+        cases=(
+            MatrixCase("the positive at 60 degrees, the negative at 90, cosine distance",
+                       "notes", *_f64([[1.0, 0.0]], [[1.0, 3**0.5]]), {"distance": "cosine"},
+                       more=_f64([[0.0, 2.0]])),
+            _edge("a triplet exactly the margin short (the kink), cosine distance",
+                  *_f64([[1.0, 0.0]], [[0.0, 1.0]]), {"distance": "cosine"},
+                  more=_f64([[-1.0, 0.0]]), loss=(ABSENT, A), grad=(ABSENT, E)),
+            _edge("the swap at a tie (anchor = positive), cosine distance",
+                  *_f64([[1.0, 2.0]], [[1.0, 2.0]]), {"distance": "cosine", "swap": True},
+                  more=_f64([[2.0, 1.0]]), loss=(ABSENT, A), grad=(ABSENT, A)),
+            _edge("one unbatched triplet, Euclidean distance, float32",
+                  *_f32([1.0, -2.0, 0.5], [0.5, -1.0, 1.5]), more=_f32([-0.5, -1.0, 2.0]),
+                  loss=(ABSENT, A), grad=(ABSENT, A)),
         ),
     ),
 )}

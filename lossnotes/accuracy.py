@@ -86,6 +86,7 @@ from ._validation import (
     check_axis_type,
     check_class_labels,
     check_flag,
+    check_plus_minus_one,
     check_same_shape,
     check_unit_interval,
 )
@@ -584,6 +585,13 @@ def _check_inputs(name: str, inputs: tuple, options: dict) -> tuple:
               for arg, x in zip(names, inputs, strict=True)}
     if "y_true" in arrays:  # a (target, prediction) pair: equal shapes, nothing is broadcast
         check_same_shape(arrays["y_true"], arrays["y_pred"], "y_true", "y_pred")
+    if not link and record.wrt:  # a loss of several inputs: the shapes its function takes
+        first = arrays[record.wrt[0]]
+        for arg in names[1:]:
+            if arg in record.wrt or arrays[arg].ndim == first.ndim:
+                check_same_shape(arrays[arg], first, arg, record.wrt[0])
+        if "y" in arrays:
+            check_plus_minus_one(arrays["y"], "y")
     if "axis" in record.options:  # rows of scores (or of classes) along axis
         scores = "z" if link else "y_pred"
         x = arrays[scores]
@@ -745,7 +753,12 @@ class Measurement:
         """The inputs at ``index`` (default: the worst point), as text."""
         index = self.argworst if index is None else tuple(np.atleast_1d(index))
         names = _input_names(self.name)
-        row = "axis" in _RECORDS[self.name][0].options  # one row of scores along the axis
+        record, grad = _RECORDS[self.name]
+        row = "axis" in record.options  # one row of scores along the axis
+        # The derivatives of a loss of several inputs come stacked, one per input of ``wrt``.
+        wrt = record.wrt if grad and not isinstance(record, Link) else ()
+        if wrt:
+            which, index = wrt[int(index[0])], index[1:]
         parts = []
         for arg, x in zip(names, self.inputs, strict=False):
             if row and x.ndim == 2:
@@ -754,6 +767,8 @@ class Measurement:
                 parts.append(f"{arg}={_show(x[index[: x.ndim]])}")
         if row and self.ulps.ndim == 2:
             parts.append(f"entry {index[1]}")
+        if wrt:
+            parts.append(f"the derivative in {which}")
         return ", ".join(parts)
 
     def __repr__(self) -> str:

@@ -57,6 +57,13 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
+from ._triplet import (
+    _distance_terms,
+    _p_terms,
+    _triplet_grad,
+    triplet_margin_loss,  # torch's pairwise_distance and eps: the exact one
+    triplet_margin_with_distance_loss,
+)
 from ._validation import check_axis, check_flag, pair, quiet, reduce
 
 __all__ = [  # the names of the exact functions
@@ -921,3 +928,166 @@ def negative_cosine_similarity_grad(y_true, y_pred, *, axis=-1, sample_weight=No
     along = np.sum(p * b, axis=axis, keepdims=True) / (n_c * n_c)
     g = -(b / n_c - np.where(n > 0, along * p / n, 0))
     return _conventions.weighted_grad(g, sample_weight, axis)[()]
+
+
+__all__ += ["margin_ranking_loss", "margin_ranking_loss_grad"]
+
+
+def _torch_ranking_terms(x1, x2, y, margin):
+    """torch's ``-y * (x1 - x2) + margin``, labels unchecked (a nan where x1 and x2 are the same
+    infinity)."""
+    x1, x2 = pair(x1, x2, "x1", "x2")
+    y, _ = pair(y, x1, "y", "x1")
+    return y, -y * (x1 - x2) + x1.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def margin_ranking_loss(x1, x2, y, *, margin=0.0, reduction="mean", sample_weight=None):
+    r"""``F.margin_ranking_loss`` as torch computes it: ``(-y * (x1 - x2) + margin).clamp_min(0)``,
+    labels unchecked.
+
+    For labels in :math:`\{-1, +1\}` the exact :func:`lossnotes.margin_ranking_loss`; a label 0
+    makes every pair cost ``max(0, margin)``, and ``x1`` and ``x2`` at the same infinity give
+    ``nan``.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.margin_ranking_loss([2.0, 1.0], [1.0, 3.0], [0, 2], margin=0.5,
+    ...                                   reduction="none")
+    array([0.5, 4.5])
+    """
+    _, t = _torch_ranking_terms(x1, x2, y, margin)
+    return _conventions.weighted(np.maximum(t, 0), reduction, sample_weight)
+
+
+@quiet
+def margin_ranking_loss_grad(x1, x2, y, *, margin=0.0, sample_weight=None):
+    r"""The derivatives of ``F.margin_ranking_loss`` that ``torch.autograd`` reports: ``clamp_min``
+    passes the bound, so a pair exactly at the margin gets :math:`(-y, +y)` (the exact function
+    chooses 0), and a ``nan`` term gets 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.margin_ranking_loss_grad([1.5, 1.0], [1.0, 1.0], [1, -1], margin=0.5)
+    (array([-1.,  1.]), array([ 1., -1.]))
+    """
+    y, t = _torch_ranking_terms(x1, x2, y, margin)
+    passes = t >= 0
+    return (_conventions.weighted_grad(np.where(passes, -y, 0).astype(t.dtype), sample_weight),
+            _conventions.weighted_grad(np.where(passes, y, 0).astype(t.dtype), sample_weight))
+
+
+__all__ += ["cosine_embedding_loss", "cosine_embedding_loss_grad"]
+
+#: What ``F.cosine_embedding_loss`` adds to each squared norm: ``EPSILON`` in ATen's Loss.cpp,
+#: a C++ ``float`` 1e-12, so 9.99999996e-13 also in float64 (measured: the derivative at a zero
+#: vector is 1/sqrt(eps) = 1000000.0020, not 999999.9999995).
+TORCH_COSINE_EMBEDDING_EPS = float(np.float32(1e-12))
+
+
+def _torch_cosine_terms(x1, x2, y, margin):
+    """torch's arithmetic in the inputs' dtype: the labels (unchecked), x1, x2, the squared
+    norms plus eps, their product's square root and the cosine."""
+    x1, x2 = pair(x1, x2, "x1", "x2")
+    y = np.asarray(y, dtype=x1.dtype)
+    eps = x1.dtype.type(TORCH_COSINE_EMBEDDING_EPS)
+    a, b = np.sum(x1 * x1, axis=-1) + eps, np.sum(x2 * x2, axis=-1) + eps
+    denom = np.sqrt(a * b)
+    cos = np.sum(x1 * x2, axis=-1) / denom
+    return y, x1, x2, a, b, denom, cos, x1.dtype.type(_multiclass_margin._check_margin(margin))
+
+
+@quiet
+def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean", sample_weight=None):
+    r"""``F.cosine_embedding_loss`` as torch computes it: ``1e-12`` added to each squared norm.
+
+    torch's cosine is :math:`\langle x_1, x_2 \rangle / \sqrt{(\|x_1\|^2 + \epsilon)
+    (\|x_2\|^2 + \epsilon)}` with :math:`\epsilon = 10^{-12}`, so a zero vector has cosine 0
+    (a similar pair costs 1, a dissimilar one :math:`\max(0, -\text{margin})`) where the exact
+    function refuses it, and a vector of norm near :math:`10^{-6}` or below has its cosine
+    shrunk. ``1 - cos`` is computed as it reads; a label other than -1 and +1 costs 0.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> ln.like_torch.cosine_embedding_loss([[0.0, 0.0], [1e-7, 0.0]], [[1.0, 0.0], [1.0, 0.0]],
+    ...                                     [1, 1], reduction="none").round(6)
+    array([1.      , 0.900496])
+    """
+    y, _, _, _, _, _, cos, margin = _torch_cosine_terms(x1, x2, y, margin)
+    out = np.where(y == 1, 1 - cos, 0) + np.where(y == -1, np.maximum(cos - margin, 0), 0)
+    return _conventions.weighted(out.astype(cos.dtype), reduction, sample_weight)
+
+
+@quiet
+def cosine_embedding_loss_grad(x1, x2, y, *, margin=0.0, sample_weight=None):
+    r"""The derivatives of ``F.cosine_embedding_loss`` that ``torch.autograd`` reports, with its
+    ``1e-12``: :math:`\partial \cos / \partial x_1 = x_2 / d - \langle x_1, x_2 \rangle
+    (\|x_2\|^2 + \epsilon) \, x_1 / d^3`, :math:`d` the denominator; ``clamp_min`` passes the
+    bound (a dissimilar pair at the margin gets the derivative of the cosine).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> d1, d2 = ln.like_torch.cosine_embedding_loss_grad([[0.0, 0.0]], [[1.0, 0.0]], [1])
+    >>> print(d1.round(3), d2.round(3))
+    [[-1000000.002       -0.   ]] [[-0. -0.]]
+    """
+    y, x1, x2, a, b, denom, cos, margin = _torch_cosine_terms(x1, x2, y, margin)
+    p = (cos * denom)[..., None]
+    d3 = (denom**3)[..., None]
+    sign = np.where(y == 1, -1, np.where((y == -1) & (cos - margin >= 0), 1, 0))[..., None]
+    sign = sign.astype(x1.dtype)
+    return tuple(_conventions.weighted_grad(g, sample_weight, axis=-1 % g.ndim)
+                 for g in (sign * (x2 / denom[..., None] - p * b[..., None] * x1 / d3),
+                           sign * (x1 / denom[..., None] - p * a[..., None] * x2 / d3)))
+
+
+__all__ += ["triplet_margin_loss", "triplet_margin_loss_grad"]
+
+
+@quiet
+def triplet_margin_loss_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6,
+                             swap=False, sample_weight=None):
+    r"""The derivatives of ``F.triplet_margin_loss`` that ``torch.autograd`` reports: those of
+    :func:`lossnotes.triplet_margin_loss_grad`, except at the kink (a triplet exactly the margin
+    short, loss 0), where ``clamp_min`` passes the derivative of the distances (the exact
+    function chooses 0).
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> da, dp, dn = ln.like_torch.triplet_margin_loss_grad([[0.0, 0.0]], [[3.0, 4.0]],
+    ...                                                     [[0.0, 6.0]], eps=0.0)
+    >>> print(da, dp, dn)
+    [[-0.6  0.2]] [[0.6 0.8]] [[ 0. -1.]]
+    """
+    terms, slopes, w2, dtype = _p_terms(anchor, positive, negative, margin, p, eps, swap)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True, sample_weight=sample_weight,
+                         mul=np.multiply)
+
+
+__all__ += ["triplet_margin_with_distance_loss", "triplet_margin_with_distance_loss_grad"]
+
+
+@quiet
+def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *, distance="euclidean",
+                                           margin=1.0, swap=False, sample_weight=None):
+    r"""The derivatives of ``F.triplet_margin_with_distance_loss`` that ``torch.autograd``
+    reports: those of :func:`lossnotes.triplet_margin_with_distance_loss_grad`, except at the
+    kink, where ``clamp_min`` passes the derivative of the distances.
+
+    Examples
+    --------
+    >>> import lossnotes as ln
+    >>> da, dp, dn = ln.like_torch.triplet_margin_with_distance_loss_grad(
+    ...     [[1.0, 0.0]], [[0.0, 1.0]], [[-1.0, 0.0]], distance="cosine")
+    >>> print(da, dp, dn)
+    [[ 0. -1.]] [[-1.  0.]] [[0. 0.]]
+    """
+    terms, slopes, w2, dtype = _distance_terms(anchor, positive, negative, distance, margin,
+                                               swap)
+    return _triplet_grad(terms, slopes, w2, dtype, at_kink=True, sample_weight=sample_weight,
+                         mul=np.multiply)

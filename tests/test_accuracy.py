@@ -676,6 +676,8 @@ def test_bound_states_an_error_against_a_given_promise():
     assert acc.bound(2.9, target=4.0) == "<= 4" and acc.bound(4.5, target=4.0) == "<= 10"
     assert acc.bound([1.0, 9.0], target=10.0).tolist() == ["<= 10", "<= 10"]
     assert acc.bound([100.0, 300.0], target=256.0).tolist() == ["<= 256", "<= 1e3"]
+    # a promise beyond 10 (an ill-conditioned loss's), then the rungs above it
+    assert acc.bound([76.0, 200.0], target=128.0).tolist() == ["<= 128", "<= 1e3"]
     for bad in (0, -1.0, 2.0**52, float("inf"), float("nan"), "4"):
         with pytest.raises(ValueError, match="target must be a bound in ulps"):
             acc.bound(1.0, target=bad)

@@ -37,9 +37,11 @@ PROPERTY = settings(
 DTYPES = [np.float64, np.float32]
 
 
-def both(name, y, pred, **options):
-    """compare and compare_grad on the same inputs (``options`` may hold a ``p``)."""
-    return ln.compare(name, y, pred, **options), ln.compare_grad(name, y, pred, **options)
+def both(name, y, pred, *more, **options):
+    """compare and compare_grad on the same inputs (``options`` may hold a ``p``; ``more``, the
+    inputs after the first two of a loss of more inputs)."""
+    return (ln.compare(name, y, pred, *more, **options),
+            ln.compare_grad(name, y, pred, *more, **options))
 
 
 def f32(x):
@@ -266,7 +268,7 @@ def test_every_covered_loss_has_edge_cases_with_verdicts():
 @pytest.mark.parametrize("item", matrix("edge"), ids=case_id)
 def test_edge_case_statuses(item):
     name, case = item
-    loss, grad = both(name, case.y_true, case.y_pred, **case.options)
+    loss, grad = both(name, case.y_true, case.y_pred, *case.more, **case.options)
     unavailable = _registry.LOSSES[name].frameworks.keras_unavailable
     # compare leaves Keras out of a call this Keras cannot run (a loss added later, say)
     absent = unavailable is not None and \
@@ -286,7 +288,7 @@ def test_edge_case_statuses(item):
 @pytest.mark.parametrize("item", matrix("notes") + matrix("random"), ids=case_id)
 def test_notes_examples_and_seeded_batches_never_differ(item):
     name, case = item
-    for r in both(name, case.y_true, case.y_pred, **case.options):
+    for r in both(name, case.y_true, case.y_pred, *case.more, **case.options):
         never_differs(r)
         assert r.rows[0].status == "exact"
 

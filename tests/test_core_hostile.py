@@ -569,7 +569,8 @@ _DELTAS = st.sampled_from([1.0, 0.5, 3, 0.0, -1.0, np.inf, np.nan, True, "1", 10
 _ARGUMENT_NAMES = ("y_true", "y_pred", "labels", "m", "z", "y", "score", "axis", "reduction",
                    "from_logits", "delta", "losses", "weights", "convention", "sample_weight",
                    "class_weight", "pos_weight", "label_smoothing",
-                   "ignore_index", "embeddings")
+                   "ignore_index", "embeddings", "x1", "x2", "anchor", "positive",
+                   "negative")
 
 
 def _options(fn, draw, shape=None):
@@ -594,11 +595,24 @@ def _options(fn, draw, shape=None):
     return options
 
 
+def _several_inputs():
+    """The losses of several inputs (and their gradients), with the number of leading float
+    inputs (``Loss.wrt``) whose common dtype the result has."""
+    from lossnotes import _registry
+
+    return {f: len(loss.wrt) for loss in _registry.LOSSES.values() if loss.wrt
+            for f in (loss.function, loss.grad)}
+
+
+_SEVERAL_INPUTS = _several_inputs()
+
+
 def _public_functions():
     fns = [getattr(ln, name) for name in ln.__all__]
     # compare, compare_grad and translations run the frameworks: tests/test_compare.py and
     # tests/test_translation.py give them bad input.
-    return [f for f in fns if inspect.isfunction(f)
+    # The losses of several inputs have a test of their own below.
+    return [f for f in fns if inspect.isfunction(f) and f not in _SEVERAL_INPUTS
             and f not in (ln.compare, ln.compare_grad, ln.translations)]
 
 
@@ -667,6 +681,45 @@ def test_every_function_gives_a_result_or_a_clear_error(fn, data):
     floating = [np.asarray(a).dtype for a in args[-1:] if np.asarray(a).dtype.kind == "f"]
     if floating and fn is not ln.combine:
         assert out.dtype == floating[0]  # the prediction's dtype is kept
+
+
+@pytest.mark.parametrize("fn", list(_SEVERAL_INPUTS), ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_losses_of_several_inputs_give_a_result_or_a_clear_error(fn, data):
+    """The test above for a loss of several inputs (x1, x2, y, ...): a result in the compared
+    inputs' common float dtype (integers read as float64), or a clear error; no warning, no
+    change to the inputs. The last input (the labels) has the first's shape half the time, or
+    that shape without its last axis (one label per vector)."""
+    names = [p.name for p in inspect.signature(fn).parameters.values() if p.default is p.empty]
+    first = data.draw(_arrays(), label=names[0])
+    shape = None if isinstance(first, list) else np.shape(first)
+    args = [first]
+    for _ in names[1:-1]:
+        args.append(data.draw(_arrays(shape if data.draw(st.booleans()) else None)))
+    labels = data.draw(st.sampled_from([None, "same", "rows"])) if shape else None
+    label_shape = {"same": shape, "rows": shape[:-1] if shape else None}.get(labels)
+    args.append(np.where(data.draw(hnp.arrays(np.bool_, label_shape)), 1.0, -1.0)
+                if labels and data.draw(st.booleans()) else data.draw(_arrays(label_shape)))
+    kwargs = _options(fn, data.draw, shape)
+    snaps = [_snapshot(a) if isinstance(a, np.ndarray | list) else None for a in args]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            origin = traceback.extract_tb(exc.__traceback__)[-1].filename.replace("\\", "/")
+            assert "/lossnotes/" in origin, f"{type(exc).__name__} from {origin}: {exc}"
+            assert any(name in str(exc) for name in _ARGUMENT_NAMES), str(exc)
+            return
+        finally:
+            for a, snap in zip(args, snaps, strict=True):
+                assert isinstance(a, list) or _unchanged(a, snap), f"{fn.__name__} changed input"
+    out = np.asarray(result)
+    assert not np.isnan(out).any(), f"{fn.__name__}{tuple(args)} {kwargs} gave nan: {out}"
+    dtypes = [np.asarray(a).dtype for a in args[:_SEVERAL_INPUTS[fn]]]
+    assert out.dtype == np.result_type(*(d if d.kind == "f" else np.float64 for d in dtypes))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,9 +78,74 @@ def _tversky_grad(y, p, a=0.7, b=0.3):
     return -(y * d - i * (y - a * y + b * (1 - y))) / d**2
 
 
-#: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
-#: the class axis that the loss drops (None for elementwise losses).
+# The losses of three inputs, one value per element (scores) or per vector (embeddings of
+# length 5 on the last axis): away from their kinks.
+X1, X2 = RNG.normal(size=SHAPE), RNG.normal(size=SHAPE)
+X2 = np.where(np.abs(0.5 - SIGNS * (X1 - X2)) < 0.05, X2 + 0.5, X2)
+E1, E2, E3 = (RNG.normal(size=(*SHAPE, 5)) for _ in range(3))
+
+
+def _ranking_grad():
+    on = (0.5 - SIGNS * (X1 - X2) > 0).astype(float)
+    return -SIGNS * on, SIGNS * on
+
+
+def _norm(x):
+    return np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+
+
+def _cosine_and_derivatives(x, y):
+    """The cosine and its derivatives in x and in y, by the quotient rule."""
+    nx, ny = _norm(x), _norm(y)
+    c = np.sum(x * y, axis=-1, keepdims=True) / (nx * ny)
+    return c[..., 0], y / (nx * ny) - c * x / nx**2, x / (nx * ny) - c * y / ny**2
+
+
+def _cosine_embedding():
+    c = _cosine_and_derivatives(E1, E2)[0]
+    return np.where(SIGNS > 0, 1 - c, np.maximum(c - 0.2, 0))
+
+
+def _cosine_embedding_grad():
+    c, d1, d2 = _cosine_and_derivatives(E1, E2)
+    sign = np.where(SIGNS > 0, -1.0, (c > 0.2).astype(float))[..., None]
+    return sign * d1, sign * d2
+
+
+def _euclid(x, y):
+    v = x - y + 1e-6
+    return _norm(v)[..., 0], v / _norm(v), -v / _norm(v)
+
+
+def _triplet(distance):
+    """The unreduced triplet loss (margin 1) and its three derivatives, for a distance that
+    returns d(x, y) and its derivatives in x and in y."""
+    (d1, g1x, g1y), (d2, g2x, g2y) = distance(E1, E2), distance(E1, E3)
+    on = (1 + d1 - d2 > 0).astype(float)[..., None]
+    return np.maximum(1 + d1 - d2, 0), (on * (g1x - g2x), on * g1y, -on * g2y)
+
+
+def _cosine_distance(x, y):
+    c, dx, dy = _cosine_and_derivatives(x, y)
+    return 1 - c, -dx, -dy
+
+
+#: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand (a
+#: tuple of them for a loss of several inputs), and the class axis that the loss drops (None
+#: for elementwise losses; -1 for embeddings).
 CASES = {
+    "margin_ranking_loss": (ln.margin_ranking_loss, ln.margin_ranking_loss_grad,
+                            (X1, X2, SIGNS), {"margin": 0.5},
+                            lambda: np.maximum(0.5 - SIGNS * (X1 - X2), 0), _ranking_grad, None),
+    "cosine_embedding_loss": (ln.cosine_embedding_loss, ln.cosine_embedding_loss_grad,
+                              (E1, E2, SIGNS), {"margin": 0.2}, _cosine_embedding,
+                              _cosine_embedding_grad, -1),
+    "triplet_margin_loss": (ln.triplet_margin_loss, ln.triplet_margin_loss_grad, (E1, E2, E3),
+                            {}, lambda: _triplet(_euclid)[0], lambda: _triplet(_euclid)[1], -1),
+    "triplet_margin_with_distance_loss": (
+        ln.triplet_margin_with_distance_loss, ln.triplet_margin_with_distance_loss_grad,
+        (E1, E2, E3), {"distance": "cosine"}, lambda: _triplet(_cosine_distance)[0],
+        lambda: _triplet(_cosine_distance)[1], -1),
     "mse": (ln.mse, ln.mse_grad, (Y, F), {}, lambda: (Y - F) ** 2, lambda: 2 * (F - Y), None),
     "mae": (ln.mae, ln.mae_grad, (Y, F), {}, lambda: np.abs(Y - F), lambda: np.sign(F - Y),
             None),
@@ -220,8 +285,18 @@ def test_weighted_reductions_are_the_weighted_formulas(name, kind):
     assert np.asarray(mean).shape == ()
     g = grad(*args, **opts, sample_weight=w)
     wg = full if axis is None else np.expand_dims(full, axis)
-    np.testing.assert_allclose(g, wg * hand_grad(), **TOL)
-    assert g.shape == np.shape(args[-1])
+    for each, by_hand, x in _derivatives(g, hand_grad(), args):
+        np.testing.assert_allclose(each, wg * by_hand, **TOL)
+        assert each.shape == np.shape(x)
+
+
+def _derivatives(g, by_hand, args):
+    """(derivative, its value by hand, the input it is taken with respect to): one, or one per
+    input of a loss of several (its gradient is a tuple, in the order of the inputs)."""
+    if isinstance(g, tuple):
+        assert isinstance(by_hand, tuple) and len(g) == len(by_hand)
+        return list(zip(g, by_hand, args[:len(g)], strict=True))
+    return [(g, by_hand, args[-1])]
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -235,10 +310,10 @@ def test_zero_one_weights_are_a_mask(name):
     np.testing.assert_allclose(fn(*args, **opts, sample_weight=mask.astype(float),
                                   reduction="sum"), kept.sum(), **TOL)
     # and its derivative is the exact one on the kept samples, 0 on the others
-    g = grad(*args, **opts, sample_weight=mask)
-    keep = mask.reshape((4,) + (1,) * (g.ndim - 1))
-    np.testing.assert_allclose(g, np.where(keep, hand_grad(), 0.0), **TOL)
-    assert np.all(g[~mask] == 0) and (axis is None) == (g.ndim == 2)
+    for g, by_hand, _ in _derivatives(grad(*args, **opts, sample_weight=mask), hand_grad(), args):
+        keep = mask.reshape((4,) + (1,) * (g.ndim - 1))
+        np.testing.assert_allclose(g, np.where(keep, by_hand, 0.0), **TOL)
+        assert np.all(g[~mask] == 0) and (axis is None) == (g.ndim == 2)
 
 
 def test_a_masked_infinite_term_is_absent():

@@ -1100,6 +1100,125 @@ RULES += (
 )
 
 
+# three inputs: the margin ranking loss ----------------------------------------------------------
+
+RANKING = ("margin_ranking_loss",)
+
+
+def _ranking_labels(c: Call) -> bool:
+    y = c.y[2]
+    return bool(((y != 1) & (y != -1)).any())
+
+
+def _ranking_terms(c: Call) -> np.ndarray:
+    """torch's -y (x1 - x2) + margin, in the inputs' dtype."""
+    x1, x2, y = c.y
+    return -y * (x1 - x2) + x1.dtype.type(c.opts["margin"])
+
+
+def _ranking_kink(c: Call) -> bool:
+    return c.grad and bool((_ranking_terms(c) == 0).any())
+
+
+def _ranking_same_infinity(c: Call) -> bool:
+    x1, x2, _ = c.y
+    return bool((np.isinf(x1) & (x1 == x2)).any())
+
+
+RULES += (
+    Rule(RANKING, T, _ranking_labels, (
+        "torch does not check the labels: it computes max(0, -y (x1 - x2) + margin) for any "
+        "number y, so a label 0 costs max(0, margin) whatever the scores and a label 2 doubles "
+        "the difference; lossnotes refuses labels other than -1 and +1.")),
+    Rule(RANKING, T, _ranking_kink, (
+        "At the kink (a pair exactly the margin apart, loss 0; with margin 0, a tie x1 = x2) "
+        "torch's clamp_min passes the bound: the derivatives are -y and +y, where lossnotes "
+        "chooses the subgradient 0.")),
+    Rule(RANKING, T, _ranking_same_infinity, (
+        "x1 and x2 at the same infinity: torch computes inf - inf = nan, and its loss is nan "
+        "(with derivatives 0); the difference has no value and lossnotes refuses it.")),
+)
+
+# three inputs: the cosine embedding loss ---------------------------------------------------------
+
+COSINE_EMBEDDING = ("cosine_embedding_loss",)
+
+
+def _cosine_labels(c: Call) -> bool:
+    y = c.y[2]
+    return bool(((y != 1) & (y != -1)).any())
+
+
+def _cosine_eps_visible(c: Call) -> bool:
+    """Whether torch's eps on the squared norms moves the cosine by more than a tenth of the
+    relative tolerance: a squared norm below 10 eps / rtol (10 in float64, 1e-6 in float32)."""
+    from ..like_torch import TORCH_COSINE_EMBEDDING_EPS
+    from ._results import RTOL
+
+    least = min(float(np.min(np.sum(np.asarray(x, dtype=np.float64) ** 2, axis=-1)))
+                for x in c.y[:2])
+    return least < 10 * TORCH_COSINE_EMBEDDING_EPS / RTOL[c.p.dtype]
+
+
+def _cosine_eps_text(c: Call) -> str:
+    from ..like_torch import TORCH_COSINE_EMBEDDING_EPS
+
+    return (f"torch adds eps = {TORCH_COSINE_EMBEDDING_EPS:.9g} (1e-12 as a C++ float) to "
+            "each squared norm: its cosine is <x1, x2> / sqrt((|x1|^2 + eps)(|x2|^2 + eps)), "
+            "so a zero vector has cosine 0 (a similar pair costs 1) where lossnotes refuses "
+            "it, and the cosine of short vectors (norm near 1e-6 or below) is shrunk towards 0."
+            + _gap_text(c, "torch"))
+
+
+RULES += (
+    Rule(COSINE_EMBEDDING, T, _cosine_eps_visible, _cosine_eps_text),
+    Rule(COSINE_EMBEDDING, T, _cosine_labels, (
+        "torch does not check the labels: where(y == 1, 1 - cos, 0) + where(y == -1, "
+        "max(0, cos - margin), 0) charges nothing for any other label (0, 2); lossnotes "
+        "refuses labels other than -1 and +1.")),
+)
+
+# three inputs: the triplet margin loss ----------------------------------------------------------
+
+TRIPLET = ("triplet_margin_loss", "triplet_margin_with_distance_loss")
+
+
+def _triplet_kink(c: Call) -> bool:
+    """Whether a triplet is exactly the margin short (margin + d(a, p) - d(a, n) = 0)."""
+    from .._triplet import _distance_terms, _p_terms
+
+    o = c.opts
+    try:
+        terms = (_p_terms(*c.y, o["margin"], o["p"], o["eps"], o["swap"])
+                 if c.name == "triplet_margin_loss" else
+                 _distance_terms(*c.y, o["distance"], o["margin"], o["swap"]))[0]
+    except ValueError:  # lossnotes refuses the inputs: no kink to speak of
+        return False
+    return c.grad and bool((terms == 0).any())
+
+
+RULES += (
+    Rule(TRIPLET, T, _triplet_kink, (
+        "At the kink (a triplet exactly the margin short, margin + d(a, p) - d(a, n) = 0, loss "
+        "0) torch's clamp_min passes the derivative of the distances, where lossnotes chooses "
+        "the subgradient 0.")),
+)
+
+_TORCH_INPUTS = (
+    "torch.nn.functional takes the inputs in lossnotes' order ({names}); reduction='none' "
+    "keeps one value per {what} and 'mean' averages them, like lossnotes' 'mean'; its "
+    "gradients are taken with respect to {wrt}.")
+
+
+def _torch_inputs_note(call: Call) -> Note:
+    from .._registry import LOSSES
+
+    loss = LOSSES[call.name]
+    what = "element" if call.axis is None else "row (the vectors are on the last axis)"
+    return Note(T, _TORCH_INPUTS.format(names=", ".join(arg for arg, _ in loss.inputs),
+                                        what=what, wrt=" and ".join(loss.wrt)), explains=False)
+
+
 _KERAS_LAST_AXIS = (
     "Keras returns one value per sample, the mean over the last axis (shape {shape} -> {out}); "
     "compare also calls it with a trailing axis of length 1 to get per-element values, and "
@@ -1141,6 +1260,8 @@ def torch_dim(p: np.ndarray) -> int:
 def _call_notes(call: Call, frameworks) -> list[Note]:
     """How each framework is called: never an explanation of a difference."""
     p, axis, out = call.p, call.axis, []
+    if isinstance(call.y, tuple):  # a loss of more than two inputs; Keras ships none of them
+        return [_torch_inputs_note(call)] if "torch" in frameworks else []
     if "keras" in frameworks and call.options:
         out.append(Note(K, _keras_object_text(call), explains=False))
     if "keras" in frameworks and call.options and axis is not None and axis != p.ndim - 1:

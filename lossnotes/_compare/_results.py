@@ -171,6 +171,10 @@ class Comparison:
         The test of agreement, chosen from the dtype.
     notes : tuple of Note
         The conventions that apply to this call, in plain language.
+    wrt : tuple of str
+        The inputs a gradient is taken with respect to: ``("y_pred",)``, or for a loss of more
+        than two inputs those its record names (``("x1", "x2")``), whose derivatives come
+        stacked along a new first axis in that order; ``shape`` is the first one's.
     """
 
     name: str
@@ -181,6 +185,7 @@ class Comparison:
     rows: tuple
     tolerance: Tolerance
     notes: tuple = field(default_factory=tuple)
+    wrt: tuple = ("y_pred",)
 
     # -- dictionaries keyed by row label ------------------------------------------------------
     def _framework_rows(self):
@@ -226,14 +231,16 @@ class Comparison:
     # -- rendering ----------------------------------------------------------------------------
     def _title(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        what = "gradient with respect to y_pred" if self.quantity == "gradient" else "loss"
-        return f"{self.name}{opts}: {what}, {self.dtype}, y_pred shape {self.shape}"
+        wrt = " and ".join(self.wrt)
+        what = f"gradient with respect to {wrt}" if self.quantity == "gradient" else "loss"
+        return f"{self.name}{opts}: {what}, {self.dtype}, {self.wrt[0]} shape {self.shape}"
 
     def _table(self) -> list[list[str]]:
         grad = self.quantity == "gradient"
         head = [
             "",
-            "reduced" if not grad else "d(mean)/dy_pred",
+            "reduced" if not grad else (f"d(mean)/d{self.wrt[0]}" if len(self.wrt) == 1
+                                        else f"d(mean)/d({', '.join(self.wrt)})"),
             "per sample" if not grad else "elementwise",
             "max|diff| exact",
             "max|diff| convention",

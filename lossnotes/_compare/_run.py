@@ -256,6 +256,8 @@ def _keras_option_values(spec, y, p, opts, axis, grad: bool) -> Values:
 
 
 def _torch_values(spec, fn, y, p, opts, axis, grad: bool) -> Values:
+    if spec.targets == "inputs":
+        return _torch_input_values(fn, y, opts, grad)
     torch, F = _frameworks.torch()
     if spec.rowwise:
         dim = torch_dim(p)
@@ -287,6 +289,38 @@ def _torch_values(spec, fn, y, p, opts, axis, grad: bool) -> Values:
     pm, r = run("mean")
     r.backward()
     return Values(pt.grad.numpy(), None, pm.grad.numpy())
+
+
+class Inputs(tuple):
+    """The inputs of a loss of more than two, in its order (what :func:`run_inputs` passes as
+    ``y``); ``wrt`` holds the positions of those its gradient is taken with respect to."""
+
+    wrt: tuple = ()
+
+
+def _torch_input_values(fn, inputs: Inputs, opts, grad: bool) -> Values:
+    """torch's values on a loss of several inputs, or its gradients with respect to the inputs
+    at ``inputs.wrt``, stacked in that order (as ``<loss>_grad`` returns them)."""
+    torch, F = _frameworks.torch()
+
+    def run(reduction):
+        given = [torch.tensor(x, requires_grad=grad and k in inputs.wrt)
+                 for k, x in enumerate(inputs)]
+        return given, fn(torch, F, *given, opts, reduction)
+
+    def grads(given):
+        return np.stack([given[k].grad.numpy() for k in inputs.wrt])
+
+    if not grad:
+        with torch.no_grad():
+            _, e = run("none")
+            _, r = run("mean")
+        return Values(e.numpy(), e.numpy(), np.asarray(r.numpy()))
+    given, e = run("none")
+    e.sum().backward()
+    mean_given, r = run("mean")
+    r.backward()
+    return Values(grads(given), None, grads(mean_given))
 
 
 def _attempt(fn):
@@ -367,6 +401,36 @@ def run(name, y_true, y_pred, frameworks, options, grad: bool) -> Comparison:
     return result
 
 
+def run_inputs(name, inputs, frameworks, options, grad: bool) -> Comparison:
+    """:func:`run` for a loss of more than two inputs (``Loss.inputs`` names them): all of them
+    in the loss's order. Keras ships none of these losses; torch is called with the same
+    order, and its gradient is taken with respect to the inputs of ``Loss.wrt``."""
+    spec = _record(name)
+    loss = _registry.LOSSES[name]
+    frameworks = _frameworks_of(frameworks)
+    opts = _options(name, options)
+    names = [arg for arg, _ in loss.inputs]
+    if len(inputs) != len(names):
+        raise TypeError(f"compare({name!r}) takes {len(names)} inputs ({', '.join(names)}); "
+                        f"found {len(inputs)}")
+    first = as_float_array(inputs[0], names[0])
+    if first.dtype not in RTOL:
+        raise ValueError(f"{names[0]} has dtype {first.dtype}; compare works in float32 or "
+                         "float64")
+    given = Inputs((first, *(as_float_array(x, arg, dtype=first.dtype)
+                             for arg, x in zip(names[1:], inputs[1:], strict=True))))
+    given.wrt = tuple(names.index(arg) for arg in loss.wrt)
+    if first.size == 0:
+        raise ValueError(f"{names[0]} has shape {first.shape}, no elements; compare needs at "
+                         "least one (it reports the mean, and the mean of an empty loss is "
+                         "undefined)")
+    # One value per element of x1, or per row of an embedding (on its last axis).
+    axis = first.ndim - 1 if first.ndim > given[-1].ndim or loss.vectors else None
+    with np.errstate(all="ignore"):
+        result = _run(name, spec, given, first, axis, frameworks, opts, grad)
+    return dataclasses.replace(result, wrt=loss.wrt)
+
+
 def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     import lossnotes
 
@@ -442,7 +506,18 @@ def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     )
 
 
-def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Comparison:
+def _dispatch(name, y_true, y_pred, more, frameworks, options, grad: bool) -> Comparison:
+    """The two-input :func:`run`, or :func:`run_inputs` for a loss of more inputs."""
+    loss = _registry.LOSSES.get(name) if isinstance(name, str) else None
+    if loss is not None and len(loss.inputs) > 2:
+        return run_inputs(name, (y_true, y_pred, *more), frameworks, options, grad)
+    if more:
+        raise TypeError(f"compare({name!r}) takes 2 inputs (y_true, y_pred); found "
+                        f"{2 + len(more)}")
+    return run(name, y_true, y_pred, frameworks, options, grad)
+
+
+def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Comparison:
     r"""Run a loss in lossnotes, tf.keras and torch.nn.functional on the same inputs.
 
     Each framework is called with its own conventions: Keras as ``fn(y_true, y_pred)`` with
@@ -467,6 +542,14 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     y_pred : array_like
         Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D.
         Every computation uses this dtype.
+    *more : array_like
+        For a loss of more than two inputs, the rest of them: such a loss takes all its inputs
+        in its own order (its record's ``inputs``, torch's order), ``y_true`` and ``y_pred``
+        being the first two: ``compare("margin_ranking_loss", x1, x2, y)``. Every computation
+        uses the first input's dtype. Keras ships none of these losses; :func:`compare_grad`
+        differentiates with respect to the float inputs the record's ``wrt`` names (``x1``
+        and ``x2``), stacked along a new first axis in that order, as ``<loss>_grad``
+        returns them.
     frameworks : tuple of {"keras", "torch"}, default both
         Which frameworks to run; each is imported the first time it is needed.
     **options
@@ -577,10 +660,10 @@ def compare(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Compar
     ('keras',) Keras clips probabilities to [1e-7, 1 - 1e-7] be
     ('torch',) torch clamps each log at -100: a certain and wro
     """
-    return run(name, y_true, y_pred, frameworks, options, grad=False)
+    return _dispatch(name, y_true, y_pred, more, frameworks, options, grad=False)
 
 
-def compare_grad(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> Comparison:
+def compare_grad(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Comparison:
     r"""Compare the derivative of a loss with ``tf.GradientTape`` and ``torch.autograd``.
 
     The lossnotes side is the ``<name>_grad`` function (for the margin losses, the derivative
@@ -603,4 +686,4 @@ def compare_grad(name, y_true, y_pred, *, frameworks=FRAMEWORKS, **options) -> C
     >>> r.status
     {'keras': 'explained', 'torch': 'explained'}
     """
-    return run(name, y_true, y_pred, frameworks, options, grad=True)
+    return _dispatch(name, y_true, y_pred, more, frameworks, options, grad=True)

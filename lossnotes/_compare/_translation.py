@@ -262,9 +262,10 @@ ROWS = (
       "keras.ops.mean(keras.ops.where(y > 0, 1 + keras.losses.cosine_similarity(x1, x2), "
       "keras.ops.relu(-keras.losses.cosine_similarity(x1, x2))))",
       "cosine_embedding_loss", "F.cosine_embedding_loss(x1, x2, y)",
-      None,
+      "ln.cosine_embedding_loss(x1, x2, y)",
       "1 - cos for similar pairs (y = 1), max(0, cos - margin) for dissimilar ones (y = -1, "
-      "margin 0 here)."),
+      "margin 0 here).",
+      matrix=("cosine_embedding_loss", {"margin": 0.0})),
     T("Hinge embedding loss", "embedding_distances",
       None, "keras.ops.mean(keras.ops.where(y > 0, x, keras.ops.relu(1.0 - x)))",
       "hinge_embedding_loss", "F.hinge_embedding_loss(x, y)",
@@ -274,22 +275,28 @@ ROWS = (
     T("Margin ranking loss", "ranking",
       None, "keras.ops.mean(keras.ops.relu(-y * (x1 - x2)))",
       "margin_ranking_loss", "F.margin_ranking_loss(x1, x2, y)",
-      None,
-      "y = 1 asks for x1 above x2, y = -1 for x2 above x1 (margin 0 here)."),
+      "ln.margin_ranking_loss(x1, x2, y)",
+      "y = 1 asks for x1 above x2, y = -1 for x2 above x1 (margin 0 here).",
+      matrix=("margin_ranking_loss", {"margin": 0.0})),
     T("Triplet margin loss", "triplets",
       None,
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
       "axis=-1)) - keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0))",
       "triplet_margin_loss", "F.triplet_margin_loss(a, p, n)",
-      None,
-      "torch adds eps=1e-6 to each difference before its norm (pairwise_distance)."),
+      "ln.triplet_margin_loss(a, p, n)",
+      "torch adds eps=1e-6 to each difference before its norm (pairwise_distance); so does "
+      "lossnotes (eps=0 for the plain distance).",
+      matrix=("triplet_margin_loss", {"margin": 1.0, "p": 2.0, "swap": False})),
     T("Triplet margin loss with a distance function", "triplets",
       None,
       "keras.ops.mean(keras.ops.relu(keras.ops.sqrt(keras.ops.sum((a - p + 1e-6) ** 2, "
       "axis=-1)) - keras.ops.sqrt(keras.ops.sum((a - n + 1e-6) ** 2, axis=-1)) + 1.0))",
       "triplet_margin_with_distance_loss", "F.triplet_margin_with_distance_loss(a, p, n)",
-      None,
-      "Without distance_function it is triplet_margin_loss (pairwise_distance, eps 1e-6)."),
+      "ln.triplet_margin_with_distance_loss(a, p, n)",
+      "Without distance_function it is triplet_margin_loss (pairwise_distance, eps 1e-6); "
+      "lossnotes takes distance='euclidean' or 'cosine' (1 - F.cosine_similarity(x, y)).",
+      matrix=("triplet_margin_with_distance_loss", {"distance": "euclidean", "margin": 1.0,
+                                                    "swap": False})),
     # segmentation overlaps -----------------------------------------------------------------
     T("Dice loss", "masks",
       "dice", "keras.losses.Dice()(y_true, y_pred)",
@@ -462,7 +469,8 @@ def edge_verdicts(row: Translation, frameworks=("keras", "torch")) -> dict:
         if case.kind != "edge" or any(case.options.get(k, v) != v for k, v in options.items()) \
                 or extra & set(case.options):
             continue
-        result = compare(name, case.y_true, case.y_pred, frameworks=frameworks, **case.options)
+        result = compare(name, case.y_true, case.y_pred, *case.more, frameworks=frameworks,
+                         **case.options)
         for row in result.rows[1:]:
             counts = out[row.framework]
             counts[row.status] = counts.get(row.status, 0) + 1
