@@ -190,8 +190,10 @@ def binary_focal_cross_entropy(
     y = smooth_binary(y, smoothing)
     miss, _, _ = _miss(y, z, from_logits)
     loss = _binary_terms(y, z, from_logits, _xmul)  # log 0 = -inf; 0 log 0 = 0
-    # miss^gamma is 0 only where the loss is 0 (a certain right answer), never against inf.
-    loss *= np.power(miss, gamma, out=miss)
+    # miss^gamma is 0 only where the loss is 0 (a certain right answer), or where it
+    # underflows: an infinite loss has miss > 0 (y > 0 at p = 0, y < 1 at p = 1), and a
+    # positive factor times inf is inf, not the nan of 0 * inf.
+    np.multiply(loss, np.power(miss, gamma, out=miss), out=loss, where=~np.isinf(loss))
     if balanced:
         loss *= balance(y, alpha)
     return reduce(loss.astype(dtype, copy=False), reduction)
@@ -261,10 +263,12 @@ def binary_focal_cross_entropy_grad(
     if from_logits:
         first = _xmul(first, p * q)
     first = np.where(miss == 0, 0, first)  # the limit 0: see the Notes
+    # Where the cross-entropy's derivative is infinite (a certain wrong probability), m > 0
+    # and 1/p outgrows gamma m^(gamma - 1) log p: the derivative is that infinity, also
+    # where m^gamma underflows to 0 (0 * inf would be nan).
+    infinite = np.isinf(ce_grad)
     second = np.power(miss, gamma) * ce_grad
-    # Where the cross-entropy's derivative is infinite (a certain wrong probability), 1/p
-    # outgrows gamma m^(gamma - 1) log p: the derivative is that infinity.
-    grad = np.where(np.isinf(second), second, second + first)
+    grad = np.where(infinite, ce_grad, second + first)
     if balanced:
         grad *= balance(y, alpha)
     return grad.astype(dtype, copy=False)[()]
