@@ -18,11 +18,12 @@ from ._cross_entropy import (
     _binary_terms,
     _categorical_inputs,
     _sparse_inputs,
+    _weigh_rows,
     _xmul,
     binary_cross_entropy_grad,
 )
 from ._links import _log_softmax_last, _one_hot, _pick, _sigmoid_pair, _softmax
-from ._validation import _class_axis_last, check_flag, check_number, quiet, reduce
+from ._validation import _class_axis_last, check_flag, check_number, quiet, reduce, weigh
 
 
 def check_gamma(gamma) -> float:
@@ -84,7 +85,7 @@ def _miss(y: np.ndarray, p: np.ndarray, from_logits: bool):
 def binary_focal_cross_entropy(
     y_true, y_pred, *, gamma: float = 2.0, apply_class_balancing: bool = False,
     alpha: float = 0.25, from_logits: bool = False, label_smoothing: float = 0.0,
-    reduction: str = "mean",
+    reduction: str = "mean", sample_weight=None,
 ):
     r"""Binary focal cross-entropy (Lin et al. 2017), Keras's ``binary_focal_crossentropy``.
 
@@ -125,6 +126,10 @@ def binary_focal_cross_entropy(
     reduction : {"mean", "sum", "none"}, default "mean"
         Over all elements (Keras averages over the last axis per sample; the mean of those is
         the same number).
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.binary_cross_entropy`: finite non-negative weights, per
+        element or per sample (the leading axes); ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -196,13 +201,14 @@ def binary_focal_cross_entropy(
     np.multiply(loss, np.power(miss, gamma, out=miss), out=loss, where=~np.isinf(loss))
     if balanced:
         loss *= balance(y, alpha)
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def binary_focal_cross_entropy_grad(
     y_true, y_pred, *, gamma: float = 2.0, apply_class_balancing: bool = False,
     alpha: float = 0.25, from_logits: bool = False, label_smoothing: float = 0.0,
+    sample_weight=None,
 ):
     r"""Derivative of the unreduced :func:`binary_focal_cross_entropy` w.r.t. ``y_pred``.
 
@@ -226,6 +232,8 @@ def binary_focal_cross_entropy_grad(
     ----------
     y_true, y_pred, gamma, apply_class_balancing, alpha, from_logits, label_smoothing
         As for :func:`binary_focal_cross_entropy`.
+    sample_weight : array_like, optional
+        Multiplies the derivative, as for :func:`~lossnotes.binary_cross_entropy_grad`.
 
     Returns
     -------
@@ -271,7 +279,7 @@ def binary_focal_cross_entropy_grad(
     grad = np.where(infinite, ce_grad, second + first)
     if balanced:
         grad *= balance(y, alpha)
-    return grad.astype(dtype, copy=False)[()]
+    return weigh(grad.astype(dtype, copy=False), sample_weight)[()]
 
 
 # categorical ----------------------------------------------------------------------------------
@@ -315,7 +323,7 @@ def _class_terms(z: np.ndarray, from_logits: bool, axis: int):
 @quiet
 def categorical_focal_cross_entropy(
     y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
-    label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean",
+    label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean", sample_weight=None,
 ):
     r"""Categorical focal cross-entropy, Keras's ``categorical_focal_crossentropy``.
 
@@ -346,6 +354,10 @@ def categorical_focal_cross_entropy(
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
         Over samples (one value per row).
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per row (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.categorical_cross_entropy`.
 
     Returns
     -------
@@ -400,13 +412,13 @@ def categorical_focal_cross_entropy(
     terms = _xmul(_class_axis_last(y, axis), np.power(q, gamma) * log_p)
     loss = np.asarray(np.sum(terms, axis=-1))
     loss *= -alpha
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def categorical_focal_cross_entropy_grad(
     y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
-    label_smoothing: float = 0.0, axis: int = -1,
+    label_smoothing: float = 0.0, axis: int = -1, sample_weight=None,
 ):
     r"""Derivative of the unreduced :func:`categorical_focal_cross_entropy` w.r.t. ``y_pred``.
 
@@ -435,6 +447,8 @@ def categorical_focal_cross_entropy_grad(
     ----------
     y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis
         As for :func:`categorical_focal_cross_entropy`.
+    sample_weight : array_like, optional
+        One weight per row, which multiplies that row's derivative.
 
     Returns
     -------
@@ -470,7 +484,8 @@ def categorical_focal_cross_entropy_grad(
         slope = _xmul(slope, log_p)
         grad = _xmul(y, np.where(q == 0, 0, slope) - qg / p)
     grad *= alpha
-    return np.moveaxis(grad, -1, axis).astype(dtype, copy=False)[()]
+    grad = np.moveaxis(grad, -1, axis).astype(dtype, copy=False)
+    return _weigh_rows(grad, sample_weight, axis)[()]
 
 
 # robust classification ----------------------------------------------------------------------
@@ -501,7 +516,7 @@ def _gce_working(labels, y_pred, q, axis):
 
 @quiet
 def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axis: int = -1,
-                                          reduction: str = "mean"):
+                                          reduction: str = "mean", sample_weight=None):
     r"""Generalized cross-entropy (Zhang & Sabuncu 2018), Keras's
     ``categorical_generalized_cross_entropy``.
 
@@ -526,6 +541,10 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axi
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, ``labels``' shape or its leading axes; ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.sparse_categorical_cross_entropy`.
 
     Returns
     -------
@@ -568,12 +587,12 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axi
     loss *= q
     np.expm1(loss, out=loss)
     loss /= -q  # (1 - p^q) / q
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5,
-                                               axis: int = -1):
+                                               axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`categorical_generalized_cross_entropy` w.r.t.
     ``y_pred``.
 
@@ -582,7 +601,8 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5
         \frac{\partial \ell_i}{\partial p_{ik}} = -[k = c_i]\, p_{ik}^{\,q - 1},
 
     each probability a free variable: 0 for the other classes, and :math:`-\infty` at a true
-    class with probability 0 (for :math:`q < 1`).
+    class with probability 0 (for :math:`q < 1`). ``sample_weight`` (``labels``' shape or its
+    leading axes) multiplies each row's derivative.
 
     Examples
     --------
@@ -596,4 +616,4 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5
     # an exponent grows with |log p| in the power
     slope = np.where(p == 0, np.inf if q < 1 else 1.0, np.power(p, q) / p)  # p^(q-1), at 0 too
     grad = _xmul(hot, -slope)  # 0 for the other classes, even at p = 0
-    return grad.astype(dtype, copy=False)[()]
+    return _weigh_rows(grad.astype(dtype, copy=False), sample_weight, axis)[()]

@@ -639,7 +639,7 @@ def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
 
 def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
                                alpha=0.25, from_logits=False, label_smoothing=0.0,
-                               reduction="mean"):
+                               reduction="mean", sample_weight=None):
     r"""``keras.losses.binary_focal_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     Keras forms :math:`p_t = y p + (1 - y)(1 - p)` and the factor :math:`(1 - p_t)^\gamma`
@@ -648,7 +648,8 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     :math:`[10^{-7}, 1 - 10^{-7}]` (the gradient is 0 where it clipped); from logits, it
     applies ``keras.ops.sigmoid``, whose output remembers the logits, so
     ``binary_crossentropy`` evaluates :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` without a
-    clip (an infinite logit gives ``nan``).
+    clip (an infinite logit gives ``nan``). ``sample_weight`` and the mean are Keras's (see
+    the module's docstring).
 
     Examples
     --------
@@ -659,11 +660,13 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     array([16.1181, 15.9424], dtype=float32)
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing, reduction)
+                                     alpha, from_logits, label_smoothing, reduction,
+                                     sample_weight)
 
 
 def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
-                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0,
+                                    sample_weight=None):
     r"""The derivative of Keras's binary focal cross-entropy that ``tf.GradientTape`` reports:
     the product rule through the literal :math:`1 - p_t` and the clipped cross-entropy (its
     part 0 where the clip acts), or from logits through the sigmoid, whose backward is
@@ -676,11 +679,13 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     array([-32.236191,  -1.193147])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing)
+                                     alpha, from_logits, label_smoothing,
+                                     sample_weight=sample_weight)
 
 
 def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
-                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+                                    label_smoothing=0.0, axis=-1, reduction="mean",
+                                    sample_weight=None):
     r"""``keras.losses.categorical_focal_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras applies the softmax (from logits), divides each row by its sum, clips it to
@@ -693,6 +698,9 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
         \qquad o_{ik} = \operatorname{clip}\Bigl(\frac{p_{ik}}{\sum_j p_{ij}},
         \varepsilon, 1 - \varepsilon\Bigr).
 
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
+
     Examples
     --------
     >>> import lossnotes as ln
@@ -701,11 +709,12 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     4.0295
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis, reduction)
+                                          label_smoothing, axis, reduction, sample_weight)
 
 
 def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
-                                         from_logits=False, label_smoothing=0.0, axis=-1):
+                                         from_logits=False, label_smoothing=0.0, axis=-1,
+                                         sample_weight=None):
     r"""The derivative of Keras's categorical focal cross-entropy that ``tf.GradientTape``
     reports: 0 where the clip acted, then through the renormalisation :math:`p / \sum p` (which
     adds one constant per row on probabilities) and, from logits, the softmax.
@@ -717,7 +726,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     array([[ 0.149143, -0.149143]])
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis)
+                                          label_smoothing, axis, sample_weight=sample_weight)
 
 
 # segmentation overlaps ---------------------------------------------------------------------------
@@ -852,10 +861,12 @@ __all__ += ["circle", "circle_grad"]
 # robust classification ------------------------------------------------------------------------
 
 
-def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean"):
+def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean",
+                                          sample_weight=None):
     r"""``keras.losses.categorical_generalized_cross_entropy``'s arithmetic: the exact
     :math:`(1 - p_c^q)/q` on rows that need not sum to 1 (Keras neither checks nor
     renormalises them; its ``1 - p**q`` differs from the exact value by rounding only).
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -867,13 +878,16 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, red
     from . import _focal
 
     q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
-    return reduce((1 - _pick(p, index, axis) ** q) / q, reduction)
+    return _conventions.weighted((1 - _pick(p, index, axis) ** q) / q, reduction, sample_weight,
+                                 "keras")
 
 
-def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1):
+def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1,
+                                               sample_weight=None):
     r"""The derivative that ``tf.GradientTape`` reports: :math:`-p_c^{q-1}` at the true class,
     taken through ``sum(y_pred * one_hot)``, so where the true class has probability 0 and
     :math:`q < 1` the other classes get :math:`0 \cdot (-\infty) = ` ``nan``.
+    ``sample_weight`` (one weight per row) multiplies each row's derivative.
 
     Examples
     --------
@@ -887,7 +901,7 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1
     hot = _one_hot(index, p, axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.expand_dims(-_pick(p, index, axis) ** (q - 1), axis)
-        return (hot * g)[()]
+        return _conventions.weighted_grad(hot * g, sample_weight, axis)[()]
 
 
 __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]

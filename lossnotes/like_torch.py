@@ -596,7 +596,7 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
 
 def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
                                alpha=0.25, from_logits=False, label_smoothing=0.0,
-                               reduction="mean"):
+                               reduction="mean", sample_weight=None):
     r"""A focal loss written in plain torch, as torchvision's ``sigmoid_focal_loss`` is.
 
     torch.nn.functional has no focal loss; torchvision's ``sigmoid_focal_loss(inputs,
@@ -607,7 +607,8 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     ``F.binary_cross_entropy``, which clamps each log at -100 and whose backward divides by
     :math:`\max(p (1 - p), 10^{-12})`. :math:`1 - p_t` is formed by subtraction, as there.
     ``apply_class_balancing`` stands for torchvision's ``alpha >= 0``; ``label_smoothing``
-    smooths the labels as Keras does.
+    smooths the labels as Keras does. ``sample_weight`` and the mean are those of a weighted
+    mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -616,11 +617,13 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     array([100., 100.])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing, reduction)
+                                     alpha, from_logits, label_smoothing, reduction,
+                                     sample_weight)
 
 
 def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
-                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0,
+                                    sample_weight=None):
     r"""The derivative of the plain-torch focal loss that ``torch.autograd`` reports: the
     product rule through the literal :math:`1 - p_t` and torch's cross-entropy, whose
     backward on probabilities ignores its -100 clamp.
@@ -632,11 +635,13 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     array([-1.e+12])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing)
+                                     alpha, from_logits, label_smoothing,
+                                     sample_weight=sample_weight)
 
 
 def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
-                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+                                    label_smoothing=0.0, axis=-1, reduction="mean",
+                                    sample_weight=None):
     r"""A categorical focal loss written in plain torch; neither torch.nn.functional nor
     torchvision has one.
 
@@ -644,6 +649,8 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     on probabilities), ``p = log_p.exp()``, then
     ``-(alpha * (1 - p) ** gamma * y_true * log_p).sum(dim=1)``: no renormalisation, no clip,
     and a probability of exactly 0 against a target of 0 gives ``0 * -inf = nan``.
+    ``sample_weight`` (one weight per row) and the mean are those of a weighted mean written
+    by hand.
 
     Examples
     --------
@@ -652,11 +659,12 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     np.float64(nan)
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis, reduction)
+                                          label_smoothing, axis, reduction, sample_weight)
 
 
 def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
-                                         from_logits=False, label_smoothing=0.0, axis=-1):
+                                         from_logits=False, label_smoothing=0.0, axis=-1,
+                                         sample_weight=None):
     r"""The derivative of the plain-torch categorical focal loss that ``torch.autograd``
     reports: through ``log_p`` and then ``log_softmax``'s backward (or ``torch.log``'s).
 
@@ -668,7 +676,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     array([[ 0.0745717, -0.0745717]])
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis)
+                                          label_smoothing, axis, sample_weight=sample_weight)
 
 
 # segmentation overlaps ---------------------------------------------------------------------------

@@ -78,6 +78,28 @@ def _tversky_grad(y, p, a=0.7, b=0.3):
     return -(y * d - i * (y - a * y + b * (1 - y))) / d**2
 
 
+def _focal(y, p, gamma, grad=False):
+    """The binary focal loss on probabilities, or its derivative, by the product rule."""
+    m = y * (1 - p) + (1 - y) * p
+    ce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    if not grad:
+        return m**gamma * ce
+    return gamma * m ** (gamma - 1) * (1 - 2 * y) * ce + m**gamma * (p - y) / (p * (1 - p))
+
+
+def _focal_logits(y, z, gamma, alpha, grad=False):
+    """The class-balanced binary focal loss on logits, or its derivative w.r.t. the logit."""
+    p, a = _sigmoid(z), alpha * y + (1 - alpha) * (1 - y)
+    m = y * (1 - p) + (1 - y) * p
+    ce = y * np.log1p(np.exp(-z)) + (1 - y) * np.log1p(np.exp(z))
+    if not grad:
+        return a * m**gamma * ce
+    return a * (gamma * m ** (gamma - 1) * (1 - 2 * y) * ce * p * (1 - p) + m**gamma * (p - y))
+
+
+S3 = _softmax(Z3, 1)
+
+
 #: name, loss, gradient, inputs, options, the unreduced loss and its derivative by hand, and
 #: the class axis that the loss drops (None for elementwise losses).
 CASES = {
@@ -144,6 +166,25 @@ CASES = {
     "tversky": (ln.tversky, ln.tversky_grad, (ONEHOT, _softmax(Z3, 1)),
                 {"axis": 1, "alpha": 0.7, "beta": 0.3}, lambda: _tversky(ONEHOT, _softmax(Z3, 1)),
                 lambda: _tversky_grad(ONEHOT, _softmax(Z3, 1)), 1),
+    "focal": (ln.binary_focal_cross_entropy, ln.binary_focal_cross_entropy_grad, (SOFT, P),
+              {"gamma": 2.0}, lambda: _focal(SOFT, P, 2.0), lambda: _focal(SOFT, P, 2.0, True),
+              None),
+    "focal-logits": (ln.binary_focal_cross_entropy, ln.binary_focal_cross_entropy_grad,
+                     (B, F), {"gamma": 1.5, "from_logits": True, "apply_class_balancing": True,
+                              "alpha": 0.4},
+                     lambda: _focal_logits(B, F, 1.5, 0.4),
+                     lambda: _focal_logits(B, F, 1.5, 0.4, True), None),
+    "categorical_focal": (ln.categorical_focal_cross_entropy,
+                          ln.categorical_focal_cross_entropy_grad, (ONEHOT, S3),
+                          {"axis": 1, "alpha": 0.25, "gamma": 2.0},
+                          lambda: -0.25 * np.sum(ONEHOT * (1 - S3) ** 2 * np.log(S3), axis=1),
+                          lambda: 0.25 * ONEHOT * (2 * (1 - S3) * np.log(S3)
+                                                   - (1 - S3) ** 2 / S3), 1),
+    "generalized": (ln.categorical_generalized_cross_entropy,
+                    ln.categorical_generalized_cross_entropy_grad, (LABELS, S3),
+                    {"axis": 1, "q": 0.5},
+                    lambda: (1 - np.sqrt(np.sum(ONEHOT * S3, axis=1))) / 0.5,
+                    lambda: -ONEHOT / np.sqrt(S3), 1),
     "zero_one": (ln.zero_one, ln.zero_one_grad, (M,), {}, lambda: (M <= 0) * 1.0,
                  lambda: np.zeros(SHAPE), None),
     "perceptron": (ln.perceptron, ln.perceptron_grad, (M,), {}, lambda: np.maximum(-M, 0),
@@ -167,8 +208,6 @@ _EVERY_LOSS = {c[0] for c in CASES.values()}
 #: (and the test below fails as soon as one takes it without being covered above).
 _NOT_YET_WEIGHTED = {
     "categorical_hinge", "multi_margin_loss",
-    "binary_focal_cross_entropy",
-    "categorical_focal_cross_entropy", "categorical_generalized_cross_entropy",
     "multilabel_soft_margin_loss", "multilabel_margin_loss",
 }
 
@@ -394,6 +433,11 @@ def test_the_framework_modules_weigh_with_a_plain_product():
     ("negative_cosine_similarity", "CosineSimilarity", Y, F),
     ("poisson", "Poisson", np.round(3 * SOFT), P),
     ("kl_divergence", "KLDivergence", _softmax(Y, 1), _softmax(F, 1)),
+    ("binary_focal_cross_entropy", "BinaryFocalCrossentropy", SOFT, P),
+    ("categorical_focal_cross_entropy", "CategoricalFocalCrossentropy", np.eye(3)[[0, 2, 1, 1]],
+     _softmax(F, 1)),
+    ("categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy",
+     np.array([0, 2, 1, 1]), _softmax(F, 1)),
 ])
 def test_like_keras_weighs_as_the_keras_loss_object(name, keras_class, y, p):
     # Keras's loss objects weigh each sample's value and divide by the number of samples
