@@ -48,7 +48,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import _plain_class_mean, multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
-from ._validation import check_axis, check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -592,7 +592,7 @@ def _keras_hinge_parts(y_true, y_pred, axis):
 
 
 @quiet
-def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
+def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.categorical_hinge``: ``max(max((1 - y) z) - sum(y z) + 1, 0)``.
 
     The true class enters the maximum as :math:`0 \cdot z_y = 0`, so Keras's rival is
@@ -600,6 +600,8 @@ def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
     :math:`\max(0, 1 - z_y)` instead of the exact :math:`\max(0, 1 - z_y + \max_{j \ne y}
     z_j)`. Any infinite score gives ``nan`` (:math:`0 \cdot \infty` in ``y z`` or
     ``(1 - y) z``). Inputs are checked as for :func:`lossnotes.categorical_hinge`.
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -608,11 +610,12 @@ def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
     array([2.])
     """
     _, _, pos, neg, _ = _keras_hinge_parts(y_true, y_pred, axis)
-    return reduce(np.maximum(neg - pos + 1, 0), reduction)
+    return _conventions.weighted(np.maximum(neg - pos + 1, 0), reduction, sample_weight,
+                                 "keras")
 
 
 @quiet
-def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
+def categorical_hinge_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's categorical hinge that ``tf.GradientTape`` reports.
 
     ``maximum(e, 0)`` passes the gradient to ``e = neg - pos + 1`` where :math:`e \ge 0`, the
@@ -631,7 +634,8 @@ def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
     up = (neg - pos + 1 >= 0)[..., None]  # False for nan, as TensorFlow's x >= y
     ties = v == neg[..., None]
     dv = up * (ties / np.sum(ties, axis=-1, keepdims=True))  # 0/0 = nan for a nan maximum
-    return np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)
+    g = np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 # focal losses ----------------------------------------------------------------------------------
@@ -908,7 +912,8 @@ __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
 
 
 @quiet
-def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean",
+                                sample_weight=None):
     r"""``keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)``, Keras's
     equivalent of torch's multilabel soft margin loss (the mean over the last axis), with a
     class weight as ``keras.ops.mean(weight * keras.ops.binary_crossentropy(...), axis=-1)``.
@@ -927,7 +932,7 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     array([nan])
     """
     terms = binary_cross_entropy(y_true, y_pred, from_logits=True, reduction="none")
-    return _plain_class_mean(terms, y_pred, weight, axis, reduction)
+    return _plain_class_mean(terms, y_pred, weight, axis, reduction, sample_weight, CONVENTION)
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh, log_cosh_grad  # the stable form, with torch ops
-from ._validation import check_axis, check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -543,7 +543,7 @@ def _torch_rival_terms(labels, y_pred, p, margin, weight, axis):
 
 @quiet
 def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
-                      reduction="mean"):
+                      reduction="mean", sample_weight=None):
     r"""``F.multi_margin_loss`` as its kernel computes it, operation by operation.
 
     Per rival :math:`j \ne y`: :math:`d = (\text{margin} - z_y) + z_j` (in that order), a term
@@ -552,7 +552,8 @@ def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
     the same infinity) is ``nan``, which fails :math:`d > 0` and costs 0, where lossnotes
     refuses it; and a weight of 0 times an infinite term is ``nan``, where lossnotes ignores
     the sample. Otherwise the exact :func:`lossnotes.multi_margin_loss`, rounded in another
-    order.
+    order. ``sample_weight`` (one weight per sample) and the mean are those of a weighted mean
+    written by hand (torch's ``multi_margin_loss`` has no sample weights).
 
     Examples
     --------
@@ -565,11 +566,13 @@ def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
     h = np.where(d > 0, d if p == 1 else d * d, 0).astype(d.dtype)
     if w is not None:
         h *= w[..., None]
-    return reduce(np.sum(h, axis=-1) / h.dtype.type(h.shape[-1]), reduction)
+    return _conventions.weighted(np.sum(h, axis=-1) / h.dtype.type(h.shape[-1]), reduction,
+                                 sample_weight)
 
 
 @quiet
-def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1):
+def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
+                           sample_weight=None):
     r"""The derivative of ``F.multi_margin_loss`` that its backward kernel computes.
 
     :math:`h = 1/C` (``p=1``) or :math:`2 d / C` (``p=2``) at each rival with :math:`d > 0`,
@@ -588,7 +591,7 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
     if w is not None:
         h *= w[..., None]
     h[true] = -np.sum(h, axis=-1).reshape(-1)
-    return np.moveaxis(h, -1, axis)
+    return _conventions.weighted_grad(np.moveaxis(h, -1, axis), sample_weight, axis)[()]
 
 
 # focal losses ----------------------------------------------------------------------------------
@@ -741,7 +744,8 @@ __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
 
 
 @quiet
-def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean",
+                                sample_weight=None):
     r"""``F.multilabel_soft_margin_loss`` as torch computes it, operation by operation.
 
     torch evaluates :math:`-(y \log\sigma(z) + (1 - y) \log\sigma(-z))` literally, multiplies
@@ -749,7 +753,8 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     gives :math:`0 \cdot (-\infty)` = ``nan`` (the exact limit is 0), and a weight of 0 times
     a wrong infinite logit's ``inf`` is ``nan`` (lossnotes: 0). Its derivative is the exact
     one, :func:`lossnotes.multilabel_soft_margin_loss_grad` (torch's autograd gives
-    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``).
+    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``). ``sample_weight`` (one
+    weight per sample) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -760,7 +765,8 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     """
     y, z = _multilabel._checked(y_true, y_pred)
     terms = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
-    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction)
+    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction, sample_weight,
+                                         CONVENTION)
 
 
 __all__ += ["hinge_embedding_loss", "hinge_embedding_loss_grad"]
@@ -827,14 +833,15 @@ def _torch_pair_terms(y_true, y_pred, axis):
 
 
 @quiet
-def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
+def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``F.multilabel_margin_loss`` as its kernel computes it, on the same 0/1 targets as
     :func:`lossnotes.multilabel_margin_loss` (torch takes them as indices padded with -1).
 
     Per pair of a target class j and a non-target class k: :math:`d = (1 - z_j) + z_k` (in that
     order), charged where :math:`d > 0`; the sum divided by C. A target class and a
     non-target class at the same infinity give :math:`d` = ``nan``, which fails the test and
-    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`.
+    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`. ``sample_weight``
+    (one weight per sample) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -845,11 +852,12 @@ def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     d, _ = _torch_pair_terms(y_true, y_pred, axis)
     t = np.maximum(d, 0).reshape(*d.shape[:-2], -1)
-    return reduce(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction)
+    return _conventions.weighted(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction,
+                                 sample_weight)
 
 
 @quiet
-def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of ``F.multilabel_margin_loss`` that its backward kernel computes:
     :math:`\mp 1/C` at the two classes of each pair with :math:`(1 - z_j) + z_k > 0` (so 0 at
     the kink and at a ``nan`` pair).
@@ -861,7 +869,8 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
     array([[-0.5,  0.5,  0.5, -0.5]])
     """
     d, axis = _torch_pair_terms(y_true, y_pred, axis)
-    return _multilabel._pair_gradient(d, axis)
+    return _conventions.weighted_grad(_multilabel._pair_gradient(d, axis), sample_weight,
+                                      axis)[()]
 
 
 # --------------------------------------------------------------------------------------------
