@@ -220,7 +220,7 @@ def categorical_hinge(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"
     z_y, others, _ = _true_and_rival(y_true, y_pred, axis)
     m = z_y - np.max(others, axis=-1)  # the margin to the closest rival
     _undefined(m, m)
-    return reduce(np.maximum(1 - m, 0), reduction, sample_weight)
+    return reduce(np.asarray(np.maximum(1 - m, 0)), reduction, sample_weight)
 
 
 @quiet

@@ -549,3 +549,15 @@ def test_like_keras_weighs_the_multilabel_soft_margin_as_binary_crossentropy_doe
     theirs = float(loss(B, F, sample_weight=w))
     ours = ln.like_keras.multilabel_soft_margin_loss(B, F, sample_weight=w)
     assert float(ours) == pytest.approx(theirs, rel=1e-12)
+
+
+def test_a_single_sample_takes_a_single_weight():
+    # One row: the unreduced loss is 0-d, and so is its weight. The true class 0 leads its
+    # closest rival by 0.2, so the hinge is 0.8, and Weston-Watkins charges 0.5 + 0.8 over 3.
+    scores = [2.0, 1.5, 1.8]
+    assert ln.categorical_hinge([1, 0, 0], scores, sample_weight=3.0,
+                                reduction="sum") == pytest.approx(2.4, rel=1e-14)
+    assert ln.multi_margin_loss(0, scores, sample_weight=3.0,
+                                reduction="none") == pytest.approx(1.3, rel=1e-14)
+    np.testing.assert_allclose(ln.categorical_hinge_grad([1, 0, 0], scores, sample_weight=3.0),
+                               [-3.0, 0.0, 3.0])
