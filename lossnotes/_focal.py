@@ -199,8 +199,8 @@ def binary_focal_cross_entropy(
     # underflows: an infinite loss has miss > 0 (y > 0 at p = 0, y < 1 at p = 1), and a
     # positive factor times inf is inf, not the nan of 0 * inf.
     np.multiply(loss, np.power(miss, gamma, out=miss), out=loss, where=~np.isinf(loss))
-    if balanced:
-        loss *= balance(y, alpha)
+    if balanced:  # a class weight of 0 ignores its term, even an infinite one
+        _xmul(loss, balance(y, alpha), out=loss)
     return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
@@ -278,7 +278,7 @@ def binary_focal_cross_entropy_grad(
     second = np.power(miss, gamma) * ce_grad
     grad = np.where(infinite, ce_grad, second + first)
     if balanced:
-        grad *= balance(y, alpha)
+        _xmul(grad, balance(y, alpha), out=grad)
     return weigh(grad.astype(dtype, copy=False), sample_weight)[()]
 
 

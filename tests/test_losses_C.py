@@ -124,6 +124,15 @@ def test_an_underflowing_focal_factor_keeps_the_infinite_loss(y, p):
         assert not np.isnan(grad).any() and -np.inf in grad
 
 
+def test_a_class_weight_of_0_ignores_an_infinite_term():
+    # alpha = 1 gives class 0 the weight 1 - alpha = 0: its term is ignored, as a sample
+    # weight of 0 ignores one, even at a certain wrong probability (inf), not 0 * inf = nan.
+    kw = {"apply_class_balancing": True, "alpha": 1.0}
+    np.testing.assert_array_equal(BFC([0.0, 1.0], [1.0, 0.5], reduction="none", **kw),
+                                  [0.0, _hand(1.0, 0.5)])
+    np.testing.assert_array_equal(BFC_GRAD([0.0, 0.0], [1.0, 0.5], **kw), [0.0, 0.0])
+
+
 def test_float32_keeps_the_tiny_factor_that_the_literal_formula_loses():
     # The trap of the literal 1 - p_t: for a confident right logit z = 10 in float32, p_t
     # rounds near 1 and 1 - p_t = 1 - 0.9999546 keeps few digits; sigma(-z) keeps them all.
