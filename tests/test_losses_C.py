@@ -131,6 +131,13 @@ def test_a_class_weight_of_0_ignores_an_infinite_term():
     np.testing.assert_array_equal(BFC([0.0, 1.0], [1.0, 0.5], reduction="none", **kw),
                                   [0.0, _hand(1.0, 0.5)])
     np.testing.assert_array_equal(BFC_GRAD([0.0, 0.0], [1.0, 0.5], **kw), [0.0, 0.0])
+    # and the high-precision reference agrees (mpmath's 0 * inf is nan too)
+    y, p = np.array([0.0, 1.0]), np.array([1.0, 0.5])
+    for name, f in (("binary_focal_cross_entropy", BFC), ("binary_focal_cross_entropy_grad",
+                                                         BFC_GRAD)):
+        extra = {} if f is BFC_GRAD else {"reduction": "none"}
+        exact = np.array(acc.reference(name, y, p, **kw), dtype=float)
+        np.testing.assert_allclose(f(y, p, **kw, **extra), exact, rtol=1e-15)
 
 
 def test_float32_keeps_the_tiny_factor_that_the_literal_formula_loses():
