@@ -18,11 +18,12 @@ from ._cross_entropy import (
     _binary_terms,
     _categorical_inputs,
     _sparse_inputs,
+    _weigh_rows,
     _xmul,
     binary_cross_entropy_grad,
 )
 from ._links import _log_softmax_last, _one_hot, _pick, _sigmoid_pair, _softmax
-from ._validation import _class_axis_last, check_flag, check_number, quiet, reduce
+from ._validation import _class_axis_last, check_flag, check_number, quiet, reduce, weigh
 
 
 def check_gamma(gamma) -> float:
@@ -84,7 +85,7 @@ def _miss(y: np.ndarray, p: np.ndarray, from_logits: bool):
 def binary_focal_cross_entropy(
     y_true, y_pred, *, gamma: float = 2.0, apply_class_balancing: bool = False,
     alpha: float = 0.25, from_logits: bool = False, label_smoothing: float = 0.0,
-    reduction: str = "mean",
+    reduction: str = "mean", sample_weight=None,
 ):
     r"""Binary focal cross-entropy (Lin et al. 2017), Keras's ``binary_focal_crossentropy``.
 
@@ -125,6 +126,10 @@ def binary_focal_cross_entropy(
     reduction : {"mean", "sum", "none"}, default "mean"
         Over all elements (Keras averages over the last axis per sample; the mean of those is
         the same number).
+    sample_weight : array_like, optional
+        As for :func:`~lossnotes.binary_cross_entropy`: finite non-negative weights, per
+        element or per sample (the leading axes); ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`.
 
     Returns
     -------
@@ -190,17 +195,20 @@ def binary_focal_cross_entropy(
     y = smooth_binary(y, smoothing)
     miss, _, _ = _miss(y, z, from_logits)
     loss = _binary_terms(y, z, from_logits, _xmul)  # log 0 = -inf; 0 log 0 = 0
-    # miss^gamma is 0 only where the loss is 0 (a certain right answer), never against inf.
-    loss *= np.power(miss, gamma, out=miss)
-    if balanced:
-        loss *= balance(y, alpha)
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    # miss^gamma is 0 only where the loss is 0 (a certain right answer), or where it
+    # underflows: an infinite loss has miss > 0 (y > 0 at p = 0, y < 1 at p = 1), and a
+    # positive factor times inf is inf, not the nan of 0 * inf.
+    np.multiply(loss, np.power(miss, gamma, out=miss), out=loss, where=~np.isinf(loss))
+    if balanced:  # a class weight of 0 ignores its term, even an infinite one
+        _xmul(loss, balance(y, alpha), out=loss)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def binary_focal_cross_entropy_grad(
     y_true, y_pred, *, gamma: float = 2.0, apply_class_balancing: bool = False,
     alpha: float = 0.25, from_logits: bool = False, label_smoothing: float = 0.0,
+    sample_weight=None,
 ):
     r"""Derivative of the unreduced :func:`binary_focal_cross_entropy` w.r.t. ``y_pred``.
 
@@ -224,6 +232,8 @@ def binary_focal_cross_entropy_grad(
     ----------
     y_true, y_pred, gamma, apply_class_balancing, alpha, from_logits, label_smoothing
         As for :func:`binary_focal_cross_entropy`.
+    sample_weight : array_like, optional
+        Multiplies the derivative, as for :func:`~lossnotes.binary_cross_entropy_grad`.
 
     Returns
     -------
@@ -261,13 +271,15 @@ def binary_focal_cross_entropy_grad(
     if from_logits:
         first = _xmul(first, p * q)
     first = np.where(miss == 0, 0, first)  # the limit 0: see the Notes
+    # Where the cross-entropy's derivative is infinite (a certain wrong probability), m > 0
+    # and 1/p outgrows gamma m^(gamma - 1) log p: the derivative is that infinity, also
+    # where m^gamma underflows to 0 (0 * inf would be nan).
+    infinite = np.isinf(ce_grad)
     second = np.power(miss, gamma) * ce_grad
-    # Where the cross-entropy's derivative is infinite (a certain wrong probability), 1/p
-    # outgrows gamma m^(gamma - 1) log p: the derivative is that infinity.
-    grad = np.where(np.isinf(second), second, second + first)
+    grad = np.where(infinite, ce_grad, second + first)
     if balanced:
-        grad *= balance(y, alpha)
-    return grad.astype(dtype, copy=False)[()]
+        _xmul(grad, balance(y, alpha), out=grad)
+    return weigh(grad.astype(dtype, copy=False), sample_weight)[()]
 
 
 # categorical ----------------------------------------------------------------------------------
@@ -311,7 +323,7 @@ def _class_terms(z: np.ndarray, from_logits: bool, axis: int):
 @quiet
 def categorical_focal_cross_entropy(
     y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
-    label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean",
+    label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean", sample_weight=None,
 ):
     r"""Categorical focal cross-entropy, Keras's ``categorical_focal_crossentropy``.
 
@@ -342,6 +354,10 @@ def categorical_focal_cross_entropy(
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
         Over samples (one value per row).
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per row (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.categorical_cross_entropy`.
 
     Returns
     -------
@@ -396,13 +412,13 @@ def categorical_focal_cross_entropy(
     terms = _xmul(_class_axis_last(y, axis), np.power(q, gamma) * log_p)
     loss = np.asarray(np.sum(terms, axis=-1))
     loss *= -alpha
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def categorical_focal_cross_entropy_grad(
     y_true, y_pred, *, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
-    label_smoothing: float = 0.0, axis: int = -1,
+    label_smoothing: float = 0.0, axis: int = -1, sample_weight=None,
 ):
     r"""Derivative of the unreduced :func:`categorical_focal_cross_entropy` w.r.t. ``y_pred``.
 
@@ -431,6 +447,8 @@ def categorical_focal_cross_entropy_grad(
     ----------
     y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis
         As for :func:`categorical_focal_cross_entropy`.
+    sample_weight : array_like, optional
+        One weight per row, which multiplies that row's derivative.
 
     Returns
     -------
@@ -466,7 +484,8 @@ def categorical_focal_cross_entropy_grad(
         slope = _xmul(slope, log_p)
         grad = _xmul(y, np.where(q == 0, 0, slope) - qg / p)
     grad *= alpha
-    return np.moveaxis(grad, -1, axis).astype(dtype, copy=False)[()]
+    grad = np.moveaxis(grad, -1, axis).astype(dtype, copy=False)
+    return _weigh_rows(grad, sample_weight, axis)[()]
 
 
 # robust classification ----------------------------------------------------------------------
@@ -497,7 +516,7 @@ def _gce_working(labels, y_pred, q, axis):
 
 @quiet
 def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axis: int = -1,
-                                          reduction: str = "mean"):
+                                          reduction: str = "mean", sample_weight=None):
     r"""Generalized cross-entropy (Zhang & Sabuncu 2018), Keras's
     ``categorical_generalized_cross_entropy``.
 
@@ -522,6 +541,10 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axi
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, ``labels``' shape or its leading axes; ``"mean"`` is
+        :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.sparse_categorical_cross_entropy`.
 
     Returns
     -------
@@ -564,12 +587,12 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q: float = 0.5, axi
     loss *= q
     np.expm1(loss, out=loss)
     loss /= -q  # (1 - p^q) / q
-    return reduce(loss.astype(dtype, copy=False), reduction)
+    return reduce(loss.astype(dtype, copy=False), reduction, sample_weight)
 
 
 @quiet
 def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5,
-                                               axis: int = -1):
+                                               axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`categorical_generalized_cross_entropy` w.r.t.
     ``y_pred``.
 
@@ -578,7 +601,8 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5
         \frac{\partial \ell_i}{\partial p_{ik}} = -[k = c_i]\, p_{ik}^{\,q - 1},
 
     each probability a free variable: 0 for the other classes, and :math:`-\infty` at a true
-    class with probability 0 (for :math:`q < 1`).
+    class with probability 0 (for :math:`q < 1`). ``sample_weight`` (``labels``' shape or its
+    leading axes) multiplies each row's derivative.
 
     Examples
     --------
@@ -592,4 +616,4 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q: float = 0.5
     # an exponent grows with |log p| in the power
     slope = np.where(p == 0, np.inf if q < 1 else 1.0, np.power(p, q) / p)  # p^(q-1), at 0 too
     grad = _xmul(hot, -slope)  # 0 for the other classes, even at p = 0
-    return grad.astype(dtype, copy=False)[()]
+    return _weigh_rows(grad.astype(dtype, copy=False), sample_weight, axis)[()]

@@ -22,7 +22,7 @@ import numpy as np
 from . import _conventions as conv
 from ._cross_entropy import _binary_inputs, _categorical_inputs
 from ._focal import balance, focal_options, smooth_binary
-from ._validation import quiet, reduce
+from ._validation import quiet
 
 
 def _literal_miss(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -64,16 +64,19 @@ def binary_focal(y, x, convention: str, gamma: float, balanced: bool, alpha: flo
 
 @quiet
 def binary(convention: str, y_true, y_pred, gamma, apply_class_balancing, alpha, from_logits,
-           label_smoothing, reduction=None):
+           label_smoothing, reduction=None, sample_weight=None):
     """The loss (``reduction`` given) or its derivative (``reduction=None``), with the exact
-    function's checks; labels smoothed as Keras smooths them."""
+    function's checks; labels smoothed as Keras smooths them; weighed with the convention's
+    plain product and mean (:func:`~lossnotes._conventions.weighted`)."""
     gamma, balanced, alpha, smoothing, from_logits = focal_options(
         gamma, apply_class_balancing, alpha, label_smoothing, from_logits)
     y, x = _binary_inputs(y_true, y_pred, from_logits)
     y = smooth_binary(y, smoothing)
     out = binary_focal(y, x, convention, gamma, balanced, alpha, from_logits,
                        grad=reduction is None)
-    return out[()] if reduction is None else reduce(out, reduction)
+    if reduction is None:
+        return conv.weighted_grad(out, sample_weight)[()]
+    return conv.weighted(out, reduction, sample_weight, convention)
 
 
 # categorical ----------------------------------------------------------------------------------
@@ -115,10 +118,11 @@ def categorical_focal(y, z, convention: str, alpha: float, gamma: float, from_lo
 
 @quiet
 def categorical(convention: str, y_true, y_pred, alpha, gamma, from_logits, label_smoothing,
-                axis, reduction=None):
+                axis, reduction=None, sample_weight=None):
     """The loss (``reduction`` given) or its derivative (``reduction=None``): the exact
     function's checks, except that rows need not sum to 1 (both renormalise or take them as
-    they are); labels smoothed as Keras smooths them."""
+    they are); labels smoothed as Keras smooths them; one weight per row, weighed as in
+    :func:`binary`."""
     from ._focal import check_fraction, check_gamma, smooth_categorical
     from ._validation import check_flag
 
@@ -130,4 +134,6 @@ def categorical(convention: str, y_true, y_pred, alpha, gamma, from_logits, labe
     out = categorical_focal(y, z, convention, alpha, gamma, from_logits, axis,
                             grad=reduction is None)
     out = out.astype(z.dtype, copy=False)
-    return out[()] if reduction is None else reduce(out, reduction)
+    if reduction is None:
+        return conv.weighted_grad(out, sample_weight, axis)[()]
+    return conv.weighted(out, reduction, sample_weight, convention)

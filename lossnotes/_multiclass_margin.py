@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from ._cross_entropy import _xmul
+from ._cross_entropy import _weigh_rows, _xmul
 from ._links import _one_hot, _pick
 from ._validation import (
     _asarray,
@@ -154,7 +154,8 @@ def _true_and_rival(y_true: np.ndarray, z: np.ndarray, axis: int):
 
 
 @quiet
-def categorical_hinge(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def categorical_hinge(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
+                      sample_weight=None):
     r"""The Crammer-Singer multiclass hinge loss (Keras's ``categorical_hinge``).
 
     .. math::
@@ -173,6 +174,10 @@ def categorical_hinge(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"
     axis : int, default -1
         The class axis.
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.mse`.
 
     Returns
     -------
@@ -215,11 +220,11 @@ def categorical_hinge(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"
     z_y, others, _ = _true_and_rival(y_true, y_pred, axis)
     m = z_y - np.max(others, axis=-1)  # the margin to the closest rival
     _undefined(m, m)
-    return reduce(np.maximum(1 - m, 0), reduction)
+    return reduce(np.asarray(np.maximum(1 - m, 0)), reduction, sample_weight)
 
 
 @quiet
-def categorical_hinge_grad(y_true, y_pred, *, axis: int = -1):
+def categorical_hinge_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`categorical_hinge` with respect to ``y_pred``.
 
     .. math::
@@ -236,6 +241,8 @@ def categorical_hinge_grad(y_true, y_pred, *, axis: int = -1):
     ----------
     y_true, y_pred, axis
         As for :func:`categorical_hinge`.
+    sample_weight : array_like, optional
+        One weight per sample, which multiplies that sample's derivative.
 
     Returns
     -------
@@ -267,7 +274,7 @@ def categorical_hinge_grad(y_true, y_pred, *, axis: int = -1):
     rivals = (others == top[..., None]) & active
     g = rivals / np.count_nonzero(rivals, axis=-1, keepdims=True).clip(1)
     g = np.where(true & active, -1, g).astype(y_pred.dtype)
-    return np.moveaxis(g, -1, axis)
+    return _weigh_rows(np.moveaxis(g, -1, axis), sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +316,7 @@ def _class_weight(weight, index, y_pred, axis):
 
 @quiet
 def multi_margin_loss(labels, y_pred, *, p: int = 1, margin: float = 1.0, weight=None,
-                      axis: int = -1, reduction: str = "mean"):
+                      axis: int = -1, reduction: str = "mean", sample_weight=None):
     r"""The Weston-Watkins multiclass hinge loss (torch's ``multi_margin_loss``).
 
     .. math::
@@ -337,6 +344,11 @@ def multi_margin_loss(labels, y_pred, *, p: int = 1, margin: float = 1.0, weight
     axis : int, default -1
         The class axis (torch: dimension 1).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (``labels``' shape or its leading axes),
+        on top of ``weight``: ``"mean"`` is :math:`\sum_i s_i \ell_i / \sum_i s_i`, with
+        :math:`w_{y_i}` inside :math:`\ell_i` (as torch's ``"mean"`` divides by N whatever
+        ``weight``).
 
     Returns
     -------
@@ -389,12 +401,12 @@ def multi_margin_loss(labels, y_pred, *, p: int = 1, margin: float = 1.0, weight
     if w is not None:
         loss = _xmul(w.astype(loss.dtype), loss)  # a weight of 0 ignores an infinite term
     loss /= loss.dtype.type(y_pred.shape[axis])
-    return reduce(loss.astype(y_pred.dtype), reduction)
+    return reduce(loss.astype(y_pred.dtype), reduction, sample_weight)
 
 
 @quiet
 def multi_margin_loss_grad(labels, y_pred, *, p: int = 1, margin: float = 1.0, weight=None,
-                           axis: int = -1):
+                           axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`multi_margin_loss` with respect to ``y_pred``.
 
     With :math:`d_{ij} = \text{margin} - (z_{iy_i} - z_{ij})`,
@@ -411,6 +423,8 @@ def multi_margin_loss_grad(labels, y_pred, *, p: int = 1, margin: float = 1.0, w
     ----------
     labels, y_pred, p, margin, weight, axis
         As for :func:`multi_margin_loss`.
+    sample_weight : array_like, optional
+        One weight per sample, which multiplies that sample's derivative.
 
     Returns
     -------
@@ -439,7 +453,7 @@ def multi_margin_loss_grad(labels, y_pred, *, p: int = 1, margin: float = 1.0, w
         g = _xmul(w.astype(g.dtype)[..., None], g)  # a weight of 0 ignores an infinite term
     g[true] = -np.sum(g, axis=-1).reshape(-1)  # the true class's entry of g is 0 until here
     g /= g.dtype.type(y_pred.shape[axis])
-    return np.moveaxis(g, -1, axis).astype(y_pred.dtype)
+    return _weigh_rows(np.moveaxis(g, -1, axis).astype(y_pred.dtype), sample_weight, axis)[()]
 
 
 # --------------------------------------------------------------------------------------------

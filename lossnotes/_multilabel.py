@@ -11,6 +11,7 @@ import numpy as np
 
 from ._cross_entropy import (
     _binary_inputs,
+    _weigh_rows,
     _xmul,
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -78,7 +79,7 @@ def _sum_classes(terms: np.ndarray) -> np.ndarray:
 
 @quiet
 def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis: int = -1,
-                                reduction: str = "mean"):
+                                reduction: str = "mean", sample_weight=None):
     r"""The multilabel logistic loss (torch's ``multilabel_soft_margin_loss``).
 
     .. math::
@@ -103,6 +104,10 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis: int = -1,
     axis : int, default -1
         The class axis (torch: the last dimension).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.mse`.
 
     Returns
     -------
@@ -145,11 +150,12 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis: int = -1,
     terms, _, dtype = _per_class(y_true, y_pred, weight, axis, grad=False)
     total = _sum_classes(terms) if terms.dtype == dtype else np.sum(terms, axis=-1)
     loss = total / terms.dtype.type(terms.shape[-1])
-    return reduce(np.asarray(loss).astype(dtype), reduction)
+    return reduce(np.asarray(loss).astype(dtype), reduction, sample_weight)
 
 
 @quiet
-def multilabel_soft_margin_loss_grad(y_true, y_pred, *, weight=None, axis: int = -1):
+def multilabel_soft_margin_loss_grad(y_true, y_pred, *, weight=None, axis: int = -1,
+                                     sample_weight=None):
     r"""Derivative of the unreduced :func:`multilabel_soft_margin_loss` with respect to
     ``y_pred``.
 
@@ -165,6 +171,8 @@ def multilabel_soft_margin_loss_grad(y_true, y_pred, *, weight=None, axis: int =
     ----------
     y_true, y_pred, weight, axis
         As for :func:`multilabel_soft_margin_loss`.
+    sample_weight : array_like, optional
+        One weight per sample, which multiplies that sample's derivative.
 
     Returns
     -------
@@ -179,7 +187,7 @@ def multilabel_soft_margin_loss_grad(y_true, y_pred, *, weight=None, axis: int =
     """
     g, axis, dtype = _per_class(y_true, y_pred, weight, axis, grad=True)
     g = g / g.dtype.type(g.shape[-1])
-    return np.moveaxis(g, -1, axis).astype(dtype)
+    return _weigh_rows(np.moveaxis(g, -1, axis).astype(dtype), sample_weight, axis)[()]
 
 
 def _checked(y_true, y_pred):
@@ -187,15 +195,19 @@ def _checked(y_true, y_pred):
     return _binary_inputs(y_true, y_pred, True)
 
 
-def _plain_class_mean(terms, y_pred, weight, axis, reduction):
+def _plain_class_mean(terms, y_pred, weight, axis, reduction, sample_weight, convention):
     """The frameworks' reduction of per-class terms: times the weight (``0 * inf`` = nan, as
-    theirs), summed over the classes and divided by C, in ``y_pred``'s dtype."""
+    theirs), summed over the classes and divided by C, in ``y_pred``'s dtype; then weighed
+    per sample with the convention's plain product and mean."""
+    from . import _conventions
+
     axis = _class_axis(axis, np.shape(y_pred))
     terms = _class_axis_last(np.asarray(terms), axis)
     w = _check_weight(weight, terms.shape[-1], terms.dtype)
     if w is not None:
         terms = terms * w
-    return reduce(np.sum(terms, axis=-1) / terms.dtype.type(terms.shape[-1]), reduction)
+    return _conventions.weighted(np.sum(terms, axis=-1) / terms.dtype.type(terms.shape[-1]),
+                                 reduction, sample_weight, convention)
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,7 +243,8 @@ def _pair_terms(y_true, y_pred, axis):
 
 
 @quiet
-def multilabel_margin_loss(y_true, y_pred, *, axis: int = -1, reduction: str = "mean"):
+def multilabel_margin_loss(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
+                           sample_weight=None):
     r"""The multilabel hinge loss (torch's ``multilabel_margin_loss``).
 
     .. math::
@@ -253,6 +266,10 @@ def multilabel_margin_loss(y_true, y_pred, *, axis: int = -1, reduction: str = "
     axis : int, default -1
         The class axis (torch: the last dimension, of inputs (C,) or (N, C) only).
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like, optional
+        Finite non-negative weights, one per sample (the shape of the unreduced loss, or its
+        leading axes); ``"mean"`` is :math:`\sum_i w_i \ell_i / \sum_i w_i`, as for
+        :func:`~lossnotes.mse`.
 
     Returns
     -------
@@ -294,11 +311,12 @@ def multilabel_margin_loss(y_true, y_pred, *, axis: int = -1, reduction: str = "
     t = np.maximum(d, 0)
     t = t.reshape(*t.shape[:-2], -1)  # every pair of each sample
     total = _sum_classes(t) if t.dtype == dtype else np.sum(t, axis=-1)
-    return reduce(np.asarray(total / t.dtype.type(d.shape[-1])).astype(dtype), reduction)
+    return reduce(np.asarray(total / t.dtype.type(d.shape[-1])).astype(dtype), reduction,
+                  sample_weight)
 
 
 @quiet
-def multilabel_margin_loss_grad(y_true, y_pred, *, axis: int = -1):
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
     r"""Derivative of the unreduced :func:`multilabel_margin_loss` with respect to ``y_pred``.
 
     With :math:`a_{ijk} = [y_{ij} = 1][y_{ik} = 0][1 - (z_{ij} - z_{ik}) > 0]`, the pairs
@@ -316,6 +334,8 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis: int = -1):
     ----------
     y_true, y_pred, axis
         As for :func:`multilabel_margin_loss`.
+    sample_weight : array_like, optional
+        One weight per sample, which multiplies that sample's derivative.
 
     Returns
     -------
@@ -334,7 +354,7 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis: int = -1):
     array([[-0.5,  0.5,  0.5, -0.5]])
     """
     d, axis, dtype = _pair_terms(y_true, y_pred, axis)
-    return _pair_gradient(d, axis).astype(dtype)
+    return _weigh_rows(_pair_gradient(d, axis).astype(dtype), sample_weight, axis)[()]
 
 
 def _pair_gradient(d, axis):

@@ -584,7 +584,7 @@ def _binary_focal(gamma, apply_class_balancing, alpha, from_logits, label_smooth
         y, _, _, m, ce = _focal_parts(y, x, from_logits, label_smoothing)
         # m = 0 only where ce = 0 (a certain right answer), never against ce = inf
         focal = ZERO if ce == 0 else m**g * ce
-        return _focal_alpha(y, apply_class_balancing, alpha) * focal
+        return _weighted(_focal_alpha(y, apply_class_balancing, alpha), focal)  # 0 * inf = 0
 
     return loss
 
@@ -608,12 +608,12 @@ def _binary_focal_grad(gamma, apply_class_balancing, alpha, from_logits, label_s
             ce_grad, slope = (p - y) / (p * q), ONE
         second = m**g * ce_grad
         if mp.isinf(second):  # 1/p outgrows gamma m^(gamma - 1) log p
-            return _focal_alpha(y, apply_class_balancing, alpha) * second
+            return _weighted(_focal_alpha(y, apply_class_balancing, alpha), second)
         # the first term's limit is 0 where m = 0 or dp/dz = 0 (there m^(gamma-1) ce p q -> 0)
         first = ZERO
         if not (m == 0 or slope == 0 or g == 0):
             first = g * m ** (g - 1) * (1 - 2 * y) * ce * slope
-        return _focal_alpha(y, apply_class_balancing, alpha) * (first + second)
+        return _weighted(_focal_alpha(y, apply_class_balancing, alpha), first + second)
 
     return grad
 

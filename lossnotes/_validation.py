@@ -475,6 +475,8 @@ def _xmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nda
     out = np.multiply(a, b, out=out)
     out += 0
     if has_nan(out):
+        if not isinstance(out, np.ndarray):  # a NumPy scalar, from two 0-d operands
+            return out.dtype.type(0)
         np.copyto(out, 0, where=np.isnan(out))
     return out
 

@@ -48,7 +48,7 @@ from ._margin import hinge, squared_hinge, squared_hinge_grad
 from ._multilabel import _plain_class_mean, multilabel_soft_margin_loss_grad
 from ._regression import _residual, huber, huber_grad, mae, mae_grad, mse, mse_grad
 from ._regression_more import log_cosh_grad  # tanh: Keras's derivative agrees
-from ._validation import check_axis, check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -592,7 +592,7 @@ def _keras_hinge_parts(y_true, y_pred, axis):
 
 
 @quiet
-def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
+def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``keras.losses.categorical_hinge``: ``max(max((1 - y) z) - sum(y z) + 1, 0)``.
 
     The true class enters the maximum as :math:`0 \cdot z_y = 0`, so Keras's rival is
@@ -600,6 +600,8 @@ def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
     :math:`\max(0, 1 - z_y)` instead of the exact :math:`\max(0, 1 - z_y + \max_{j \ne y}
     z_j)`. Any infinite score gives ``nan`` (:math:`0 \cdot \infty` in ``y z`` or
     ``(1 - y) z``). Inputs are checked as for :func:`lossnotes.categorical_hinge`.
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
 
     Examples
     --------
@@ -608,11 +610,12 @@ def categorical_hinge(y_true, y_pred, *, axis=-1, reduction="mean"):
     array([2.])
     """
     _, _, pos, neg, _ = _keras_hinge_parts(y_true, y_pred, axis)
-    return reduce(np.maximum(neg - pos + 1, 0), reduction)
+    return _conventions.weighted(np.maximum(neg - pos + 1, 0), reduction, sample_weight,
+                                 "keras")
 
 
 @quiet
-def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
+def categorical_hinge_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of Keras's categorical hinge that ``tf.GradientTape`` reports.
 
     ``maximum(e, 0)`` passes the gradient to ``e = neg - pos + 1`` where :math:`e \ge 0`, the
@@ -631,7 +634,8 @@ def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
     up = (neg - pos + 1 >= 0)[..., None]  # False for nan, as TensorFlow's x >= y
     ties = v == neg[..., None]
     dv = up * (ties / np.sum(ties, axis=-1, keepdims=True))  # 0/0 = nan for a nan maximum
-    return np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)
+    g = np.moveaxis((1 - y) * dv - y * up, -1, axis).astype(v.dtype)
+    return _conventions.weighted_grad(g, sample_weight, axis)[()]
 
 
 # focal losses ----------------------------------------------------------------------------------
@@ -639,7 +643,7 @@ def categorical_hinge_grad(y_true, y_pred, *, axis=-1):
 
 def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
                                alpha=0.25, from_logits=False, label_smoothing=0.0,
-                               reduction="mean"):
+                               reduction="mean", sample_weight=None):
     r"""``keras.losses.binary_focal_crossentropy``'s arithmetic, reduced as lossnotes reduces.
 
     Keras forms :math:`p_t = y p + (1 - y)(1 - p)` and the factor :math:`(1 - p_t)^\gamma`
@@ -648,7 +652,8 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     :math:`[10^{-7}, 1 - 10^{-7}]` (the gradient is 0 where it clipped); from logits, it
     applies ``keras.ops.sigmoid``, whose output remembers the logits, so
     ``binary_crossentropy`` evaluates :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` without a
-    clip (an infinite logit gives ``nan``).
+    clip (an infinite logit gives ``nan``). ``sample_weight`` and the mean are Keras's (see
+    the module's docstring).
 
     Examples
     --------
@@ -659,11 +664,13 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     array([16.1181, 15.9424], dtype=float32)
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing, reduction)
+                                     alpha, from_logits, label_smoothing, reduction,
+                                     sample_weight)
 
 
 def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
-                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0,
+                                    sample_weight=None):
     r"""The derivative of Keras's binary focal cross-entropy that ``tf.GradientTape`` reports:
     the product rule through the literal :math:`1 - p_t` and the clipped cross-entropy (its
     part 0 where the clip acts), or from logits through the sigmoid, whose backward is
@@ -676,11 +683,13 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     array([-32.236191,  -1.193147])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing)
+                                     alpha, from_logits, label_smoothing,
+                                     sample_weight=sample_weight)
 
 
 def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
-                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+                                    label_smoothing=0.0, axis=-1, reduction="mean",
+                                    sample_weight=None):
     r"""``keras.losses.categorical_focal_crossentropy``'s arithmetic; rows need not sum to 1.
 
     Keras applies the softmax (from logits), divides each row by its sum, clips it to
@@ -693,6 +702,9 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
         \qquad o_{ik} = \operatorname{clip}\Bigl(\frac{p_{ik}}{\sum_j p_{ij}},
         \varepsilon, 1 - \varepsilon\Bigr).
 
+    ``sample_weight`` (one weight per row) and the mean are Keras's (see the module's
+    docstring).
+
     Examples
     --------
     >>> import lossnotes as ln
@@ -701,11 +713,12 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     4.0295
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis, reduction)
+                                          label_smoothing, axis, reduction, sample_weight)
 
 
 def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
-                                         from_logits=False, label_smoothing=0.0, axis=-1):
+                                         from_logits=False, label_smoothing=0.0, axis=-1,
+                                         sample_weight=None):
     r"""The derivative of Keras's categorical focal cross-entropy that ``tf.GradientTape``
     reports: 0 where the clip acted, then through the renormalisation :math:`p / \sum p` (which
     adds one constant per row on probabilities) and, from logits, the softmax.
@@ -717,7 +730,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     array([[ 0.149143, -0.149143]])
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis)
+                                          label_smoothing, axis, sample_weight=sample_weight)
 
 
 # segmentation overlaps ---------------------------------------------------------------------------
@@ -852,10 +865,12 @@ __all__ += ["circle", "circle_grad"]
 # robust classification ------------------------------------------------------------------------
 
 
-def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean"):
+def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, reduction="mean",
+                                          sample_weight=None):
     r"""``keras.losses.categorical_generalized_cross_entropy``'s arithmetic: the exact
     :math:`(1 - p_c^q)/q` on rows that need not sum to 1 (Keras neither checks nor
     renormalises them; its ``1 - p**q`` differs from the exact value by rounding only).
+    ``sample_weight`` and the mean are Keras's (see the module's docstring).
 
     Examples
     --------
@@ -867,13 +882,16 @@ def categorical_generalized_cross_entropy(labels, y_pred, *, q=0.5, axis=-1, red
     from . import _focal
 
     q, index, p, axis = _focal._gce_inputs(labels, y_pred, q, axis, CONVENTION)
-    return reduce((1 - _pick(p, index, axis) ** q) / q, reduction)
+    return _conventions.weighted((1 - _pick(p, index, axis) ** q) / q, reduction, sample_weight,
+                                 "keras")
 
 
-def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1):
+def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1,
+                                               sample_weight=None):
     r"""The derivative that ``tf.GradientTape`` reports: :math:`-p_c^{q-1}` at the true class,
     taken through ``sum(y_pred * one_hot)``, so where the true class has probability 0 and
     :math:`q < 1` the other classes get :math:`0 \cdot (-\infty) = ` ``nan``.
+    ``sample_weight`` (one weight per row) multiplies each row's derivative.
 
     Examples
     --------
@@ -887,14 +905,15 @@ def categorical_generalized_cross_entropy_grad(labels, y_pred, *, q=0.5, axis=-1
     hot = _one_hot(index, p, axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.expand_dims(-_pick(p, index, axis) ** (q - 1), axis)
-        return (hot * g)[()]
+        return _conventions.weighted_grad(hot * g, sample_weight, axis)[()]
 
 
 __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
 
 
 @quiet
-def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean",
+                                sample_weight=None):
     r"""``keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)``, Keras's
     equivalent of torch's multilabel soft margin loss (the mean over the last axis), with a
     class weight as ``keras.ops.mean(weight * keras.ops.binary_crossentropy(...), axis=-1)``.
@@ -913,7 +932,7 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     array([nan])
     """
     terms = binary_cross_entropy(y_true, y_pred, from_logits=True, reduction="none")
-    return _plain_class_mean(terms, y_pred, weight, axis, reduction)
+    return _plain_class_mean(terms, y_pred, weight, axis, reduction, sample_weight, CONVENTION)
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ from ._triplet import (
     triplet_margin_loss,  # torch's pairwise_distance and eps: the exact one
     triplet_margin_with_distance_loss,
 )
-from ._validation import check_axis, check_flag, pair, quiet, reduce
+from ._validation import check_axis, check_flag, pair, quiet
 
 __all__ = [  # the names of the exact functions
     "margin", "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -550,7 +550,7 @@ def _torch_rival_terms(labels, y_pred, p, margin, weight, axis):
 
 @quiet
 def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
-                      reduction="mean"):
+                      reduction="mean", sample_weight=None):
     r"""``F.multi_margin_loss`` as its kernel computes it, operation by operation.
 
     Per rival :math:`j \ne y`: :math:`d = (\text{margin} - z_y) + z_j` (in that order), a term
@@ -559,7 +559,8 @@ def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
     the same infinity) is ``nan``, which fails :math:`d > 0` and costs 0, where lossnotes
     refuses it; and a weight of 0 times an infinite term is ``nan``, where lossnotes ignores
     the sample. Otherwise the exact :func:`lossnotes.multi_margin_loss`, rounded in another
-    order.
+    order. ``sample_weight`` (one weight per sample) and the mean are those of a weighted mean
+    written by hand (torch's ``multi_margin_loss`` has no sample weights).
 
     Examples
     --------
@@ -572,11 +573,13 @@ def multi_margin_loss(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
     h = np.where(d > 0, d if p == 1 else d * d, 0).astype(d.dtype)
     if w is not None:
         h *= w[..., None]
-    return reduce(np.sum(h, axis=-1) / h.dtype.type(h.shape[-1]), reduction)
+    return _conventions.weighted(np.sum(h, axis=-1) / h.dtype.type(h.shape[-1]), reduction,
+                                 sample_weight)
 
 
 @quiet
-def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1):
+def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis=-1,
+                           sample_weight=None):
     r"""The derivative of ``F.multi_margin_loss`` that its backward kernel computes.
 
     :math:`h = 1/C` (``p=1``) or :math:`2 d / C` (``p=2``) at each rival with :math:`d > 0`,
@@ -595,7 +598,7 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
     if w is not None:
         h *= w[..., None]
     h[true] = -np.sum(h, axis=-1).reshape(-1)
-    return np.moveaxis(h, -1, axis)
+    return _conventions.weighted_grad(np.moveaxis(h, -1, axis), sample_weight, axis)[()]
 
 
 # focal losses ----------------------------------------------------------------------------------
@@ -603,7 +606,7 @@ def multi_margin_loss_grad(labels, y_pred, *, p=1, margin=1.0, weight=None, axis
 
 def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
                                alpha=0.25, from_logits=False, label_smoothing=0.0,
-                               reduction="mean"):
+                               reduction="mean", sample_weight=None):
     r"""A focal loss written in plain torch, as torchvision's ``sigmoid_focal_loss`` is.
 
     torch.nn.functional has no focal loss; torchvision's ``sigmoid_focal_loss(inputs,
@@ -614,7 +617,8 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     ``F.binary_cross_entropy``, which clamps each log at -100 and whose backward divides by
     :math:`\max(p (1 - p), 10^{-12})`. :math:`1 - p_t` is formed by subtraction, as there.
     ``apply_class_balancing`` stands for torchvision's ``alpha >= 0``; ``label_smoothing``
-    smooths the labels as Keras does.
+    smooths the labels as Keras does. ``sample_weight`` and the mean are those of a weighted
+    mean written by hand (see the module's docstring).
 
     Examples
     --------
@@ -623,11 +627,13 @@ def binary_focal_cross_entropy(y_true, y_pred, *, gamma=2.0, apply_class_balanci
     array([100., 100.])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing, reduction)
+                                     alpha, from_logits, label_smoothing, reduction,
+                                     sample_weight)
 
 
 def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_balancing=False,
-                                    alpha=0.25, from_logits=False, label_smoothing=0.0):
+                                    alpha=0.25, from_logits=False, label_smoothing=0.0,
+                                    sample_weight=None):
     r"""The derivative of the plain-torch focal loss that ``torch.autograd`` reports: the
     product rule through the literal :math:`1 - p_t` and torch's cross-entropy, whose
     backward on probabilities ignores its -100 clamp.
@@ -639,11 +645,13 @@ def binary_focal_cross_entropy_grad(y_true, y_pred, *, gamma=2.0, apply_class_ba
     array([-1.e+12])
     """
     return _focal_conventions.binary(CONVENTION, y_true, y_pred, gamma, apply_class_balancing,
-                                     alpha, from_logits, label_smoothing)
+                                     alpha, from_logits, label_smoothing,
+                                     sample_weight=sample_weight)
 
 
 def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False,
-                                    label_smoothing=0.0, axis=-1, reduction="mean"):
+                                    label_smoothing=0.0, axis=-1, reduction="mean",
+                                    sample_weight=None):
     r"""A categorical focal loss written in plain torch; neither torch.nn.functional nor
     torchvision has one.
 
@@ -651,6 +659,8 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     on probabilities), ``p = log_p.exp()``, then
     ``-(alpha * (1 - p) ** gamma * y_true * log_p).sum(dim=1)``: no renormalisation, no clip,
     and a probability of exactly 0 against a target of 0 gives ``0 * -inf = nan``.
+    ``sample_weight`` (one weight per row) and the mean are those of a weighted mean written
+    by hand.
 
     Examples
     --------
@@ -659,11 +669,12 @@ def categorical_focal_cross_entropy(y_true, y_pred, *, alpha=0.25, gamma=2.0, fr
     np.float64(nan)
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis, reduction)
+                                          label_smoothing, axis, reduction, sample_weight)
 
 
 def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.0,
-                                         from_logits=False, label_smoothing=0.0, axis=-1):
+                                         from_logits=False, label_smoothing=0.0, axis=-1,
+                                         sample_weight=None):
     r"""The derivative of the plain-torch categorical focal loss that ``torch.autograd``
     reports: through ``log_p`` and then ``log_softmax``'s backward (or ``torch.log``'s).
 
@@ -675,7 +686,7 @@ def categorical_focal_cross_entropy_grad(y_true, y_pred, *, alpha=0.25, gamma=2.
     array([[ 0.0745717, -0.0745717]])
     """
     return _focal_conventions.categorical(CONVENTION, y_true, y_pred, alpha, gamma, from_logits,
-                                          label_smoothing, axis)
+                                          label_smoothing, axis, sample_weight=sample_weight)
 
 
 # segmentation overlaps ---------------------------------------------------------------------------
@@ -740,7 +751,8 @@ __all__ += ["multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad"]
 
 
 @quiet
-def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean"):
+def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reduction="mean",
+                                sample_weight=None):
     r"""``F.multilabel_soft_margin_loss`` as torch computes it, operation by operation.
 
     torch evaluates :math:`-(y \log\sigma(z) + (1 - y) \log\sigma(-z))` literally, multiplies
@@ -748,7 +760,8 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     gives :math:`0 \cdot (-\infty)` = ``nan`` (the exact limit is 0), and a weight of 0 times
     a wrong infinite logit's ``inf`` is ``nan`` (lossnotes: 0). Its derivative is the exact
     one, :func:`lossnotes.multilabel_soft_margin_loss_grad` (torch's autograd gives
-    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``).
+    :math:`(\sigma(z) - y) w / C` even where the loss is ``nan``). ``sample_weight`` (one
+    weight per sample) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -759,7 +772,8 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis=-1, reducti
     """
     y, z = _multilabel._checked(y_true, y_pred)
     terms = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
-    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction)
+    return _multilabel._plain_class_mean(terms, z, weight, axis, reduction, sample_weight,
+                                         CONVENTION)
 
 
 __all__ += ["hinge_embedding_loss", "hinge_embedding_loss_grad"]
@@ -826,14 +840,15 @@ def _torch_pair_terms(y_true, y_pred, axis):
 
 
 @quiet
-def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
+def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean", sample_weight=None):
     r"""``F.multilabel_margin_loss`` as its kernel computes it, on the same 0/1 targets as
     :func:`lossnotes.multilabel_margin_loss` (torch takes them as indices padded with -1).
 
     Per pair of a target class j and a non-target class k: :math:`d = (1 - z_j) + z_k` (in that
     order), charged where :math:`d > 0`; the sum divided by C. A target class and a
     non-target class at the same infinity give :math:`d` = ``nan``, which fails the test and
-    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`.
+    costs 0, where lossnotes refuses the margin :math:`\infty - \infty`. ``sample_weight``
+    (one weight per sample) and the mean are those of a weighted mean written by hand.
 
     Examples
     --------
@@ -844,11 +859,12 @@ def multilabel_margin_loss(y_true, y_pred, *, axis=-1, reduction="mean"):
     """
     d, _ = _torch_pair_terms(y_true, y_pred, axis)
     t = np.maximum(d, 0).reshape(*d.shape[:-2], -1)
-    return reduce(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction)
+    return _conventions.weighted(np.sum(t, axis=-1) / t.dtype.type(d.shape[-1]), reduction,
+                                 sample_weight)
 
 
 @quiet
-def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
+def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1, sample_weight=None):
     r"""The derivative of ``F.multilabel_margin_loss`` that its backward kernel computes:
     :math:`\mp 1/C` at the two classes of each pair with :math:`(1 - z_j) + z_k > 0` (so 0 at
     the kink and at a ``nan`` pair).
@@ -860,7 +876,8 @@ def multilabel_margin_loss_grad(y_true, y_pred, *, axis=-1):
     array([[-0.5,  0.5,  0.5, -0.5]])
     """
     d, axis = _torch_pair_terms(y_true, y_pred, axis)
-    return _multilabel._pair_gradient(d, axis)
+    return _conventions.weighted_grad(_multilabel._pair_gradient(d, axis), sample_weight,
+                                      axis)[()]
 
 
 # --------------------------------------------------------------------------------------------

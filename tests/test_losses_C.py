@@ -101,6 +101,45 @@ def test_limits_and_reductions():
     assert BFC_GRAD(np.float16(y), np.float16(p)).dtype == np.float16
 
 
+@pytest.mark.parametrize("y, p", [
+    (1e-300, 0.0), (5e-324, 0.0), (1e-200, 0.0),  # 1 - p_t = y: its square underflows
+    (1 - 2**-53, 1.0),                            # the mirror end, 1 - p_t = 2^-53
+])
+def test_an_underflowing_focal_factor_keeps_the_infinite_loss(y, p):
+    # At p = 0 with y > 0 (or p = 1 with y < 1) the cross-entropy is +inf and the focal factor
+    # 1 - p_t = y (or 1 - y) is positive: a positive number times +inf is +inf, even where
+    # the factor's power underflows to 0 in floating point (issue 14's nan: 0 * inf).
+    wrong_way = -1.0 if p == 0.0 else 1.0  # the derivative pushes p away from the certain end
+    for gamma in (0.5, 2.0, 5.0):
+        for balanced in (False, True):
+            kw = {"gamma": gamma, "apply_class_balancing": balanced, "alpha": 0.5}
+            assert BFC(y, p, **kw) == np.inf
+            assert BFC([y, 1.0], [p, 0.5], reduction="none", **kw)[0] == np.inf
+            assert BFC_GRAD(y, p, **kw) == wrong_way * np.inf
+    # the categorical focal loss: 1 - p = 1 where p = 0, so its factor cannot underflow there
+    rows = np.array([[y, 1 - y]]), np.array([[p, 1 - p]])
+    for gamma in (0.5, 2.0, 5.0):
+        assert ln.categorical_focal_cross_entropy(*rows, gamma=gamma) == np.inf
+        grad = ln.categorical_focal_cross_entropy_grad(*rows, gamma=gamma)
+        assert not np.isnan(grad).any() and -np.inf in grad
+
+
+def test_a_class_weight_of_0_ignores_an_infinite_term():
+    # alpha = 1 gives class 0 the weight 1 - alpha = 0: its term is ignored, as a sample
+    # weight of 0 ignores one, even at a certain wrong probability (inf), not 0 * inf = nan.
+    kw = {"apply_class_balancing": True, "alpha": 1.0}
+    np.testing.assert_array_equal(BFC([0.0, 1.0], [1.0, 0.5], reduction="none", **kw),
+                                  [0.0, _hand(1.0, 0.5)])
+    np.testing.assert_array_equal(BFC_GRAD([0.0, 0.0], [1.0, 0.5], **kw), [0.0, 0.0])
+    # and the high-precision reference agrees (mpmath's 0 * inf is nan too)
+    y, p = np.array([0.0, 1.0]), np.array([1.0, 0.5])
+    for name, f in (("binary_focal_cross_entropy", BFC), ("binary_focal_cross_entropy_grad",
+                                                         BFC_GRAD)):
+        extra = {} if f is BFC_GRAD else {"reduction": "none"}
+        exact = np.array(acc.reference(name, y, p, **kw), dtype=float)
+        np.testing.assert_allclose(f(y, p, **kw, **extra), exact, rtol=1e-15)
+
+
 def test_float32_keeps_the_tiny_factor_that_the_literal_formula_loses():
     # The trap of the literal 1 - p_t: for a confident right logit z = 10 in float32, p_t
     # rounds near 1 and 1 - p_t = 1 - 0.9999546 keeps few digits; sigma(-z) keeps them all.
