@@ -1485,7 +1485,21 @@ _COSINE = Frameworks(
     scale=_cosine_scale,
     scale_text=lambda o, grad: ("max(1, 1/|y_pred|) per row" if grad else
                                 "max(1, sum |y_k p_k| / (|y| |p|)) per row"),
+    keras_unavailable=lambda p, opts: _keras_cosine_floor(),
 )
+
+
+def _keras_cosine_floor():
+    """``keras_unavailable`` of the negated cosine: a Keras whose normalisation floors the
+    squared length (see ``_frameworks.KERAS_COSINE_LENGTH_FLOOR``)."""
+    from ._compare import _frameworks
+
+    if not _frameworks.keras_before(_frameworks.KERAS_COSINE_LENGTH_FLOOR):
+        return None
+    return ("not compared with Keras: Keras 3.0.0 normalises each row by sqrt(max(sum(x^2), "
+            "1e-7)), a floor of 3.2e-4 on its length, where Keras 3.1.0 and later (and "
+            "lossnotes.like_keras) floor the length at 1e-7; rows longer than 3.2e-4 agree, "
+            "shorter ones do not, so compare leaves this Keras out")
 
 
 def _random_cosine(rng, shape, c):

@@ -42,6 +42,11 @@ KERAS_HUBER_DELTA_IN_PRED_DTYPE = (3, 4, 0)
 #: ``keras/src/losses/loss.py``'s ``apply_mask``; from 3.13.0 by their number
 #: (``divide_no_nan``). Measured with Keras 3.0.0 to 3.12.0, 3.13.0 and 3.14.0.
 KERAS_IGNORE_CLASS_EXACT_MEAN = (3, 13, 0)
+#: Keras 3.0.0 normalises a row for ``cosine_similarity`` as ``x * rsqrt(max(sum(x^2), 1e-7))``
+#: (a floor of 3.2e-4 on the length); from 3.1.0 as ``x * min(rsqrt(sum(x^2)), 1/1e-7)`` (a floor
+#: of 1e-7), which :func:`lossnotes.like_keras.negative_cosine_similarity` reproduces. Measured
+#: with Keras 3.0.0 to 3.15.1 on a row of length 2.2e-9: -7.07e-6, then -0.0224 from 3.1.0.
+KERAS_COSINE_LENGTH_FLOOR = (3, 1, 0)
 #: Before Keras 3.5.0, ``keras.ops.softmax`` and ``log_softmax`` hand a tuple ``axis`` to
 #: ``tf.nn.softmax`` as it is, which does not normalise over those axes jointly (for axis (0, 2)
 #: of a 3-d array every slice along the last axis sums to 1); from 3.5.0 they do, as lossnotes'
