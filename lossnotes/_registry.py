@@ -720,31 +720,43 @@ def _with_options_scale_text(text):
     return with_options
 
 
-def _keras_added_in(name: str, version: tuple):
-    """``keras_unavailable`` for a loss that Keras added in ``version``: before it, compare
-    leaves Keras out and says so."""
+def _keras_before(version, reason, applies=None):
+    """``keras_unavailable`` for the calls a Keras older than ``version`` cannot run as compare
+    runs them: ``reason`` (a str, or a function of no argument for a text that names the
+    installed Keras) where ``applies(y_pred, opts)`` holds (every call without it).
+    ``version`` is a release tuple or the name of a constant of ``_compare._frameworks``,
+    which is imported when a call is checked (it imports this module)."""
     def unavailable(p, opts):
         from ._compare import _frameworks
 
-        if not _frameworks.keras_before(version):
+        release = getattr(_frameworks, version) if isinstance(version, str) else version
+        if (applies is not None and not applies(p, opts)) or not _frameworks.keras_before(
+                release):
             return None
-        return (f"{name} is not in Keras {_frameworks.keras_version()}; it was added in Keras "
-                f"{'.'.join(map(str, version))}: compare leaves Keras out.")
+        return reason() if callable(reason) else reason
     return unavailable
 
-def _keras_ignore_class_mean(p, opts):
-    """``keras_unavailable`` of the sparse cross-entropy: a float64 call with ``ignore_index``
-    on a Keras whose masked mean adds its epsilon to the divisor (see
-    ``_frameworks.KERAS_IGNORE_CLASS_EXACT_MEAN``)."""
-    from ._compare import _frameworks
 
-    if opts.get("ignore_index") is None or p.dtype != np.float64 or not _frameworks.keras_before(
-            _frameworks.KERAS_IGNORE_CLASS_EXACT_MEAN):
-        return None
-    return ("not compared with Keras: before 3.13.0 Keras divides the mean over the kept labels "
-            "by their number plus keras.config.epsilon() (1e-7), a relative gap of 1e-7 over "
-            "that number, above float64's tolerance and in no convention lossnotes reproduces; "
-            "float32 calls and Keras 3.13.0 and later are compared")
+def _keras_added_in(name: str, version: tuple):
+    """``keras_unavailable`` for a loss that Keras added in ``version``: before it, compare
+    leaves Keras out and says so."""
+    def reason():
+        from ._compare import _frameworks
+
+        return (f"{name} is not in Keras {_frameworks.keras_version()}; it was added in Keras "
+                f"{'.'.join(map(str, version))}: compare leaves Keras out.")
+    return _keras_before(version, reason)
+
+
+#: ``keras_unavailable`` of the sparse cross-entropy: a float64 call with ``ignore_index`` on a
+#: Keras whose masked mean adds its epsilon to the divisor.
+_keras_ignore_class_mean = _keras_before(
+    "KERAS_IGNORE_CLASS_EXACT_MEAN",
+    "not compared with Keras: before 3.13.0 Keras divides the mean over the kept labels by their "
+    "number plus keras.config.epsilon() (1e-7), a relative gap of 1e-7 over that number, above "
+    "float64's tolerance and in no convention lossnotes reproduces; float32 calls and Keras "
+    "3.13.0 and later are compared",
+    lambda p, opts: opts.get("ignore_index") is not None and p.dtype == np.float64)
 
 
 def _loss_of(name):
@@ -1485,21 +1497,14 @@ _COSINE = Frameworks(
     scale=_cosine_scale,
     scale_text=lambda o, grad: ("max(1, 1/|y_pred|) per row" if grad else
                                 "max(1, sum |y_k p_k| / (|y| |p|)) per row"),
-    keras_unavailable=lambda p, opts: _keras_cosine_floor(),
+    # a Keras whose normalisation floors the squared length, not the length
+    keras_unavailable=_keras_before(
+        "KERAS_COSINE_LENGTH_FLOOR",
+        "not compared with Keras: Keras 3.0.0 normalises each row by sqrt(max(sum(x^2), 1e-7)), "
+        "a floor of 3.2e-4 on its length, where Keras 3.1.0 and later (and "
+        "lossnotes.like_keras) floor the length at 1e-7; rows longer than 3.2e-4 agree, shorter "
+        "ones do not, so compare leaves this Keras out"),
 )
-
-
-def _keras_cosine_floor():
-    """``keras_unavailable`` of the negated cosine: a Keras whose normalisation floors the
-    squared length (see ``_frameworks.KERAS_COSINE_LENGTH_FLOOR``)."""
-    from ._compare import _frameworks
-
-    if not _frameworks.keras_before(_frameworks.KERAS_COSINE_LENGTH_FLOOR):
-        return None
-    return ("not compared with Keras: Keras 3.0.0 normalises each row by sqrt(max(sum(x^2), "
-            "1e-7)), a floor of 3.2e-4 on its length, where Keras 3.1.0 and later (and "
-            "lossnotes.like_keras) floor the length at 1e-7; rows longer than 3.2e-4 agree, "
-            "shorter ones do not, so compare leaves this Keras out")
 
 
 def _random_cosine(rng, shape, c):
@@ -2307,15 +2312,12 @@ def _poisson_keras_call(o):
     return f"keras.losses.poisson(y_true, {rate}){full}"
 
 
-def _poisson_keras_unavailable(p, opts):
-    from ._compare import _frameworks
-
-    if p.dtype == np.float64 and _frameworks.keras_before(
-            _frameworks.KERAS_EPSILON_IN_PRED_DTYPE):
-        return ("not compared with Keras: keras.losses.poisson fails on float64 predictions "
-                "in this Keras (before 3.4.0 it adds keras.config.epsilon() as a float32 "
-                "tensor); float32 works, and Keras 3.4.0 and later take float64")
-    return None
+_poisson_keras_unavailable = _keras_before(
+    "KERAS_EPSILON_IN_PRED_DTYPE",
+    "not compared with Keras: keras.losses.poisson fails on float64 predictions in this Keras "
+    "(before 3.4.0 it adds keras.config.epsilon() as a float32 tensor); float32 works, and Keras "
+    "3.4.0 and later take float64",
+    lambda p, opts: p.dtype == np.float64)
 
 
 def _poisson_torch(torch, F, p, y, opts, reduction):
