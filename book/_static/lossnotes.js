@@ -11,7 +11,8 @@
 //    hidden content" on a button that reads "Show code cell source", "Search" on the one that
 //    reads "Search Ctrl+K") is named by its visible text instead.
 // 3. Scroll boxes. An output, equation, table or code block that overflows its box gets
-//    tabindex=0, so a keyboard can focus and scroll it (recomputed when the window resizes).
+//    tabindex=0, so a keyboard can focus and scroll it (recomputed when a box changes size;
+//    <html data-lossnotes-scroll-boxes> holds the width at which they were last marked).
 // 4. Search results read well: the summary under each result is the text of the page it links
 //    to, in which an expression typeset when the book was built (_ext/typeset_math.mjs) is
 //    MathJax's output and hidden MathML; it is given as a line of plain text (α/(1 + e^(−x)),
@@ -72,6 +73,30 @@
       }
       if (el.matches('div.math')) el.classList.toggle('lossnotes-scroll-cue', scrolls);
     });
+    // The width the boxes were last marked at ("pending" while a marking is scheduled):
+    // `make browser-test` waits for it after a resize.
+    document.documentElement.dataset.lossnotesScrollBoxes = String(document.documentElement.clientWidth);
+  }
+
+  // A box's width changes when the window does, and also after it: the theme slides its
+  // sidebars in and out with a CSS transition, so a column goes on narrowing for a while after
+  // the last resize event (at 1024 px, from 851 to 723 px over ~120 ms). A ResizeObserver on the
+  // boxes sees every such change; the boxes are marked again once they have kept still for 150 ms.
+  let markTimer;
+  function scheduleMarking() {
+    document.documentElement.dataset.lossnotesScrollBoxes = 'pending';
+    clearTimeout(markTimer);
+    markTimer = setTimeout(markScrollBoxes, 150);
+  }
+
+  function watchScrollBoxes() {
+    window.addEventListener('resize', scheduleMarking);
+    if (typeof ResizeObserver === 'undefined') return;
+    let first = true; // the observer reports every box once when it starts: they were just marked
+    const observer = new ResizeObserver(() => {
+      if (first) first = false; else scheduleMarking();
+    });
+    document.querySelectorAll(SCROLL_BOXES).forEach((el) => observer.observe(el));
   }
 
   // ---- 4. search results ----------------------------------------------------------------------
@@ -117,12 +142,6 @@
     search.htmlToText.lossnotes = true;
   }
 
-  let resizeTimer;
-  window.addEventListener('resize', () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(markScrollBoxes, 150);
-  });
-
   // After the themes' and sphinx-togglebutton's own DOMContentLoaded handlers (registered by
   // scripts that run before this deferred one).
   document.addEventListener('DOMContentLoaded', () => {
@@ -135,6 +154,7 @@
     forwardToggles('.secondary-toggle');
     nameByVisibleText();
     markScrollBoxes();
+    watchScrollBoxes();
   });
   readableSearchSummaries();
   // Fonts change widths: once they are in, look at the scroll boxes again.

@@ -517,6 +517,17 @@ async function figuresAndKeyboard(p) {
 }
 
 // ---- a phone: navigation buttons, page width; equations at three widths -------------------------
+// lossnotes.js marks the scroll boxes again once they have kept their size for 150 ms (the theme's
+// sidebars slide with a CSS transition, so the boxes go on changing after the resize), and then
+// records the width it marked them at. Wait for that record, with no transition running, rather
+// than for a fixed time, which a busy machine can outlast.
+async function scrollBoxesMarked(p) {
+  await p.waitForFunction(
+    () => !document.getAnimations().some((a) => a.playState === 'running')
+      && document.documentElement.dataset.lossnotesScrollBoxes === String(document.documentElement.clientWidth),
+    null, { timeout: 15000, polling: 50 });
+}
+
 async function equationWidths(p) {
   return p.evaluate(() => [...document.querySelectorAll('mjx-container[display="true"]')].map((eq) => {
     const box = eq.closest('div.math') ?? eq;
@@ -580,10 +591,8 @@ function checkEquations(eqs, width) {
       }
       let eqCount = 0;
       for (const width of [390, 1024, 1280]) {
-        if (width !== 390) {
-          await p.setViewportSize({ width, height: 844 });
-          await p.waitForTimeout(250); // lossnotes.js re-marks scroll boxes 150 ms after a resize
-        }
+        if (width !== 390) await p.setViewportSize({ width, height: 844 });
+        await scrollBoxesMarked(p);
         const eqs = await equationWidths(p);
         eqCount = eqs.length;
         problems.push(...checkEquations(eqs, width));
