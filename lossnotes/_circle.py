@@ -279,7 +279,8 @@ def circle_grad(labels, embeddings, *, gamma: float = 80.0, margin: float = 0.4,
 
         G_{ij} = \frac{\partial \ell_i}{\partial s_{ij}} = \sigma(t_i)\Bigl(
         \pi_{ij}\, \frac{\partial a_{ij}}{\partial s_{ij}}
-        + \nu_{ij}\, \frac{\partial b_{ij}}{\partial s_{ij}}\Bigr), \qquad
+        + \nu_{ij}\, \frac{\partial b_{ij}}{\partial s_{ij}}\Bigr),
+
         \frac{\partial a}{\partial s} = -2 \gamma (1 - s)\, [s < 1 + m], \qquad
         \frac{\partial b}{\partial s} = 2 \gamma s\, [s > -m],
 

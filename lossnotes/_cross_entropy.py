@@ -80,7 +80,8 @@ def binary_cross_entropy(
     .. math::
 
         \ell_i = -\bigl(y_i \log p_i + (1 - y_i) \log(1 - p_i)\bigr),
-        \qquad p_i = \sigma(z_i) \text{ when } \texttt{from\_logits=True}.
+
+    with :math:`p_i = \sigma(z_i)` when ``from_logits=True``.
 
     With logits this is evaluated as
 
@@ -631,8 +632,9 @@ def sparse_categorical_cross_entropy(
     .. math::
 
         \ell_i = -\log p_{i, c_i},
-        \qquad \log p_{i, c_i} = z_{i, c_i} - \operatorname{logsumexp}(z_{i\cdot})
-        \text{ when } \texttt{from\_logits=True}.
+
+    with :math:`\log p_{i, c_i} = z_{i, c_i} - \operatorname{logsumexp}(z_{i\cdot})` when
+    ``from_logits=True``.
 
     Equal to :func:`categorical_cross_entropy` with one-hot targets, without building them.
 

@@ -95,7 +95,8 @@ def kl_divergence(y_true, y_pred, *, axis: int = -1, reduction: str = "mean",
 
         \ell_i = D_{\mathrm{KL}}(p_{i\cdot} \,\|\, q_{i\cdot})
         = \sum_{k=1}^{C} p_{ik} \log \frac{p_{ik}}{q_{ik}},
-        \qquad 0 \log \tfrac{0}{q} = 0, \quad p \log \tfrac{p}{0} = +\infty \ (p > 0),
+
+        0 \log \tfrac{0}{q} = 0, \quad p \log \tfrac{p}{0} = +\infty \ (p > 0),
 
     with :math:`p` = ``y_true`` and :math:`q` = ``y_pred``, one value per row (classes along
     ``axis``). It equals the categorical cross-entropy :math:`-\sum_k p_{ik} \log q_{ik}`
@@ -260,8 +261,12 @@ def poisson(y_true, y_pred, *, log_input: bool = False, full: bool = False,
     .. math::
 
         \ell_i = \lambda_i - y_i \log \lambda_i \; [+ \log \Gamma(y_i + 1)],
-        \qquad \lambda_i = \hat y_i, \ \text{or} \ \lambda_i = e^{\hat y_i}
-        \text{ with } \texttt{log\_input=True}, \text{ where }
+
+    with :math:`\lambda_i = \hat y_i`, or :math:`\lambda_i = e^{\hat y_i}` with
+    ``log_input=True``, where
+
+    .. math::
+
         \ell_i = e^{\hat y_i} - y_i \hat y_i \; [+ \log \Gamma(y_i + 1)].
 
     Parameters

@@ -71,7 +71,7 @@ def cosine_embedding_loss(x1, x2, y, *, margin: float = 0.0, reduction: str = "m
     .. math::
 
         \cos_i = \frac{\langle x_{1,i}, x_{2,i} \rangle}{\|x_{1,i}\| \, \|x_{2,i}\|},
-        \qquad
+
         \ell_i = \begin{cases}
         1 - \cos_i & y_i = +1 \text{ (a similar pair)} \\
         \max(0,\; \cos_i - \text{margin}) & y_i = -1 \text{ (a dissimilar pair)}

@@ -98,7 +98,8 @@ def binary_focal_cross_entropy(
 
     .. math::
 
-        1 - p_{t,i} = y_i (1 - p_i) + (1 - y_i)\, p_i, \qquad
+        1 - p_{t,i} = y_i (1 - p_i) + (1 - y_i)\, p_i,
+
         \alpha_{t,i} = \begin{cases} \alpha y_i + (1 - \alpha)(1 - y_i) &
         \texttt{apply\_class\_balancing} \\ 1 & \text{otherwise,} \end{cases}
 
@@ -217,10 +218,10 @@ def binary_focal_cross_entropy_grad(
 
     .. math::
 
-        \frac{\partial \ell}{\partial p} = \alpha_t \Bigl(\gamma\, m^{\gamma - 1} (1 - 2y)\, B
+        \frac{\partial \ell}{\partial p} &= \alpha_t \Bigl(\gamma\, m^{\gamma - 1} (1 - 2y)\, B
         + m^{\gamma}\, \frac{p - y}{p (1 - p)}\Bigr),
-        \qquad
-        \frac{\partial \ell}{\partial z} = \alpha_t \Bigl(\gamma\, m^{\gamma - 1} (1 - 2y)\,
+
+        \frac{\partial \ell}{\partial z} &= \alpha_t \Bigl(\gamma\, m^{\gamma - 1} (1 - 2y)\,
         B\, p (1 - p) + m^{\gamma} (p - y)\Bigr),
 
     the second because :math:`dp/dz = p (1 - p) = \sigma(z)\sigma(-z)`. For a hard label both
@@ -330,8 +331,8 @@ def categorical_focal_cross_entropy(
     .. math::
 
         \ell_i = -\alpha \sum_{k=1}^{C} y_{ik}\, (1 - p_{ik})^{\gamma} \log p_{ik},
-        \qquad p_{i\cdot} = \operatorname{softmax}(z_{i\cdot}) \text{ when }
-        \texttt{from\_logits=True},
+
+    with :math:`p_{i\cdot} = \operatorname{softmax}(z_{i\cdot})` when ``from_logits=True``,
 
     and with ``label_smoothing`` :math:`s` the targets first become :math:`y (1 - s) + s/C`.
     With :math:`\gamma = 0` it is :math:`\alpha` times :func:`categorical_cross_entropy`.

@@ -235,7 +235,8 @@ def categorical_hinge_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None
         1 / |J_i| & k \in J_i = \operatorname{arg\,max}_{j \ne y_i} z_{ij} \\
         0 & \text{otherwise}
         \end{cases}
-        \quad \text{where the margin } m_i < 1, \text{ and } 0 \text{ where } m_i \ge 1.
+
+    where the margin :math:`m_i < 1`, and 0 where :math:`m_i \ge 1`.
 
     Parameters
     ----------
@@ -475,13 +476,14 @@ def hinge_embedding_loss(y_true, y_pred, *, margin: float = 1.0, reduction: str 
     .. math::
 
         \ell_i = \begin{cases}
-        x_i & y_i = +1 \text{ (a similar pair: its distance is charged)} \\
-        \max(0,\; \text{margin} - x_i) & y_i = -1 \text{ (a dissimilar pair: charged until
-        it is margin apart)}
+        x_i & y_i = +1 \\
+        \max(0,\; \text{margin} - x_i) & y_i = -1
         \end{cases}
 
     for a distance :math:`x_i` between the two embeddings of a pair (L1 or L2, computed by the
-    caller) and a label saying whether the pair is similar. The reduction is the mean
+    caller) and a label saying whether the pair is similar: a similar pair
+    (:math:`y_i = +1`) is charged its distance, a dissimilar one (:math:`y_i = -1`) is charged
+    until it is margin apart. The reduction is the mean
     (default) or sum over all elements, or ``"none"``.
 
     Parameters

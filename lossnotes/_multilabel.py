@@ -86,8 +86,8 @@ def multilabel_soft_margin_loss(y_true, y_pred, *, weight=None, axis: int = -1,
 
         \ell_i = \frac{1}{C} \sum_{j=1}^{C} w_j \bigl( y_{ij} \operatorname{softplus}(-z_{ij})
         + (1 - y_{ij}) \operatorname{softplus}(z_{ij}) \bigr),
-        \qquad \operatorname{softplus}(x) = \log(1 + e^{x}),
 
+    with :math:`\operatorname{softplus}(x) = \log(1 + e^{x})`:
     the binary cross-entropy on logits of each class, weighted by class and averaged over the
     :math:`C` classes of the sample: one value per sample. The reduction is the mean (default)
     or sum over samples, or ``"none"``.

@@ -237,9 +237,8 @@ def dice_grad(y_true, y_pred, *, axis: int = -1, sample_weight=None):
 
         \frac{\partial \ell}{\partial p_k} = \frac{2\bigl((1 - y_k) I - y_k (I + M + E)
         \bigr)}{(2I + M + E)^2} = \frac{2 \bigl(I - y_k S\bigr)}{S^2},
-        \qquad S = \sum y + \sum p,
 
-    times each row's weight with ``sample_weight``.
+    with :math:`S = \sum y + \sum p`, times each row's weight with ``sample_weight``.
 
     Examples
     --------

@@ -34,7 +34,8 @@ def log_cosh(y_true, y_pred, *, reduction: str = "mean", sample_weight=None):
     .. math::
 
         \ell_i = \log \cosh(\hat y_i - y_i),
-        \qquad \log\cosh x \approx \tfrac12 x^2 \ (|x| \ll 1), \quad
+
+        \log\cosh x \approx \tfrac12 x^2 \ (|x| \ll 1), \quad
         \log\cosh x \approx |x| - \log 2 \ (|x| \gg 1).
 
     Like Huber with :math:`\delta = 1` it limits the pull of outliers, but it is smooth

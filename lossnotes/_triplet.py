@@ -153,7 +153,8 @@ def triplet_margin_loss(anchor, positive, negative, *, margin: float = 1.0, p: f
 
     .. math::
 
-        d(x, y) = \Bigl(\sum_k |x_k - y_k + \epsilon|^p\Bigr)^{1/p}, \qquad
+        d(x, y) = \Bigl(\sum_k |x_k - y_k + \epsilon|^p\Bigr)^{1/p},
+
         \ell_i = \max\bigl(0,\; d(a_i, p_i) - d(a_i, n_i) + \text{margin}\bigr)
 
     for an anchor :math:`a_i`, a positive :math:`p_i` and a negative :math:`n_i` (vectors on

@@ -124,7 +124,7 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, reduction="mean",
 
         \ell^{\text{keras}}_i = -\bigl(y_i \log \tilde p_i + (1 - y_i) \log(1 - \tilde p_i)\bigr),
         \quad \tilde p_i = \operatorname{clip}(p_i, \varepsilon, 1 - \varepsilon),
-        \qquad
+
         \ell^{\text{torch}}_i = -\bigl(y_i \max(\log p_i, -100)
         + (1 - y_i) \max(\log(1 - p_i), -100)\bigr).
 
@@ -159,7 +159,7 @@ def binary_cross_entropy_grad(y_true, y_pred, *, from_logits=False, sample_weigh
         \frac{\partial \ell^{\text{keras}}}{\partial p} =
         \Bigl(-\frac{y}{\tilde p} + \frac{1 - y}{1 - \tilde p}\Bigr)
         \mathbb{1}[\varepsilon \le p \le 1 - \varepsilon],
-        \qquad
+
         \frac{\partial \ell^{\text{torch}}}{\partial p} =
         \frac{p - y}{\max(p (1 - p), 10^{-12})}:
 
@@ -188,7 +188,7 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, axis=-1, red
 
         \ell^{\text{keras}}_i = -\sum_k y_{ik} \log \operatorname{clip}\Bigl(
         \frac{p_{ik}}{\sum_j p_{ij}}, \varepsilon, 1 - \varepsilon\Bigr),
-        \qquad
+
         \ell^{\text{torch}}_i = -\sum_k y_{ik} \log \frac{p_{ik}}{\sum_j p_{ij}},
 
     the latter because ``log_softmax(log p)`` is :math:`\log(p / \sum p)`. Both multiply

@@ -353,9 +353,10 @@ def poisson(y_true, y_pred, *, log_input=False, full=False, reduction="mean",
 
     .. math::
 
-        \ell^{\text{torch}}_i = e^{\hat y_i} - y_i \hat y_i \ (\texttt{log\_input=True},
-        \text{torch's default}), \qquad
-        \lambda_i - y_i \log(\lambda_i + 10^{-8}) \ (\texttt{log\_input=False}),
+        \ell^{\text{torch}}_i = \begin{cases}
+        e^{\hat y_i} - y_i \hat y_i & \texttt{log\_input=True} \text{ (torch's default)}, \\
+        \lambda_i - y_i \log(\lambda_i + 10^{-8}) & \texttt{log\_input=False},
+        \end{cases}
 
     and ``full=True`` adds Stirling's approximation of :math:`\log y!`,
     :math:`y \log y - y + \tfrac12 \log(2\pi y)`, for :math:`y > 1` only (0 below): it
