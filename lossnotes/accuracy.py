@@ -760,6 +760,13 @@ class Measurement:
         if wrt:
             which, index = wrt[int(index[0])], index[1:]
         parts = []
+        if getattr(record, "family", "") == "sequence":  # CTC: sequence i (frame t, class k)
+            labels, logits = self.inputs[:2]
+            parts = [f"sequence {index[0]}", f"labels={_show(labels[index[0]])}"]
+            if len(index) == 3:
+                parts += [f"frame {index[1]}", f"class {index[2]}",
+                          f"logits={_show(logits[index[0], index[1]])}"]
+            return ", ".join(parts)
         for arg, x in zip(names, self.inputs, strict=False):
             if row and x.ndim == 2:
                 parts.append(f"{arg}={_show(x[index[0]])}")
