@@ -1938,17 +1938,27 @@ def _ctc_options_text(o) -> str:
     return f"{lengths}, blank={o['blank']}"
 
 
-def _ctc_keras_unavailable(p, opts):
-    """Why compare leaves keras.losses.ctc out of a call, or None: it has neither lengths nor
-    a blank argument, computes float64 in float32, and before 3.4.0 reads every row as S
-    labels (it arrived in 3.1.0)."""
+def _ctc_keras_version_text() -> str:
     from ._compare import _frameworks
 
-    if _frameworks.keras_before((3, 4, 0)):
-        return (f"not compared with Keras {_frameworks.keras_version()}: keras.losses.ctc "
-                "arrived in Keras 3.1.0, and before 3.4.0 it reads every row of labels as S "
-                "labels (label_length = y_true.shape[1], the padding included), where 3.4.0 "
-                "and later count the labels other than 0; compare leaves Keras out.")
+    return (f"not compared with Keras {_frameworks.keras_version()}: keras.losses.ctc arrived "
+            "in Keras 3.1.0, and before 3.4.0 it reads every row of labels as S labels "
+            "(label_length = y_true.shape[1], the padding included), where 3.4.0 and later "
+            "count the labels other than 0; compare leaves Keras out.")
+
+
+#: Before Keras 3.4.0 (read in the wheels of 3.0.0 to 3.10.0): no ctc, or one that reads the
+#: padding as labels.
+_ctc_keras_reads_padding = _keras_before((3, 4, 0), _ctc_keras_version_text)
+
+
+def _ctc_keras_unavailable(p, opts):
+    """Why compare leaves keras.losses.ctc out of a call, or None: before 3.4.0 (above); a
+    call with lengths or another blank, which it does not take; float64, which it computes in
+    float32."""
+    version = _ctc_keras_reads_padding(p, opts)
+    if version is not None:
+        return version
     given = [k for k in ("input_lengths", "label_lengths") if opts.get(k) is not None]
     if given or opts.get("blank", 0) != 0:
         return ("not compared with Keras: keras.losses.ctc(y_true, y_pred) takes neither "

@@ -388,3 +388,16 @@ def test_the_reference_is_the_sum_over_every_path():
         np.testing.assert_allclose(np.asarray(grad[i, :x_len[i]], dtype=float), g, rtol=0,
                                    atol=1e-15)
         assert (grad[i, x_len[i]:] == 0).all()
+
+
+def test_a_keras_before_3_4_0_is_left_out(monkeypatch):
+    """Keras 3.1.0 to 3.3.3 read every row of labels as S labels, the padding included (their
+    losses.py: label_length = y_true.shape[1]); 3.0.0 has no ctc: compare leaves Keras out."""
+    pytest.importorskip("torch")
+    monkeypatch.setattr(_frameworks, "keras_version", lambda: "3.3.3")
+    monkeypatch.setattr(_frameworks, "keras_before", lambda version: version > (3, 3, 3))
+    r = ln.compare("ctc", [[1, 2], [1, 0]], np.zeros((2, 4, 3), np.float32))
+    assert r.status == {"torch": "agree"}
+    (note,) = [n for n in r.notes if n.frameworks == ("keras",)]
+    assert note.text.startswith("not compared with Keras 3.3.3: keras.losses.ctc arrived in "
+                                "Keras 3.1.0, and before 3.4.0 it reads every row")
