@@ -234,6 +234,13 @@ def ctc(labels, logits, *, input_lengths=None, label_lengths=None, blank: int = 
     long the sequence. float16 and float32 are computed in float64 and rounded once. Each
     sequence's loss depends on its own logits and labels only.
 
+    **Accuracy.** Each of the :math:`T` steps rounds a log-softmax and a few ``logaddexp``, an
+    absolute error of a few :math:`\varepsilon` times the size of the logits per step: in
+    float64 the loss is within 10 ulps on :mod:`lossnotes.accuracy`'s grid (2.7 measured, 4.0
+    with NumPy's AVX2 or baseline kernels), where it is at least 0.5. A loss near 0 (one
+    nearly certain path) is :math:`-\log p` with :math:`p` near 1 and keeps that absolute
+    error only: its relative error grows as it shrinks. float32 is within half an ulp.
+
     References
     ----------
     A. Graves, S. Fernández, F. Gomez and J. Schmidhuber, "Connectionist Temporal
@@ -286,6 +293,13 @@ def ctc_grad(labels, logits, *, input_lengths=None, label_lengths=None, blank: i
     The frames after a sequence's length get 0. A sequence without alignment has the loss
     ``+inf`` whatever its logits, a constant: its gradient is 0 (as torch's
     ``zero_infinity=True`` gives).
+
+    The posteriors come from sums of :math:`\log \alpha`, :math:`\log \beta` and the loss,
+    each of size up to :math:`T` times the logits and carrying its roundings, so in float64 an
+    entry is within 256 ulps on :mod:`lossnotes.accuracy`'s grid (128 to 164 measured), where
+    every path is improbable and no entry cancels; where the softmax and the posterior nearly
+    cancel, the absolute error stays and the relative one grows. float32 is within half an
+    ulp.
 
     Parameters
     ----------

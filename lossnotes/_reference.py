@@ -1296,6 +1296,114 @@ REFERENCES.update({
     "triplet_margin_with_distance_loss_grad": ref_triplet_margin_with_distance_loss_grad,
 })
 
+# ---------------------------------------------------------------------------------------------
+# sequences: CTC, the forward-backward sums of Graves et al. in probabilities (not logs)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ctc_sequence(labels, logits, blank):
+    """``(p, y, occupancy)`` of one sequence: its frames' logits (T, C) and its labels (the
+    blank left out), in probabilities at DIGITS digits, Graves et al.'s recursions as
+    written (1-based states s = 1 .. 2L + 1 with the blank at odd s). ``p`` is the sum of
+    the probabilities of the paths that collapse to the labels (0 if there are none), ``y``
+    the softmax of each frame, ``occupancy[t][k]`` the sum over the paths of the
+    probability of those with class ``k`` at frame ``t``.
+
+    Every sum adds non-negative numbers and mpmath's exponent does not underflow, so nothing
+    cancels and nothing is lost: the probabilities are correct to about DIGITS digits."""
+    u = [[to_mp(v) for v in row] for row in logits]
+    y = []
+    for row in u:
+        top = max(row)
+        e = [mp.exp(v - top) for v in row]  # v - top of two exact floats: exact here
+        total = mp.fsum(e)
+        y.append([x / total for x in e])
+    t_len, c = len(u), len(u[0]) if u else 0
+    ext = [blank]
+    for k in labels:
+        ext += [k, blank]
+    n = len(ext)
+
+    def skip(s):  # s is 0-based; a label differing from the label two states back
+        return s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]
+
+    alpha = [[ZERO] * n for _ in range(t_len)]
+    alpha[0][0] = y[0][ext[0]]
+    if n > 1:
+        alpha[0][1] = y[0][ext[1]]
+    for t in range(1, t_len):
+        for s in range(n):
+            came = alpha[t - 1][s] + (alpha[t - 1][s - 1] if s >= 1 else ZERO)
+            if skip(s):
+                came += alpha[t - 1][s - 2]
+            alpha[t][s] = came * y[t][ext[s]]
+    # beta_t(s): the paths from state s at frame t to the end, frame t's emission included
+    beta = [[ZERO] * n for _ in range(t_len)]
+    beta[-1][n - 1] = y[-1][ext[n - 1]]
+    if n > 1:
+        beta[-1][n - 2] = y[-1][ext[n - 2]]
+    for t in range(t_len - 2, -1, -1):
+        for s in range(n):
+            went = beta[t + 1][s] + (beta[t + 1][s + 1] if s + 1 < n else ZERO)
+            if s + 2 < n and skip(s + 2):
+                went += beta[t + 1][s + 2]
+            beta[t][s] = went * y[t][ext[s]]
+    p = alpha[-1][n - 1] + (alpha[-1][n - 2] if n > 1 else ZERO)
+    occupancy = [[ZERO] * c for _ in range(t_len)]
+    for t in range(t_len):
+        for s in range(n):
+            if alpha[t][s] != 0:  # alpha beta counts frame t's emission twice
+                occupancy[t][ext[s]] += alpha[t][s] * beta[t][s] / y[t][ext[s]]
+    return p, y, occupancy
+
+
+def _ctc_batches(labels, logits, input_lengths, label_lengths, blank):
+    """Each sequence's labels (as a tuple) and frames (a list of rows), cut to its lengths:
+    without ``label_lengths``, the labels before the first blank; without ``input_lengths``,
+    every frame."""
+    lab, u = np.asarray(labels), np.asarray(logits, dtype=np.float64)
+    n, t_max = u.shape[:2]
+    x_len = [t_max] * n if input_lengths is None else [int(v) for v in input_lengths]
+    out = []
+    for i in range(n):
+        row = [int(v) for v in lab[i]]
+        if label_lengths is None:
+            length = row.index(blank) if blank in row else len(row)
+        else:
+            length = int(label_lengths[i])
+        out.append((tuple(row[:length]), [[float(v) for v in frame]
+                                          for frame in u[i, :x_len[i]]]))
+    return out, u.shape
+
+
+def ref_ctc(labels, logits, input_lengths=None, label_lengths=None, blank=0):
+    """-log p per sequence; +inf where no path collapses to the labels."""
+    sequences, (n, _, _) = _ctc_batches(labels, logits, input_lengths, label_lengths, blank)
+    out = np.empty(n, dtype=object)
+    for i, (lab, frames) in enumerate(sequences):
+        p, _, _ = _ctc_sequence(lab, frames, blank)
+        out[i] = -mp.log(p) if p > 0 else INF
+    return out
+
+
+def ref_ctc_grad(labels, logits, input_lengths=None, label_lengths=None, blank=0):
+    """y_t(k) - occupancy_t(k) / p per frame within the sequence's length, 0 after it and 0
+    for a sequence without a path (its loss is +inf whatever its logits). The one subtraction
+    is of two numbers correct to DIGITS digits: a difference far below both (1e-30 of them)
+    would keep fewer, which ``tests/test_accuracy.py``'s check at twice the digits notices."""
+    sequences, shape = _ctc_batches(labels, logits, input_lengths, label_lengths, blank)
+    out = np.full(shape, ZERO, dtype=object)
+    for i, (lab, frames) in enumerate(sequences):
+        p, y, occupancy = _ctc_sequence(lab, frames, blank)
+        if p == 0:
+            continue
+        for t, (row, occ) in enumerate(zip(y, occupancy, strict=True)):
+            out[i, t] = [a - b / p for a, b in zip(row, occ, strict=True)]
+    return out
+
+
+REFERENCES.update({"ctc": ref_ctc, "ctc_grad": ref_ctc_grad})
+
 #: Every cache of reference values: :func:`digits` clears them when the precision changes.
 _CACHES = (_to_mp, softplus, sigmoid, _row_parts, _logsumexp_row, _log_softmax_row, _softmax_row,
            _log_probabilities)

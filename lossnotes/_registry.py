@@ -12,6 +12,7 @@ This module is imported on first use by those tools, never by ``import lossnotes
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from . import (
     _circle,
+    _ctc,
     _divergence,
     _embedding,
     _focal,
@@ -148,7 +150,8 @@ class Loss:
     reduces: bool = True
     #: Bounds in ulps looser than :data:`lossnotes.accuracy.TARGET`, by dtype name, for a
     #: loss whose formula chains more roundings than the target allows (the reason is in its
-    #: docstring); empty: the target.
+    #: docstring); empty: the target. A key ``"<dtype>_grad"`` (``"float64_grad"``) bounds the
+    #: gradient alone, where it chains more than the loss.
     ulps: dict = field(default_factory=dict)
     #: Options besides ``options``, with their defaults, that compare takes and shows only
     #: when given: the weights of the mean (``sample_weight``, ``class_weight``,
@@ -1848,6 +1851,164 @@ _RANDOM["circle"] = _random_circle
 
 
 
+
+# sequences: connectionist temporal classification ----------------------------------------------
+
+#: The grid's shape: sequences of 5 frames over 4 classes, up to 4 labels (padded with the blank).
+_CTC_FRAMES, _CTC_CLASSES, _CTC_SLOTS = 5, 4, 4
+
+
+def ctc_grid(grad=False, limits=True, blank=0, input_lengths=None, label_lengths=None):
+    """(labels, logits) of sequences of 5 frames over 4 classes, labels padded with the blank
+    to 4 slots.
+
+    For the loss: every label sequence of 0 to 3 of the 3 classes other than the blank (40,
+    repeated labels included), each with 8 seeded logit batches, normal with standard
+    deviations from 0.1 to 30 (the larger, the more the loss is a sum of large cancelling
+    log-probabilities). Left out: the sequences whose loss is below 0.5, where one path is
+    nearly certain and the loss, -log p with p near 1, is a difference of log-space sums
+    carrying absolute errors of about T eps max |u|: no accurate ulps there (the loss 1e-15
+    of a certain path is 1e14 ulps off in float64).
+
+    For the gradient, where y_t(k) minus the posterior of class k cancels wherever the two are
+    close (no accurate ulps there): every label sequence of 0 to 3 of two classes, the blank
+    and those two a distance d below 0 and the fourth class (on no path) d above it, d = 2,
+    3, 4 and 6, plus normal noise of standard deviation 0.1 and 0.3. Every path is then
+    improbable, a posterior is far above its softmax, and no entry cancels: the errors left
+    are those of the posteriors, from log-space sums of terms as large as the logits.
+
+    With the limits, both grids also hold labels a, a, a, a, which 5 frames cannot hold (a
+    path needs 7: a blank between equal labels): loss +inf, gradient 0."""
+    others = [k for k in range(_CTC_CLASSES) if k != blank]
+    classes = others[:2] if grad else others
+    rows = [seq for n in range(_CTC_SLOTS) for seq in itertools.product(classes, repeat=n)]
+    if limits:
+        rows += [(k,) * _CTC_SLOTS for k in classes]
+    labels = np.array([list(seq) + [blank] * (_CTC_SLOTS - len(seq)) for seq in rows])
+    rng = np.random.default_rng([SEED, blank])
+    shape = (len(rows), _CTC_FRAMES, _CTC_CLASSES)
+    if grad:
+        batches = []
+        for d in (2.0, 3.0, 4.0, 6.0):
+            for sd in (0.1, 0.3):
+                u = rng.normal(-d, sd, shape)
+                u[..., others[2]] += 2 * d
+                batches.append(u)
+        return np.tile(labels, (len(batches), 1)), np.concatenate(batches)
+    scales = 10.0 ** np.linspace(-1, 1.5, 8)
+    logits = np.concatenate([rng.normal(0, s, shape) for s in scales])
+    labels = np.tile(labels, (len(scales), 1))
+    keep = ~(_ctc.ctc(labels, logits, blank=blank, reduction="none") < 0.5)
+    return labels[keep], logits[keep]
+
+
+def _ctc_lengths(y, p, opts):
+    """Each sequence's frames and labels, as compare passes them to torch: those given, else
+    every frame and the labels before the first blank (lossnotes' default, Keras's padding)."""
+    x_len = np.full(p.shape[0], p.shape[1]) if opts["input_lengths"] is None \
+        else np.asarray(opts["input_lengths"])
+    if opts["label_lengths"] is None:
+        y_len = (np.cumsum(np.asarray(y) == opts["blank"], axis=1) == 0).sum(axis=1)
+    else:
+        y_len = np.asarray(opts["label_lengths"])
+    return x_len, y_len
+
+
+def _ctc_scale(y, p, opts, grad):
+    """T max(1, max |u|) per sequence: the log-softmax of a frame cancels terms as large as
+    its logits, and a loss sums T of them (the gradient's posteriors come from the same log
+    sums)."""
+    x_len, _ = _ctc_lengths(y, p, opts)
+    size = x_len * np.maximum(1.0, np.max(np.abs(np.asarray(p, dtype=np.float64)), axis=(1, 2)))
+    return np.broadcast_to(size[:, None, None], p.shape) if grad else size
+
+
+def _ctc_torch(torch, F, p, y, opts, reduction):
+    """F.ctc_loss on the log-softmax, time first; the mean over sequences is the sum over N
+    (torch's reduction='mean' divides each loss by its label length first)."""
+    x_len, y_len = _ctc_lengths(y, p, opts)
+    log_probs = F.log_softmax(p, dim=-1).transpose(0, 1)
+    loss = F.ctc_loss(log_probs, y, torch.from_numpy(x_len), torch.from_numpy(y_len),
+                      blank=opts["blank"], reduction="none" if reduction == "none" else "sum")
+    return loss if reduction == "none" else loss / p.shape[0]
+
+
+def _ctc_options_text(o) -> str:
+    lengths = ", ".join(f"{k}={'...' if o[k] is not None else None}"
+                        for k in ("input_lengths", "label_lengths"))
+    return f"{lengths}, blank={o['blank']}"
+
+
+def _ctc_keras_version_text() -> str:
+    from ._compare import _frameworks
+
+    return (f"not compared with Keras {_frameworks.keras_version()}: keras.losses.ctc arrived "
+            "in Keras 3.1.0, and before 3.4.0 it reads every row of labels as S labels "
+            "(label_length = y_true.shape[1], the padding included), where 3.4.0 and later "
+            "count the labels other than 0; compare leaves Keras out.")
+
+
+#: Before Keras 3.4.0 (read in the wheels of 3.0.0 to 3.10.0): no ctc, or one that reads the
+#: padding as labels.
+_ctc_keras_reads_padding = _keras_before((3, 4, 0), _ctc_keras_version_text)
+
+
+def _ctc_keras_unavailable(p, opts):
+    """Why compare leaves keras.losses.ctc out of a call, or None: before 3.4.0 (above); a
+    call with lengths or another blank, which it does not take; float64, which it computes in
+    float32."""
+    version = _ctc_keras_reads_padding(p, opts)
+    if version is not None:
+        return version
+    given = [k for k in ("input_lengths", "label_lengths") if opts.get(k) is not None]
+    if given or opts.get("blank", 0) != 0:
+        return ("not compared with Keras: keras.losses.ctc(y_true, y_pred) takes neither "
+                "lengths nor a blank: every sequence has all T frames, its labels are those "
+                "other than 0, and 0 is the blank (mask_index=0); compare leaves Keras out of "
+                f"a call with {', '.join(given) or 'blank=' + str(opts['blank'])}.")
+    if np.asarray(p).dtype == np.float64:
+        return ("not compared with Keras: keras.losses.ctc computes float64 logits in float32 "
+                "(tf.nn.ctc_loss refuses float64; Keras casts to float32 and the loss back), "
+                "so its float64 result carries float32 rounding, about 1e-7 relative, beyond "
+                "float64's tolerance and in no convention lossnotes reproduces; float32 calls "
+                "are compared.")
+    return None
+
+
+_CTC = Frameworks(
+    targets="sequences", rowwise=True, keras_unavailable=_ctc_keras_unavailable,
+    lossnotes_call=lambda o: (f"ln.ctc(labels, logits, {_ctc_options_text(o)}, "
+                              "reduction='none')"),
+    keras_call=lambda o: ("keras.losses.ctc(labels, logits): logits (N, T, C), labels padded "
+                          "with 0, the blank"),
+    keras=lambda keras, y, p, opts: keras.losses.ctc(y, p),
+    torch=(("torch", lambda o: (
+        "F.ctc_loss(F.log_softmax(logits, -1).transpose(0, 1), labels, input_lengths, "
+        f"label_lengths, blank={o['blank']}, reduction='none'); the mean over sequences is "
+        "reduction='sum' / N"), _ctc_torch),),
+    hand=_loss_of("ctc"), hand_grad=_grad_of("ctc"), scale=_ctc_scale,
+    scale_text=lambda o, grad: (
+        "T max(1, max |logit|) per sequence (T log-softmaxes, each cancelling terms as large "
+        "as its logits)"),
+)
+
+
+def _random_ctc(rng, shape, c):
+    """4 sequences of 6 frames over 5 classes, labels of 0 to 4 classes padded with the
+    blank (every sequence possible); then blank 4 (the last class) with ragged lengths."""
+    n, t = shape
+    y_len = np.array([3, 1, 0, 2])
+    logits = rng.normal(0, 2, (n, t, 5))
+    labels = np.where(np.arange(4) < y_len[:, None], rng.integers(1, 5, (n, 4)), 0)
+    c(labels, logits)
+    labels = np.where(np.arange(4) < y_len[:, None], rng.integers(0, 4, (n, 4)), 4)
+    c(labels, logits, {"blank": 4, "input_lengths": np.array([6, 2, 3, 5]),
+                       "label_lengths": y_len})
+
+
+_RANDOM["ctc"] = _random_ctc
+
+
 # robust classification ------------------------------------------------------------------------
 
 
@@ -2892,6 +3053,44 @@ LOSSES = {loss.name: loss for loss in (
           grid=overlap_grid, cases=_TVERSKY_CASES, ulps={"float64": 10.0},
           # keras.losses.tversky: not in Keras 3.2.0, added in 3.3.0
           frameworks=_overlap_frameworks("tversky", (3, 3, 0))),
+    # sequences: connectionist temporal classification ------------------------------------------
+    _loss(
+        "ctc", _ctc, family="sequence",
+        inputs=(("labels", "class indices, one row per sequence padded to S (N, S), the blank "
+                           "not among a row's labels"),
+                ("logits", "finite logits of C classes, the blank included, at T frames "
+                           "(N, T, C)")),
+        domain="labels (N, S), logits (N, T, C); one loss per sequence, +inf where its frames "
+               "cannot hold its labels",
+        options={"input_lengths": None, "label_lengths": None, "blank": 0},
+        variants=({}, {"blank": 3}), grid=ctc_grid, frameworks=_CTC,
+        # float64: the loss sums T log-softmaxes and logaddexps (2.7 ulps measured on the
+        # grid, 4.0 with NumPy's AVX2 or baseline kernels); the posteriors of the gradient come
+        # from log-space sums of T terms as large as the logits, each rounded (128 to 164 ulps
+        # measured on the grid, 90 to 190 on other seeds of it)
+        ulps={"float64": 10.0, "float64_grad": 256.0},
+        cases=(
+            MatrixCase("equal logits: the label 1 in 3 frames (6 paths of 8), 1 1 (1 path)",
+                       "notes", np.array([[1, 0], [1, 1]]), np.zeros((2, 3, 2), np.float32)),
+            _edge("exactly as many frames as the labels need (2 2 needs a blank between)",
+                  np.array([[2, 2, 0], [1, 2, 3]]),
+                  np.random.default_rng(1).normal(0, 2, (2, 3, 4)).astype(np.float32),
+                  loss=(A, A), grad=(A, A)),
+            _edge("an input too short for its labels: +inf, torch's gradient NaN",
+                  np.array([[1, 1], [1, 2]]),
+                  np.random.default_rng(2).normal(0, 2, (2, 3, 3)),
+                  {"input_lengths": np.array([2, 3]), "label_lengths": np.array([2, 2])},
+                  loss=(A, A), grad=(A, E)),
+            _edge("the blank as the last class, ragged lengths, padding -1",
+                  np.array([[0, 1, -1], [2, -1, -1], [-1, -1, -1]]),
+                  np.random.default_rng(3).normal(0, 2, (3, 4, 4)),
+                  {"input_lengths": np.array([4, 2, 3]), "label_lengths": np.array([2, 1, 0]),
+                   "blank": 3}, loss=(A, A), grad=(A, A)),
+            _edge("logits of +-50, float32", np.array([[1, 2], [3, 0]]),
+                  (50 * np.sign(np.random.default_rng(4).normal(0, 1, (2, 4, 4)))).astype(
+                      np.float32), loss=(A, A), grad=(A, A)),
+        ),
+    ),
     # metric learning: a loss of the whole batch ------------------------------------------------
     _loss(
         "circle", _circle, family="metric learning", batch=True,
@@ -3121,16 +3320,10 @@ COVERED = tuple(name for name, loss in LOSSES.items() if loss.frameworks is not 
 
 _Z = (("z", "logits (any real number; +-inf allowed)"),)
 
-#: The public losses without a record, and why: the records' tests, ``compare``, the accuracy
-#: survey and the API page's table iterate over losses of one prediction array that gives one
-#: loss per element or row and whose derivative is that array's shape; these take other
-#: inputs, and their own tests (named here) check them against the frameworks.
-WITHOUT_RECORD = {
-    "ctc": ("a loss of a sequence (labels (N, S), logits (N, T, C), input and label lengths, "
-            "one loss per sequence), which tests/test_ctc.py checks against an mpmath sum over "
-            "every alignment, torch's F.ctc_loss and its autograd, and keras.losses.ctc; "
-            "ln.translations('ctc') runs it in Keras and torch"),
-}
+#: The public losses without a record, and why (``compare`` says it for them): none since CTC
+#: has one. A loss listed here is left out of the records' tests, ``compare``, the accuracy
+#: survey and the API page's table, and its own tests must check it against the frameworks.
+WITHOUT_RECORD: dict = {}
 
 
 LINKS = {link.name: link for link in (

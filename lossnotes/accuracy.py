@@ -141,7 +141,8 @@ CASES = tuple((name, dict(options)) for name in FUNCTIONS
 #: two or three of them cannot promise 2 on every CPU. A loss whose formula chains more
 #: roundings states a looser bound in its registry record (``ulps``, by dtype): the focal and
 #: overlap losses, 10 in float64; the circle loss, ill-conditioned (its condition number grows
-#: to about 4 gamma), 256.
+#: to about 4 gamma), 256; CTC, 10 in float64 and 256 for its gradient (posteriors computed
+#: from log-space sums of T terms).
 TARGET = {"float64": 2.0, "float32": 4.0, "float16": 2.0}
 
 def promised(name: str, dtype="float64") -> float:
@@ -151,11 +152,17 @@ def promised(name: str, dtype="float64") -> float:
     >>> from lossnotes import accuracy as acc
     >>> acc.promised("mse"), acc.promised("binary_focal_cross_entropy")
     (2.0, 10.0)
+    >>> acc.promised("ctc"), acc.promised("ctc_grad"), acc.promised("ctc_grad", "float32")
+    (10.0, 256.0, 4.0)
     """
     if name not in _RECORDS:
         raise ValueError(f"unknown function {name!r}; expected one of: {', '.join(FUNCTIONS)}")
     dt = _format(dtype)[0].name
-    looser = getattr(_RECORDS[name][0], "ulps", {}).get(dt, TARGET[dt])
+    record, grad = _RECORDS[name]
+    ulps = getattr(record, "ulps", {})
+    looser = ulps.get(dt, TARGET[dt])
+    if grad:  # a bound for the gradient alone, where it chains more roundings than the loss
+        looser = ulps.get(f"{dt}_grad", looser)
     return max(TARGET[dt], looser)
 
 
@@ -760,6 +767,13 @@ class Measurement:
         if wrt:
             which, index = wrt[int(index[0])], index[1:]
         parts = []
+        if getattr(record, "family", "") == "sequence":  # CTC: sequence i (frame t, class k)
+            labels, logits = self.inputs[:2]
+            parts = [f"sequence {index[0]}", f"labels={_show(labels[index[0]])}"]
+            if len(index) == 3:
+                parts += [f"frame {index[1]}", f"class {index[2]}",
+                          f"logits={_show(logits[index[0], index[1]])}"]
+            return ", ".join(parts)
         for arg, x in zip(names, self.inputs, strict=False):
             if row and x.ndim == 2:
                 parts.append(f"{arg}={_show(x[index[0]])}")

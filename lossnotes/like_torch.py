@@ -38,6 +38,7 @@ from . import (
     _multilabel,
     _overlap_conventions,
 )
+from . import _ctc as _ctc_module
 from ._divergence import (  # F.nll_loss picks and negates: the exact function
     HALF_LOG_2PI,
     _poisson_inputs,
@@ -1109,3 +1110,58 @@ def triplet_margin_with_distance_loss_grad(anchor, positive, negative, *, distan
                                                swap)
     return _triplet_grad(terms, slopes, w2, dtype, at_kink=True, sample_weight=sample_weight,
                          mul=np.multiply)
+
+
+__all__ += ["ctc", "ctc_grad"]
+
+
+@quiet
+def ctc(labels, logits, *, input_lengths=None, label_lengths=None, blank=0, reduction="mean",
+        sample_weight=None):
+    r"""``F.ctc_loss`` on ``F.log_softmax(logits, -1)`` (time first): each sequence's loss is
+    the exact one (:func:`lossnotes.ctc`, +inf without an alignment, as with torch's default
+    ``zero_infinity=False``), and ``reduction="mean"`` divides each by its label length (at
+    least 1) before the mean (with ``sample_weight``, the weighted mean of those quotients).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lossnotes as ln
+    >>> labels, logits = [[1, 0], [1, 1]], np.zeros((2, 3, 2))
+    >>> ln.ctc(labels, logits, reduction="none").round(6)
+    array([0.287682, 2.079442])
+    >>> float(ln.like_torch.ctc(labels, logits).round(6))  # (log(4/3) + log(8) / 2) / 2
+    0.663701
+    """
+    loss = _ctc_module.ctc(labels, logits, input_lengths=input_lengths,
+                           label_lengths=label_lengths, blank=blank, reduction="none")
+    if reduction != "mean":
+        return _ctc_module.reduce(loss, reduction, sample_weight)
+    _, y_len, *_ = _ctc_module._inputs(labels, logits, input_lengths, label_lengths, blank)
+    return _ctc_module.reduce(loss / np.maximum(y_len, 1).astype(loss.dtype), "mean",
+                              sample_weight)
+
+
+@quiet
+def ctc_grad(labels, logits, *, input_lengths=None, label_lengths=None, blank=0,
+             sample_weight=None):
+    r"""The derivative that ``torch.autograd`` reports for ``F.ctc_loss``: the exact one
+    (:func:`lossnotes.ctc_grad`), except for a sequence without an alignment, whose loss is
+    +inf and whose gradient torch makes NaN at every logit of its frames (0 after its input
+    length), with the default ``zero_infinity=False``; ``zero_infinity=True`` gives 0,
+    lossnotes' value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lossnotes as ln
+    >>> g = ln.like_torch.ctc_grad([[1, 1]], np.zeros((1, 2, 2)))  # 1 1 needs 3 frames
+    >>> bool(np.isnan(g).all()), bool((ln.ctc_grad([[1, 1]], np.zeros((1, 2, 2))) == 0).all())
+    (True, True)
+    """
+    kw = {"input_lengths": input_lengths, "label_lengths": label_lengths, "blank": blank}
+    g = _ctc_module.ctc_grad(labels, logits, sample_weight=sample_weight, **kw)
+    impossible = np.isinf(_ctc_module.ctc(labels, logits, reduction="none", **kw))
+    _, _, x_len, *_ = _ctc_module._inputs(labels, logits, input_lengths, label_lengths, blank)
+    frames = np.arange(g.shape[1]) < x_len[:, None]
+    return np.where((impossible[:, None] & frames)[..., None], np.nan, g).astype(g.dtype)

@@ -314,6 +314,10 @@ _EVERY_LOSS = {c[0] for c in CASES.values()}
 #: The batch losses take sample_weight, but their derivative is that of the weighted batch sum,
 #: not a per-element product, so their weights are tested with them (tests/test_losses_D.py).
 _WEIGHTED_AS_A_BATCH = {"circle"}
+#: The losses of sequences take one weight per sequence, shape (N,), of logits (N, T, C): the
+#: element-wise cases above do not fit them, and tests/test_ctc.py tests their weights (the
+#: weighted mean, sum and unreduced values, and the weighted gradient).
+_WEIGHTED_PER_SEQUENCE = {"ctc"}
 
 
 def test_every_loss_is_covered():
@@ -326,9 +330,12 @@ def test_every_loss_is_covered():
     for name in batch:
         assert "sample_weight" in inspect.signature(_registry.LOSSES[name].function).parameters
         assert "sample_weight" in inspect.signature(_registry.LOSSES[name].grad).parameters
+    sequences = {loss.name for loss in _registry.LOSSES.values() if loss.family == "sequence"}
+    assert sequences == _WEIGHTED_PER_SEQUENCE
     # every other loss of the registry has a case above, so its weights are tested here
     uncovered = {loss.name for loss in _registry.LOSSES.values()
-                 if loss.function not in _EVERY_LOSS and not loss.batch}
+                 if loss.function not in _EVERY_LOSS and not loss.batch
+                 and loss.name not in sequences}
     assert not uncovered, f"losses without a sample_weight case in CASES: {sorted(uncovered)}"
     for loss in _registry.LOSSES.values():
         assert "sample_weight" in inspect.signature(loss.function).parameters, loss.name

@@ -289,7 +289,115 @@ def test_bad_input_names_the_argument(change, match):
             ln.ctc_grad(labels, logits, **args)
 
 
-def test_compare_says_why_it_does_not_cover_ctc():
-    with pytest.raises(ValueError, match=r"compare does not cover 'ctc': it is a loss of a "
-                                         r"sequence.*ln.translations\('ctc'\)"):
-        ln.compare("ctc", [[1]], np.zeros((1, 2, 2)))
+# ---------------------------------------------------------------------------------------------
+# compare and the registry's record
+# ---------------------------------------------------------------------------------------------
+
+
+def _keras_compared():
+    """Whether compare runs this Keras on CTC (3.4.0 and later count the labels other than 0)."""
+    return not _frameworks.keras_before((3, 4, 0))
+
+
+def test_compare_runs_torch_and_keras_on_a_float32_batch():
+    pytest.importorskip("torch")
+    labels, logits, _, _ = _batch(5, 8, 4, 3)
+    labels = np.where(labels < 0, 0, labels)  # Keras's padding: the blank, 0
+    logits = logits.astype(np.float32)
+    r = ln.compare("ctc", labels, logits)
+    want = {"torch": "agree", **({"keras": "agree"} if _keras_compared() else {})}
+    assert r.status == want, str(r)
+    # per sequence the torch row is F.ctc_loss's 'none', and the reduced value is its sum / N
+    torch = _frameworks.torch()[0]
+    y_len = (labels != 0).sum(axis=1)
+    theirs = _torch_ctc(torch, labels, torch.tensor(logits), np.full(5, 8), y_len)
+    np.testing.assert_array_equal(r.per_sample["torch"], theirs.numpy())
+    ours = ln.ctc(labels, logits, reduction="none")
+    np.testing.assert_allclose(r.per_sample["lossnotes"], ours, rtol=0)
+    # torch's own 'mean' (each loss over its label length) is stated in a note, with its value
+    mean = float(_torch_ctc(torch, labels, torch.tensor(logits), np.full(5, 8), y_len,
+                            reduction="mean"))
+    text = next(n.text for n in r.notes if "reduction='mean' divides" in n.text)
+    assert f"here {mean:.6g} against {float(ours.mean()):.6g}" in text
+
+
+def test_compare_leaves_keras_out_of_what_it_cannot_express():
+    pytest.importorskip("torch")
+    labels, logits, x_len, y_len = _batch(4, 6, 5, 3, blank=4)
+    labels = np.where(labels < 0, 4, labels)
+    x_len = np.maximum(x_len, 2 * y_len)  # every sequence possible
+    for opts, why in [
+            ({"input_lengths": x_len, "label_lengths": y_len, "blank": 4}, "takes neither"),
+            ({"blank": 4}, "takes neither"),
+    ]:
+        r = ln.compare("ctc", labels, logits.astype(np.float32), **opts)
+        assert set(r.status) == {"torch"} and r.status["torch"] == "agree", str(r)
+        assert any(why in n.text or "arrived in Keras 3.1.0" in n.text for n in r.notes
+                   if n.frameworks == ("keras",))
+    # float64: Keras computes in float32, and compare says so
+    labels0 = np.where(np.arange(3) < np.array([[2], [1], [3], [0]]), [[1, 2, 3]], 0)
+    r = ln.compare_grad("ctc", labels0, logits)
+    assert set(r.status) == {"torch"} and r.status["torch"] == "agree"
+    if _keras_compared():
+        assert any("computes float64 logits in float32" in n.text for n in r.notes)
+
+
+def test_an_impossible_alignment_in_compare():
+    """+inf in lossnotes and torch; torch's gradient NaN on the sequence's frames only (0 after
+    its input length), which a note explains; lossnotes' gradient 0."""
+    pytest.importorskip("torch")
+    labels = np.array([[1, 1], [1, 2]])
+    logits = RNG.normal(0, 1, (2, 4, 3))
+    kw = {"input_lengths": np.array([2, 4]), "label_lengths": np.array([2, 2])}
+    r = ln.compare("ctc", labels, logits, **kw)
+    assert r.status == {"torch": "agree"}
+    assert r.per_sample["torch"][0] == r.per_sample["lossnotes"][0] == np.inf
+    g = ln.compare_grad("ctc", labels, logits, **kw)
+    assert g.status == {"torch": "explained"}
+    torch_grad = g.elementwise["torch"]
+    assert np.isnan(torch_grad[0, :2]).all() and (torch_grad[0, 2:] == 0).all()
+    assert np.isfinite(torch_grad[1]).all()
+    assert (g.elementwise["lossnotes"][0] == 0).all()
+    assert any("zero_infinity=False" in n.text and n.explains for n in g.notes)
+
+
+def test_keras_gives_an_impossible_alignment_a_finite_loss():
+    """What the Keras note says: TensorFlow's CTC floors the log-likelihood, so "1 1" in 2
+    frames (no path) costs a large finite amount in Keras, +inf in lossnotes."""
+    keras = _keras()
+    logits = np.zeros((1, 2, 3), dtype=np.float32)
+    theirs = float(np.asarray(keras.losses.ctc(np.array([[1, 1]]), logits))[0])
+    assert np.isfinite(theirs) and theirs > 100
+    assert ln.ctc([[1, 1]], logits, reduction="none")[0] == np.inf
+
+
+def test_the_reference_is_the_sum_over_every_path():
+    """The accuracy lab's reference (mpmath forward-backward in probabilities) against the
+    definition (every path, above), on ragged lengths and blank 2."""
+    from lossnotes import _reference
+
+    rng = np.random.default_rng(5)
+    labels, logits, x_len, y_len = _batch(4, 4, 3, 2, blank=2, rng=rng)
+    labels = np.where(labels < 0, 0, labels)
+    kw = {"input_lengths": x_len, "label_lengths": y_len, "blank": 2}
+    loss = _reference.ref_ctc(labels, logits, **kw)
+    grad = _reference.ref_ctc_grad(labels, logits, **kw)
+    for i in range(4):
+        value, g = _by_paths(labels[i, :y_len[i]], logits[i, :x_len[i]], blank=2)
+        assert float(loss[i]) == pytest.approx(value, rel=1e-15)
+        np.testing.assert_allclose(np.asarray(grad[i, :x_len[i]], dtype=float), g, rtol=0,
+                                   atol=1e-15)
+        assert (grad[i, x_len[i]:] == 0).all()
+
+
+def test_a_keras_before_3_4_0_is_left_out(monkeypatch):
+    """Keras 3.1.0 to 3.3.3 read every row of labels as S labels, the padding included (their
+    losses.py: label_length = y_true.shape[1]); 3.0.0 has no ctc: compare leaves Keras out."""
+    pytest.importorskip("torch")
+    monkeypatch.setattr(_frameworks, "keras_version", lambda: "3.3.3")
+    monkeypatch.setattr(_frameworks, "keras_before", lambda version: version > (3, 3, 3))
+    r = ln.compare("ctc", [[1, 2], [1, 0]], np.zeros((2, 4, 3), np.float32))
+    assert r.status == {"torch": "agree"}
+    (note,) = [n for n in r.notes if n.frameworks == ("keras",)]
+    assert note.text.startswith("not compared with Keras 3.3.3: keras.losses.ctc arrived in "
+                                "Keras 3.1.0, and before 3.4.0 it reads every row")

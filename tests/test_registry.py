@@ -133,6 +133,11 @@ def test_gradient_matches_finite_differences(loss):
             f0, right, left = (x.reshape(batches).sum(axis=-1) for x in (f0, right, left))
             g = (_unreduced(loss, True, *rest, p, **variant) * h * d).reshape(batches).sum(-1)
             h, d, rows = (h * d).reshape(batches), 1.0, True
+        if loss.family == "sequence":
+            # A loss of sequences (CTC, logits (N, T, C)): one value per sequence, which moves
+            # with every logit of its frames; the differences are compared sequence by sequence.
+            g = g.reshape(len(p), -1).sum(axis=-1)
+            h, d, rows = (h * d).reshape(len(p), -1), 1.0, True
         # A kink inside the step makes the one-sided differences differ by O(h); a smooth
         # loss by O(h^2), within rounding.
         size = np.abs(right) + np.abs(left)

@@ -1204,6 +1204,73 @@ RULES += (
         "the subgradient 0.")),
 )
 
+# sequences: CTC ---------------------------------------------------------------------------------
+
+CTC = ("ctc",)
+
+
+def _ctc_impossible(c: Call) -> np.ndarray:
+    """Which sequences have no alignment (loss +inf); none if lossnotes refuses the inputs."""
+    from .._ctc import ctc
+
+    try:
+        return np.isinf(ctc(c.y, c.p, reduction="none", **c.opts))
+    except ValueError:
+        return np.zeros(0, dtype=bool)
+
+
+RULES += (
+    Rule(CTC, T, lambda c: c.grad and bool(_ctc_impossible(c).any()), (
+        "A sequence whose frames cannot hold its labels (a frame per label, and one more "
+        "between two equal neighbours) has no alignment: its loss is +inf in both. With "
+        "zero_infinity=False, torch's default, torch's gradient of it is NaN at every logit of "
+        "its frames (0 after its input length), and NaN in the gradient of a mean or sum that "
+        "holds it; zero_infinity=True would make its loss and gradient 0. lossnotes' ctc_grad "
+        "gives 0, the derivative of a constant.")),
+    Rule(CTC, K, lambda c: bool(_ctc_impossible(c).any()), (
+        "A sequence without an alignment has the loss +inf; keras.losses.ctc (TensorFlow's "
+        "tf.nn.ctc_loss, in log space with a finite floor) returns a large finite loss instead, "
+        "about 708 in float32, and a finite gradient."), explains=False),
+)
+
+_CTC_KERAS = (
+    "keras.losses.ctc(y_true, y_pred) takes the labels (N, S) padded with 0 and the logits "
+    "(N, T, C), batch first, and applies the log-softmax itself; 0 is always the blank "
+    "(mask_index=0), every sequence has all T frames, and a row's label length is its number "
+    "of labels other than 0 (Keras 3.4.0 and later). It returns one loss per sequence, and "
+    "compare averages them, as keras.losses.CTC() does by default and lossnotes' 'mean'.")
+_CTC_TORCH = (
+    "F.ctc_loss takes log-probabilities, time first (T, N, C): compare passes "
+    "F.log_softmax(logits, -1).transpose(0, 1), the padded labels (N, S), and input_lengths "
+    "and label_lengths (those given, else every frame and the labels before the first blank, "
+    "lossnotes' defaults); reduction='none' keeps one loss per sequence. torch's "
+    "reduction='mean' divides each loss by its label length (at least 1) before averaging "
+    "({ratio}), so compare takes the mean over sequences as reduction='sum' / N, lossnotes' "
+    "'mean'.")
+
+
+def _ctc_torch_mean(c: Call) -> str:
+    """torch's reduction='mean' on this call, against the mean over sequences."""
+    from .. import like_torch
+    from .._ctc import ctc
+
+    try:
+        ours = float(ctc(c.y, c.p, **c.opts))
+        theirs = float(like_torch.ctc(c.y, c.p, **c.opts))
+    except ValueError:
+        return "here lossnotes refuses the inputs"
+    return f"here {theirs:.6g} against {ours:.6g}"
+
+
+def _ctc_call_notes(call: Call, frameworks) -> list[Note]:
+    out = []
+    if "keras" in frameworks:
+        out.append(Note(K, _CTC_KERAS, explains=False))
+    if "torch" in frameworks:
+        out.append(Note(T, _CTC_TORCH.format(ratio=_ctc_torch_mean(call)), explains=False))
+    return out
+
+
 _TORCH_INPUTS = (
     "torch.nn.functional takes the inputs in lossnotes' order ({names}); reduction='none' "
     "keeps one value per {what} and 'mean' averages them, like lossnotes' 'mean'; its "
@@ -1260,6 +1327,8 @@ def torch_dim(p: np.ndarray) -> int:
 def _call_notes(call: Call, frameworks) -> list[Note]:
     """How each framework is called: never an explanation of a difference."""
     p, axis, out = call.p, call.axis, []
+    if call.name in CTC:  # a loss of sequences: its own layouts
+        return _ctc_call_notes(call, frameworks)
     if isinstance(call.y, tuple):  # a loss of more than two inputs; Keras ships none of them
         return [_torch_inputs_note(call)] if "torch" in frameworks else []
     if "keras" in frameworks and call.options:

@@ -132,6 +132,11 @@ def _inputs(spec: _registry.Frameworks, y_true, y_pred, opts):
     """``(y_true, y_pred, axis)`` checked; ``axis`` the non-negative class axis of a row-wise
     loss, else None."""
     y_pred = as_float_array(y_pred, "y_pred")
+    if spec.targets == "sequences":  # labels (N, S) and logits (N, T, C): one loss per row
+        if y_pred.ndim != 3:
+            raise ValueError(f"y_pred (the logits) has shape {y_pred.shape}; expected (N, T, C):"
+                             " N sequences of T frames, the logits of C classes per frame")
+        return np.asarray(y_true), y_pred, None
     if spec.targets == "classes":  # the labels of rows along axis (circle: of embeddings)
         axis = check_axis(opts.get("axis", -1), y_pred.ndim)
         labels = np.asarray(y_true)
@@ -166,7 +171,12 @@ def _keras_values(spec, y, p, opts, axis, grad: bool) -> Values:
     or the gradients of their sum and mean."""
     keras, tf = _frameworks.keras(), _frameworks.tensorflow()
     ops = keras.ops
-    if spec.rowwise:
+    if spec.targets == "sequences":  # one value per sequence, in the record's layout
+        def per_sample(x):
+            return spec.keras(keras, y, x, opts)
+
+        per_element = per_sample
+    elif spec.rowwise:
         perm = [i for i in range(p.ndim) if i != axis] + [axis]
         yk = np.moveaxis(y, axis, -1) if spec.targets != "classes" else y.astype(np.int64)
 
@@ -259,7 +269,12 @@ def _torch_values(spec, fn, y, p, opts, axis, grad: bool) -> Values:
     if spec.targets == "inputs":
         return _torch_input_values(fn, y, opts, grad)
     torch, F = _frameworks.torch()
-    if spec.rowwise:
+    if spec.targets == "sequences":  # the record's function lays the sequences out for torch
+        yt = torch.from_numpy(np.asarray(y).astype(np.int64))
+
+        def layout(t):
+            return t
+    elif spec.rowwise:
         dim = torch_dim(p)
         target = np.asarray(y).astype(np.int64) if spec.targets == "classes" \
             else np.moveaxis(y, axis, dim)
@@ -434,7 +449,8 @@ def run_inputs(name, inputs, frameworks, options, grad: bool) -> Comparison:
 def _run(name, spec, y, p, axis, frameworks, opts, grad: bool) -> Comparison:
     import lossnotes
 
-    n = int(np.prod(_out_shape(p, axis, grad=False)))
+    # one value per sequence, else per element or row
+    n = p.shape[0] if spec.targets == "sequences" else int(np.prod(_out_shape(p, axis, False)))
     compute = spec.hand_grad if grad else spec.hand
 
     # The options of the mean and the targets (sample_weight, ...): each module's own mean,
@@ -538,10 +554,11 @@ def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Co
         ``y_pred``'s shape without the class axis for the sparse loss and
         ``multi_margin_loss``; one-hot rows for ``categorical_hinge``; labels in
         :math:`\{-1, +1\}` for the margin losses and ``hinge_embedding_loss`` (``hinge`` and
-        ``squared_hinge`` also take 0/1 labels, to show how each framework reads them).
+        ``squared_hinge`` also take 0/1 labels, to show how each framework reads them); for
+        ``ctc``, the labels (N, S), one row of class indices per sequence, padded.
     y_pred : array_like
-        Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D.
-        Every computation uses this dtype.
+        Predictions (probabilities, logits, or scores), float32 or float64, at least 1-D;
+        for ``ctc``, the logits (N, T, C), batch first. Every computation uses this dtype.
     *more : array_like
         For a loss of more than two inputs, the rest of them: such a loss takes all its inputs
         in its own order (its record's ``inputs``, torch's order), ``y_true`` and ``y_pred``
@@ -559,7 +576,12 @@ def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Co
         (``multi_margin_loss``), ``weight`` (``multilabel_soft_margin_loss``), ``margin``
         (``hinge_embedding_loss``), ``gamma``, ``alpha``, ``label_smoothing`` and
         ``apply_class_balancing`` (the focal losses), ``alpha`` and ``beta`` (``tversky``), ``q``
-        (``categorical_generalized_cross_entropy``). The cross-entropies also take, as their
+        (``categorical_generalized_cross_entropy``), ``input_lengths``, ``label_lengths``
+        and ``blank`` (``ctc``: ``compare("ctc", labels, logits, input_lengths=...,
+        label_lengths=..., blank=...)``, each as :func:`lossnotes.ctc` takes it; torch gets
+        the lengths given, else every frame and the labels before the first blank, and Keras,
+        which takes neither lengths nor a blank, is left out of a call that passes them,
+        with a note). The cross-entropies also take, as their
         lossnotes functions do, ``sample_weight`` (all three), ``class_weight`` (categorical
         and sparse), ``pos_weight`` (binary), ``label_smoothing`` (all three) and
         ``ignore_index`` (sparse); each framework is then called with its own names for them

@@ -344,7 +344,7 @@ ROWS = (
       "its reduction='mean' divides each loss by its label length (1 for an empty one) before "
       "the mean, so the line above takes 'none' and then the mean (torch's 'mean' is "
       "(ln.ctc(..., reduction='none') / np.maximum(label_lengths, 1)).mean()).",
-      keras_since=(3, 1, 0)),
+      keras_since=(3, 1, 0), matrix=("ctc", {})),
 )
 
 
