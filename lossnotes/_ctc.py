@@ -277,9 +277,12 @@ def ctc_grad(labels, logits, *, input_lengths=None, label_lengths=None, blank: i
 
     .. math::
 
-        \beta_T(2L + 1) = \beta_T(2L) = 1, \qquad
-        \beta_t(s) = \beta_{t+1}(s)\, y_{t+1}(l'_s) + \beta_{t+1}(s+1)\, y_{t+1}(l'_{s+1})
-        + [l'_{s+2} \ne b \text{ and } l'_{s+2} \ne l'_s]\, \beta_{t+1}(s+2)\, y_{t+1}(l'_{s+2}),
+        \beta_T(2L + 1) &= \beta_T(2L) = 1,
+
+        \beta_t(s) &= \beta_{t+1}(s)\, y_{t+1}(l'_s) + \beta_{t+1}(s+1)\, y_{t+1}(l'_{s+1})
+
+        &\quad + [l'_{s+2} \ne b \text{ and } l'_{s+2} \ne l'_s]\, \beta_{t+1}(s+2)\,
+        y_{t+1}(l'_{s+2}),
 
     :math:`\alpha_t(s) \beta_t(s) / p` is the posterior probability that a path is in state
     :math:`s` at frame :math:`t`, with :math:`p = e^{-\ell}`, and the gradient is the softmax

@@ -33,8 +33,9 @@
 //   - a phone, 390x844, its system in dark mode (the page must follow it): the article header's
 //     navigation buttons (☰ and page contents) open the chapter list and the page's contents,
 //     and Escape closes them; no page is wider than the screen;
-//   - at 390, 1024 and 1280 px: no display equation is wider than its column; one whose
-//     content is wider scrolls inside it, with the shadow cue, and can be focused.
+//   - at 390, 1024 and 1280 px: no display equation is wider than its column; at 1024 and
+//     1280 px none is wider than its box (a long one is broken into lines); on the phone one
+//     whose content is wider scrolls inside it, with the shadow cue, and can be focused.
 // Prints one line a page and check and "browser: N passed, M failed"; exits 1 if anything failed.
 
 import fs from 'node:fs';
@@ -554,6 +555,8 @@ function checkEquations(eqs, width) {
     const where = `at ${width} px, equation "${e.tex}"`;
     if (e.right > e.columnRight + 1 || e.right > e.viewport + 1) {
       problems.push(`${where} is ${e.width} px wide and ends at ${e.right} px, beyond its column (${e.columnRight} px)`);
+    } else if (e.overflows && width >= 1024) {
+      problems.push(`${where} (${e.content} px in a ${e.width} px box) scrolls on a wide screen: break it into lines`);
     } else if (e.overflows && !(e.scrolls && e.focusable && e.cue)) {
       problems.push(`${where} (${e.content} px in a ${e.width} px box) is cut off: scrolls ${e.scrolls}, focusable ${e.focusable}, scroll cue ${e.cue}`);
     }
