@@ -48,6 +48,10 @@ class Translation:
     #: The Keras release that added ``keras_loss``, when after 3.0.0 (read from
     #: ``keras/src/losses/losses.py`` in the wheels of Keras 3.0.0 to 3.12.0).
     keras_since: tuple = ()
+    #: The Keras release from which ``keras_loss`` computes the row's number, when it arrived
+    #: earlier but computed something else (with why, in ``note``): on an older Keras the row
+    #: says so instead of running.
+    keras_agrees_since: tuple = ()
     #: What a side's expression is, when it is neither the framework's own loss (``*_loss``
     #: set) nor a one-line equivalent in its ops: "the same loss with from_logits=True", say.
     keras_lead: str = ""
@@ -343,8 +347,9 @@ ROWS = (
       "losses. torch takes log-probabilities time first, (T, N, C), and the lengths explicitly; "
       "its reduction='mean' divides each loss by its label length (1 for an empty one) before "
       "the mean, so the line above takes 'none' and then the mean (torch's 'mean' is "
-      "(ln.ctc(..., reduction='none') / np.maximum(label_lengths, 1)).mean()).",
-      keras_since=(3, 1, 0), matrix=("ctc", {})),
+      "(ln.ctc(..., reduction='none') / np.maximum(label_lengths, 1)).mean()). Keras 3.1 to "
+      "3.3 read every label of a row, the padding too, as labels.",
+      keras_since=(3, 1, 0), keras_agrees_since=(3, 4, 0), matrix=("ctc", {})),
 )
 
 
@@ -517,6 +522,12 @@ def run_row(row: Translation, frameworks=("keras", "torch"), edges: bool = True)
         since = ".".join(map(str, row.keras_since))
         return Result(row, None, None, None, "not in this Keras",
                       f"keras.losses.{row.keras_loss} arrived in Keras {since or 'after 3.0'}")
+    if (keras is not None and row.keras_agrees_since
+            and _frameworks.release(keras.__version__) < row.keras_agrees_since):
+        since = ".".join(map(str, row.keras_agrees_since))
+        return Result(row, None, None, None, "not in this Keras",
+                      f"keras.losses.{row.keras_loss} computes this row's number from Keras "
+                      f"{since} on; Keras {keras.__version__} computes another (see the note)")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
