@@ -215,12 +215,13 @@ def test_keras_weighs_samples_as_compare_lays_them_out():
     keras = _frameworks.keras()
     rng = np.random.default_rng(14)
     y, p, w = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.uniform(0.5, 2.0, 4)
-    per_sample = keras.losses.MeanSquaredError(dtype="float64")
+    # in float64 (Keras 3.0's loss classes take no dtype: _keras_loss sets it after)
+    per_sample = _registry._keras_loss(keras.losses.MeanSquaredError, "float64")
     r = ln.compare("mse", y, p, sample_weight=w)
     for given in (w, w[:, None]):
         assert float(per_sample(y, p, sample_weight=given)) == pytest.approx(
             float(r.reduced["keras"]), rel=1e-12)
-    values = keras.losses.MeanSquaredError(reduction=None, dtype="float64")
+    values = _registry._keras_loss(keras.losses.MeanSquaredError, "float64", reduction=None)
     np.testing.assert_allclose(np.asarray(values(y, p, sample_weight=w)),
                                r.per_sample["keras"], rtol=1e-12)
     with pytest.raises(Exception, match=r"Incompatible shapes|not compatible|broadcast"):
