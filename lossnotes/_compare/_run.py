@@ -625,7 +625,7 @@ def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Co
     With ``sample_weight`` or the options of the cross-entropies, ``.elementwise`` holds the
     weighted unreduced values :math:`w_i \ell_i` and ``.reduced`` each one's own mean:
     lossnotes' :math:`\sum_i w_i \ell_i / \sum_i w_i` (the weights of the targets with class
-    weights, the ignored labels left out); Keras's loss object (for a loss without one, a
+    weights, the ignored labels left out); Keras's loss object (beyond the cross-entropies, a
     ``keras.losses.Loss`` whose call is the Keras call shown, as Keras's own loss classes wrap
     their functions), called with ``sample_weight=`` (and ``Model.fit``'s class weights as the
     per-sample weights :math:`c_{y_i}`) on each element as a sample, or each row for a loss of
