@@ -2162,7 +2162,8 @@ _CIRCLE_CASES = (
 
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
-    """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
+    """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32,
+    and for a loss that takes ``sample_weight`` the first of them weighted (``_weighted_batch``).
 
     Each loss draws from its own generator (seeded with ``seed`` and the loss's name), so adding
     a loss does not change the batches of the others."""
@@ -2208,7 +2209,27 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, f)
             if name == "huber":
                 c(y, f, {"delta": 0.5})
-    return out + _option_batches(name, seed)
+    out += _option_batches(name, seed)
+    return out + _weighted_batch(name, out)
+
+
+#: The weights of each loss's weighted seeded batch, one per sample (repeated to the batch's
+#: length): unequal, one of them 0, so each mean's divisor (the number of values, the sum of
+#: the weights) shows, and a sample weighted 0 must drop out of the values and derivatives.
+_SAMPLE_WEIGHTS = (1.0, 0.0, 2.0, 0.5)
+
+
+def _weighted_batch(name: str, seeded: list[MatrixCase]) -> list[MatrixCase]:
+    """``name``'s first seeded batch once more with ``sample_weight`` (:data:`_SAMPLE_WEIGHTS`,
+    one per sample: the leading axis of the unreduced loss), for every loss whose record takes
+    ``sample_weight`` (the cross-entropies' option cases above weigh theirs too, with no weight
+    0)."""
+    if "sample_weight" not in LOSSES[name].extra_options or not seeded:
+        return []
+    case = seeded[0]
+    w = np.resize(np.array(_SAMPLE_WEIGHTS), np.shape(case.y_pred)[0])
+    return [dataclasses.replace(case, label=f"{case.label}, weighted",
+                                options={**case.options, "sample_weight": w})]
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ each framework's weighted values are its own unweighted values times the weights
 and torch's means divide their weighted sum by the sum of the weights, Keras's loss object's
 mean (``sum_over_batch_size``) by the number of values; the derivatives likewise. Where Keras's
 mean differs from lossnotes', the note must give both divisors and their ratio, computed here
-from the weights.
+from the weights. Each such loss also has a weighted case in the agreement matrix, with a
+weight 0 that must drop its sample out of every framework's values.
 """
 
 import inspect
@@ -137,6 +138,36 @@ def test_the_weighted_derivative_of_each_framework(name):
         _close(row.values.reduced, theirs / divisor, g.dtype)
         if row.framework == "keras":
             _ratio_note(r, "keras", spread.sum(), spread.size)
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_each_loss_is_weighted_in_the_agreement_matrix(name):
+    """python -m lossnotes runs every such loss weighted: its first seeded batch with unequal
+    weights, one per sample and one of them 0, whose sample weighted 0 drops out of every
+    framework's values and (but in a loss of the whole batch) derivatives."""
+    seeded = [c for c in _registry.cases(name) if c.kind == "random"]
+    (case,) = [c for c in seeded if c.label.endswith(", weighted")]
+    w = np.asarray(case.options["sample_weight"])
+    assert case.y_pred is seeded[0].y_pred
+    assert case.options == {**seeded[0].options, "sample_weight": case.options["sample_weight"]}
+    assert w.shape == np.shape(case.y_pred)[:1] and np.any(w == 0)
+    assert len(set(w[w > 0])) > 1
+    inputs = (case.y_true, case.y_pred, *case.more)
+    for grad, compare in enumerate((ln.compare, ln.compare_grad)):
+        r = compare(name, *inputs, **case.options)
+        assert r.rows[0].status == "exact"
+        if grad and _registry.LOSSES[name].batch:
+            continue
+        for row in r.rows:
+            if row.status == "absent":
+                continue
+            assert row.status in ("exact", "agree", "explained"), str(r)
+            values = np.asarray(row.values.elementwise)
+            sample_axis = values.ndim - np.ndim(case.y_pred) if grad else 0
+            dropped = np.take(values, np.flatnonzero(w == 0), axis=sample_axis)
+            assert dropped.size and not np.any(dropped), (row.label, dropped)
+            kept = np.take(values, np.flatnonzero(w), axis=sample_axis)
+            assert np.any(kept), row.label
 
 
 def _close_to_differences(loss, g, inputs, options, w):
