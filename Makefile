@@ -186,7 +186,8 @@ oldest-test: $(DIST_STAMP)
 	$(OLDEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -q --no-deps $(DIST)/lossnotes-*.whl
 	cd $(OLDEST_VENV) && bin/python -m lossnotes
 	$(OLDEST_VENV)/bin/python -I -m pytest -p no:cacheprovider -o addopts= -q \
-	  tests/test_compare.py tests/test_registry.py
+	  tests/test_compare.py tests/test_registry.py tests/test_compare_sample_weight.py \
+	  tests/test_compare_options.py
 
 # Colab: its versions (tests/colab/requirements.txt), no lossnotes; pip is pointed at the wheel
 # just built, so each notebook's first cell installs lossnotes as on Colab it would from PyPI.

@@ -12,6 +12,7 @@ This module is imported on first use by those tools, never by ``import lossnotes
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,11 +111,11 @@ class Frameworks:
     #: Keras out and says so in a note (see ``_compare/_frameworks.py``).
     keras_unavailable: Callable | None = None
     #: For a loss with ``extra_options``, the calls that take them (see "the options of the
-    #: cross-entropies" below): ``keras_weighted(keras, y, p, opts, reduction)`` calls a Keras
-    #: loss object with ``reduction`` (None or "sum_over_batch_size") and its
-    #: ``sample_weight``; ``keras_weighted_call(opts)`` is its text; ``mean(mod, y, p, opts)``
-    #: is a module's own mean and ``divisor(mod, y, p, opts)`` what that mean divides the
-    #: weighted sum by.
+    #: cross-entropies" and "sample_weight on every other loss" below):
+    #: ``keras_weighted(keras, y, p, opts, reduction)`` calls a Keras loss object with
+    #: ``reduction`` (None or "sum_over_batch_size") and its ``sample_weight``;
+    #: ``keras_weighted_call(opts)`` is its text; ``mean(mod, y, p, opts)`` is a module's own
+    #: mean and ``divisor(mod, y, p, opts)`` what that mean divides the weighted sum by.
     keras_weighted: Callable | None = None
     keras_weighted_call: Callable | None = None
     mean: Callable | None = None
@@ -839,10 +840,14 @@ def through_nan(fn, m, fill):
 
 def _margin_hand(name):
     def hand(mod, y, p, opts):
-        return through_nan(getattr(mod, name), mod.margin(y, p), np.nan)
+        w = opts.get("sample_weight")
+        return through_nan(lambda m: getattr(mod, name)(m, sample_weight=w), mod.margin(y, p),
+                           np.nan)
 
     def hand_grad(mod, y, p, opts):
-        g = through_nan(getattr(mod, f"{name}_grad"), mod.margin(y, p), 0)
+        w = opts.get("sample_weight")
+        g = through_nan(lambda m: getattr(mod, f"{name}_grad")(m, sample_weight=w),
+                        mod.margin(y, p), 0)
         return mod.margin(y, np.ones_like(y)) * g
     return hand, hand_grad
 
@@ -889,16 +894,19 @@ def _hinge(name, squared):
 
 def _logistic_hand(mod, y, p, opts):
     _margin.margin(y, p)  # every convention reads labels in {-1, +1} only here
+    w = opts.get("sample_weight")
     if mod is like_keras:  # Keras's binary cross-entropy on logits, targets (y + 1)/2
-        return mod.binary_cross_entropy((y + 1) / 2, p, from_logits=True, reduction="none")
-    return mod.logistic(_margin.margin(y, p))
+        return mod.binary_cross_entropy((y + 1) / 2, p, from_logits=True, reduction="none",
+                                        sample_weight=w)
+    return mod.logistic(_margin.margin(y, p), sample_weight=w)
 
 
 def _logistic_hand_grad(mod, y, p, opts):
     m = _margin.margin(y, p)
+    w = opts.get("sample_weight")
     if mod is like_keras:
-        return mod.binary_cross_entropy_grad((y + 1) / 2, p, from_logits=True)
-    return y * mod.logistic_grad(m)
+        return mod.binary_cross_entropy_grad((y + 1) / 2, p, from_logits=True, sample_weight=w)
+    return y * mod.logistic_grad(m, sample_weight=w)
 
 
 _LOGISTIC = Frameworks(
@@ -2315,7 +2323,8 @@ _CIRCLE_CASES = (
 
 
 def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
-    """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32.
+    """One seeded batch of shape (4, 6) per option set of ``name``, in float64 and float32,
+    and for a loss that takes ``sample_weight`` the first of them weighted (``_weighted_batch``).
 
     Each loss draws from its own generator (seeded with ``seed`` and the loss's name), so adding
     a loss does not change the batches of the others."""
@@ -2361,7 +2370,27 @@ def random_cases(name: str, seed: int = SEED) -> list[MatrixCase]:
             c(y, f)
             if name == "huber":
                 c(y, f, {"delta": 0.5})
-    return out + _option_batches(name, seed)
+    out += _option_batches(name, seed)
+    return out + _weighted_batch(name, out)
+
+
+#: The weights of each loss's weighted seeded batch, one per sample (repeated to the batch's
+#: length): unequal, one of them 0, so each mean's divisor (the number of values, the sum of
+#: the weights) shows, and a sample weighted 0 must drop out of the values and derivatives.
+_SAMPLE_WEIGHTS = (1.0, 0.0, 2.0, 0.5)
+
+
+def _weighted_batch(name: str, seeded: list[MatrixCase]) -> list[MatrixCase]:
+    """``name``'s first seeded batch once more with ``sample_weight`` (:data:`_SAMPLE_WEIGHTS`,
+    one per sample: the leading axis of the unreduced loss), for every loss whose record takes
+    ``sample_weight`` (the cross-entropies' option cases above weigh theirs too, with no weight
+    0)."""
+    if "sample_weight" not in LOSSES[name].extra_options or not seeded:
+        return []
+    case = seeded[0]
+    w = np.resize(np.array(_SAMPLE_WEIGHTS), np.shape(case.y_pred)[0])
+    return [dataclasses.replace(case, label=f"{case.label}, weighted",
+                                options={**case.options, "sample_weight": w})]
 
 
 # --------------------------------------------------------------------------------------------
@@ -3314,6 +3343,148 @@ LOSSES = {loss.name: loss for loss in (
         ),
     ),
 )}
+
+
+
+# sample_weight on every other loss ------------------------------------------------------------
+#
+# The cross-entropies' records say how each framework takes all their options; every other
+# record whose function takes ``sample_weight`` gets it here, from the record's own calls, by
+# the path the cross-entropies' weights take: Keras's loss object, whose ``__call__`` multiplies
+# its per-sample values by ``sample_weight`` and whose ``reduction`` is None or
+# "sum_over_batch_size" (the weighted sum over the number of values), each element a sample
+# (``y[..., None]``) for a loss of elements, each row one for a loss of rows; torch's call with
+# ``reduction="none"`` times the weights, and their sum over ``w.sum()`` for the mean
+# (``_torch_mean``); lossnotes and like_keras / like_torch with ``sample_weight`` as they take
+# it. Each module's mean is the sum of its weighted values over its divisor: Keras's the number
+# of values, lossnotes' and torch's the sum of the weights.
+
+
+def _without_weights(opts) -> dict:
+    return {k: v for k, v in opts.items() if k != "sample_weight"}
+
+
+def _weighted_divisor(hand):
+    """``divisor(mod, y, p, opts)`` of a loss weighted by ``sample_weight`` only: the number of
+    values for like_keras (Keras's ``sum_over_batch_size``), the sum of the weights spread over
+    the unreduced loss for lossnotes and like_torch (torch's mean written by hand); inf when
+    every weight is 0."""
+    def divisor(mod, y, p, opts):
+        import lossnotes
+
+        # the shape of the unreduced loss, the same in every module (lossnotes has them all)
+        shape = np.shape(hand(lossnotes, y, p, _without_weights(opts)))
+        if mod is like_keras:
+            return float(np.prod(shape))
+        total = float(np.sum(_sample_weights(opts, shape, np.float64)))
+        return total if total else np.inf
+    return divisor
+
+
+def _weighted_mean(hand, divisor):
+    def mean(mod, y, p, opts):
+        e = np.asarray(hand(mod, y, p, opts))
+        return e.dtype.type(np.sum(e, dtype=np.float64) / divisor(mod, y, p, opts))
+    return mean
+
+
+def _keras_weighted_object(fw: Frameworks):
+    """``keras_weighted`` from a record's Keras call: a ``keras.losses.Loss`` whose call is the
+    record's (as each of Keras's loss classes wraps its function), called with ``sample_weight``
+    on each element as a sample (``[..., None]``) or, for a loss of rows, on each row."""
+    def keras_weighted(keras, y, p, opts, reduction):
+        inner = _without_weights(opts)
+        dtype = p.dtype.name
+        if fw.rowwise:
+            shape = tuple(y.shape) if fw.targets == "classes" else tuple(y.shape[:-1])
+        else:
+            shape, y, p = tuple(y.shape), y[..., None], p[..., None]
+
+        class Weighted(keras.losses.Loss):
+            # The record's call takes the targets as compare holds them (NumPy, labels as
+            # integers), not as the tensor of y_pred's dtype that __call__ makes of them.
+            def call(self, y_true, y_pred):
+                return fw.keras(keras, y, y_pred, inner)
+
+        return Weighted(reduction=reduction, dtype=dtype)(
+            y, p, sample_weight=_sample_weights(opts, shape, np.dtype(dtype)))
+    return keras_weighted
+
+
+def _keras_weighted_object_call(fw: Frameworks):
+    def text(o):
+        inner = _without_weights(o)
+        on = "(y_true, y_pred, sample_weight=w)" if fw.rowwise else (
+            "(y_true[..., None], y_pred[..., None], sample_weight=w)")
+        return (f"a keras.losses.Loss(reduction=None) whose call is {fw.keras_call(inner)} (as "
+                f"Keras's loss class wraps it), called on {on}")
+    return text
+
+
+def _torch_weighted(fn):
+    """A torch call of the record with ``sample_weight``: its ``reduction="none"`` values times
+    the weights, summed over ``w.sum()`` for the mean (``_torch_mean``)."""
+    def weighted(torch, F, *args):
+        *inputs, opts, reduction = args
+        inner = _without_weights(opts)
+        return _torch_mean(torch, inputs[0], lambda reduction: fn(torch, F, *inputs, inner,
+                                                                  reduction),
+                           (), {}, opts, reduction)
+    return weighted
+
+
+def _torch_weighted_call(call):
+    def text(o):
+        shown = call(_without_weights(o))
+        if o.get("sample_weight") is None:
+            return shown
+        return (f"w times each value of: {shown}; the mean (w * values).sum() / w.sum(), written "
+                "by hand: torch has no sample_weight")
+    return text
+
+
+def _lossnotes_weighted_call(call):
+    def text(o):
+        shown = call(_without_weights(o))
+        if o.get("sample_weight") is None:
+            return shown
+        w = f"sample_weight={_shown(o['sample_weight'], 'w')}"
+        if "reduction='none')" in shown:
+            return shown.replace("reduction='none')", f"{w}, reduction='none')", 1)
+        return f"{shown}, with {w}"
+    return text
+
+
+def _with_sample_weight(loss: Loss) -> Loss:
+    """``loss`` with ``sample_weight`` in its ``extra_options`` and the calls that pass it,
+    when its function takes one and its record does not say how yet."""
+    import inspect
+
+    fw = loss.frameworks
+    if (fw is None or loss.extra_options
+            or "sample_weight" not in inspect.signature(loss.function).parameters):
+        return loss
+    divisor = _weighted_divisor(fw.hand)
+
+    def scale(y, p, opts, grad):
+        return np.asarray(fw.scale(y, p, _without_weights(opts), grad)) * option_weight(opts)
+
+    def scale_text(opts, grad):
+        return fw.scale_text(_without_weights(opts), grad) + (
+            " times max(1, the largest weight)" if option_weight(opts) > 1 else "")
+
+    weighted = dataclasses.replace(
+        fw, lossnotes_call=_lossnotes_weighted_call(fw.lossnotes_call),
+        torch=tuple((label, _torch_weighted_call(text), _torch_weighted(fn))
+                    for label, text, fn in fw.torch),
+        keras_weighted=None if fw.keras is None else _keras_weighted_object(fw),
+        keras_weighted_call=None if fw.keras is None else _keras_weighted_object_call(fw),
+        divisor=divisor, mean=_weighted_mean(fw.hand, divisor), scale=scale,
+        scale_text=scale_text)
+    return dataclasses.replace(loss, frameworks=weighted, extra_options={"sample_weight": None})
+
+
+LOSSES = {name: _with_sample_weight(loss) for name, loss in LOSSES.items()}
 
 #: The losses compare covers, in the table's order.
 COVERED = tuple(name for name, loss in LOSSES.items() if loss.frameworks is not None)

@@ -922,6 +922,20 @@ RULES += (
 CES = BCE + CCE + SPARSE
 
 
+class _Weighted:
+    """The losses whose records take ``sample_weight`` (the cross-entropies' and every other
+    record's, ``_registry._with_sample_weight``): the divisor rules below apply to each."""
+
+    def __contains__(self, name) -> bool:
+        from .. import _registry
+
+        loss = _registry.LOSSES.get(name)
+        return loss is not None and "sample_weight" in loss.extra_options
+
+
+WEIGHTED = _Weighted()
+
+
 def _divisors(c: Call) -> dict:
     """What each module's mean divides the weighted sum by on this call (None where the module
     refuses the inputs): lossnotes', like_keras's and like_torch's, read off the registry."""
@@ -1036,8 +1050,8 @@ def _option_gap(c: Call, framework: str) -> str:
 
 
 OPTION_RULES = (
-    Rule(CES, K, _divides_otherwise("keras"), _divisor_text("keras")),
-    Rule(CES, T, _divides_otherwise("torch"), _divisor_text("torch")),
+    Rule(WEIGHTED, K, _divides_otherwise("keras"), _divisor_text("keras")),
+    Rule(WEIGHTED, T, _divides_otherwise("torch"), _divisor_text("torch")),
     Rule(CCE + SPARSE, K, _argmax_class_weight, lambda c: (
         "Keras's losses take no class weights: Model.fit(class_weight=) weighs each sample by "
         "the weight of one class, that of its label (the argmax of its target row), c_k l_i, "
@@ -1297,7 +1311,8 @@ _KERAS_LAST_AXIS_GRAD = (
     "default.")
 def _keras_object_text(call: Call) -> str:
     """How compare calls Keras's loss object when options are given."""
-    each = ("each element a sample of one output, as Keras lays a binary problem out (shape "
+    lays_out = ", as Keras lays a binary problem out" if call.name in BCE else ""
+    each = (f"each element a sample of one output{lays_out} (shape "
             f"{call.p.shape} -> {(*call.p.shape, 1)})" if call.axis is None else
             "one value per row")
     reduced = ("the derivatives of the sum of those values and of the mean" if call.grad else

@@ -441,6 +441,8 @@ def run_inputs(name, inputs, frameworks, options, grad: bool) -> Comparison:
                          "undefined)")
     # One value per element of x1, or per row of an embedding (on its last axis).
     axis = first.ndim - 1 if first.ndim > given[-1].ndim or loss.vectors else None
+    if opts.get("sample_weight") is not None:  # one weight per value of the unreduced loss
+        sample_weights(opts["sample_weight"], _out_shape(first, axis, grad=False), first.dtype)
     with np.errstate(all="ignore"):
         result = _run(name, spec, given, first, axis, frameworks, opts, grad)
     return dataclasses.replace(result, wrt=loss.wrt)
@@ -581,8 +583,8 @@ def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Co
         label_lengths=..., blank=...)``, each as :func:`lossnotes.ctc` takes it; torch gets
         the lengths given, else every frame and the labels before the first blank, and Keras,
         which takes neither lengths nor a blank, is left out of a call that passes them,
-        with a note). The cross-entropies also take, as their
-        lossnotes functions do, ``sample_weight`` (all three), ``class_weight`` (categorical
+        with a note). Every loss whose lossnotes function takes ``sample_weight`` takes it
+        here too, and the cross-entropies ``class_weight`` (categorical
         and sparse), ``pos_weight`` (binary), ``label_smoothing`` (all three) and
         ``ignore_index`` (sparse); each framework is then called with its own names for them
         (see Notes), and they are shown in ``.options`` only when given.
@@ -642,17 +644,19 @@ def compare(name, y_true, y_pred, *more, frameworks=FRAMEWORKS, **options) -> Co
     it within the same tolerance; otherwise it **differs**. ``python -m lossnotes`` fails on
     any "differs".
 
-    With the options of the cross-entropies, ``.elementwise`` holds the weighted unreduced
-    values :math:`w_i \ell_i` and ``.reduced`` each one's own mean: lossnotes'
-    :math:`\sum_i w_i \ell_i / \sum_i w_i` (the weights of the targets with class weights, the
-    ignored labels left out); Keras's loss object, called with ``sample_weight=`` (and
-    ``Model.fit``'s class weights as the per-sample weights :math:`c_{y_i}`), with its default
-    reduction ``sum_over_batch_size``, which divides by the number of values (of labels kept
-    with ``ignore_class``), and with ``reduction=None`` for the values; torch with ``weight=``,
-    ``pos_weight=``, ``label_smoothing=`` and ``ignore_index=``, and, having no sample weights,
-    ``(w * F.xxx(..., reduction="none")).sum() / w.sum()``. For the gradient, ``.reduced`` is
-    the derivative of that mean. A note states each divisor that differs from lossnotes' and
-    the ratio on the inputs at hand:
+    With ``sample_weight`` or the options of the cross-entropies, ``.elementwise`` holds the
+    weighted unreduced values :math:`w_i \ell_i` and ``.reduced`` each one's own mean:
+    lossnotes' :math:`\sum_i w_i \ell_i / \sum_i w_i` (the weights of the targets with class
+    weights, the ignored labels left out); Keras's loss object (beyond the cross-entropies, a
+    ``keras.losses.Loss`` whose call is the Keras call shown, as Keras's own loss classes wrap
+    their functions), called with ``sample_weight=`` (and ``Model.fit``'s class weights as the
+    per-sample weights :math:`c_{y_i}`) on each element as a sample, or each row for a loss of
+    rows, with its default reduction ``sum_over_batch_size``, which divides by the number of
+    values (of labels kept with ``ignore_class``), and with ``reduction=None`` for the values;
+    torch with ``weight=``, ``pos_weight=``, ``label_smoothing=`` and ``ignore_index=``, and,
+    having no sample weights, ``(w * F.xxx(..., reduction="none")).sum() / w.sum()``. For the
+    gradient, ``.reduced`` is the derivative of that mean. A note states each divisor that
+    differs from lossnotes' and the ratio on the inputs at hand:
 
     >>> import lossnotes as ln
     >>> r = ln.compare("binary_cross_entropy", [1.0, 0.0, 1.0], [0.8, 0.3, 0.6],
