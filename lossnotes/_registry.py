@@ -3433,26 +3433,30 @@ def _torch_weighted(fn):
     return weighted
 
 
-def _torch_weighted_call(call):
+def _weighted_call(call, with_weights):
+    """A call's text for options with ``sample_weight``: the record's text of the call without
+    the weights, then ``with_weights(shown, opts)`` when there are weights."""
     def text(o):
         shown = call(_without_weights(o))
-        if o.get("sample_weight") is None:
-            return shown
-        return (f"w times each value of: {shown}; the mean (w * values).sum() / w.sum(), written "
-                "by hand: torch has no sample_weight")
+        return shown if o.get("sample_weight") is None else with_weights(shown, o)
     return text
+
+
+def _torch_weighted_call(call):
+    return _weighted_call(call, lambda shown, o: (
+        f"w times each value of: {shown}; the mean (w * values).sum() / w.sum(), written by "
+        "hand: torch has no sample_weight"))
+
+
+def _lossnotes_weighted(shown, o):
+    w = f"sample_weight={_shown(o['sample_weight'], 'w')}"
+    if "reduction='none')" in shown:
+        return shown.replace("reduction='none')", f"{w}, reduction='none')", 1)
+    return f"{shown}, with {w}"
 
 
 def _lossnotes_weighted_call(call):
-    def text(o):
-        shown = call(_without_weights(o))
-        if o.get("sample_weight") is None:
-            return shown
-        w = f"sample_weight={_shown(o['sample_weight'], 'w')}"
-        if "reduction='none')" in shown:
-            return shown.replace("reduction='none')", f"{w}, reduction='none')", 1)
-        return f"{shown}, with {w}"
-    return text
+    return _weighted_call(call, _lossnotes_weighted)
 
 
 def _with_sample_weight(loss: Loss) -> Loss:
