@@ -172,8 +172,8 @@ def promised(name: str, dtype="float64", options=None) -> float:
 
     A record states a looser bound by dtype (``ulps``), for the gradient alone
     (``"float64_grad"``) and for a single variant (``variant_ulps``, keyed by the variant's
-    options): with ``options`` (a dict, such as :attr:`Measurement.options`) the promise of
-    that variant, else the one of the function's plain variants.
+    options): with ``options`` (a dict, such as a :class:`Measurement`'s ``options``) the
+    promise of that variant, else the one of the function's plain variants.
 
     >>> from lossnotes import accuracy as acc
     >>> acc.promised("mse"), acc.promised("binary_focal_cross_entropy")
@@ -580,7 +580,7 @@ def reference(name: str, *inputs, **options):
                 f"{options['delta']!r}, which is {delta!r} there"
             )
         options = {**options, "delta": delta}
-    extra = {k for k in FORMULA_OPTIONS if options.get(k) is not None}
+    extra = {k for k in _FORMULA_OPTIONS if options.get(k) is not None}
     if extra:
         # lossnotes computes with the smoothing and the weights in y_pred's dtype (NumPy casts
         # the Python numbers), so the true value is that of the cast numbers.
@@ -621,12 +621,12 @@ def _is_bool(x) -> bool:
 #: ``sample_weight`` is not one: it multiplies each finished value (one more rounding, at most
 #: half an ulp, on top of the loss's error) and changes no formula; an ``ignore_index`` is a
 #: sample weight of 0. Both are left to the tests of the functions.
-FORMULA_OPTIONS = ("label_smoothing", "pos_weight", "class_weight")
+_FORMULA_OPTIONS = ("label_smoothing", "pos_weight", "class_weight")
 
 
 def _allowed_options(record) -> set:
     extra = getattr(record, "extra_options", {})
-    return set(record.options) | {k for k in FORMULA_OPTIONS if k in extra}
+    return set(record.options) | {k for k in _FORMULA_OPTIONS if k in extra}
 
 
 def _check_options(name: str, options: dict) -> dict:
