@@ -131,8 +131,11 @@ def binary_cross_entropy(
         would cost the small one its precision). With it even a right prediction costs at
         least the entropy of :math:`\tilde y`. torch's binary losses have no smoothing.
         :math:`\tilde y` is not a float: it is rounded to ``y_pred``'s dtype, so the loss is
-        within 2.5 ulp of the exact one in float64 (4 in float32) on the accuracy grids, and
-        the derivative within a few eps of the size of its terms (many ulp near its zero).
+        within 2.5 ulp of the exact one in float64 (4 in float32) on the accuracy grids. The
+        derivative in :math:`p` forms :math:`p - \tilde y` as :math:`(p - y) + a(y - 1/2)`,
+        rounded once near its zero for a hard label (within 2 ulp); the one in :math:`z`
+        crosses zero where :math:`\sigma(z) = \tilde y`, and there it is within a few ulps of
+        :math:`\tilde y` in absolute terms (the sigmoid's rounding), not in ulps of itself.
 
     Returns
     -------
@@ -315,10 +318,28 @@ def binary_cross_entropy_grad(
     n_y = 1 - y_true if neg is None else neg
     if from_logits:
         s_pos, s_neg = _sigmoid_pair(y_pred)  # sigma(z), sigma(-z), each to full precision
+        if a and pos_weight is None:
+            # sigma(z) - y~ arranged as [(1 - y) sigma(z) - y sigma(-z)] + a (y - 1/2): for a
+            # hard label the bracket is one sigmoid and a (y - 1/2) = +-a/2, so near the zero
+            # (sigma(z) close to y~) only the sigmoid's rounding is left, where
+            # (1 - y~) sigma(z) - y~ sigma(-z) cancels two rounded products.
+            grad = (1 - y_true) * s_pos - y_true * s_neg
+            grad += a * (y_true - 0.5)
+            return weigh(grad, sample_weight)
         return weigh(n_y * s_pos - q_y * s_neg, sample_weight)
     p = y_pred + 0  # -0.0 is the probability 0: 1/p must be +inf, not -inf
-    # 1/p overflows to inf for a subnormal p: that is the true derivative's rounding.
-    return weigh(_xmul(n_y, 1 / (1 - p)) - _xmul(q_y, 1 / p), sample_weight)
+    if a and pos_weight is None:
+        # The same derivative over one denominator, (1 - y~)/(1 - p) - y~/p = (p - y~) /
+        # (p (1 - p)), with p - y~ = (p - y) + a (y - 1/2): near its zero (p close to y~) the
+        # two terms cancel and each carried its roundings (60 ulp of the result), while for a
+        # hard label p - y is exact there (Sterbenz) and a (y - 1/2) = +-a/2 too, so the
+        # difference is rounded once. At p = 0 or 1 it is -inf or +inf (0 < y~ < 1).
+        diff = np.subtract(y_true, 0.5)
+        diff *= a
+        diff += p - y_true
+        return weigh(diff / (p * (1 - p)), sample_weight)
+    # y/p overflows to inf for a subnormal p: that is the true derivative's rounding.
+    return weigh(_ratio(n_y, 1 - p) - _ratio(q_y, p), sample_weight)
 
 
 def _categorical_inputs(y_true, y_pred, from_logits: bool, axis: int, convention: str = "exact",
@@ -571,7 +592,19 @@ def _weigh_rows(grad: np.ndarray, sample_weight, axis: int):
 def _minus_reciprocal(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``-y / p`` with ``0 / 0`` taken as 0, a probability of -0.0 as +0.0 (so ``-inf``, not
     ``+inf``), and an overflow to ``-inf`` at a subnormal ``p`` taken as the true value."""
-    return _xmul(y, -1 / (p + 0))
+    return np.negative(_ratio(y, p + 0)) + 0  # + 0: the 0 of a target 0 is +0.0, not -0.0
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b``, one rounding, with ``0 / 0`` taken as 0 (a term whose target weight is 0 is
+    dropped). Not ``a * (1 / b)``: ``1 / b`` overflows where ``a / b`` need not (a smoothed or
+    weighted target below 1, a small probability in float16)."""
+    out = np.divide(a, b)
+    if out.ndim:
+        np.copyto(out, 0, where=np.isnan(out))  # the inputs hold no NaN: each is a 0 / 0
+    elif np.isnan(out):
+        out = out.dtype.type(0)
+    return out
 
 
 def _sparse_inputs(labels, y_pred, from_logits: bool, axis: int, convention: str = "exact",
@@ -771,11 +804,15 @@ def sparse_categorical_cross_entropy_grad(
             axis=axis, sample_weight=sample_weight, class_weight=class_weight,
             label_smoothing=label_smoothing)
     index, y_pred, axis = _sparse_inputs(labels, y_pred, from_logits, axis)
+    c = _class_weights(class_weight, y_pred, axis)
     if from_logits:
         grad = _softmax_grad(y_pred, None, axis, labels=index)  # softmax(z) - one_hot, accurately
+        if c is not None:
+            _xmul(grad, np.expand_dims(c[index], axis), out=grad)
     else:
-        grad = _minus_reciprocal(_one_hot(index, y_pred, axis), y_pred)
-    c = _class_weights(class_weight, y_pred, axis)
-    if c is not None:
-        _xmul(grad, np.expand_dims(c[index], axis), out=grad)
+        # -c / p, the class weight in the target (c / p overflows only where its value does)
+        target = _one_hot(index, y_pred, axis)
+        if c is not None:
+            target *= np.expand_dims(c[index], axis)
+        grad = _minus_reciprocal(target, y_pred)
     return _weigh_rows(grad, sample_weight, axis)

@@ -227,29 +227,46 @@ def _weighted(weight, value):
     return ZERO if weight == 0 else weight * value
 
 
-def _bce(y: float, p: float):
-    y, p = to_mp(y), to_mp(p)
+def _binary_options(scalar, a: float, q):
+    """``scalar(y, x)`` with the binary target smoothed towards 1/2 (``1 - y~`` is formed in
+    high precision from it, where lossnotes rounds each smoothed target once) and, given a
+    ``pos_weight`` ``q``, with the positive target weight ``q y~`` in ``y``'s place: ``scalar``
+    then takes the positive and the negative target weights, ``scalar(q y~, 1 - y~, x)``."""
+    def target(y):
+        return _smoothed(y, a, 2) if a else to_mp(y)
+
+    q = ONE if q is None else to_mp(q)
+    return lambda y, x: scalar(_weighted(q, target(y)), 1 - target(y), x)
+
+
+def _bce(pos, neg, p: float):
+    p = to_mp(p)
     # Both terms are <= 0: no cancellation. log(0) = -inf is mpmath's convention too.
-    return -(_weighted(y, mp.log(p)) + _weighted(1 - y, mp.log1p(-p)))
+    return -(_weighted(pos, mp.log(p)) + _weighted(neg, mp.log1p(-p)))
 
 
-def _bce_logits(y: float, z: float):
-    # y softplus(-z) + (1 - y) softplus(z): two non-negative terms.
-    return _weighted(to_mp(y), softplus(-z)) + _weighted(1 - to_mp(y), softplus(z))
+def _bce_logits(pos, neg, z: float):
+    # q y softplus(-z) + (1 - y) softplus(z): two non-negative terms.
+    return _weighted(pos, softplus(-z)) + _weighted(neg, softplus(z))
 
 
-def _bce_grad(y: float, p: float):
+def _bce_grad(pos, neg, p: float):
+    # -q y / p + (1 - y) / (1 - p), a term whose target weight is 0 dropped (its limit at
+    # p = 0 or 1 included). Without pos_weight (pos + neg = 1) it is (p - y) / (p (1 - p)).
     if p == 0:
-        return -INF if y > 0 else ONE
+        return -INF if pos > 0 else neg
     if p == 1:
-        return INF if y < 1 else -ONE
-    y, p = to_mp(y), to_mp(p)
-    return (p - y) / (p * (1 - p))  # p - y: a difference of exact inputs
+        return INF if neg > 0 else -pos
+    p = to_mp(p)
+    if pos + neg == 1:
+        return (p - pos) / (p * (1 - p))  # p - y: a difference of exact numbers
+    return (neg * p - pos * (1 - p)) / (p * (1 - p))
 
 
-def _bce_logits_grad(y: float, z: float):
-    # (1 - y) sigma(z) - y sigma(-z): for a hard label one term, each to full precision.
-    return _weighted(1 - to_mp(y), sigmoid(z)) - _weighted(to_mp(y), sigmoid(-z))
+def _bce_logits_grad(pos, neg, z: float):
+    # (1 - y) sigma(z) - q y sigma(-z): for a hard label and no smoothing one term, each to
+    # full precision.
+    return _weighted(neg, sigmoid(z)) - _weighted(pos, sigmoid(-z))
 
 
 def _smoothed(y, a, c: int):
@@ -258,22 +275,16 @@ def _smoothed(y, a, c: int):
     return to_mp(y) * (1 - a) + a / c
 
 
-def _smoothing(scalar, a: float):
-    """``scalar(y, x)`` of the binary target smoothed towards 1/2; ``1 - y~`` is formed in
-    high precision from it, where lossnotes rounds each smoothed target once."""
-    if not a:
-        return scalar
-    return lambda y, x: scalar(_smoothed(y, a, 2), x)
-
-
-def ref_binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def ref_binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             pos_weight=None):
     fn = _bce_logits if from_logits else _bce
-    return _elementwise(_smoothing(fn, label_smoothing), y_true, y_pred)
+    return _elementwise(_binary_options(fn, label_smoothing, pos_weight), y_true, y_pred)
 
 
-def ref_binary_cross_entropy_grad(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def ref_binary_cross_entropy_grad(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                                  pos_weight=None):
     fn = _bce_logits_grad if from_logits else _bce_grad
-    return _elementwise(_smoothing(fn, label_smoothing), y_true, y_pred)
+    return _elementwise(_binary_options(fn, label_smoothing, pos_weight), y_true, y_pred)
 
 
 def _pairs_of_rows(y_true, y_pred, axis):
@@ -290,19 +301,25 @@ def _log_probabilities(row, from_logits):
     return tuple(mp.log(to_mp(v)) for v in row)
 
 
-def _smoothed_rows(rows, a: float):
-    """Each (index, y, row) with ``y`` smoothed towards 1/C in high precision."""
+def _smoothed_rows(rows, a: float, class_weight=None):
+    """Each (index, y, row) with ``y`` smoothed towards 1/C in high precision and, given class
+    weights ``c``, each target weighted by its class's, ``c_k y~_k``."""
     for index, y, row in rows:
-        yield index, (tuple(_smoothed(v, a, len(y)) for v in y) if a else y), row
+        y = tuple(_smoothed(v, a, len(y)) for v in y) if a else tuple(to_mp(v) for v in y)
+        if class_weight is not None:
+            c = [to_mp(v) for v in np.asarray(class_weight).ravel()]
+            y = tuple(_weighted(ck, yk) for ck, yk in zip(c, y, strict=True))
+        yield index, y, row
 
 
 def ref_categorical_cross_entropy(y_true, y_pred, from_logits=False, axis=-1,
-                                  label_smoothing=0.0):
+                                  label_smoothing=0.0, class_weight=None):
     shape = np.moveaxis(np.asarray(y_pred), axis, -1).shape[:-1]
     out = np.empty(shape, dtype=object)
-    for index, y, row in _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing):
+    rows = _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing, class_weight)
+    for index, y, row in rows:
         log_p = _log_probabilities(row, from_logits)
-        out[index] = -mp.fsum(_weighted(to_mp(yk), lk) for yk, lk in zip(y, log_p, strict=True))
+        out[index] = -mp.fsum(_weighted(yk, lk) for yk, lk in zip(y, log_p, strict=True))
     return out
 
 
@@ -329,15 +346,16 @@ def _softmax_grad_row(y: tuple, row: tuple):
 
 
 def ref_categorical_cross_entropy_grad(y_true, y_pred, from_logits=False, axis=-1,
-                                       label_smoothing=0.0):
+                                       label_smoothing=0.0, class_weight=None):
     y_pred = np.asarray(y_pred)
     out = np.empty(np.moveaxis(y_pred, axis, -1).shape, dtype=object)
-    for index, y, row in _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing):
+    rows = _smoothed_rows(_pairs_of_rows(y_true, y_pred, axis), label_smoothing, class_weight)
+    for index, y, row in rows:
         if from_logits:
             grad = _softmax_grad_row(y, row)
         else:
             grad = tuple(
-                ZERO if yk == 0 else (-INF if pk == 0 else -to_mp(yk) / to_mp(pk))
+                ZERO if yk == 0 else (-INF if pk == 0 else -yk / to_mp(pk))
                 for yk, pk in zip(y, row, strict=True)
             )
         for k, g in enumerate(grad):
@@ -353,17 +371,21 @@ def _one_hot(labels, y_pred, axis):
     return one_hot
 
 
+# The sparse loss is the categorical one of the one-hot rows, with the same options: a class
+# weight c_k multiplies the (smoothed) target of class k, so without smoothing the loss is
+# c_{label} times -log p_{label}.
 def ref_sparse_categorical_cross_entropy(labels, y_pred, from_logits=False, axis=-1,
-                                         label_smoothing=0.0):
+                                         label_smoothing=0.0, class_weight=None):
     one_hot = _one_hot(labels, y_pred, axis)
-    return ref_categorical_cross_entropy(one_hot, y_pred, from_logits, axis, label_smoothing)
+    return ref_categorical_cross_entropy(one_hot, y_pred, from_logits, axis, label_smoothing,
+                                         class_weight)
 
 
 def ref_sparse_categorical_cross_entropy_grad(labels, y_pred, from_logits=False, axis=-1,
-                                              label_smoothing=0.0):
+                                              label_smoothing=0.0, class_weight=None):
     one_hot = _one_hot(labels, y_pred, axis)
     return ref_categorical_cross_entropy_grad(one_hot, y_pred, from_logits, axis,
-                                              label_smoothing)
+                                              label_smoothing, class_weight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -923,7 +945,7 @@ def ref_multilabel_soft_margin_loss(y_true, y_pred, weight=None, axis=-1):
     out = np.empty(shape, dtype=object)
     for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
         # non-negative terms: no cancellation
-        out[index] = mp.fsum(_weighted(wj, _bce_logits(yj, zj))
+        out[index] = mp.fsum(_weighted(wj, _bce_logits(to_mp(yj), 1 - to_mp(yj), zj))
                              for yj, zj, wj in zip(y, z, w, strict=True)) / len(z)
     return out
 
@@ -933,7 +955,8 @@ def ref_multilabel_soft_margin_loss_grad(y_true, y_pred, weight=None, axis=-1):
     out = np.empty(shape, dtype=object)
     for index, y, z, w in _multilabel_rows(y_true, y_pred, weight, axis):
         for j, (yj, zj, wj) in enumerate(zip(y, z, w, strict=True)):
-            out[(*index, j)] = _weighted(wj, _bce_logits_grad(yj, zj)) / len(z)
+            out[(*index, j)] = (_weighted(wj, _bce_logits_grad(to_mp(yj), 1 - to_mp(yj), zj))
+                                / len(z))
     return np.moveaxis(out, -1, axis)
 
 

@@ -154,6 +154,10 @@ class Loss:
     #: docstring); empty: the target. A key ``"<dtype>_grad"`` (``"float64_grad"``) bounds the
     #: gradient alone, where it chains more than the loss.
     ulps: dict = field(default_factory=dict)
+    #: Bounds of single variants, looser than ``ulps``: pairs ``(options, ulps)``, where
+    #: ``options`` is one of ``variants`` exactly and ``ulps`` is keyed as above; its keys
+    #: replace those of ``ulps`` for that variant alone (the reason is in a comment beside).
+    variant_ulps: tuple = ()
     #: Options besides ``options``, with their defaults, that compare takes and shows only
     #: when given: the weights of the mean (``sample_weight``, ``class_weight``,
     #: ``pos_weight``), ``label_smoothing`` and ``ignore_index``. ``variants`` may name them.
@@ -233,7 +237,7 @@ def _probability_rows(limits: bool) -> np.ndarray:
     return np.stack([p, (1 - p) / 2, (1 - p) / 2], 1)
 
 
-def _binary_grid(grad=False, limits=True, from_logits=False):
+def _binary_grid(grad=False, limits=True, from_logits=False, **options):
     x = _LOGITS if from_logits else _PROBABILITIES
     x = _with_limits(x, -inf if from_logits else 0.0, inf if from_logits else 1.0, limits)
     labels = _BINARY_LABELS[:2] if grad else _BINARY_LABELS
@@ -244,7 +248,7 @@ def _class_rows(limits: bool, from_logits: bool) -> np.ndarray:
     return score_rows(limits=limits)[0] if from_logits else _probability_rows(limits)
 
 
-def _categorical_grid(grad=False, limits=True, from_logits=False, axis=-1):
+def _categorical_grid(grad=False, limits=True, from_logits=False, axis=-1, **options):
     rows = _class_rows(limits, from_logits)
     # Derivatives use hard targets only (see the accuracy module's docstring).
     targets = [np.eye(3)[k] for k in range(3)] + ([] if grad else [np.array(_SOFT_ROW)])
@@ -252,7 +256,7 @@ def _categorical_grid(grad=False, limits=True, from_logits=False, axis=-1):
     return y, np.tile(rows, (len(targets), 1))
 
 
-def _sparse_grid(grad=False, limits=True, from_logits=False, axis=-1):
+def _sparse_grid(grad=False, limits=True, from_logits=False, axis=-1, **options):
     rows = _class_rows(limits, from_logits)
     return np.repeat(np.arange(3), len(rows)), np.tile(rows, (3, 1))
 
@@ -2400,6 +2404,48 @@ def _weighted_batch(name: str, seeded: list[MatrixCase]) -> list[MatrixCase]:
 _M = (("m", "margins y f(x), real numbers"),)
 _PAIR = "y_true the shape of y_pred"
 _CE_VARIANTS = ({"from_logits": False}, {"from_logits": True})
+#: The options of the cross-entropies that change each element's formula, measured by the
+#: accuracy survey on the same grids: smoothing (probabilities and logits), and the weight of
+#: a term (a power of 2 and 0.3, which rounds in every dtype).
+_SMOOTHING = ({"from_logits": False, "label_smoothing": 0.1},
+              {"from_logits": True, "label_smoothing": 0.1})
+_BCE_VARIANTS = (*_CE_VARIANTS, *_SMOOTHING, {"from_logits": True, "pos_weight": 3.0},
+                 {"from_logits": False, "pos_weight": 0.3},
+                 {"from_logits": True, "label_smoothing": 0.1, "pos_weight": 3.0})
+_CLASS_WEIGHTS = (2.0, 0.3, 1.0)
+_CCE_VARIANTS = (*_CE_VARIANTS, *_SMOOTHING,
+                 {"from_logits": False, "class_weight": _CLASS_WEIGHTS},
+                 {"from_logits": True, "class_weight": _CLASS_WEIGHTS},
+                 {"from_logits": True, "label_smoothing": 0.1, "class_weight": _CLASS_WEIGHTS})
+# The bounds of those variants, measured under native AVX-512, AVX2 and baseline NumPy (the
+# worst of the three after each; the same on all three but where two are given), with room
+# to spare. Smoothing rounds each target (y + a (1/2 - y), y + a (1/C - y)) and a weight
+# multiplies it: a loss of two weighted terms reaches 2.1 to 2.8 ulp in float64 (4 stated).
+# With probabilities the derivatives are accurate: p is exact, and the binary one forms
+# p - y~ as (p - y) + a (y - 1/2), rounded once near its zero (1.5 ulp; 62 as the difference
+# of two rounded terms). With logits a derivative crosses zero where sigma(z) or softmax(z)_k
+# equals the (weighted) smoothed target, and there the rounding of sigma or softmax (an
+# absolute error of about an ulp of the target) cannot be cancelled by any arrangement: its
+# error in ulps grows without bound as z nears that zero, so the bound stated is that of
+# these grids, decided by their nearest point (see tests/test_accuracy.py, which holds the
+# absolute error there). The binary one with smoothing alone is arranged to leave only
+# sigma's rounding (1.9 ulp in float64; up to about 2.3 where sigma(z) is near 1/2 and the
+# result a binade lower); the categorical one and those with weights are not.
+_BCE_VARIANT_ULPS = (
+    (_SMOOTHING[0], {"float64": 4.0, "float64_grad": 2.0}),  # 2.07; 1.53
+    (_BCE_VARIANTS[4], {"float64": 4.0, "float16": 4.0,  # pos_weight 3: 2.64 to 2.72; 3.03
+                        "float64_grad": 2.0, "float16_grad": 2.0}),  # 1.61; 1.42
+    (_SMOOTHING[1], {"float64_grad": 4.0, "float16_grad": 10.0}),  # 1.91; 5.13
+    (_BCE_VARIANTS[6], {"float64": 4.0, "float16": 4.0, "float64_grad": 10.0,
+                        "float32_grad": 10.0, "float16_grad": 10.0}),
+)  # 2.81, 2.91; 5.51, 6.45, 6.09
+_CCE_VARIANT_ULPS = (
+    (_SMOOTHING[0], {"float64": 4.0, "float64_grad": 2.0}),  # 2.07 to 2.1; 1.07
+    (_SMOOTHING[1], {"float64": 4.0, "float64_grad": 10.0, "float32_grad": 16.0,
+                     "float16_grad": 16.0}),  # 2.08; 3.81, 8.04, 7.86
+    (_CCE_VARIANTS[6], {"float64": 4.0, "float16": 4.0, "float64_grad": 64.0,
+                        "float32_grad": 128.0, "float16_grad": 64.0}),
+)  # 2.33 to 2.61, 2.35; 33.4, 75.6, 29.2
 _NO_FRAMEWORK = "neither Keras nor torch.nn.functional ships it"
 
 
@@ -2920,7 +2966,7 @@ LOSSES = {loss.name: loss for loss in (
         "binary_cross_entropy", _ce, family="cross-entropy",
         inputs=(("y_true", "labels or soft labels in [0, 1]"),
                 ("y_pred", "probabilities in [0, 1], or logits with from_logits=True")),
-        domain=_PAIR, options={"from_logits": False}, variants=_CE_VARIANTS, grid=_binary_grid,
+        domain=_PAIR, options={"from_logits": False}, variants=_BCE_VARIANTS, grid=_binary_grid,
         frameworks=_ce_frameworks(
             "binary_cross_entropy", "binary_crossentropy", "y_true", targets="values",
             torch=(("torch", _bce_torch_call, _bce_torch),),
@@ -2929,13 +2975,14 @@ LOSSES = {loss.name: loss for loss in (
             keras_weighted=_keras_bce_weighted, keras_weighted_call=_keras_bce_weighted_call,
         ),
         cases=_BCE_CASES + _BCE_OPTION_CASES, extra_options=_BCE_EXTRAS,
+        variant_ulps=_BCE_VARIANT_ULPS,
     ),
     _loss(
         "categorical_cross_entropy", _ce, family="cross-entropy",
         inputs=(("y_true", "class probabilities (one-hot or soft) in [0, 1]"),
                 ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
         domain=_PAIR + "; classes along axis", options={"from_logits": False, "axis": -1},
-        variants=_CE_VARIANTS,
+        variants=_CCE_VARIANTS,
         grid=_categorical_grid,
         frameworks=_ce_frameworks(
             "categorical_cross_entropy", "categorical_crossentropy", "y_true", targets="values",
@@ -2946,13 +2993,14 @@ LOSSES = {loss.name: loss for loss in (
             keras_weighted_call=_keras_ce_weighted_call(sparse=False),
         ),
         cases=_CCE_CASES + _CCE_OPTION_CASES, extra_options=_CCE_EXTRAS,
+        variant_ulps=_CCE_VARIANT_ULPS,
     ),
     _loss(
         "sparse_categorical_cross_entropy", _ce, family="cross-entropy",
         inputs=(("labels", "class indices in [0, C), y_pred's shape without the class axis"),
                 ("y_pred", "probability rows summing to 1, or logits with from_logits=True")),
         domain="one class index per row of y_pred", options={"from_logits": False, "axis": -1},
-        variants=_CE_VARIANTS,
+        variants=_CCE_VARIANTS,
         grid=_sparse_grid,
         frameworks=_ce_frameworks(
             "sparse_categorical_cross_entropy", "sparse_categorical_crossentropy", "labels",
@@ -2965,6 +3013,7 @@ LOSSES = {loss.name: loss for loss in (
             keras_unavailable=_keras_ignore_class_mean,
         ),
         cases=_SPARSE_CASES + _SPARSE_OPTION_CASES, extra_options=_SPARSE_EXTRAS,
+        variant_ulps=_CCE_VARIANT_ULPS,
     ),
     _regression_loss(
         "mse", _regression_calls("mse", "mean_squared_error", "mse_loss",

@@ -66,6 +66,25 @@ The grid
 
 Only unreduced values (per element or per sample) are measured: a mean of many terms has a
 rounding error that grows with their number and is not a property of the loss.
+
+The options of the cross-entropies
+----------------------------------
+Besides ``from_logits``, the options that change each element's formula are measured on the
+same grids (each record's ``variants``): ``label_smoothing`` (all three cross-entropies),
+``pos_weight`` (binary, a single number) and ``class_weight`` (categorical and sparse, one
+weight per class). Like the inputs they are read as the floats lossnotes computes with, the
+numbers rounded to the inputs' dtype. ``sample_weight`` is not measured: it multiplies each
+finished value, one more rounding (half an ulp) on top of the loss's error, and changes no
+formula; an ``ignore_index`` is a sample weight of 0.
+
+Where a variant cannot keep :data:`TARGET`, its registry record states its own bound
+(``variant_ulps``, keyed by the variant's options), which :func:`promised` returns given the
+options. A derivative with logits and smoothed targets crosses zero where
+:math:`\sigma(z)` (or :math:`\operatorname{softmax}(z)_k`) equals the target, and there the
+rounding of the sigmoid, an absolute error of about an ulp of the target, makes the error in
+ulps of the result unbounded: its bound is that of the grid (set by the grid's point nearest
+that zero), and what holds everywhere is an absolute error of a few ulps of the target, which
+``tests/test_accuracy.py`` checks on the floats next to the zero.
 """
 
 from __future__ import annotations
@@ -142,24 +161,40 @@ CASES = tuple((name, dict(options)) for name in FUNCTIONS
 #: roundings states a looser bound in its registry record (``ulps``, by dtype): the focal and
 #: overlap losses, 10 in float64; the circle loss, ill-conditioned (its condition number grows
 #: to about 4 gamma), 256; CTC, 10 in float64 and 256 for its gradient (posteriors computed
-#: from log-space sums of T terms).
+#: from log-space sums of T terms). A single variant may state its own (``variant_ulps``):
+#: the smoothed and weighted cross-entropies, 4 for the loss in float64 and up to 128 for a
+#: derivative with logits near its zero (see "The options of the cross-entropies" above).
 TARGET = {"float64": 2.0, "float32": 4.0, "float16": 2.0}
 
-def promised(name: str, dtype="float64") -> float:
+def promised(name: str, dtype="float64", options=None) -> float:
     """The accuracy lossnotes promises for the function ``name`` in ``dtype``, in ulps:
     :data:`TARGET`, or the looser bound its registry record states.
+
+    A record states a looser bound by dtype (``ulps``), for the gradient alone
+    (``"float64_grad"``) and for a single variant (``variant_ulps``, keyed by the variant's
+    options): with ``options`` (a dict, such as a :class:`Measurement`'s ``options``) the
+    promise of that variant, else the one of the function's plain variants.
 
     >>> from lossnotes import accuracy as acc
     >>> acc.promised("mse"), acc.promised("binary_focal_cross_entropy")
     (2.0, 10.0)
     >>> acc.promised("ctc"), acc.promised("ctc_grad"), acc.promised("ctc_grad", "float32")
     (10.0, 256.0, 4.0)
+    >>> smoothed = {"from_logits": True, "label_smoothing": 0.1}
+    >>> acc.promised("categorical_cross_entropy_grad"), acc.promised(
+    ...     "categorical_cross_entropy_grad", options=smoothed)
+    (2.0, 10.0)
     """
     if name not in _RECORDS:
         raise ValueError(f"unknown function {name!r}; expected one of: {', '.join(FUNCTIONS)}")
     dt = _format(dtype)[0].name
     record, grad = _RECORDS[name]
-    ulps = getattr(record, "ulps", {})
+    ulps = dict(getattr(record, "ulps", {}))
+    if options:
+        options = _check_options(name, dict(options))
+        for variant, looser in getattr(record, "variant_ulps", ()):
+            if _check_options(name, dict(variant)) == options:
+                ulps.update(looser)
     looser = ulps.get(dt, TARGET[dt])
     if grad:  # a bound for the gradient alone, where it chains more roundings than the loss
         looser = ulps.get(f"{dt}_grad", looser)
@@ -491,7 +526,11 @@ def reference(name: str, *inputs, **options):
         Its positional inputs, as for the lossnotes function; floats are read exactly.
     **options
         Its keyword options that change the mathematics: ``from_logits``, ``axis``,
-        ``delta``. The result is always unreduced (``reduction="none"``).
+        ``delta``, and for the cross-entropies ``label_smoothing``, ``pos_weight`` (a single
+        number) and ``class_weight`` (a sequence, one per class), read in the inputs' dtype
+        as lossnotes computes with them. The result is always unreduced
+        (``reduction="none"``); ``sample_weight`` and ``ignore_index`` are not options here
+        (they weigh finished values).
 
     Returns
     -------
@@ -541,6 +580,18 @@ def reference(name: str, *inputs, **options):
                 f"{options['delta']!r}, which is {delta!r} there"
             )
         options = {**options, "delta": delta}
+    extra = {k for k in _FORMULA_OPTIONS if options.get(k) is not None}
+    if extra:
+        # lossnotes computes with the smoothing and the weights in y_pred's dtype (NumPy casts
+        # the Python numbers), so the true value is that of the cast numbers.
+        dt = _dtype_of(inputs)
+        options = {**options, **{k: _cast_option(options[k], dt) for k in extra}}
+        if "class_weight" in extra:
+            classes = inputs[-1].shape[options.get("axis", -1)]
+            if len(options["class_weight"]) != classes:
+                raise ValueError(
+                    f"class_weight has {len(options['class_weight'])} weights; expected one "
+                    f"per class, {classes} for y_pred of shape {inputs[-1].shape}")
     out = (record.grad_reference if grad else record.reference)(*inputs, **options)
     undefined = [i for i, v in enumerate(out.flat) if mp.isnan(v)]
     if undefined:
@@ -553,13 +604,34 @@ def reference(name: str, *inputs, **options):
     return out
 
 
+def _cast_option(value, dt: np.dtype):
+    """A number, or a tuple of numbers, as ``dt`` rounds it (read back exactly as floats)."""
+    if isinstance(value, tuple):
+        return tuple(float(dt.type(v)) for v in value)
+    return float(dt.type(value))
+
+
 def _is_bool(x) -> bool:
     return isinstance(x, bool | np.bool_)
 
 
+#: The options besides a record's ``options`` (its ``extra_options``) that change the value of
+#: each element, so that the references take them and the survey measures them: the
+#: smoothing of the targets and the weights of a term (``pos_weight``, ``class_weight``). A
+#: ``sample_weight`` is not one: it multiplies each finished value (one more rounding, at most
+#: half an ulp, on top of the loss's error) and changes no formula; an ``ignore_index`` is a
+#: sample weight of 0. Both are left to the tests of the functions.
+_FORMULA_OPTIONS = ("label_smoothing", "pos_weight", "class_weight")
+
+
+def _allowed_options(record) -> set:
+    extra = getattr(record, "extra_options", {})
+    return set(record.options) | {k for k in _FORMULA_OPTIONS if k in extra}
+
+
 def _check_options(name: str, options: dict) -> dict:
     """``name``'s options, checked: names it has, and values of the type it takes."""
-    allowed = _record(name)[0].options
+    allowed = _allowed_options(_record(name)[0])
     unknown = set(options) - set(allowed)
     if unknown:
         raise ValueError(
@@ -576,6 +648,22 @@ def _check_options(name: str, options: dict) -> dict:
         v = out["delta"]
         if _is_bool(v) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
             raise ValueError(f"delta must be a positive finite number; found {v!r}")
+    if "label_smoothing" in out:
+        v = out["label_smoothing"]
+        if _is_bool(v) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
+            raise ValueError(f"label_smoothing must be a number in [0, 1]; found {v!r}")
+    if out.get("pos_weight") is not None:
+        v = out["pos_weight"]
+        if _is_bool(v) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"pos_weight must be a single finite non-negative number here; "
+                             f"found {v!r}")
+    if out.get("class_weight") is not None:
+        c = np.asarray(out["class_weight"])
+        if (c.ndim != 1 or c.dtype.kind not in "iuf" or not np.all(np.isfinite(c))
+                or not np.all(c >= 0)):
+            raise ValueError(f"class_weight must be a sequence of finite non-negative numbers, "
+                             f"one per class; found {out['class_weight']!r}")
+        out["class_weight"] = tuple(float(v) for v in c)  # hashable: references are cached
     return out
 
 
@@ -937,8 +1025,8 @@ class Survey:
         """Whether every function is within the accuracy promised for it (:func:`promised`)."""
         name = _format(dtype)[0].name
         self.worst(name)  # refuses a dtype that was not surveyed
-        return all(by_dtype[name].worst <= promised(by_dtype[name].name, name)
-                   for by_dtype in self.measurements.values())
+        return all(m.worst <= promised(m.name, name, m.options)
+                   for m in (by_dtype[name] for by_dtype in self.measurements.values()))
 
     def __repr__(self) -> str:
         if not self.measurements:

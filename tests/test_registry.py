@@ -116,9 +116,14 @@ def test_gradient_matches_finite_differences(loss):
         if rows and loss.family in ("cross-entropy", "divergence") and not variant.get(
                 "from_logits"):
             d -= d.mean(axis=-1, keepdims=True)  # keeps each row's sum at 1
-        # A step relative to each input; one step per row for the categorical losses, so
-        # that a direction along the simplex stays on it.
-        h = 1e-6 * np.maximum(np.abs(p), 1e-2)
+        # A step relative to each input (for a probability, to its distance from either end
+        # of [0, 1], where a smoothed target puts a log on both sides); one step per row for
+        # the categorical losses, so that a direction along the simplex stays on it.
+        scale = np.abs(p)
+        if loss.family in ("cross-entropy", "divergence", "overlap") and not variant.get(
+                "from_logits"):
+            scale = np.minimum(scale, 1 - p)
+        h = 1e-6 * np.maximum(scale, 1e-2)
         h = h.min(axis=-1, keepdims=True) if rows else h
         f0 = _unreduced(loss, False, *rest, p, **variant)
         right = (_unreduced(loss, False, *rest, p + h * d, **variant) - f0)
