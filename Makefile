@@ -85,10 +85,12 @@ notebooks: $(STAMP)
 	$(BIN)/python tests/execute_notebooks.py $(NB)
 
 # One machine standing in for several CPUs: see tests/isa_matrix.py and README "Writing a chapter".
-# ISA_ROWS=x86-64-v3,baseline leaves out the native row (what `make test` has just run).
+# ISA_ROWS=x86-64-v3,baseline leaves out the native row (what `make test` has just run);
+# ISA_JOBS rows run at once (one pytest and one notebook kernel each).
 ISA_ROWS ?= native,x86-64-v3,baseline
+ISA_JOBS ?= 2
 isa-matrix: $(STAMP)
-	$(BIN)/python tests/isa_matrix.py --rows $(ISA_ROWS)
+	$(BIN)/python tests/isa_matrix.py --rows $(ISA_ROWS) --jobs $(ISA_JOBS)
 
 # --- the rendered book in a real browser ---------------------------------------------------------
 # Debian's chromium (installed here when missing); elsewhere point CHROMIUM at any Chromium or

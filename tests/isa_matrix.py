@@ -19,14 +19,18 @@ selection took effect (``numpy._core._multiarray_umath.__cpu_features__`` and
 passed. TensorFlow's kernels cannot be switched this way, and other architectures (ARM) and
 other builds of the libraries are not covered: see the README.
 
-Usage: ``python tests/isa_matrix.py [--rows native,baseline] [pytest arguments]``. Without
-pytest arguments it runs ``book``, ``lossnotes`` (doctests) and ``tests/test_accuracy.py``.
+Usage: ``python tests/isa_matrix.py [--rows native,baseline] [--jobs 2] [pytest arguments]``.
+Without pytest arguments it runs ``book``, ``lossnotes`` (doctests) and
+``tests/test_accuracy.py``. ``--jobs N`` runs up to N rows at once (each is one pytest process
+and one notebook kernel at a time, so on two cores two rows take little longer than one); each
+row's output is printed whole when it ends, in the order of the rows.
 Exit status 0 when every row that ran passed.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -107,19 +111,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS),
                         help=f"comma-separated rows to run (default: {','.join(ROWS)})")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="rows run at once (default 1)")
     args, pytest_args = parser.parse_known_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; found {args.jobs}")
     names = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = [r for r in names if r not in ROWS]
     if unknown or not names:
         parser.error(f"--rows must name rows of {list(ROWS)}; found {args.rows!r}")
     native = probe({})
-    results = []
+    results = {}
+    runnable = []
     for name in names:
         extra = ROWS[name][0]
         why = _unavailable(name, native)
         if why:
             print(f"\n=== {name}: skipped: {why}", flush=True)
-            results.append((name, "skipped", why))
+            results[name] = ("skipped", why)
             continue
         seen = probe(extra)
         settings = " ".join(f"{k}={v!r}" for k, v in extra.items()) or "(no variables)"
@@ -128,18 +137,33 @@ def main(argv: list[str] | None = None) -> int:
         problem = _check(name, seen)
         if problem:
             print(f"=== {name}: the selection did not take effect: {problem}", flush=True)
-            results.append((name, "failed", problem))
+            results[name] = ("failed", problem)
             continue
+        runnable.append(name)
+
+    cmd = [sys.executable, "-m", "pytest", "-q", *(pytest_args or DEFAULT_TARGETS)]
+
+    def run(name: str):
         start = time.perf_counter()
-        cmd = [sys.executable, "-m", "pytest", "-q", *(pytest_args or DEFAULT_TARGETS)]
-        code = subprocess.run(cmd, env=_env(extra), check=False).returncode
-        took = f"{time.perf_counter() - start:.0f} s"
-        results.append((name, "passed" if code == 0 else f"failed (pytest exit {code})", took))
+        done = subprocess.run(cmd, env=_env(ROWS[name][0]), check=False,
+                              stdout=None if args.jobs == 1 else subprocess.PIPE,
+                              stderr=None if args.jobs == 1 else subprocess.STDOUT, text=True)
+        return done, f"{time.perf_counter() - start:.0f} s"
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {name: pool.submit(run, name) for name in runnable}
+        for name in runnable:
+            done, took = futures[name].result()
+            if done.stdout is not None:
+                print(f"\n=== {name}: pytest output\n{done.stdout}", end="", flush=True)
+            code = done.returncode
+            results[name] = ("passed" if code == 0 else f"failed (pytest exit {code})", took)
     print("\ninstruction-set matrix:")
-    for name, outcome, detail in results:
+    for name in names:
+        outcome, detail = results[name]
         print(f"  {name:10s} {outcome}  ({detail})")
-    failed = [r for r in results if r[1] != "passed" and r[1] != "skipped"]
-    ran = [r for r in results if r[1] != "skipped"]
+    failed = [r for r in results.values() if r[0] not in ("passed", "skipped")]
+    ran = [r for r in results.values() if r[0] != "skipped"]
     print(f"{len(ran) - len(failed)} of {len(ran)} rows passed ({len(results) - len(ran)} skipped)")
     return 1 if failed or not ran else 0
 
