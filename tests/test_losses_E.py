@@ -16,6 +16,18 @@ MRL, MRL_GRAD = ln.margin_ranking_loss, ln.margin_ranking_loss_grad
 RNG = np.random.default_rng(20261129)
 
 
+def _torch_values_and_grads(fn, inputs, *others, **options):
+    """torch.nn.functional's ``fn`` on ``inputs`` (NumPy arrays, each made a leaf tensor) and
+    ``others`` (tensors), unreduced: its values, and the derivative of their sum with respect
+    to each input, as NumPy arrays."""
+    import torch
+
+    leaves = [torch.tensor(x, requires_grad=True) for x in inputs]
+    values = getattr(torch.nn.functional, fn)(*leaves, *others, reduction="none", **options)
+    values.sum().backward()
+    return values.detach().numpy(), [t.grad.numpy() for t in leaves]
+
+
 def _hand(x1, x2, y, margin):
     """The margin ranking loss of one pair by its definition, in Python floats."""
     return max(0.0, margin - y * (x1 - x2))
@@ -84,16 +96,14 @@ def test_margin_ranking_matches_torch_on_seeded_pairs(dtype, rtol, margin):
     rng = np.random.default_rng(7)
     x1, x2 = rng.normal(0, 2, (5, 6)).astype(dtype), rng.normal(0, 2, (5, 6)).astype(dtype)
     y = np.where(rng.random((5, 6)) < 0.5, -1, 1).astype(dtype)
-    t1, t2 = (torch.tensor(x, requires_grad=True) for x in (x1, x2))
-    per_pair = torch.nn.functional.margin_ranking_loss(t1, t2, torch.tensor(y), margin=margin,
-                                                       reduction="none")
-    per_pair.sum().backward()
-    np.testing.assert_allclose(MRL(x1, x2, y, margin=margin, reduction="none"),
-                               per_pair.detach().numpy(), rtol=rtol, atol=0)
+    per_pair, (g1, g2) = _torch_values_and_grads("margin_ranking_loss", (x1, x2),
+                                                 torch.tensor(y), margin=margin)
+    np.testing.assert_allclose(MRL(x1, x2, y, margin=margin, reduction="none"), per_pair,
+                               rtol=rtol, atol=0)
     # seeded normals are never exactly the margin apart: no kink here
     d1, d2 = MRL_GRAD(x1, x2, y, margin=margin)
-    np.testing.assert_array_equal(d1, t1.grad.numpy())
-    np.testing.assert_array_equal(d2, t2.grad.numpy())
+    np.testing.assert_array_equal(d1, g1)
+    np.testing.assert_array_equal(d2, g2)
 
 
 def test_like_torch_reproduces_torch_at_its_edges():
@@ -234,17 +244,15 @@ def test_cosine_embedding_matches_torch_on_seeded_pairs(dtype, rtol, margin):
     rng = np.random.default_rng(8)
     x1, x2 = rng.normal(0, 1, (6, 4)).astype(dtype), rng.normal(0, 1, (6, 4)).astype(dtype)
     y = np.where(rng.random(6) < 0.5, -1, 1).astype(dtype)
-    t1, t2 = (torch.tensor(x, requires_grad=True) for x in (x1, x2))
-    per_pair = torch.nn.functional.cosine_embedding_loss(t1, t2, torch.tensor(y),
-                                                         margin=margin, reduction="none")
-    per_pair.sum().backward()
+    per_pair, (g1, g2) = _torch_values_and_grads("cosine_embedding_loss", (x1, x2),
+                                                 torch.tensor(y), margin=margin)
     # torch's 1e-12 moves these cosines (squared norms of about 4) by about 1e-13, and its
     # float32 sums round differently: within the tolerance of each dtype
-    np.testing.assert_allclose(CEL(x1, x2, y, margin=margin, reduction="none"),
-                               per_pair.detach().numpy(), rtol=rtol, atol=10 * rtol)
+    np.testing.assert_allclose(CEL(x1, x2, y, margin=margin, reduction="none"), per_pair,
+                               rtol=rtol, atol=10 * rtol)
     d1, d2 = CEL_GRAD(x1, x2, y, margin=margin)
-    np.testing.assert_allclose(d1, t1.grad.numpy(), rtol=rtol, atol=10 * rtol)
-    np.testing.assert_allclose(d2, t2.grad.numpy(), rtol=rtol, atol=10 * rtol)
+    np.testing.assert_allclose(d1, g1, rtol=rtol, atol=10 * rtol)
+    np.testing.assert_allclose(d2, g2, rtol=rtol, atol=10 * rtol)
 
 
 def test_like_torch_cosine_reproduces_torch_at_its_edges():
@@ -383,17 +391,16 @@ def test_triplet_margin_shapes_dtypes_and_batch_independence():
 @pytest.mark.parametrize("options", [{}, {"p": 1.0}, {"p": 3.0}, {"swap": True, "margin": 2.0},
                                      {"eps": 0.0, "margin": 0.5}])
 def test_triplet_margin_matches_torch_on_seeded_triplets(dtype, rtol, options):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     rng = np.random.default_rng(15)
     a, pos, neg = (rng.normal(0, 1, (8, 5)).astype(dtype) for _ in range(3))
-    ts = [torch.tensor(x, requires_grad=True) for x in (a, pos, neg)]
-    per_triplet = torch.nn.functional.triplet_margin_loss(*ts, reduction="none", **options)
-    per_triplet.sum().backward()
-    assert (per_triplet.detach().numpy() > 0).sum() >= 2  # some triplets cost something
-    np.testing.assert_allclose(TML(a, pos, neg, reduction="none", **options),
-                               per_triplet.detach().numpy(), rtol=rtol, atol=rtol)
-    for ours, t in zip(TML_GRAD(a, pos, neg, **options), ts, strict=True):
-        np.testing.assert_allclose(ours, t.grad.numpy(), rtol=rtol, atol=rtol)
+    per_triplet, grads = _torch_values_and_grads("triplet_margin_loss", (a, pos, neg),
+                                                 **options)
+    assert (per_triplet > 0).sum() >= 2  # some triplets cost something
+    np.testing.assert_allclose(TML(a, pos, neg, reduction="none", **options), per_triplet,
+                               rtol=rtol, atol=rtol)
+    for ours, theirs in zip(TML_GRAD(a, pos, neg, **options), grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol)
 
 
 def test_like_torch_triplet_reproduces_torch_at_the_kink_and_the_swap_tie():
